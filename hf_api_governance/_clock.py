@@ -1,0 +1,118 @@
+"""Time: an injectable clock and the one check that rejects naive datetimes.
+
+Every time-dependent part of the library takes a :class:`Clock` (or an
+explicit instant), so tests can freeze time and provisioning scripts can ask
+"what would break on that date?".
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from hf_api_governance.exceptions import ValidationError
+
+__all__ = ["Clock", "FrozenClock", "SystemClock", "ensure_aware"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything that tells the current time as an aware UTC datetime."""
+
+    def now(self) -> datetime:
+        """Return the current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock: :func:`datetime.now` in UTC."""
+
+    __slots__ = ()
+
+    def now(self) -> datetime:
+        """Return the current instant in UTC."""
+        return datetime.now(UTC)
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class FrozenClock:
+    """A clock that only moves when told to; for tests and "what if" questions.
+
+    Args:
+        at: The instant the clock shows. Must be timezone-aware.
+
+    Raises:
+        ValidationError: ``at`` is naive or not a datetime.
+    """
+
+    __slots__ = ("_at", "_lock")
+
+    def __init__(self, at: datetime) -> None:
+        self._at = ensure_aware(at, "at")
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """Return the frozen instant."""
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to ``at`` (forwards or backwards).
+
+        Raises:
+            ValidationError: ``at`` is naive or not a datetime.
+        """
+        at = ensure_aware(at, "at")
+        with self._lock:
+            self._at = at
+
+    def advance(self, delta: timedelta | None = None, /, **kwargs: float) -> datetime:
+        """Move the clock forwards and return the new instant.
+
+        Args:
+            delta: How far to move.
+            **kwargs: :class:`~datetime.timedelta` keyword arguments, instead
+                of ``delta`` (``advance(days=30)``).
+
+        Returns:
+            The new instant.
+
+        Raises:
+            ValidationError: Both or neither of ``delta`` and keywords were given.
+        """
+        if (delta is None) == (not kwargs):
+            raise ValidationError("delta", "give either a timedelta or timedelta keywords")
+        step = delta if delta is not None else timedelta(**kwargs)
+        with self._lock:
+            self._at = self._at + step
+            return self._at
+
+    def __repr__(self) -> str:
+        return f"FrozenClock({self._at.isoformat()!r})"
+
+
+def ensure_aware(value: object, field: str) -> datetime:
+    """Check that ``value`` is a timezone-aware datetime and return it in UTC.
+
+    Args:
+        value: The value to check.
+        field: The field name to put in the error message.
+
+    Returns:
+        ``value`` converted to UTC.
+
+    Raises:
+        ValidationError: ``value`` is not a datetime, or it is naive.
+    """
+    if not isinstance(value, datetime):
+        kind = type(value).__name__
+        raise ValidationError(field, f"expected a timezone-aware datetime, got {kind}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            field,
+            "naive datetime (no timezone); give an aware datetime, e.g. "
+            "datetime(2026, 1, 1, tzinfo=timezone.utc) or '2026-01-01T00:00:00Z'",
+        )
+    return value.astimezone(UTC)

@@ -1,0 +1,221 @@
+"""Every exception the library raises on purpose, under one root.
+
+Catch :class:`GovernanceError` to handle anything governance-related; catch a
+subclass to handle one situation. Where the meaning fits, a builtin is mixed in
+so that code written against the standard library keeps working (an
+:class:`InventoryError` is also a :class:`ValueError`).
+
+Exception messages never contain a secret value: at most a keystore entry name
+or a :attr:`~hf_api_governance.Secret.fingerprint`.
+
+::
+
+    GovernanceError
+    ├── ValidationError (ValueError)          a field has a bad value
+    │   └── InventoryError                    an inventory file is wrong (path, line, field)
+    ├── ConfidentialityError (TypeError)      an operation would expose a secret (pickling)
+    ├── KeystoreError                         cannot open, decrypt or write the keystore
+    ├── StoreError                            the registry database cannot be used
+    ├── IntegrationNotFound (LookupError)     no integration with that id
+    ├── IllegalTransition                     a lifecycle change the state machine forbids
+    ├── PolicyError                           a policy hook cannot be defined or loaded
+    ├── AuditError                            the audit log cannot be written or read
+    ├── AccessDenied                          a governance decision said no (``.decision``)
+    ├── CredentialRevoked                     an API answered that the credential is revoked
+    ├── InteroperabilitySuspended             an API signalled it no longer works as registered
+    └── TransportError                        the HTTP request failed after retries
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._policy import Decision
+
+__all__ = [
+    "AccessDenied",
+    "AuditError",
+    "ConfidentialityError",
+    "CredentialRevoked",
+    "GovernanceError",
+    "IllegalTransition",
+    "IntegrationNotFound",
+    "InteroperabilitySuspended",
+    "InventoryError",
+    "KeystoreError",
+    "PolicyError",
+    "StoreError",
+    "TransportError",
+    "ValidationError",
+]
+
+
+class GovernanceError(Exception):
+    """Root of every exception this library raises on purpose."""
+
+
+class ValidationError(GovernanceError, ValueError):
+    """A value given to the library is not acceptable.
+
+    Attributes:
+        field: Dotted name of the offending field (for example
+            ``"licence.valid_until"``), or ``None`` when not tied to one field.
+        problem: What is wrong, in words, without quoting secret values.
+    """
+
+    def __init__(self, field: str | None, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}" if field else problem)
+
+
+class InventoryError(ValidationError):
+    """An inventory file cannot be loaded; nothing from it was applied.
+
+    Attributes:
+        path: The file, as given.
+        line: 1-based line number where known, else ``None``.
+        integration_id: The integration the problem belongs to, where known.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        integration_id: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.integration_id = integration_id
+        where = []
+        if path is not None:
+            where.append(f"{path}:{line}" if line is not None else path)
+        if integration_id is not None:
+            where.append(f"integration {integration_id!r}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        ValueError.__init__(self, ", ".join(where) + (": " if where else "") + problem)
+        self.field = field
+        self.problem = problem
+
+
+class ConfidentialityError(GovernanceError, TypeError):
+    """An operation would copy a confidential value somewhere it may leak.
+
+    Raised, for instance, when something tries to pickle a
+    :class:`~hf_api_governance.Secret`.
+    """
+
+
+class KeystoreError(GovernanceError):
+    """The keystore cannot be created, opened, decrypted or written.
+
+    Decryption failures are deliberately opaque: the message says the keystore
+    cannot be decrypted (wrong passphrase or damaged file), never which part
+    failed.
+    """
+
+
+class StoreError(GovernanceError):
+    """The registry's storage cannot be used (unreadable, locked, newer schema...)."""
+
+
+class IntegrationNotFound(GovernanceError, LookupError):
+    """No integration is registered under the given id.
+
+    Attributes:
+        integration_id: The id that was looked up.
+    """
+
+    def __init__(self, integration_id: str) -> None:
+        self.integration_id = integration_id
+        super().__init__(f"no integration with id {integration_id!r}")
+
+    def __str__(self) -> str:  # LookupError/KeyError would quote the args
+        return str(self.args[0])
+
+
+class IllegalTransition(GovernanceError):
+    """A lifecycle change that the integration state machine forbids.
+
+    Nothing was changed.
+
+    Attributes:
+        integration_id: The integration concerned.
+        current: The state it is in (value of ``IntegrationState``).
+        requested: What was asked (an operation name such as ``"activate"``).
+    """
+
+    def __init__(self, integration_id: str, current: str, requested: str) -> None:
+        self.integration_id = integration_id
+        self.current = current
+        self.requested = requested
+        super().__init__(
+            f"integration {integration_id!r} is {current}: cannot {requested} from that state"
+        )
+
+
+class PolicyError(GovernanceError):
+    """A policy hook is malformed or cannot be loaded."""
+
+
+class AuditError(GovernanceError):
+    """The audit log cannot be written, read or exported."""
+
+
+class AccessDenied(GovernanceError):
+    """Governance denied an action; nothing was sent or changed.
+
+    Attributes:
+        decision: The :class:`~hf_api_governance.Decision` behind the refusal.
+    """
+
+    def __init__(self, decision: Decision, message: str | None = None) -> None:
+        self.decision = decision
+        super().__init__(message or decision.summary())
+
+
+class _SignalError(GovernanceError):
+    """Common shape of the exceptions raised when an API response carries a signal."""
+
+    def __init__(
+        self,
+        integration_id: str,
+        message: str,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.integration_id = integration_id
+        self.evidence: Mapping[str, Any] = dict(evidence or {})
+        super().__init__(message)
+
+
+class CredentialRevoked(_SignalError):
+    """An API response showed that the integration's credential was revoked (clause 1.1.1).
+
+    The integration has been recorded as REVOKED; the credential will not be
+    sent again.
+
+    Attributes:
+        integration_id: The integration whose credential was revoked.
+        evidence: Secret-free facts from the response (status, error code...).
+    """
+
+
+class InteroperabilitySuspended(_SignalError):
+    """An API signalled that it no longer works as registered (clause 1.1.2).
+
+    The integration has been recorded as SUSPENDED.
+
+    Attributes:
+        integration_id: The integration that was suspended.
+        evidence: Secret-free facts from the response (status, Sunset header...).
+    """
+
+
+class TransportError(GovernanceError):
+    """The HTTP request failed (connection, timeout, retries exhausted)."""

@@ -1,0 +1,23 @@
+"""Shared test settings: hypothesis profiles.
+
+``HYPOTHESIS_PROFILE=ci`` (the default) bounds examples and disables deadlines
+so the suite is fast and not flaky on a loaded 2-core machine; ``dev`` explores
+more.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
