@@ -7,6 +7,19 @@ with an underscore is private and may change without notice.
 from __future__ import annotations
 
 from hf_api_governance._clock import Clock, FrozenClock, SystemClock
+from hf_api_governance._model import (
+    ApiKind,
+    AuthSpec,
+    Event,
+    EventKind,
+    Integration,
+    IntegrationState,
+    Licence,
+    LicenceStatus,
+    Revoker,
+    Service,
+    SuspensionCause,
+)
 from hf_api_governance._secret import Classification, Secret
 from hf_api_governance.exceptions import (
     AccessDenied,
@@ -29,21 +42,32 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AccessDenied",
+    "ApiKind",
     "AuditError",
+    "AuthSpec",
     "Classification",
     "Clock",
     "ConfidentialityError",
     "CredentialRevoked",
+    "Event",
+    "EventKind",
     "FrozenClock",
     "GovernanceError",
     "IllegalTransition",
+    "Integration",
     "IntegrationNotFound",
+    "IntegrationState",
     "InteroperabilitySuspended",
     "InventoryError",
     "KeystoreError",
+    "Licence",
+    "LicenceStatus",
     "PolicyError",
+    "Revoker",
     "Secret",
+    "Service",
     "StoreError",
+    "SuspensionCause",
     "SystemClock",
     "TransportError",
     "ValidationError",

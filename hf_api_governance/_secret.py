@@ -131,7 +131,7 @@ class Secret:
         # validation below fails.
         object.__setattr__(self, "_value", value)
         del value
-        stored = self._value
+        stored: object = self._value
         if isinstance(stored, str):
             data = stored.encode("utf-8", "surrogatepass")
         elif isinstance(stored, bytes | bytearray | memoryview):
@@ -263,7 +263,7 @@ class Secret:
         )
 
     def __reduce__(self) -> NoReturn:
-        return self.__reduce_ex__(2)
+        self.__reduce_ex__(2)
 
     def __getstate__(self) -> NoReturn:
-        return self.__reduce_ex__(2)
+        self.__reduce_ex__(2)

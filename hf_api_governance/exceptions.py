@@ -29,10 +29,7 @@ or a :attr:`~hf_api_governance.Secret.fingerprint`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._policy import Decision
+from typing import Any
 
 __all__ = [
     "AccessDenied",
@@ -175,7 +172,7 @@ class AccessDenied(GovernanceError):
         decision: The :class:`~hf_api_governance.Decision` behind the refusal.
     """
 
-    def __init__(self, decision: Decision, message: str | None = None) -> None:
+    def __init__(self, decision: Any, message: str | None = None) -> None:
         self.decision = decision
         super().__init__(message or decision.summary())
 

@@ -6,6 +6,17 @@ import hf_api_governance
 from hf_api_governance import exceptions
 
 EXPECTED_PUBLIC = {
+    "ApiKind",
+    "AuthSpec",
+    "Event",
+    "EventKind",
+    "Integration",
+    "IntegrationState",
+    "Licence",
+    "LicenceStatus",
+    "Revoker",
+    "Service",
+    "SuspensionCause",
     "AccessDenied",
     "AuditError",
     "Classification",
