@@ -435,12 +435,14 @@ class Keystore:
         "_lock_fd",
         "_mutex",
         "_path",
+        "_stamp",
     )
 
     _path: Path
     _keys: _Keys | None
     _entries: dict[str, tuple[bytes, bytes]]
     _file_fd: int | None
+    _stamp: tuple[int, int, int, int] | None
     _lock_fd: int | None
     _mutex: threading.RLock
     _closed: bool
@@ -452,6 +454,7 @@ class Keystore:
         self._keys = None
         self._entries = {}
         self._file_fd = None
+        self._stamp = None
         self._lock_fd = None
         self._mutex = threading.RLock()
         self._closed = False
@@ -818,8 +821,8 @@ class Keystore:
             raise KeystoreError(f"keystore {str(self._path)!r} is closed")
         return self._keys
 
-    def _read_current(self) -> tuple[int, bytes]:
-        """Open the file at ``path`` and return (fd, its whole content)."""
+    def _read_current(self) -> tuple[int, bytes, tuple[int, int, int, int]]:
+        """Open the file at ``path``; return (fd, its whole content, its stamp before reading)."""
         try:
             fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
@@ -827,7 +830,8 @@ class Keystore:
         except OSError as exc:
             raise _os_error("open", self._path, exc) from None
         try:
-            if not _is_regular(fd):
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
                 raise KeystoreError(f"{str(self._path)!r} is not a regular file")
             chunks = []
             while chunk := os.read(fd, 1 << 20):
@@ -838,10 +842,10 @@ class Keystore:
         except BaseException:
             os.close(fd)
             raise
-        return fd, b"".join(chunks)
+        return fd, b"".join(chunks), _stamp(st)
 
     def _load(self, source: _KeySource) -> None:
-        fd, data = self._read_current()
+        fd, data, stamp = self._read_current()
         try:
             header = _Header.parse(data, self._path)
             if header.kdf != source.kdf:
@@ -856,13 +860,13 @@ class Keystore:
             except InvalidTag:
                 raise _damaged(self._path) from None
             keys = _Keys(unwrapped[:KEY_SIZE], unwrapped[KEY_SIZE:])
-            self._accept(fd, data, keys)
+            self._accept(fd, data, keys, stamp)
         except BaseException:
             os.close(fd)
             raise
         self._keys = keys
 
-    def _accept(self, fd: int, data: bytes, keys: _Keys) -> None:
+    def _accept(self, fd: int, data: bytes, keys: _Keys, stamp: tuple[int, int, int, int]) -> None:
         """Authenticate ``data`` with ``keys`` and make it the current state, pinned by ``fd``."""
         if len(data) < _MIN_FILE_SIZE or not hmac.compare_digest(
             _mac(keys, data[:-MAC_SIZE]), data[-MAC_SIZE:]
@@ -871,6 +875,7 @@ class Keystore:
         entries = _parse_body(data, self._path)
         old, self._file_fd = self._file_fd, fd
         self._entries = entries
+        self._stamp = stamp
         if old is not None:
             with contextlib.suppress(OSError):
                 os.close(old)
@@ -880,6 +885,7 @@ class Keystore:
 
         The descriptor of the file we read stays open, so its inode cannot be
         reused: a different (device, inode) at ``path`` means a new version.
+        Size and modification time catch an in-place edit by a foreign writer.
         """
         keys = self._open_keys()
         try:
@@ -888,14 +894,12 @@ class Keystore:
             raise KeystoreError(f"keystore file {str(self._path)!r} has been removed") from None
         except OSError as exc:
             raise _os_error("read", self._path, exc) from None
-        if self._file_fd is not None:
-            pinned = os.fstat(self._file_fd)
-            if (pinned.st_dev, pinned.st_ino) == (current.st_dev, current.st_ino):
-                return
-        fd, data = self._read_current()
+        if self._file_fd is not None and _stamp(current) == self._stamp:
+            return
+        fd, data, stamp = self._read_current()
         try:
             _Header.parse(data, self._path)
-            self._accept(fd, data, keys)
+            self._accept(fd, data, keys, stamp)
         except BaseException:
             os.close(fd)
             raise
@@ -956,6 +960,7 @@ class Keystore:
             raise
         _fsync_dir(directory)
         old, self._file_fd = self._file_fd, fd
+        self._stamp = _stamp(os.fstat(fd))
         if old is not None:
             with contextlib.suppress(OSError):
                 os.close(old)
@@ -1000,8 +1005,8 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
-def _is_regular(fd: int) -> bool:
-    return stat.S_ISREG(os.fstat(fd).st_mode)
+def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _fsync_dir(directory: Path) -> None:
