@@ -7,6 +7,7 @@ with an underscore is private and may change without notice.
 from __future__ import annotations
 
 from hf_api_governance._clock import Clock, FrozenClock, SystemClock
+from hf_api_governance._keystore import Keystore
 from hf_api_governance._model import (
     ApiKind,
     AuthSpec,
@@ -59,6 +60,7 @@ __all__ = [
     "IntegrationState",
     "InteroperabilitySuspended",
     "InventoryError",
+    "Keystore",
     "KeystoreError",
     "Licence",
     "LicenceStatus",

@@ -29,6 +29,7 @@ EXPECTED_PUBLIC = {
     "IntegrationNotFound",
     "InteroperabilitySuspended",
     "InventoryError",
+    "Keystore",
     "KeystoreError",
     "PolicyError",
     "Secret",
