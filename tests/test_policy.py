@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import attrs
 import pytest
@@ -42,6 +43,7 @@ from hf_api_governance.testing import (
 )
 
 S = IntegrationState
+_T = TypeVar("_T")
 TICK = timedelta(microseconds=1)
 LICENCE_START = datetime(2026, 1, 1, tzinfo=UTC)
 LICENCE_END = datetime(2027, 1, 1, tzinfo=UTC)  # valid_until=2026-12-31 covers that whole day
@@ -361,11 +363,11 @@ def test_the_information_age_is_configurable() -> None:
 # ------------------------------------------------------------ INSECURE_TRANSPORT
 
 
-def forced(integration: Integration, **fields: object) -> Integration:
+def forced(value: _T, **fields: object) -> _T:
     """Bypass validation: the model refuses plain http, the engine must refuse it too."""
-    for name, value in fields.items():
-        object.__setattr__(integration, name, value)
-    return integration
+    for name, item in fields.items():
+        object.__setattr__(value, name, item)
+    return value
 
 
 @pytest.mark.parametrize("action", [Action.CALL, Action.PROVISION, Action.ROTATE_CREDENTIAL])
