@@ -97,7 +97,7 @@ def _texts() -> st.SearchStrategy[str]:
         st.characters(codec="utf-8", categories=("L", "N", "Zs"), exclude_characters="\x85"),
         min_size=1,
         max_size=30,
-    ).filter(lambda s: s.strip() != "" and not looks_like_secret(s))
+    ).filter(lambda s: s.strip() != "" and s.isprintable() and not looks_like_secret(s))
 
 
 def _day_or_instant() -> st.SearchStrategy[date | datetime]:
