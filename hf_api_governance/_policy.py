@@ -242,6 +242,18 @@ def _sort_key(finding: Finding) -> tuple[int, str, str]:
 # ----------------------------------------------------------------------- decision
 
 
+def _action_field(value: object) -> Action:
+    return _action(value)
+
+
+def _at_field(value: object) -> datetime:
+    return ensure_aware(value, "at")
+
+
+def _findings_field(value: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Decision:
     """The engine's answer for one integration, one action, one instant.
@@ -257,10 +269,17 @@ class Decision:
     """
 
     allowed: bool
-    action: Action
+    action: Action = attrs.field(converter=_action_field)
     integration_id: str
-    at: datetime
-    findings: tuple[Finding, ...] = ()
+    at: datetime = attrs.field(converter=_at_field)
+    findings: tuple[Finding, ...] = attrs.field(default=(), converter=_findings_field)
+
+    def __attrs_post_init__(self) -> None:
+        for finding in self.findings:
+            if not isinstance(finding, Finding):
+                raise ValidationError("findings", "must hold Finding objects only")
+        if self.allowed is not (not any(f.severity is Severity.DENY for f in self.findings)):
+            raise ValidationError("allowed", "must be True exactly when no finding is DENY")
 
     @property
     def denials(self) -> tuple[Finding, ...]:

@@ -651,3 +651,16 @@ def test_property_a_third_party_call_needs_a_covering_licence(
         assert licensed
     if not licensed:
         assert codes(decision) & {"LICENCE_MISSING", "LICENCE_EXPIRED", "LICENCE_NOT_YET_VALID"}
+
+
+def test_a_decision_built_by_hand_must_be_consistent() -> None:
+    deny = Finding("ACME_NO", None, Severity.DENY, "no")
+    assert Decision(False, "call", "x", NOW, [deny]).findings == (deny,)
+    with pytest.raises(ValidationError, match="allowed"):
+        Decision(True, Action.CALL, "x", NOW, (deny,))
+    with pytest.raises(ValidationError, match="allowed"):
+        Decision(False, Action.CALL, "x", NOW)
+    with pytest.raises(ValidationError, match="at"):
+        Decision(True, Action.CALL, "x", datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(ValidationError, match="findings"):
+        Decision(True, Action.CALL, "x", NOW, ("junk",))  # type: ignore[arg-type]
