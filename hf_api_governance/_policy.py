@@ -450,12 +450,11 @@ def _action(value: object, field: str = "action") -> Action:
 def _hook_actions(value: object) -> frozenset[Action]:
     if value is None:
         return _ALL_ACTIONS
-    if isinstance(value, Action | str):
-        return frozenset({_action(value, "actions")})
-    if not isinstance(value, Iterable):
+    if not isinstance(value, Iterable | Action):
         raise PolicyError("policy_hook: actions must be an Action or an iterable of Actions")
+    items = [value] if isinstance(value, Action | str) else list(value)
     try:
-        actions = frozenset(_action(a, "actions") for a in value)
+        actions = frozenset(_action(a, "actions") for a in items)
     except ValidationError as exc:
         raise PolicyError(f"policy_hook: {exc}") from None
     if not actions:

@@ -129,6 +129,7 @@ def test_a_hook_without_actions_runs_for_every_action() -> None:
         ({"code": "ACME_X", "clause": "one"}, "clause"),
         ({"code": "ACME_X", "actions": []}, "must not be empty"),
         ({"code": "ACME_X", "actions": ["delete"]}, "actions"),
+        ({"code": "ACME_X", "actions": "delete"}, "actions"),
         ({"code": "ACME_X", "actions": 3}, "actions"),
         ({"code": "ACME_X", "name": " "}, "name"),
     ],

@@ -172,3 +172,11 @@ def test_the_plugin_is_declared_as_a_pytest11_entry_point() -> None:
     )
     entry_points = pyproject["project"]["entry-points"]["pytest11"]
     assert entry_points == {"hf_api_governance": "hf_api_governance.testing_plugin"}
+
+
+def test_the_testing_namespace_is_documented() -> None:
+    from hf_api_governance import testing
+
+    for name in testing.__all__:
+        assert (getattr(testing, name).__doc__ or "").strip(), name
+    assert testing.FrozenClock is FrozenClock
