@@ -1,8 +1,11 @@
 """Pytest plugin: the ``frozen_clock`` and ``policy_engine`` fixtures.
 
 Installed packages register it through the ``pytest11`` entry point, so the
-fixtures are available in every test without a ``conftest.py``. Without
-installing, load it with ``pytest -p hf_api_governance.testing_plugin``.
+fixtures are available in every test without a ``conftest.py``. From a
+source checkout that is not installed, load it with
+``pytest -p hf_api_governance.testing_plugin``; not both: pytest refuses a
+plugin module registered twice (a ``conftest.py`` that registers it should
+check ``config.pluginmanager.is_registered(testing_plugin)`` first).
 """
 
 from __future__ import annotations

@@ -139,12 +139,24 @@ def test_each_test_gets_a_fresh_clock(frozen_clock):
 """
 
 
+@pytest.fixture
+def no_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs load the plugin only through ``-p``, installed package or not.
+
+    Once installed, the ``pytest11`` entry point registers the same module under
+    another name, and pytest refuses a module registered twice.
+    """
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+@pytest.mark.usefixtures("no_autoload")
 def test_the_plugin_provides_the_fixtures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plugin_user=PLUGIN_TESTS)
     result = pytester.runpytest("-p", "hf_api_governance.testing_plugin", "-q")
     result.assert_outcomes(passed=2)
 
 
+@pytest.mark.usefixtures("no_autoload")
 def test_the_plugin_is_not_registered_twice(pytester: pytest.Pytester) -> None:
     """Our conftest's guard: loading the plugin by name and by conftest must not clash."""
     pytester.makeconftest(
