@@ -21,6 +21,18 @@ from hf_api_governance._model import (
     Service,
     SuspensionCause,
 )
+from hf_api_governance._policy import (
+    Action,
+    Decision,
+    Finding,
+    PolicyContext,
+    PolicyEngine,
+    PolicyHook,
+    PolicySettings,
+    Severity,
+    load_hooks,
+    policy_hook,
+)
 from hf_api_governance._secret import Classification, Secret
 from hf_api_governance.exceptions import (
     AccessDenied,
@@ -43,6 +55,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AccessDenied",
+    "Action",
     "ApiKind",
     "AuditError",
     "AuthSpec",
@@ -50,8 +63,10 @@ __all__ = [
     "Clock",
     "ConfidentialityError",
     "CredentialRevoked",
+    "Decision",
     "Event",
     "EventKind",
+    "Finding",
     "FrozenClock",
     "GovernanceError",
     "IllegalTransition",
@@ -64,13 +79,20 @@ __all__ = [
     "KeystoreError",
     "Licence",
     "LicenceStatus",
+    "PolicyContext",
+    "PolicyEngine",
     "PolicyError",
+    "PolicyHook",
+    "PolicySettings",
     "Revoker",
     "Secret",
     "Service",
+    "Severity",
     "StoreError",
     "SuspensionCause",
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "load_hooks",
+    "policy_hook",
 ]

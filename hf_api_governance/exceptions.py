@@ -29,7 +29,10 @@ or a :attr:`~hf_api_governance.Secret.fingerprint`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; _policy imports this module
+    from hf_api_governance._policy import Decision
 
 __all__ = [
     "AccessDenied",
@@ -172,8 +175,8 @@ class AccessDenied(GovernanceError):
         decision: The :class:`~hf_api_governance.Decision` behind the refusal.
     """
 
-    def __init__(self, decision: Any, message: str | None = None) -> None:
-        self.decision = decision
+    def __init__(self, decision: Decision, message: str | None = None) -> None:
+        self.decision: Decision = decision
         super().__init__(message or decision.summary())
 
 

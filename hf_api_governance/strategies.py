@@ -30,11 +30,14 @@ from hf_api_governance._model import (
     Revoker,
     Service,
     SuspensionCause,
+    looks_like_secret,
     next_state,
 )
+from hf_api_governance._policy import Action, PolicySettings
 from hf_api_governance.exceptions import IllegalTransition
 
 __all__ = [
+    "actions",
     "auth_specs",
     "entry_names",
     "histories",
@@ -42,6 +45,7 @@ __all__ = [
     "integration_ids",
     "integrations",
     "licences",
+    "policy_settings",
 ]
 
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -58,6 +62,20 @@ def instants(
         lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)
     )
     return st.one_of(plain, midnights)
+
+
+def actions() -> st.SearchStrategy[Action]:
+    """Every :class:`~hf_api_governance.Action`."""
+    return st.sampled_from(Action)
+
+
+def policy_settings() -> st.SearchStrategy[PolicySettings]:
+    """Policy thresholds: a licence warning of 0 to 120 days, an information age of 0 to 720."""
+    return st.builds(
+        PolicySettings,
+        licence_warning=st.integers(0, 120).map(lambda d: timedelta(days=d)),
+        info_max_age=st.integers(0, 720).map(lambda d: timedelta(days=d)),
+    )
 
 
 def integration_ids() -> st.SearchStrategy[str]:
@@ -79,7 +97,7 @@ def _texts() -> st.SearchStrategy[str]:
         st.characters(codec="utf-8", categories=("L", "N", "Zs"), exclude_characters="\x85"),
         min_size=1,
         max_size=30,
-    ).filter(lambda s: s.strip() != "")
+    ).filter(lambda s: s.strip() != "" and s.isprintable() and not looks_like_secret(s))
 
 
 def _day_or_instant() -> st.SearchStrategy[date | datetime]:

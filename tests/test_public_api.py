@@ -37,6 +37,16 @@ EXPECTED_PUBLIC = {
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "Action",
+    "Decision",
+    "Finding",
+    "PolicyContext",
+    "PolicyEngine",
+    "PolicyHook",
+    "PolicySettings",
+    "Severity",
+    "load_hooks",
+    "policy_hook",
 }
 
 
