@@ -6,6 +6,13 @@ with an underscore is private and may change without notice.
 
 from __future__ import annotations
 
+from hf_api_governance._audit import (
+    AuditEntry,
+    AuditLog,
+    Checkpoint,
+    VerificationProblem,
+    VerificationReport,
+)
 from hf_api_governance._clock import Clock, FrozenClock, SystemClock
 from hf_api_governance._secret import Classification, Secret
 from hf_api_governance.exceptions import (
@@ -29,7 +36,10 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AccessDenied",
+    "AuditEntry",
     "AuditError",
+    "AuditLog",
+    "Checkpoint",
     "Classification",
     "Clock",
     "ConfidentialityError",
@@ -47,4 +57,6 @@ __all__ = [
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "VerificationProblem",
+    "VerificationReport",
 ]

@@ -7,7 +7,10 @@ from hf_api_governance import exceptions
 
 EXPECTED_PUBLIC = {
     "AccessDenied",
+    "AuditEntry",
     "AuditError",
+    "AuditLog",
+    "Checkpoint",
     "Classification",
     "Clock",
     "ConfidentialityError",
@@ -25,6 +28,8 @@ EXPECTED_PUBLIC = {
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "VerificationProblem",
+    "VerificationReport",
 }
 
 
