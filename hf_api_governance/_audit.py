@@ -886,16 +886,17 @@ class AuditLog:
     def _write(self, drafts: list[_Draft], within_transaction: bool) -> list[AuditEntry]:
         with self._lock:
             conn = self._conn
-            if within_transaction and not conn.in_transaction:
-                raise AuditError(
-                    "within_transaction=True but the connection has no open transaction"
-                )
-            if not within_transaction and conn.in_transaction:
-                raise AuditError(
-                    "the connection has an open transaction: commit it first, or pass "
-                    "within_transaction=True to append inside it"
-                )
             try:
+                in_transaction = conn.in_transaction
+                if within_transaction and not in_transaction:
+                    raise AuditError(
+                        "within_transaction=True but the connection has no open transaction"
+                    )
+                if not within_transaction and in_transaction:
+                    raise AuditError(
+                        "the connection has an open transaction: commit it first, or pass "
+                        "within_transaction=True to append inside it"
+                    )
                 if not within_transaction:
                     conn.execute("BEGIN IMMEDIATE")
                 try:

@@ -66,7 +66,9 @@ def fill(path: Path, count: int, *, seal_every: int = 256, key: bytes = KEY) -> 
         )
 
 
-def verify(path: Path, key: bytes = KEY, checkpoint: Checkpoint | None = None) -> VerificationReport:
+def verify(
+    path: Path, key: bytes = KEY, checkpoint: Checkpoint | None = None
+) -> VerificationReport:
     with AuditLog.open(path, key) as log:
         return log.verify(checkpoint)
 
@@ -95,7 +97,9 @@ def forged_body(conn: sqlite3.Connection, template_seq: int, new_seq: int) -> by
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def assert_problem(report: VerificationReport, problem: VerificationProblem, seq: int | None) -> None:
+def assert_problem(
+    report: VerificationReport, problem: VerificationProblem, seq: int | None
+) -> None:
     assert not report.ok, report
     assert (report.problem, report.first_bad_seq) == (problem, seq), report
     assert report.message
@@ -135,10 +139,13 @@ def test_appended_entries_form_a_verifying_chain_with_gapless_seqs(
 def test_canonical_form_is_sorted_compact_utf8_json(db: Path, clock: FrozenClock) -> None:
     with AuditLog.open(db, KEY, clock=clock) as log:
         entry = log.append(actor="zoë", action="updated", evidence={"b": 1, "a": [1, "é"]})
-    assert entry.canonical() == (
-        '{"action":"updated","actor":"zoë","at":"2026-01-01T00:00:00.000000Z","clause":null,'
-        '"codes":[],"evidence":{"a":[1,"é"],"b":1},"integration_id":null,"seq":1}'
-    ).encode()
+    assert (
+        entry.canonical()
+        == (
+            '{"action":"updated","actor":"zoë","at":"2026-01-01T00:00:00.000000Z","clause":null,'
+            '"codes":[],"evidence":{"a":[1,"é"],"b":1},"integration_id":null,"seq":1}'
+        ).encode()
+    )
     (stored,) = raw(db).execute("SELECT CAST(body AS BLOB) FROM audit_log").fetchone()
     assert stored == entry.canonical()
 
@@ -173,7 +180,10 @@ def test_empty_log_verifies_and_has_no_head(db: Path) -> None:
         ({"actor": "alice", "action": "revoked", "codes": "LICENCE_EXPIRED"}, "codes"),
         ({"actor": "alice", "action": "revoked", "codes": [""]}, "codes[0]"),
         ({"actor": "alice", "action": "revoked", "evidence": {"blob": b"x"}}, "evidence.blob"),
-        ({"actor": "alice", "action": "revoked", "evidence": {"o": {"x": object()}}}, "evidence.o.x"),
+        (
+            {"actor": "alice", "action": "revoked", "evidence": {"o": {"x": object()}}},
+            "evidence.o.x",
+        ),
         ({"actor": "alice", "action": "revoked", "evidence": {"f": float("nan")}}, "evidence.f"),
         (
             {"actor": "alice", "action": "revoked", "evidence": {"t": datetime(2026, 1, 1)}},  # noqa: DTZ001
@@ -212,7 +222,11 @@ def test_append_many_is_all_or_nothing_and_names_the_bad_event(db: Path) -> None
         with pytest.raises(ValidationError, match="needs 'actor'"):
             log.append_many([{"action": "updated"}])
         assert log.head() is None
-        assert [e.seq for e in log.append_many([{"actor": "a", "action": "updated"}] * 3)] == [1, 2, 3]
+        assert [e.seq for e in log.append_many([{"actor": "a", "action": "updated"}] * 3)] == [
+            1,
+            2,
+            3,
+        ]
 
 
 def test_secrets_become_fingerprints_and_urls_are_redacted(db: Path) -> None:
@@ -332,7 +346,7 @@ def test_prev_hash_pointing_elsewhere_breaks_the_chain(db: Path) -> None:
 
 
 def rewrite_chain_from(conn: sqlite3.Connection, start: int) -> None:
-    """Change entry ``start`` and recompute every later hash: all an attacker without the key can do."""
+    """Change entry ``start`` and recompute every later hash (all a key-less attacker can do)."""
     stored = rows(conn)
     prev = stored[start][1]
     for seq in sorted(s for s in stored if s >= start):
@@ -430,7 +444,10 @@ def test_forged_or_foreign_checkpoints_are_rejected(db: Path) -> None:
     with AuditLog.open(db, KEY) as log:
         checkpoint = log.checkpoint()
     forged = Checkpoint(
-        seq=3, head_hash=checkpoint.head_hash, authenticator=checkpoint.authenticator, at=checkpoint.at
+        seq=3,
+        head_hash=checkpoint.head_hash,
+        authenticator=checkpoint.authenticator,
+        at=checkpoint.at,
     )
     assert_problem(verify(db, checkpoint=forged), P.CHECKPOINT_MISMATCH, None)
     other = db.with_name("other.db")
@@ -478,22 +495,27 @@ json_leaf = (
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+    | st.text(st.characters(blacklist_categories=["Cs"]), max_size=20)
 )
 evidence_st = st.dictionaries(
     st.text(st.characters(whitelist_categories=("L", "N")), min_size=1, max_size=10),
     st.recursive(
         json_leaf,
-        lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)
+        ),
         max_leaves=6,
     ),
     max_size=4,
 )
 event_st = st.fixed_dictionaries(
     {
-        "actor": st.text(st.characters(whitelist_categories=("L", "N", "P")), min_size=1, max_size=20),
-        "action": st.sampled_from(sorted(KNOWN_ACTIONS)) | st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True),
+        "actor": st.text(
+            st.characters(whitelist_categories=("L", "N", "P")), min_size=1, max_size=20
+        ),
+        "action": st.sampled_from(sorted(KNOWN_ACTIONS))
+        | st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True),
     },
     optional={
         "integration_id": st.sampled_from(["aware-prod", "incydr", "engage-eu"]),
@@ -589,10 +611,12 @@ def test_any_single_byte_change_to_any_stored_field_fails_at_that_entry(
             conn.execute("UPDATE audit_log SET seq = ? WHERE seq = ?", (new_seq, target))
         elif field == "body":
             conn.execute(
-                "UPDATE audit_log SET body = CAST(? AS TEXT) WHERE seq = ?", (bytes(changed), target)
+                "UPDATE audit_log SET body = CAST(? AS TEXT) WHERE seq = ?",
+                (bytes(changed), target),
             )
         else:
-            conn.execute(f"UPDATE audit_log SET {field} = ? WHERE seq = ?", (bytes(changed), target))  # noqa: S608
+            sql = f"UPDATE audit_log SET {field} = ? WHERE seq = ?"  # noqa: S608
+            conn.execute(sql, (bytes(changed), target))
     except sqlite3.IntegrityError:
         assume(False)  # the new seq is taken or below 1: SQLite refuses the change itself
     report = verify(path)
@@ -605,7 +629,7 @@ def test_any_single_byte_change_to_any_stored_field_fails_at_that_entry(
 
 def encodings(secret: str) -> set[bytes]:
     data = secret.encode()
-    forms = {
+    return {
         data,
         data.hex().encode(),
         data.hex().upper().encode(),
@@ -616,7 +640,6 @@ def encodings(secret: str) -> set[bytes]:
         urllib.parse.quote(secret, safe="").encode(),
         urllib.parse.quote_plus(secret).encode(),
     }
-    return forms
 
 
 def file_bytes(path: Path) -> bytes:
@@ -647,7 +670,10 @@ def test_secret_values_never_reach_the_database_or_the_export(raw_secrets: list[
                 },
             )
         log.append_many(
-            [{"actor": "bob", "action": "credential_revealed", "evidence": {"s": s}} for s in secrets]
+            [
+                {"actor": "bob", "action": "credential_revealed", "evidence": {"s": s}}
+                for s in secrets
+            ]
         )
         log.export(path.with_suffix(".jsonl"))
         blobs = [file_bytes(path), path.with_suffix(".jsonl").read_bytes()]
@@ -761,7 +787,8 @@ def test_constructor_validates_key_and_options() -> None:
         AuditLog("gov.db", KEY)  # type: ignore[arg-type]
     log = AuditLog(conn, Secret(KEY))
     assert log.append(actor="a", action="updated").seq == 1
-    assert "Secret" not in repr(log) and KEY.hex() not in repr(log)
+    assert "Secret" not in repr(log)
+    assert KEY.hex() not in repr(log)
 
 
 def test_export_is_atomic_and_rejects_unknown_formats(db: Path, tmp_path: Path) -> None:
@@ -776,7 +803,8 @@ def test_export_is_atomic_and_rejects_unknown_formats(db: Path, tmp_path: Path) 
         assert target.read_text() == "previous\n"
         assert log.export(target) == 3
     first = json.loads(target.read_text().splitlines()[0])
-    assert first["at"].endswith("Z") and first["seq"] == 1
+    assert first["at"].endswith("Z")
+    assert first["seq"] == 1
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
@@ -789,17 +817,19 @@ path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 key = bytes.fromhex(os.environ["AUDIT_TEST_KEY"])
 with AuditLog.open(path, key, seal_every=7) as log:
     done = 0
+    ready = False
     while count < 0 or done < count:
         if done % 3 == 0:
             log.append_many(
-                [{"actor": name, "action": "call_sent", "evidence": {"i": done + j}} for j in range(5)]
+                [{"actor": name, "action": "call_sent", "evidence": {"i": i}} for i in range(5)]
             )
             done += 5
         else:
             log.append(actor=name, action="call_allowed", evidence={"i": done})
             done += 1
-        if done >= 50 and count < 0:
+        if done >= 50 and count < 0 and not ready:
             print("ready", flush=True)
+            ready = True
 """
 
 
@@ -839,7 +869,8 @@ def test_process_killed_mid_append_leaves_a_verifying_chain(db: Path, delay: flo
     assert worker.stdout.readline().strip() == "ready"
     time.sleep(delay)
     worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=30)
+    worker.communicate(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
     with AuditLog.open(db, KEY) as log:
         report = log.verify()
         assert report.ok, report
