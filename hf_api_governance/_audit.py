@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import hashlib
 import hmac
 import json
@@ -153,19 +154,29 @@ def _parse_at(value: object, field: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _check_text(value: object, field: str, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be a string, got {type(value).__name__}")
+@functools.lru_cache(maxsize=4096)
+def _text_problem(value: str) -> str | None:
     if not value.strip():
-        raise ValidationError(field, "must not be empty")
+        return "must not be empty"
     if len(value) > _MAX_TEXT or not value.isprintable():
-        raise ValidationError(field, f"must be printable text of at most {_MAX_TEXT} characters")
+        return f"must be printable text of at most {_MAX_TEXT} characters"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError(field, "must be encodable as UTF-8") from None
+        return "must be encodable as UTF-8"
+    return None
+
+
+def _check_text(value: object, field: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if type(value) is not str:
+        if not isinstance(value, str):
+            raise ValidationError(field, f"must be a string, got {type(value).__name__}")
+        value = str(value)  # a str subclass: validate (and cache) the plain value
+    problem = _text_problem(value)
+    if problem is not None:
+        raise ValidationError(field, problem)
 
 
 def _redact_url(value: str) -> str:
@@ -229,16 +240,22 @@ def _sanitise(value: object, field: str, depth: int) -> Any:
     raise ValidationError(field, f"is not JSON-able ({type(value).__name__})")
 
 
-def _evidence(value: object) -> Mapping[str, Any]:
+def _evidence_json(value: object) -> tuple[Mapping[str, Any], bytes]:
     if value is None:
-        return types.MappingProxyType({})
+        return types.MappingProxyType({}), b"{}"
     if not isinstance(value, Mapping):
         raise ValidationError("evidence", f"must be a mapping, got {type(value).__name__}")
     clean = _sanitise(value, "evidence", 0)
-    size = len(_dumps(clean))
-    if size > _MAX_EVIDENCE_BYTES:
-        raise ValidationError("evidence", f"is {size} bytes as JSON; at most {_MAX_EVIDENCE_BYTES}")
-    return types.MappingProxyType(clean)
+    encoded = _dumps(clean)
+    if len(encoded) > _MAX_EVIDENCE_BYTES:
+        raise ValidationError(
+            "evidence", f"is {len(encoded)} bytes as JSON; at most {_MAX_EVIDENCE_BYTES}"
+        )
+    return types.MappingProxyType(clean), encoded
+
+
+def _evidence(value: object) -> Mapping[str, Any]:
+    return _evidence_json(value)[0]
 
 
 def _codes(value: object) -> tuple[str, ...]:
@@ -560,6 +577,36 @@ class _Draft:
     clause: str | None
     codes: tuple[str, ...]
     evidence: Mapping[str, Any]
+    before_at: bytes
+    before_seq: bytes
+
+
+def _trusted_entry(
+    seq: int,
+    at: datetime,
+    draft: _Draft,
+    prev_hash: str,
+    entry_hash: str,
+    authenticator: str | None,
+) -> AuditEntry:
+    """Build an entry from already validated parts, skipping the converters (hot path)."""
+    entry = object.__new__(AuditEntry)
+    values = {
+        "seq": seq,
+        "at": at,
+        "actor": draft.actor,
+        "action": draft.action,
+        "integration_id": draft.integration_id,
+        "clause": draft.clause,
+        "codes": draft.codes,
+        "evidence": draft.evidence,
+        "prev_hash": prev_hash,
+        "entry_hash": entry_hash,
+        "authenticator": authenticator,
+    }
+    for name, value in values.items():
+        object.__setattr__(entry, name, value)
+    return entry
 
 
 def _draft(
@@ -574,13 +621,34 @@ def _draft(
     _v_action(None, None, action)  # type: ignore[arg-type]
     _check_text(integration_id, "integration_id", optional=True)
     _v_clause(None, None, clause)  # type: ignore[arg-type]
+    clean_codes = _codes(codes)
+    clean_evidence, evidence_json = _evidence_json(evidence)
+    # The canonical form with sorted keys, cut around the two values only known
+    # inside the write transaction ("at" and "seq"); json.dumps is compositional,
+    # so the concatenation equals _dumps() of the whole entry (AuditEntry.canonical).
+    before_at = b"".join((b'{"action":', _dumps(action), b',"actor":', _dumps(actor), b',"at":"'))
+    before_seq = b"".join(
+        (
+            b'","clause":',
+            _dumps(clause),
+            b',"codes":',
+            _dumps(list(clean_codes)),
+            b',"evidence":',
+            evidence_json,
+            b',"integration_id":',
+            _dumps(integration_id),
+            b',"seq":',
+        )
+    )
     return _Draft(
         actor=actor,  # type: ignore[arg-type]
         action=action,  # type: ignore[arg-type]
         integration_id=integration_id,  # type: ignore[arg-type]
         clause=clause,  # type: ignore[arg-type]
-        codes=_codes(codes),
-        evidence=_evidence(evidence),
+        codes=clean_codes,
+        evidence=clean_evidence,
+        before_at=before_at,
+        before_seq=before_seq,
     )
 
 
@@ -919,33 +987,20 @@ class AuditLog:
         for draft in drafts:
             seq += 1
             at = ensure_aware(self._clock.now(), "clock.now()")
-            content = {
-                "action": draft.action,
-                "actor": draft.actor,
-                "at": _format_at(at),
-                "clause": draft.clause,
-                "codes": list(draft.codes),
-                "evidence": dict(draft.evidence),
-                "integration_id": draft.integration_id,
-                "seq": seq,
-            }
-            body = _dumps(content)
+            body = b"".join(
+                (draft.before_at, _format_at(at).encode(), draft.before_seq, b"%d}" % seq)
+            )
             entry_hash = sha256(prev + body).digest()
             tag = self._entry_tag(seq, entry_hash) if seq % seal_every == 0 else None
             rows.append((seq, body.decode(), prev, entry_hash, tag))
             entries.append(
-                AuditEntry(
-                    seq=seq,
-                    at=at,
-                    actor=draft.actor,
-                    action=draft.action,
-                    integration_id=draft.integration_id,
-                    clause=draft.clause,
-                    codes=draft.codes,
-                    evidence=draft.evidence,
-                    prev_hash=prev.hex(),
-                    entry_hash=entry_hash.hex(),
-                    authenticator=tag.hex() if tag is not None else None,
+                _trusted_entry(
+                    seq,
+                    at,
+                    draft,
+                    prev.hex(),
+                    entry_hash.hex(),
+                    tag.hex() if tag is not None else None,
                 )
             )
             prev = entry_hash

@@ -555,6 +555,8 @@ def test_any_sequence_of_appends_verifies_and_exports_round_trip(
         stored = list(log.entries())
         assert stored == written
         assert [e.seq for e in stored] == list(range(1, len(written) + 1))
+        bodies = [b for b, _, _, _ in rows(raw(path)).values()]
+        assert bodies == [e.canonical() for e in written]
         assert log.export(path.with_suffix(".jsonl")) == len(written)
     lines = path.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()
     parsed = [json.loads(line) for line in lines]
