@@ -1064,8 +1064,10 @@ class AuditLog:
             raise ValidationError("since_seq", "must be an integer >= 0")
         _check_text(integration_id, "integration_id", optional=True)
         if integration_id is None:
-            yield from self._select("WHERE seq > ? ORDER BY seq", (since_seq,))
-            return
+            return self._select("WHERE seq > ? ORDER BY seq", (since_seq,))
+        return self._entries_about(since_seq, integration_id)
+
+    def _entries_about(self, since_seq: int, integration_id: str) -> Iterator[AuditEntry]:
         needle = '"integration_id":' + json.dumps(integration_id, ensure_ascii=False)
         for entry in self._select(
             "WHERE seq > ? AND instr(body, ?) > 0 ORDER BY seq", (since_seq, needle)
