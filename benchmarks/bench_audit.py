@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hf_api_governance import AuditLog, Secret  # noqa: E402
+from hf_api_governance import AuditLog, Secret
 
 KEY = os.urandom(32)
 

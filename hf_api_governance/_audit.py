@@ -690,7 +690,9 @@ class AuditLog:
       order) or have started it with ``BEGIN IMMEDIATE``; otherwise, under
       contention, SQLite may refuse to upgrade a stale read snapshot and the
       append fails with :class:`AuditError` (never a duplicate or a fork).
-      On :class:`AuditError` the caller must roll back.
+      The append runs in a savepoint: on any error nothing of it remains in
+      the transaction, and the caller should roll back its own change too
+      (a change without its audit entry must not be committed).
     * ``within_transaction=False`` (the default) needs a connection with no
       open transaction, and runs ``BEGIN IMMEDIATE`` ... ``COMMIT`` itself.
     * Reads (:meth:`verify`, :meth:`checkpoint`) open a read transaction when
@@ -965,14 +967,19 @@ class AuditLog:
                         "the connection has an open transaction: commit it first, or pass "
                         "within_transaction=True to append inside it"
                     )
-                if not within_transaction:
-                    conn.execute("BEGIN IMMEDIATE")
+                # Inside the caller's transaction, a savepoint makes our part
+                # all-or-nothing without touching what the caller did before.
+                conn.execute(
+                    "SAVEPOINT hf_audit_append" if within_transaction else "BEGIN IMMEDIATE"
+                )
                 try:
                     entries = self._insert(drafts)
-                    if not within_transaction:
-                        conn.execute("COMMIT")
+                    conn.execute("RELEASE hf_audit_append" if within_transaction else "COMMIT")
                 except BaseException:
-                    if not within_transaction and conn.in_transaction:
+                    if within_transaction:
+                        conn.execute("ROLLBACK TO hf_audit_append")
+                        conn.execute("RELEASE hf_audit_append")
+                    elif conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:

@@ -743,6 +743,25 @@ def test_rollback_after_several_appends_keeps_the_chain_appendable(db: Path) -> 
     assert log.verify().entries_checked == 4
 
 
+def test_failed_append_inside_a_transaction_leaves_the_callers_work_intact(db: Path) -> None:
+    conn = registry_conn(db)
+    log = AuditLog(conn, KEY)
+    log.append(actor="a", action="registered")
+    # Make the head update fail after the entry row was inserted.
+    conn.execute(
+        "CREATE TRIGGER boom BEFORE UPDATE ON audit_log_head BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    )
+    conn.execute("INSERT INTO integrations VALUES ('aware', 'ACTIVE')")
+    with pytest.raises(AuditError, match="boom"):
+        log.append(actor="a", action="activated", within_transaction=True)
+    assert conn.in_transaction
+    assert conn.execute("SELECT count(*) FROM integrations").fetchone() == (1,)
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (1,)
+    conn.commit()
+    conn.execute("DROP TRIGGER boom")
+    assert log.verify().ok
+
+
 def test_transaction_mode_mismatches_are_refused(db: Path) -> None:
     conn = registry_conn(db)
     log = AuditLog(conn, KEY)
