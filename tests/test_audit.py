@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -529,41 +530,38 @@ event_st = st.fixed_dictionaries(
 batches_st = st.lists(st.lists(event_st, min_size=1, max_size=4), min_size=1, max_size=5)
 
 
-@pytest.fixture
-def scratch() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as name:
-        yield Path(name)
-
-
-def new_db() -> Path:
-    return Path(tempfile.mkdtemp(prefix="audit-hyp-")) / "audit.db"
+@contextlib.contextmanager
+def new_db() -> Iterator[Path]:
+    """A fresh database per hypothesis example (function-scoped fixtures are shared)."""
+    with tempfile.TemporaryDirectory(prefix="audit-hyp-") as name:
+        yield Path(name) / "audit.db"
 
 
 @given(batches=batches_st, seal_every=st.integers(1, 4))
 def test_any_sequence_of_appends_verifies_and_exports_round_trip(
     batches: list[list[dict[str, Any]]], seal_every: int
 ) -> None:
-    path = new_db()
-    with AuditLog.open(path, KEY, seal_every=seal_every) as log:
-        written: list[AuditEntry] = []
-        for batch in batches:
-            if len(batch) == 1:
-                written.append(log.append(**batch[0]))
-            else:
-                written.extend(log.append_many(batch))
-        report = log.verify()
-        assert report.ok, report
-        assert report.entries_checked == len(written)
-        stored = list(log.entries())
-        assert stored == written
-        assert [e.seq for e in stored] == list(range(1, len(written) + 1))
-        bodies = [b for b, _, _, _ in rows(raw(path)).values()]
-        assert bodies == [e.canonical() for e in written]
-        assert log.export(path.with_suffix(".jsonl")) == len(written)
-    lines = path.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()
-    parsed = [json.loads(line) for line in lines]
-    assert all(set(p) == EXPORT_FIELDS for p in parsed)
-    assert [AuditEntry.from_dict(p) for p in parsed] == stored
+    with new_db() as path:
+        with AuditLog.open(path, KEY, seal_every=seal_every) as log:
+            written: list[AuditEntry] = []
+            for batch in batches:
+                if len(batch) == 1:
+                    written.append(log.append(**batch[0]))
+                else:
+                    written.extend(log.append_many(batch))
+            report = log.verify()
+            assert report.ok, report
+            assert report.entries_checked == len(written)
+            stored = list(log.entries())
+            assert stored == written
+            assert [e.seq for e in stored] == list(range(1, len(written) + 1))
+            bodies = [b for b, _, _, _ in rows(raw(path)).values()]
+            assert bodies == [e.canonical() for e in written]
+            assert log.export(path.with_suffix(".jsonl")) == len(written)
+        lines = path.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()
+        parsed = [json.loads(line) for line in lines]
+        assert all(set(p) == EXPORT_FIELDS for p in parsed)
+        assert [AuditEntry.from_dict(p) for p in parsed] == stored
 
 
 EXPORT_FIELDS = {
@@ -589,43 +587,43 @@ EXPORT_FIELDS = {
 def test_any_single_byte_change_to_any_stored_field_fails_at_that_entry(
     events: list[dict[str, Any]], seal_every: int, data: st.DataObject
 ) -> None:
-    path = new_db()
-    with AuditLog.open(path, KEY, seal_every=seal_every) as log:
-        log.append_many(events)
-    conn = raw(path)
-    target = data.draw(st.integers(1, len(events)), label="seq")
-    body, prev, entry_hash, tag = rows(conn)[target]
-    fields = ["seq", "body", "prev_hash", "entry_hash"] + (["authenticator"] if tag else [])
-    field = data.draw(st.sampled_from(fields), label="field")
-    value = {
-        "seq": target.to_bytes(8, "big"),
-        "body": body,
-        "prev_hash": prev,
-        "entry_hash": entry_hash,
-        "authenticator": tag,
-    }[field]
-    assert value is not None
-    index = data.draw(st.integers(0, len(value) - 1), label="byte")
-    flip = data.draw(st.integers(1, 255), label="xor")
-    changed = bytearray(value)
-    changed[index] ^= flip
-    try:
-        if field == "seq":
-            new_seq = int.from_bytes(changed, "big", signed=True)
-            conn.execute("UPDATE audit_log SET seq = ? WHERE seq = ?", (new_seq, target))
-        elif field == "body":
-            conn.execute(
-                "UPDATE audit_log SET body = CAST(? AS TEXT) WHERE seq = ?",
-                (bytes(changed), target),
-            )
-        else:
-            sql = f"UPDATE audit_log SET {field} = ? WHERE seq = ?"  # noqa: S608
-            conn.execute(sql, (bytes(changed), target))
-    except sqlite3.IntegrityError:
-        assume(False)  # the new seq is taken or below 1: SQLite refuses the change itself
-    report = verify(path)
-    assert not report.ok
-    assert report.first_bad_seq == target, report
+    with new_db() as path:
+        with AuditLog.open(path, KEY, seal_every=seal_every) as log:
+            log.append_many(events)
+        conn = raw(path)
+        target = data.draw(st.integers(1, len(events)), label="seq")
+        body, prev, entry_hash, tag = rows(conn)[target]
+        fields = ["seq", "body", "prev_hash", "entry_hash"] + (["authenticator"] if tag else [])
+        field = data.draw(st.sampled_from(fields), label="field")
+        value = {
+            "seq": target.to_bytes(8, "big"),
+            "body": body,
+            "prev_hash": prev,
+            "entry_hash": entry_hash,
+            "authenticator": tag,
+        }[field]
+        assert value is not None
+        index = data.draw(st.integers(0, len(value) - 1), label="byte")
+        flip = data.draw(st.integers(1, 255), label="xor")
+        changed = bytearray(value)
+        changed[index] ^= flip
+        try:
+            if field == "seq":
+                new_seq = int.from_bytes(changed, "big", signed=True)
+                conn.execute("UPDATE audit_log SET seq = ? WHERE seq = ?", (new_seq, target))
+            elif field == "body":
+                conn.execute(
+                    "UPDATE audit_log SET body = CAST(? AS TEXT) WHERE seq = ?",
+                    (bytes(changed), target),
+                )
+            else:
+                sql = f"UPDATE audit_log SET {field} = ? WHERE seq = ?"  # noqa: S608
+                conn.execute(sql, (bytes(changed), target))
+        except sqlite3.IntegrityError:
+            assume(False)  # the new seq is taken or below 1: SQLite refuses the change itself
+        report = verify(path)
+        assert not report.ok
+        assert report.first_bad_seq == target, report
 
 
 # -- secrets never reach the file -----------------------------------------------------------
@@ -658,36 +656,36 @@ def file_bytes(path: Path) -> bytes:
 def test_secret_values_never_reach_the_database_or_the_export(raw_secrets: list[bytes]) -> None:
     values = [base64.urlsafe_b64encode(b).decode().rstrip("=") + "~!" for b in raw_secrets]
     secrets = [Secret(v, label="canary") for v in values]
-    path = new_db()
-    with AuditLog.open(path, KEY, seal_every=2) as log:
-        for value, secret in zip(values, secrets, strict=True):
-            quoted = urllib.parse.quote(value, safe="")
-            log.append(
-                actor="alice",
-                action="credential_rotated",
-                integration_id="aware-prod",
-                evidence={
-                    "old": secret,
-                    "all": [secret, {"inner": secret}],
-                    "endpoint": f"https://svc:{quoted}@api.example.com/v2/token?api_key={quoted}",
-                    "callback": f"https://hooks.example.com/cb?x=1&sig={quoted}#{quoted}",
-                },
+    with new_db() as path:
+        with AuditLog.open(path, KEY, seal_every=2) as log:
+            for value, secret in zip(values, secrets, strict=True):
+                quoted = urllib.parse.quote(value, safe="")
+                log.append(
+                    actor="alice",
+                    action="credential_rotated",
+                    integration_id="aware-prod",
+                    evidence={
+                        "old": secret,
+                        "all": [secret, {"inner": secret}],
+                        "endpoint": f"https://svc:{quoted}@api.example.com/v2/token?api_key={quoted}",
+                        "callback": f"https://hooks.example.com/cb?x=1&sig={quoted}#{quoted}",
+                    },
+                )
+            log.append_many(
+                [
+                    {"actor": "bob", "action": "credential_revealed", "evidence": {"s": s}}
+                    for s in secrets
+                ]
             )
-        log.append_many(
-            [
-                {"actor": "bob", "action": "credential_revealed", "evidence": {"s": s}}
-                for s in secrets
-            ]
-        )
-        log.export(path.with_suffix(".jsonl"))
-        blobs = [file_bytes(path), path.with_suffix(".jsonl").read_bytes()]
-        assert log.verify().ok
-    blobs.append(file_bytes(path))
-    for value in values:
-        for form in encodings(value):
-            for blob in blobs:
-                assert form not in blob
-    assert secrets[0].fingerprint.encode() in blobs[1]
+            log.export(path.with_suffix(".jsonl"))
+            blobs = [file_bytes(path), path.with_suffix(".jsonl").read_bytes()]
+            assert log.verify().ok
+        blobs.append(file_bytes(path))
+        for value in values:
+            for form in encodings(value):
+                for blob in blobs:
+                    assert form not in blob
+        assert secrets[0].fingerprint.encode() in blobs[1]
 
 
 def test_exceptions_about_evidence_never_quote_values() -> None:
