@@ -2,12 +2,29 @@
 
 The names below are the public API; everything in a module whose name starts
 with an underscore is private and may change without notice.
+
+Names whose modules pull in heavy dependencies (``cryptography`` for the
+keystore, ``requests`` for the governed client) are imported on first use, so
+``import hf_api_governance`` and ``hf-gov --help`` stay fast.
 """
 
 from __future__ import annotations
 
-from hf_api_governance._clock import Clock, FrozenClock, SystemClock
-from hf_api_governance._keystore import Keystore
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from hf_api_governance._audit import (
+    AuditEntry,
+    AuditLog,
+    Checkpoint,
+    VerificationProblem,
+    VerificationReport,
+)
+from hf_api_governance._clock import (
+    Clock,
+    FrozenClock,
+    SystemClock,
+)
 from hf_api_governance._model import (
     ApiKind,
     AuthSpec,
@@ -33,7 +50,10 @@ from hf_api_governance._policy import (
     load_hooks,
     policy_hook,
 )
-from hf_api_governance._secret import Classification, Secret
+from hf_api_governance._secret import (
+    Classification,
+    Secret,
+)
 from hf_api_governance.exceptions import (
     AccessDenied,
     AuditError,
@@ -51,14 +71,24 @@ from hf_api_governance.exceptions import (
     ValidationError,
 )
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._keystore import Keystore
+
 __version__ = "0.1.0.dev0"
+
+_LAZY = {
+    "Keystore": "hf_api_governance._keystore",
+}
 
 __all__ = [
     "AccessDenied",
     "Action",
     "ApiKind",
+    "AuditEntry",
     "AuditError",
+    "AuditLog",
     "AuthSpec",
+    "Checkpoint",
     "Classification",
     "Clock",
     "ConfidentialityError",
@@ -93,6 +123,22 @@ __all__ = [
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "VerificationProblem",
+    "VerificationReport",
     "load_hooks",
     "policy_hook",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavy public names on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hf_api_governance' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
