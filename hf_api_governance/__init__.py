@@ -7,6 +7,7 @@ with an underscore is private and may change without notice.
 from __future__ import annotations
 
 from hf_api_governance._clock import Clock, FrozenClock, SystemClock
+from hf_api_governance._inventory import dump_inventory, load_inventory
 from hf_api_governance._model import (
     ApiKind,
     AuthSpec,
@@ -20,6 +21,7 @@ from hf_api_governance._model import (
     Service,
     SuspensionCause,
 )
+from hf_api_governance._registry import Registry, SyncReport
 from hf_api_governance._secret import Classification, Secret
 from hf_api_governance.exceptions import (
     AccessDenied,
@@ -63,12 +65,16 @@ __all__ = [
     "Licence",
     "LicenceStatus",
     "PolicyError",
+    "Registry",
     "Revoker",
     "Secret",
     "Service",
     "StoreError",
     "SuspensionCause",
+    "SyncReport",
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "dump_inventory",
+    "load_inventory",
 ]

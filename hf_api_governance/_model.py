@@ -416,6 +416,52 @@ def thaw(value: Any) -> Any:
     return value
 
 
+REDACTED: Final = "[redacted]"
+_SAFE_SECRETISH_SUFFIXES: Final = ("_url", "_name", "_entry", "_fingerprint")
+_SCRUB_KEY_RE: Final = re.compile(
+    rf"{_SECRETISH_KEY_RE.pattern}|authori[sz]ation|cookie|signature|session", re.IGNORECASE
+)
+
+
+def scrub(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return evidence that :class:`Event` accepts: secrets replaced, values made JSON-able.
+
+    Recording a fact must never fail because of what the fact contains (a
+    revocation detected from a response is recorded even if a header held a
+    token), and must never store a secret. So, recursively: a
+    :class:`~hf_api_governance.Secret`, bytes, text that :func:`looks_like_secret`,
+    and text under a secret-sounding key (``token``, ``password``... but not
+    ``token_url``) become ``"[redacted]"``; enums become their value, dates
+    ISO 8601 text, non-finite floats text, other objects their type name.
+    """
+    if value is None:
+        return {}
+    return {str(k) or "?": _scrub_item(str(k), v) for k, v in value.items()}
+
+
+def _scrub_item(key: str, item: object) -> Any:
+    if isinstance(item, Secret | bytes | bytearray | memoryview):
+        return REDACTED
+    if item is None or isinstance(item, bool | int):
+        return item
+    if isinstance(item, float):
+        return item if math.isfinite(item) else str(item)
+    if isinstance(item, enum.Enum):
+        return _scrub_item(key, item.value)
+    if isinstance(item, datetime | date):
+        return item.isoformat()
+    if isinstance(item, str):
+        secretish_key = _SCRUB_KEY_RE.search(key) and not key.lower().endswith(
+            _SAFE_SECRETISH_SUFFIXES
+        )
+        return REDACTED if secretish_key or looks_like_secret(item) else item
+    if isinstance(item, Mapping):
+        return {str(k) or "?": _scrub_item(str(k), v) for k, v in item.items()}
+    if isinstance(item, list | tuple | set | frozenset):
+        return [_scrub_item(key, v) for v in item]
+    return f"<{type(item).__name__}>"
+
+
 def _enablement(value: object) -> Mapping[str, Any]:
     return _freeze_mapping("enablement", value, allow_secretish_keys=False)
 

@@ -36,6 +36,10 @@ EXPECTED_PUBLIC = {
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "Registry",
+    "SyncReport",
+    "dump_inventory",
+    "load_inventory",
 }
 
 
