@@ -26,23 +26,28 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from hf_api_governance._model import (
+    AUTH_SCHEMES,
     ApiKind,
     AuthSpec,
     Event,
+    EventKind,
     Integration,
     IntegrationState,
     Licence,
     Service,
+    freeze_json,
     replay,
     thaw,
+    trusted,
 )
-from hf_api_governance.exceptions import StoreError
+from hf_api_governance.exceptions import GovernanceError, StoreError
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "Store", "StoreSession"]
 
@@ -264,8 +269,20 @@ def _licence_rows(item: Integration) -> list[tuple[Any, ...]]:
     ]
 
 
+# Rows were written from validated objects: the read path rebuilds them with
+# ``trusted`` (no second validation; listing 10,000 integrations stays fast).
+# A row that cannot be decoded, or a state its history does not replay to,
+# fails closed with StoreError.
+
+_STATES: Final = {s.value: s for s in IntegrationState}
+_KINDS: Final = {k.value: k for k in EventKind}
+_SERVICES: Final = {s.value: s for s in Service}
+_API_KINDS: Final = {k.value: k for k in ApiKind}
+
+
 def _licence(row: Sequence[Any]) -> Licence:
-    return Licence(
+    return trusted(
+        Licence,
         grantor=row[2],
         scope=row[3],
         valid_from=_parse_when(row[4]),
@@ -276,37 +293,36 @@ def _licence(row: Sequence[Any]) -> Licence:
 
 
 def _event(row: Sequence[Any]) -> Event:
-    return Event(
+    return trusted(
+        Event,
         integration_id=row[1],
-        kind=row[2],
+        kind=_KINDS[row[2]],
         at=datetime.fromisoformat(row[3]),
         actor=row[4],
         reason=row[5],
         clause=row[6],
-        evidence=json.loads(row[7]),
+        evidence=_EMPTY if row[7] == "{}" else freeze_json(json.loads(row[7])),
         seq=row[0],
     )
 
 
-_AUTH_CACHE: dict[str, AuthSpec] = {}
+_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 def _auth(text: str | None) -> AuthSpec | None:
     if text is None:
         return None
-    spec = _AUTH_CACHE.get(text)
-    if spec is None:
-        params = json.loads(text)
-        spec = AuthSpec(params.pop("scheme"), params)
-        if len(_AUTH_CACHE) < 4096:
-            _AUTH_CACHE[text] = spec
-    return spec
+    params = json.loads(text)
+    scheme = params.pop("scheme")
+    if scheme not in AUTH_SCHEMES:
+        raise ValueError("unknown auth scheme")
+    return trusted(AuthSpec, scheme=scheme, params=MappingProxyType(params))
 
 
 def _integration(
     row: Sequence[Any], licences: Sequence[Licence], history: Sequence[Event] | None
 ) -> Integration:
-    state = IntegrationState(row[12])
+    state = _STATES[row[12]]
     if history is not None:
         replayed = replay(history)
         if replayed is not state:
@@ -315,18 +331,19 @@ def _integration(
                 f"replays to {replayed.value if replayed else 'nothing'}: the database "
                 "was changed outside the registry"
             )
-    return Integration(
+    return trusted(
+        Integration,
         id=row[0],
         name=row[1],
-        service=Service(row[2]),
-        kind=ApiKind(row[3]),
+        service=_SERVICES[row[2]],
+        kind=_API_KINDS[row[3]],
         vendor=row[4],
         base_url=row[5],
         owner=row[6],
         api_version=row[7],
         credential=row[8],
         licences=tuple(licences),
-        enablement=json.loads(row[9]),
+        enablement=_EMPTY if row[9] == "{}" else freeze_json(json.loads(row[9])),
         info_verified_at=_parse_instant(row[10]),
         auth=_auth(row[11]),
         state=state,
@@ -606,6 +623,13 @@ class SQLiteStore:
             yield
         except sqlite3.Error as exc:
             raise _store_error(self._location, exc, self._timeout) from None
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            if isinstance(exc, GovernanceError):
+                raise
+            raise StoreError(
+                f"registry database {self._location} holds a row that cannot be decoded "
+                f"({type(exc).__name__}); it was changed outside the registry or is damaged"
+            ) from None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
