@@ -76,7 +76,9 @@ def entry_names() -> st.SearchStrategy[str]:
 
 def _texts() -> st.SearchStrategy[str]:
     return st.text(
-        st.characters(codec="utf-8", categories=("L", "N", "Zs"), exclude_characters="\x85"),
+        # Letters, digits and the plain space: other Zs characters (U+00A0...)
+        # are not printable, which the model refuses in names.
+        st.characters(codec="utf-8", categories=("L", "N"), include_characters=" "),
         min_size=1,
         max_size=30,
     ).filter(lambda s: s.strip() != "")
