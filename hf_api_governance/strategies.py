@@ -30,6 +30,7 @@ from hf_api_governance._model import (
     Revoker,
     Service,
     SuspensionCause,
+    looks_like_secret,
     next_state,
 )
 from hf_api_governance.exceptions import IllegalTransition
@@ -181,7 +182,11 @@ def integrations(
         enablement=draw(
             st.dictionaries(
                 st.sampled_from(["tenant", "region", "scopes", "contact", "app_id"]),
-                st.one_of(_texts(), st.integers(0, 10_000), st.booleans()),
+                st.one_of(
+                    _texts().filter(lambda s: not looks_like_secret(s)),
+                    st.integers(0, 10_000),
+                    st.booleans(),
+                ),
                 max_size=3,
             )
         ),
