@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -547,7 +548,8 @@ def test_on_event_writes_commit_with_the_change(tmp_path: Path) -> None:
     with Registry.open(path, on_event=hook) as registry:
         registry.register(make(), actor="x")
         registry.activate("okta-directory", actor="x")
-    rows = sqlite3.connect(path).execute("SELECT kind FROM audit ORDER BY seq").fetchall()
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT kind FROM audit ORDER BY seq").fetchall()
     assert rows == [("registered",), ("activated",)]
 
 
@@ -570,9 +572,9 @@ def test_a_file_registry_persists_with_wal_and_schema_version(tmp_path: Path) ->
         registry.register(make(), actor="x")
     with Registry.open(path) as registry:
         assert registry.get("okta-directory").state is S.PENDING
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == _store.SCHEMA_VERSION
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == _store.SCHEMA_VERSION
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
@@ -597,9 +599,9 @@ def test_forward_migrations_upgrade_an_older_database(
     monkeypatch.setattr(_store, "SCHEMA_VERSION", len(_store.MIGRATIONS))
     with Registry.open(path) as registry:
         assert registry.get("okta-directory").state is S.PENDING
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
-    columns = [r[1] for r in conn.execute("PRAGMA table_info(integrations)")]
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(integrations)")]
     assert "notes" in columns
 
 
@@ -662,18 +664,18 @@ def test_a_state_changed_behind_the_registry_fails_closed(tmp_path: Path) -> Non
     path = tmp_path / "r.db"
     with Registry.open(path) as registry:
         registry.register(make(), actor="x")
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE integrations SET state = 'active'")
-    conn.commit()
-    with Registry.open(path) as registry:
-        with pytest.raises(StoreError, match="stored as active but its history replays to pending"):
-            registry.get("okta-directory")
-        with pytest.raises(StoreError, match="replays"):
-            registry.integrations()
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM events")
-    conn.execute("UPDATE integrations SET service = 'nonsense'")
-    conn.commit()
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE integrations SET state = 'active'")
+        conn.commit()
+        with Registry.open(path) as registry:
+            with pytest.raises(StoreError, match="stored as active but its history replays"):
+                registry.get("okta-directory")
+            with pytest.raises(StoreError, match="replays"):
+                registry.integrations()
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM events")
+        conn.execute("UPDATE integrations SET service = 'nonsense'")
+        conn.commit()
     with Registry.open(path) as registry, pytest.raises(StoreError, match="cannot be decoded"):
         registry.integrations(with_history=False)
 
