@@ -132,6 +132,14 @@ def test_the_example_inventory_covers_every_licence_status() -> None:
             assert any(lic.grantor == "Mimecast" for lic in item.licences)
 
 
+def test_the_example_in_the_docs_loads(tmp_path: Path) -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "registry.md").read_text(encoding="utf-8")
+    block = docs.split("```toml\n", 1)[1].split("```", 1)[0]
+    (item,) = load_inventory(write(tmp_path, block))
+    assert item.id == "okta-directory"
+    assert item.credential_entries == ("okta-api-token", "okta-bearer-token")
+
+
 # ------------------------------------------------------------------ round trip
 
 
