@@ -357,32 +357,47 @@ def _integration(
 class _SQLiteSession:
     """A :class:`StoreSession` over one sqlite3 connection inside a transaction."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_location")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, location: str) -> None:
         self._conn = conn
+        self._location = location
+
+    @contextmanager
+    def _decoding(self) -> Iterator[None]:
+        """Turn a row that cannot be decoded into StoreError (fail closed)."""
+        try:
+            yield
+        except GovernanceError:
+            raise
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise StoreError(
+                f"registry database {self._location} holds a row that cannot be decoded "
+                f"({type(exc).__name__}); it was changed outside the registry or is damaged"
+            ) from None
 
     @property
     def connection(self) -> sqlite3.Connection:
         return self._conn
 
     def get(self, integration_id: str, *, with_history: bool) -> Integration | None:
-        row = self._conn.execute(
-            f"SELECT {_INTEGRATION_COLUMNS} FROM integrations WHERE id = ?",  # noqa: S608
-            (integration_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        licences = [
-            _licence(r)
-            for r in self._conn.execute(
-                f"SELECT {_LICENCE_COLUMNS} FROM licences "  # noqa: S608
-                "WHERE integration_id = ? ORDER BY position",
+        with self._decoding():
+            row = self._conn.execute(
+                f"SELECT {_INTEGRATION_COLUMNS} FROM integrations WHERE id = ?",  # noqa: S608
                 (integration_id,),
-            )
-        ]
-        history = self.history(integration_id) if with_history else None
-        return _integration(row, licences, history)
+            ).fetchone()
+            if row is None:
+                return None
+            licences = [
+                _licence(r)
+                for r in self._conn.execute(
+                    f"SELECT {_LICENCE_COLUMNS} FROM licences "  # noqa: S608
+                    "WHERE integration_id = ? ORDER BY position",
+                    (integration_id,),
+                )
+            ]
+            history = self.history(integration_id) if with_history else None
+            return _integration(row, licences, history)
 
     def select(
         self,
@@ -392,62 +407,69 @@ class _SQLiteSession:
         state: IntegrationState | None,
         with_history: bool,
     ) -> list[Integration]:
-        where: list[str] = []
-        args: list[str] = []
-        for column, value in (("service", service), ("kind", kind), ("state", state)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value.value)
-        condition = " AND ".join(where)
-        rows = self._conn.execute(
-            f"SELECT {_INTEGRATION_COLUMNS} FROM integrations"  # noqa: S608
-            + (f" WHERE {condition}" if where else "")
-            + " ORDER BY id",
-            args,
-        ).fetchall()
-        # One query per table, grouped in Python: no N+1.
-        subset = (
-            f" WHERE integration_id IN (SELECT id FROM integrations WHERE {condition})"  # noqa: S608
-            if where
-            else ""
-        )
-        licences: dict[str, list[Licence]] = {}
-        for r in self._conn.execute(
-            f"SELECT {_LICENCE_COLUMNS} FROM licences{subset} "  # noqa: S608
-            "ORDER BY integration_id, position",
-            args,
-        ):
-            licences.setdefault(r[0], []).append(_licence(r))
-        events: dict[str, list[Event]] | None = None
-        if with_history:
-            events = {}
+        with self._decoding():
+            where: list[str] = []
+            args: list[str] = []
+            for column, value in (("service", service), ("kind", kind), ("state", state)):
+                if value is not None:
+                    where.append(f"{column} = ?")
+                    args.append(value.value)
+            condition = " AND ".join(where)
+            rows = self._conn.execute(
+                f"SELECT {_INTEGRATION_COLUMNS} FROM integrations"  # noqa: S608
+                + (f" WHERE {condition}" if where else "")
+                + " ORDER BY id",
+                args,
+            ).fetchall()
+            # One query per table, grouped in Python: no N+1.
+            subset = (
+                f" WHERE integration_id IN (SELECT id FROM integrations WHERE {condition})"  # noqa: S608
+                if where
+                else ""
+            )
+            licences: dict[str, list[Licence]] = {}
             for r in self._conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events{subset} ORDER BY seq",  # noqa: S608
+                f"SELECT {_LICENCE_COLUMNS} FROM licences{subset} "  # noqa: S608
+                "ORDER BY integration_id, position",
                 args,
             ):
-                events.setdefault(r[1], []).append(_event(r))
-        return [
-            _integration(
-                row, licences.get(row[0], ()), None if events is None else events.get(row[0], [])
-            )
-            for row in rows
-        ]
+                licences.setdefault(r[0], []).append(_licence(r))
+            events: dict[str, list[Event]] | None = None
+            if with_history:
+                events = {}
+                for r in self._conn.execute(
+                    f"SELECT {_EVENT_COLUMNS} FROM events{subset} ORDER BY seq",  # noqa: S608
+                    args,
+                ):
+                    events.setdefault(r[1], []).append(_event(r))
+            return [
+                _integration(
+                    row,
+                    licences.get(row[0], ()),
+                    None if events is None else events.get(row[0], []),
+                )
+                for row in rows
+            ]
 
     def ids(self) -> list[tuple[str, IntegrationState, Service]]:
-        return [
-            (r[0], IntegrationState(r[1]), Service(r[2]))
-            for r in self._conn.execute("SELECT id, state, service FROM integrations ORDER BY id")
-        ]
+        with self._decoding():
+            return [
+                (r[0], IntegrationState(r[1]), Service(r[2]))
+                for r in self._conn.execute(
+                    "SELECT id, state, service FROM integrations ORDER BY id"
+                )
+            ]
 
     def history(self, integration_id: str) -> tuple[Event, ...]:
-        return tuple(
-            _event(r)
-            for r in self._conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events "  # noqa: S608
-                "WHERE integration_id = ? ORDER BY seq",
-                (integration_id,),
+        with self._decoding():
+            return tuple(
+                _event(r)
+                for r in self._conn.execute(
+                    f"SELECT {_EVENT_COLUMNS} FROM events "  # noqa: S608
+                    "WHERE integration_id = ? ORDER BY seq",
+                    (integration_id,),
+                )
             )
-        )
 
     def insert(self, integration: Integration) -> None:
         self._conn.execute(
@@ -623,13 +645,6 @@ class SQLiteStore:
             yield
         except sqlite3.Error as exc:
             raise _store_error(self._location, exc, self._timeout) from None
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            if isinstance(exc, GovernanceError):
-                raise
-            raise StoreError(
-                f"registry database {self._location} holds a row that cannot be decoded "
-                f"({type(exc).__name__}); it was changed outside the registry or is damaged"
-            ) from None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -644,7 +659,7 @@ class SQLiteStore:
                 conn.execute(begin)
             try:
                 with self._mapped():
-                    yield _SQLiteSession(conn)
+                    yield _SQLiteSession(conn, self._location)
             except BaseException:
                 _rollback(conn)
                 raise

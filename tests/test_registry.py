@@ -539,6 +539,16 @@ def test_an_on_event_failure_rolls_back_the_whole_change(clock: FrozenClock) -> 
             assert replay(item.history) is item.state
 
 
+def test_a_hook_error_propagates_unchanged() -> None:
+    def hook(conn: sqlite3.Connection, event: Event) -> None:
+        raise KeyError("audit key missing")
+
+    with Registry.open(on_event=hook) as registry:
+        with pytest.raises(KeyError, match="audit key missing"):
+            registry.register(make(), actor="x")
+        assert registry.integrations() == []
+
+
 def test_on_event_writes_commit_with_the_change(tmp_path: Path) -> None:
     def hook(conn: sqlite3.Connection, event: Event) -> None:
         conn.execute("CREATE TABLE IF NOT EXISTS audit (seq INTEGER, kind TEXT)")
