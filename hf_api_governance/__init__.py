@@ -25,6 +25,10 @@ from hf_api_governance._clock import (
     FrozenClock,
     SystemClock,
 )
+from hf_api_governance._inventory import (
+    dump_inventory,
+    load_inventory,
+)
 from hf_api_governance._model import (
     ApiKind,
     AuthSpec,
@@ -49,6 +53,10 @@ from hf_api_governance._policy import (
     Severity,
     load_hooks,
     policy_hook,
+)
+from hf_api_governance._registry import (
+    Registry,
+    SyncReport,
 )
 from hf_api_governance._secret import (
     Classification,
@@ -114,18 +122,22 @@ __all__ = [
     "PolicyError",
     "PolicyHook",
     "PolicySettings",
+    "Registry",
     "Revoker",
     "Secret",
     "Service",
     "Severity",
     "StoreError",
     "SuspensionCause",
+    "SyncReport",
     "SystemClock",
     "TransportError",
     "ValidationError",
     "VerificationProblem",
     "VerificationReport",
+    "dump_inventory",
     "load_hooks",
+    "load_inventory",
     "policy_hook",
 ]
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -245,12 +245,27 @@ def looks_like_secret(text: str) -> bool:
     """Guess whether ``text`` is a secret value rather than a name.
 
     A heuristic to catch a key pasted where a keystore entry *name* belongs:
-    known key prefixes (JWT, Slack, GitHub, AWS, Stripe...), characters
-    that never appear in entry names, or a long run of high-entropy text.
+    known key prefixes (JWT, Slack, GitHub, AWS, Stripe...), base64-looking
+    runs, or a long run of high-entropy text. Text with spaces and URLs are
+    judged word by word (path segment by path segment), so a sentence, a URL
+    or an ISO 8601 instant is not taken for a key, but ``Bearer <key>`` or a
+    key in a query string is.
     """
+    if any(c.isspace() for c in text):
+        return any(looks_like_secret(word) for word in text.split())
+    if "://" in text:
+        return any(_looks_like_secret_word(part) for part in _URL_SPLIT.split(text) if part)
+    return _looks_like_secret_word(text)
+
+
+_URL_SPLIT: Final = re.compile(r"[/?&#;,<>'\"=]+")
+_BASE64ISH: Final = re.compile(r"[A-Za-z0-9+/=_-]{20,}")
+
+
+def _looks_like_secret_word(text: str) -> bool:
     if text.startswith(_SECRET_PREFIXES):
         return True
-    if len(text) >= 20 and any(c in text for c in "+/="):
+    if any(c in text for c in "+/=") and _BASE64ISH.fullmatch(text):
         return True
     if len(text) < 20:
         return False
@@ -413,6 +428,92 @@ def thaw(value: Any) -> Any:
         return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return [thaw(v) for v in value]
+    return value
+
+
+REDACTED: Final = "[redacted]"
+_SAFE_SECRETISH_SUFFIXES: Final = ("_url", "_name", "_entry", "_fingerprint")
+_SCRUB_KEY_RE: Final = re.compile(
+    rf"{_SECRETISH_KEY_RE.pattern}|authori[sz]ation|cookie|signature|session", re.IGNORECASE
+)
+
+
+def scrub(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return evidence that :class:`Event` accepts: secrets replaced, values made JSON-able.
+
+    Recording a fact must never fail because of what the fact contains (a
+    revocation detected from a response is recorded even if a header held a
+    token), and must never store a secret. So, recursively: a
+    :class:`~hf_api_governance.Secret`, bytes, text that :func:`looks_like_secret`,
+    and text under a secret-sounding key (``token``, ``password``... but not
+    ``token_url``) become ``"[redacted]"``; enums become their value, dates
+    ISO 8601 text, non-finite floats text, other objects their type name.
+    """
+    if value is None:
+        return {}
+    return {str(k) or "?": _scrub_item(str(k), v) for k, v in value.items()}
+
+
+def _scrub_item(key: str, item: object) -> Any:
+    if isinstance(item, Secret | bytes | bytearray | memoryview):
+        return REDACTED
+    if item is None or isinstance(item, bool | int):
+        return item
+    if isinstance(item, float):
+        return item if math.isfinite(item) else str(item)
+    if isinstance(item, enum.Enum):
+        return _scrub_item(key, item.value)
+    if isinstance(item, datetime | date):
+        return item.isoformat()
+    if isinstance(item, str):
+        secretish_key = _SCRUB_KEY_RE.search(key) and not key.lower().endswith(
+            _SAFE_SECRETISH_SUFFIXES
+        )
+        return REDACTED if secretish_key or looks_like_secret(item) else item
+    if isinstance(item, Mapping):
+        return {str(k) or "?": _scrub_item(str(k), v) for k, v in item.items()}
+    if isinstance(item, list | tuple | set | frozenset):
+        return [_scrub_item(key, v) for v in item]
+    return f"<{type(item).__name__}>"
+
+
+_T = TypeVar("_T")
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    return names
+
+
+def trusted(cls: type[_T], /, **values: Any) -> _T:
+    """Build a value object *without* validation, from values validated earlier.
+
+    For the registry store's read path only: rows were written from validated
+    objects, and validating 10,000 integrations again on every read would
+    dominate the time to list them. ``values`` must already be in canonical
+    form (enums, aware UTC datetimes, tuples, :func:`freeze_json` mappings)
+    and name every field.
+
+    Raises:
+        KeyError: A field is missing.
+    """
+    obj = object.__new__(cls)
+    for name in _field_names(cls):
+        object.__setattr__(obj, name, values[name])
+    return obj
+
+
+def freeze_json(value: Any) -> Any:
+    """Freeze decoded JSON the way the model stores it (read-only mappings, tuples)."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: freeze_json(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(freeze_json(v) for v in value)
     return value
 
 

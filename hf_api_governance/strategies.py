@@ -94,7 +94,9 @@ def entry_names() -> st.SearchStrategy[str]:
 
 def _texts() -> st.SearchStrategy[str]:
     return st.text(
-        st.characters(codec="utf-8", categories=("L", "N", "Zs"), exclude_characters="\x85"),
+        # Letters, digits and the plain space: other Zs characters (U+00A0...)
+        # are not printable, which the model refuses in names.
+        st.characters(codec="utf-8", categories=("L", "N"), include_characters=" "),
         min_size=1,
         max_size=30,
     ).filter(lambda s: s.strip() != "" and s.isprintable() and not looks_like_secret(s))
@@ -197,7 +199,11 @@ def integrations(
         enablement=draw(
             st.dictionaries(
                 st.sampled_from(["tenant", "region", "scopes", "contact", "app_id"]),
-                st.one_of(_texts(), st.integers(0, 10_000), st.booleans()),
+                st.one_of(
+                    _texts().filter(lambda s: not looks_like_secret(s)),
+                    st.integers(0, 10_000),
+                    st.booleans(),
+                ),
                 max_size=3,
             )
         ),

@@ -1,0 +1,795 @@
+"""The registry: every API integration, its licences, its state and its history.
+
+The registry owns state (DESIGN.md section 3). Every change goes through the
+lifecycle state machine (:func:`~hf_api_governance._model.next_state`), is one
+transaction, and records one :class:`~hf_api_governance.Event` per change with
+the time from the clock, the actor, the reason, the contract clause and
+secret-free evidence. The stored state always equals the state replayed from
+the history; loading checks it and fails closed when it does not.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Final
+
+import attrs
+
+from hf_api_governance._clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._model import (
+    ApiKind,
+    Event,
+    EventKind,
+    Integration,
+    IntegrationState,
+    Licence,
+    Revoker,
+    Service,
+    SuspensionCause,
+    check_entry_name,
+    next_state,
+    scrub,
+)
+from hf_api_governance._store import SQLiteStore, Store, StoreSession
+from hf_api_governance.exceptions import IntegrationNotFound, ValidationError
+
+__all__ = ["Registry", "SyncReport"]
+
+OnEvent = Callable[[sqlite3.Connection, Event], None]
+
+_K = EventKind
+_S = IntegrationState
+
+# The contract clause each kind of event concerns by default.
+CLAUSES: Final[Mapping[EventKind, str | None]] = {
+    _K.REGISTERED: "1.1",
+    _K.UPDATED: "1.1",
+    _K.INFO_VERIFIED: "1.1",
+    _K.LICENCE_ADDED: "1.1.2",
+    _K.LICENCE_REMOVED: "1.1.2",
+    _K.ACTIVATED: None,
+    _K.REVOKED: "1.1.1",
+    _K.CREDENTIAL_REPLACED: "1.1.1",
+    _K.SUSPENDED: "1.1.2",
+    _K.REINSTATED: "1.1.2",
+    _K.RETIRED: None,
+    _K.DEPRECATION_NOTICED: "1.1.2",
+    _K.SIGNAL_RECORDED: None,
+}
+
+_DECLARED_FIELDS: Final = (
+    "name",
+    "service",
+    "kind",
+    "vendor",
+    "base_url",
+    "owner",
+    "api_version",
+    "credential",
+    "enablement",
+    "info_verified_at",
+    "auth",
+)
+
+
+@attrs.frozen
+class SyncReport:
+    """What :meth:`Registry.sync` did, by integration id.
+
+    Attributes:
+        added: Declared in the inventory and newly registered.
+        updated: Declared fields or licences changed (one event per change).
+        unchanged: Declared and already identical.
+        undeclared: In the registry (not retired) but absent from the
+            inventory. Nothing is deleted: retire them explicitly.
+    """
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    undeclared: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the sync wrote anything."""
+        return bool(self.added or self.updated)
+
+
+def _changed_fields(old: Integration, new: Integration) -> list[str]:
+    return [f for f in _DECLARED_FIELDS if getattr(old, f) != getattr(new, f)]
+
+
+def _licence_diff(
+    old: tuple[Licence, ...], new: tuple[Licence, ...]
+) -> tuple[list[Licence], list[Licence]]:
+    """Licences to remove and to add (multiset difference, order kept)."""
+    to_remove = Counter(old) - Counter(new)
+    to_add = Counter(new) - Counter(old)
+    removed: list[Licence] = []
+    for lic in old:
+        if to_remove[lic] > 0:
+            to_remove[lic] -= 1
+            removed.append(lic)
+    added: list[Licence] = []
+    for lic in new:
+        if to_add[lic] > 0:
+            to_add[lic] -= 1
+            added.append(lic)
+    return removed, added
+
+
+def _licence_evidence(licence: Licence) -> dict[str, Any]:
+    return {
+        "grantor": licence.grantor,
+        "scope": licence.scope,
+        "valid_from": licence.valid_from.isoformat(),
+        "valid_until": None if licence.valid_until is None else licence.valid_until.isoformat(),
+        "reference": licence.reference,
+    }
+
+
+@attrs.define(repr=False)
+class Registry:
+    """The record of every API integration (clause 1.1), backed by a :class:`Store`.
+
+    Open one with :meth:`open`; use it as a context manager or call
+    :meth:`close`. Every method is one transaction; several processes may
+    share one database file.
+
+    Example::
+
+        with Registry.open("registry.db") as registry:
+            registry.register(integration, actor="alice@example.com")
+            registry.activate(integration.id, actor="alice@example.com")
+    """
+
+    _store: Store
+    _clock: Clock = attrs.field(factory=SystemClock)
+    _on_event: OnEvent | None = None
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        clock: Clock | None = None,
+        on_event: OnEvent | None = None,
+        timeout: float = 10.0,
+    ) -> Registry:
+        """Open (creating and migrating if needed) a registry in a SQLite file.
+
+        Args:
+            path: The database file, or ``":memory:"`` (tests).
+            clock: Where event times come from (default: the system clock).
+            on_event: Called inside the writing transaction right after each
+                event row is inserted, with the connection and the stored
+                event (the audit log hooks in here). If it raises, the whole
+                change rolls back and the exception propagates. It must not
+                commit or roll back itself.
+            timeout: Seconds to wait for another process's write lock before
+                failing with :class:`~hf_api_governance.StoreError`.
+
+        Returns:
+            The open registry.
+
+        Raises:
+            StoreError: The file cannot be opened, is not a registry, has a
+                newer schema version, or stays locked.
+        """
+        store = SQLiteStore.open(path, timeout=timeout)
+        return cls(store, clock or SystemClock(), on_event)
+
+    # ------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Close the database; later calls raise StoreError."""
+        self._store.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Registry({self._store.location!r})"
+
+    # ------------------------------------------------------------ reads
+
+    def get(self, integration_id: str) -> Integration:
+        """Return an integration with its current state and full history.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            StoreError: The database cannot be read or is inconsistent.
+        """
+        with self._store.read() as tx:
+            found = tx.get(integration_id, with_history=True)
+        if found is None:
+            raise IntegrationNotFound(integration_id)
+        return found
+
+    def integrations(
+        self,
+        *,
+        service: Service | None = None,
+        kind: ApiKind | None = None,
+        state: IntegrationState | None = None,
+        with_history: bool = True,
+    ) -> list[Integration]:
+        """Return the integrations matching every given filter, ordered by id.
+
+        Args:
+            service: Only this Human Factors service.
+            kind: Only Mimecast APIs or only third-party APIs.
+            state: Only this lifecycle state.
+            with_history: Attach each history (checked against the state);
+                ``False`` is faster when only current values are needed.
+
+        Raises:
+            StoreError: The database cannot be read or is inconsistent.
+        """
+        with self._store.read() as tx:
+            return tx.select(service=service, kind=kind, state=state, with_history=with_history)
+
+    def history(self, integration_id: str) -> tuple[Event, ...]:
+        """Return the events of an integration, oldest first.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+        """
+        with self._store.read() as tx:
+            if tx.get(integration_id, with_history=False) is None:
+                raise IntegrationNotFound(integration_id)
+            return tx.history(integration_id)
+
+    def is_credential_revoked(self, entry_name: str) -> bool:
+        """Whether a keystore entry name's credential was revoked (never send it again)."""
+        with self._store.read() as tx:
+            return tx.is_revoked(entry_name)
+
+    def revoked_credentials(self) -> frozenset[str]:
+        """Every keystore entry name recorded as revoked."""
+        with self._store.read() as tx:
+            return tx.revoked()
+
+    # ------------------------------------------------------------ writes: helpers
+
+    def _emit(
+        self,
+        tx: StoreSession,
+        integration_id: str,
+        kind: EventKind,
+        *,
+        actor: str,
+        reason: str,
+        clause: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> Event:
+        event = tx.append(
+            Event(
+                integration_id,
+                kind,
+                at if at is not None else self._clock.now(),
+                actor,
+                reason,
+                clause if clause is not None else CLAUSES[kind],
+                scrub(evidence),
+            )
+        )
+        if self._on_event is not None:
+            self._on_event(tx.connection, event)
+        return event
+
+    def _current(self, tx: StoreSession, integration_id: str) -> Integration:
+        found = tx.get(integration_id, with_history=False)
+        if found is None:
+            raise IntegrationNotFound(integration_id)
+        return found
+
+    def _change(
+        self,
+        integration_id: str,
+        kind: EventKind,
+        *,
+        actor: str,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        change: Callable[[StoreSession, Integration], Integration] | None = None,
+        after: Callable[[StoreSession, Integration, Event], None] | None = None,
+    ) -> Integration:
+        """One transaction: check the transition, apply ``change``, save, record one event."""
+        with self._store.write() as tx:
+            current = self._current(tx, integration_id)
+            state = next_state(current.state, kind, integration_id)
+            changed = change(tx, current) if change is not None else current
+            tx.save(attrs.evolve(changed, state=state))
+            event = self._emit(
+                tx, integration_id, kind, actor=actor, reason=reason, evidence=evidence
+            )
+            if after is not None:
+                after(tx, changed, event)
+            result = tx.get(integration_id, with_history=True)
+        assert result is not None  # noqa: S101 - just written
+        return result
+
+    @staticmethod
+    def _refuse_revoked(tx: StoreSession, names: Iterable[str], field: str) -> None:
+        for name in names:
+            if tx.is_revoked(name):
+                raise ValidationError(
+                    field,
+                    f"keystore entry {name!r} holds a revoked credential (clause 1.1.1); "
+                    "store a new credential under a new entry name",
+                )
+
+    # ------------------------------------------------------------ writes
+
+    def register(self, integration: Integration, *, actor: str, reason: str = "") -> Integration:
+        """Register a new integration (state PENDING) from its declaration.
+
+        ``integration.state`` and ``integration.history`` are ignored.
+
+        Raises:
+            IllegalTransition: An integration with that id is already registered.
+            ValidationError: It names a revoked credential entry.
+        """
+        with self._store.write() as tx:
+            self._register(tx, integration, actor=actor, reason=reason)
+            result = tx.get(integration.id, with_history=True)
+        assert result is not None  # noqa: S101 - just written
+        return result
+
+    def _register(
+        self, tx: StoreSession, integration: Integration, *, actor: str, reason: str
+    ) -> None:
+        existing = tx.get(integration.id, with_history=False)
+        state = next_state(
+            None if existing is None else existing.state, _K.REGISTERED, integration.id
+        )
+        self._refuse_revoked(tx, integration.credential_entries, "credential")
+        tx.insert(attrs.evolve(integration.declared(), state=state))
+        self._emit(tx, integration.id, _K.REGISTERED, actor=actor, reason=reason)
+
+    def update(self, integration: Integration, *, actor: str, reason: str = "") -> Integration:
+        """Replace the declared fields of a registered integration (one UPDATED event).
+
+        Licences are changed with :meth:`add_licence` and :meth:`remove_licence`;
+        ``state`` and ``history`` are ignored. An update that changes nothing
+        records nothing.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is retired.
+            ValidationError: ``licences`` differ from the stored ones, or it
+                names a revoked credential entry it did not use before.
+        """
+        with self._store.write() as tx:
+            self._update(tx, integration, actor=actor, reason=reason, allow_licences=False)
+            result = tx.get(integration.id, with_history=True)
+        assert result is not None  # noqa: S101 - just read
+        return result
+
+    def _update(
+        self,
+        tx: StoreSession,
+        integration: Integration,
+        *,
+        actor: str,
+        reason: str,
+        allow_licences: bool,
+    ) -> bool:
+        current = self._current(tx, integration.id)
+        fields = _changed_fields(current, integration)
+        removed, added = _licence_diff(current.licences, integration.licences)
+        if (removed or added) and not allow_licences:
+            raise ValidationError(
+                "licences", "are changed with add_licence() and remove_licence(), not update()"
+            )
+        if not (fields or removed or added):
+            return False
+        new_names = [
+            n for n in integration.credential_entries if n not in current.credential_entries
+        ]
+        self._refuse_revoked(tx, new_names, "credential")
+        state = current.state
+        if fields:
+            state = next_state(state, _K.UPDATED, integration.id)
+        licences = list(current.licences)
+        for lic in removed:
+            state = next_state(state, _K.LICENCE_REMOVED, integration.id)
+            licences.remove(lic)
+        for lic in added:
+            state = next_state(state, _K.LICENCE_ADDED, integration.id)
+            licences.append(lic)
+        tx.save(attrs.evolve(integration.declared(), licences=tuple(licences), state=current.state))
+        if fields:
+            self._emit(
+                tx,
+                integration.id,
+                _K.UPDATED,
+                actor=actor,
+                reason=reason,
+                evidence={"fields": fields},
+            )
+        for lic in removed:
+            self._emit(
+                tx,
+                integration.id,
+                _K.LICENCE_REMOVED,
+                actor=actor,
+                reason=reason,
+                evidence=_licence_evidence(lic),
+            )
+        for lic in added:
+            self._emit(
+                tx,
+                integration.id,
+                _K.LICENCE_ADDED,
+                actor=actor,
+                reason=reason,
+                evidence=_licence_evidence(lic),
+            )
+        return True
+
+    def add_licence(
+        self, integration_id: str, licence: Licence, *, actor: str, reason: str = ""
+    ) -> Integration:
+        """Add a licence to an integration (clause 1.1.2).
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is retired.
+            ValidationError: ``licence`` is not a Licence.
+        """
+        if not isinstance(licence, Licence):
+            raise ValidationError("licence", f"must be a Licence, got {type(licence).__name__}")
+        return self._change(
+            integration_id,
+            _K.LICENCE_ADDED,
+            actor=actor,
+            reason=reason,
+            evidence=_licence_evidence(licence),
+            change=lambda _tx, cur: attrs.evolve(cur, licences=(*cur.licences, licence)),
+        )
+
+    def remove_licence(
+        self, integration_id: str, licence: Licence, *, actor: str, reason: str = ""
+    ) -> Integration:
+        """Remove one licence (equal to ``licence``) from an integration.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is retired.
+            ValidationError: The integration has no such licence.
+        """
+
+        def change(_tx: StoreSession, current: Integration) -> Integration:
+            if licence not in current.licences:
+                raise ValidationError(
+                    "licence", f"integration {integration_id!r} has no such licence"
+                )
+            licences = list(current.licences)
+            licences.remove(licence)
+            return attrs.evolve(current, licences=tuple(licences))
+
+        return self._change(
+            integration_id,
+            _K.LICENCE_REMOVED,
+            actor=actor,
+            reason=reason,
+            evidence=_licence_evidence(licence) if isinstance(licence, Licence) else None,
+            change=change,
+        )
+
+    def verify_info(
+        self, integration_id: str, *, actor: str, at: datetime | None = None
+    ) -> Integration:
+        """Record that the enablement information was confirmed correct and current (clause 1.1).
+
+        Args:
+            integration_id: The integration.
+            actor: Who confirmed it.
+            at: When it was confirmed (aware; default now). Not in the future.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is retired.
+            ValidationError: ``at`` is naive or in the future.
+        """
+        now = self._clock.now()
+        when = now if at is None else ensure_aware(at, "at")
+        if when > now:
+            raise ValidationError("at", "a verification cannot be in the future")
+        return self._change(
+            integration_id,
+            _K.INFO_VERIFIED,
+            actor=actor,
+            reason="enablement information verified",
+            evidence={"verified_at": when},
+            change=lambda _tx, cur: attrs.evolve(cur, info_verified_at=when),
+        )
+
+    def activate(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
+        """Move a PENDING integration to ACTIVE.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is not PENDING.
+        """
+        return self._change(integration_id, _K.ACTIVATED, actor=actor, reason=reason)
+
+    def revoke(
+        self,
+        integration_id: str,
+        *,
+        by: Revoker,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> Integration:
+        """Record that API access was revoked (clause 1.1.1); its credentials are dead.
+
+        Every credential entry name of the integration is recorded as revoked
+        (:meth:`is_credential_revoked`), so it is never sent again.
+
+        Args:
+            integration_id: The integration.
+            by: Who revoked it (Mimecast may do so at any time, without notice).
+            reason: Why, in words.
+            evidence: Secret-free facts (scrubbed); ``revoker`` is added.
+            actor: Who records it (default ``by.value``).
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is already REVOKED or RETIRED.
+        """
+        revoker = Revoker(by)
+        with self._store.write() as tx:
+            self._revoke(tx, integration_id, revoker, reason, evidence, actor)
+            result = tx.get(integration_id, with_history=True)
+        assert result is not None  # noqa: S101 - just written
+        return result
+
+    def _revoke(
+        self,
+        tx: StoreSession,
+        integration_id: str,
+        by: Revoker,
+        reason: str,
+        evidence: Mapping[str, Any] | None,
+        actor: str | None,
+    ) -> None:
+        current = self._current(tx, integration_id)
+        state = next_state(current.state, _K.REVOKED, integration_id)
+        tx.save(attrs.evolve(current, state=state))
+        event = self._emit(
+            tx,
+            integration_id,
+            _K.REVOKED,
+            actor=actor or by.value,
+            reason=reason,
+            evidence={**scrub(evidence), "revoker": by.value},
+        )
+        assert event.seq is not None  # noqa: S101 - stored events have a seq
+        tx.mark_revoked(
+            current.credential_entries, integration_id=integration_id, seq=event.seq, at=event.at
+        )
+
+    def revoke_all(
+        self,
+        *,
+        by: Revoker = Revoker.MIMECAST,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        service: Service | None = None,
+    ) -> list[str]:
+        """Revoke every live integration (of one service, if given) in one transaction.
+
+        Integrations already REVOKED or RETIRED are skipped.
+
+        Returns:
+            The ids revoked, sorted.
+        """
+        revoker = Revoker(by)
+        revoked: list[str] = []
+        with self._store.write() as tx:
+            for ident, state, svc in tx.ids():
+                if state in (_S.REVOKED, _S.RETIRED) or (
+                    service is not None and svc is not service
+                ):
+                    continue
+                self._revoke(tx, ident, revoker, reason, evidence, actor)
+                revoked.append(ident)
+        return revoked
+
+    def suspend(
+        self,
+        integration_id: str,
+        *,
+        cause: SuspensionCause,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        actor: str,
+    ) -> Integration:
+        """Suspend interoperability with an ACTIVE integration's API (clause 1.1.2).
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is not ACTIVE.
+        """
+        why = SuspensionCause(cause)
+        return self._change(
+            integration_id,
+            _K.SUSPENDED,
+            actor=actor,
+            reason=reason,
+            evidence={**scrub(evidence), "cause": why.value},
+        )
+
+    def reinstate(self, integration_id: str, *, reason: str, actor: str) -> Integration:
+        """Lift a suspension: SUSPENDED back to ACTIVE.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is not SUSPENDED.
+        """
+        return self._change(integration_id, _K.REINSTATED, actor=actor, reason=reason)
+
+    def replace_credential(
+        self, integration_id: str, new_name: str, *, actor: str, reason: str = ""
+    ) -> Integration:
+        """Point ``credential`` at a new keystore entry; the way out of REVOKED (to ACTIVE).
+
+        When the integration also authenticates through an :class:`AuthSpec`,
+        give its entries new names with :meth:`update` first: the replacement
+        is refused while any entry the integration uses is revoked.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is retired.
+            ValidationError: ``new_name`` is not an entry name, looks like a
+                secret, or is itself revoked; or another entry it uses is revoked.
+        """
+        check_entry_name("credential", new_name)
+
+        def change(tx: StoreSession, current: Integration) -> Integration:
+            self._refuse_revoked(tx, [new_name], "credential")
+            replaced = attrs.evolve(current, credential=new_name)
+            self._refuse_revoked(tx, replaced.credential_entries, "auth")
+            return replaced
+
+        return self._change(
+            integration_id,
+            _K.CREDENTIAL_REPLACED,
+            actor=actor,
+            reason=reason,
+            evidence={"credential_entry": new_name},
+            change=change,
+        )
+
+    def retire(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
+        """Retire an integration for good (final state).
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is already retired.
+        """
+        return self._change(integration_id, _K.RETIRED, actor=actor, reason=reason)
+
+    def record(
+        self,
+        integration_id: str,
+        kind: EventKind,
+        *,
+        reason: str,
+        actor: str,
+        clause: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Record a fact that does not change the state (a deprecation notice, a signal).
+
+        Args:
+            integration_id: The integration.
+            kind: ``EventKind.DEPRECATION_NOTICED`` or ``EventKind.SIGNAL_RECORDED``.
+            reason: What was seen, in words.
+            actor: Who (or which component) saw it.
+            clause: The clause it concerns (default by kind).
+            evidence: Secret-free facts (scrubbed).
+
+        Returns:
+            The stored event, with its ``seq``.
+
+        Raises:
+            ValidationError: ``kind`` changes state; use the matching method.
+            IntegrationNotFound: No integration has that id.
+            IllegalTransition: It is retired.
+        """
+        if kind not in (_K.DEPRECATION_NOTICED, _K.SIGNAL_RECORDED):
+            raise ValidationError(
+                "kind", "record() only takes deprecation_noticed or signal_recorded"
+            )
+        with self._store.write() as tx:
+            current = self._current(tx, integration_id)
+            next_state(current.state, kind, integration_id)
+            return self._emit(
+                tx,
+                integration_id,
+                kind,
+                actor=actor,
+                reason=reason,
+                clause=clause,
+                evidence=evidence,
+            )
+
+    def sync(self, inventory: Iterable[Integration], *, actor: str) -> SyncReport:
+        """Make the registry match an inventory's declarations, in one transaction.
+
+        New ids are registered; for known ids, changed declared fields record
+        one UPDATED event and each licence difference one LICENCE_REMOVED or
+        LICENCE_ADDED event. An ``info_verified_at`` older than the stored one
+        (or absent) never moves the stored one back. Ids in the registry but
+        not in the inventory are reported as undeclared, never deleted (retired
+        ones are not reported). If anything fails, nothing is written.
+
+        Args:
+            inventory: Declarations, e.g. from :func:`load_inventory`.
+            actor: Who applies it.
+
+        Returns:
+            The :class:`SyncReport`.
+
+        Raises:
+            ValidationError: Two declarations share an id, or one names a
+                revoked credential.
+            IllegalTransition: A retired integration would need a change.
+        """
+        declared = list(inventory)
+        seen: set[str] = set()
+        for item in declared:
+            if not isinstance(item, Integration):
+                raise ValidationError(
+                    "inventory", f"must hold Integration, got {type(item).__name__}"
+                )
+            if item.id in seen:
+                raise ValidationError("id", f"integration {item.id!r} is declared twice")
+            seen.add(item.id)
+        added: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        reason = "inventory sync"
+        with self._store.write() as tx:
+            existing = {ident: state for ident, state, _svc in tx.ids()}
+            for item in declared:
+                if item.id not in existing:
+                    self._register(tx, item, actor=actor, reason=reason)
+                    added.append(item.id)
+                    continue
+                current = self._current(tx, item.id)
+                if current.info_verified_at is not None and (
+                    item.info_verified_at is None
+                    or item.info_verified_at < current.info_verified_at
+                ):
+                    item = attrs.evolve(item, info_verified_at=current.info_verified_at)
+                if self._update(tx, item, actor=actor, reason=reason, allow_licences=True):
+                    updated.append(item.id)
+                else:
+                    unchanged.append(item.id)
+            undeclared = sorted(
+                ident
+                for ident, state in existing.items()
+                if ident not in seen and state is not _S.RETIRED
+            )
+        return SyncReport(tuple(added), tuple(updated), tuple(unchanged), tuple(undeclared))
