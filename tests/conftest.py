@@ -21,3 +21,29 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --------------------------------------------------------------- local HTTP servers
+# Real servers on 127.0.0.1 (port 0) for the governed-client tests.
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.servers import LocalServer  # noqa: E402
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """The integration's own API."""
+    srv = LocalServer()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def other_server() -> Iterator[LocalServer]:
+    """Another origin (another port): must never receive our credentials."""
+    srv = LocalServer()
+    yield srv
+    srv.close()
