@@ -6,6 +6,14 @@ with an underscore is private and may change without notice.
 
 from __future__ import annotations
 
+from hf_api_governance._auth import (
+    ApiKeyHeaderAuth,
+    BasicAuth,
+    BearerAuth,
+    MimecastHmacAuth,
+    OAuth2ClientCredentials,
+)
+from hf_api_governance._client import GovernedSession, govern
 from hf_api_governance._clock import Clock, FrozenClock, SystemClock
 from hf_api_governance._model import (
     ApiKind,
@@ -20,9 +28,12 @@ from hf_api_governance._model import (
     Service,
     SuspensionCause,
 )
+from hf_api_governance._retry import RetryPolicy, RetryStats
 from hf_api_governance._secret import Classification, Secret
+from hf_api_governance._signals import CustodyResult, check_custody
 from hf_api_governance.exceptions import (
     AccessDenied,
+    ApiError,
     AuditError,
     ConfidentialityError,
     CredentialRevoked,
@@ -42,17 +53,23 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AccessDenied",
+    "ApiError",
+    "ApiKeyHeaderAuth",
     "ApiKind",
     "AuditError",
     "AuthSpec",
+    "BasicAuth",
+    "BearerAuth",
     "Classification",
     "Clock",
     "ConfidentialityError",
     "CredentialRevoked",
+    "CustodyResult",
     "Event",
     "EventKind",
     "FrozenClock",
     "GovernanceError",
+    "GovernedSession",
     "IllegalTransition",
     "Integration",
     "IntegrationNotFound",
@@ -62,7 +79,11 @@ __all__ = [
     "KeystoreError",
     "Licence",
     "LicenceStatus",
+    "MimecastHmacAuth",
+    "OAuth2ClientCredentials",
     "PolicyError",
+    "RetryPolicy",
+    "RetryStats",
     "Revoker",
     "Secret",
     "Service",
@@ -71,4 +92,6 @@ __all__ = [
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "check_custody",
+    "govern",
 ]

@@ -56,7 +56,13 @@ from hf_api_governance._model import (
     SuspensionCause,
     is_loopback_host,
 )
-from hf_api_governance._retry import RetryPolicy, RetryStats, run_retries, should_retry
+from hf_api_governance._retry import (
+    RetriesExhausted,
+    RetryPolicy,
+    RetryStats,
+    run_retries,
+    should_retry,
+)
 from hf_api_governance._secret import Secret
 from hf_api_governance._signals import (
     BEARER_REVOCATION_ERROR,
@@ -697,6 +703,7 @@ class _Governor:
         except requests.RequestException as exc:
             first = exc
         stats = RetryStats()
+        error: BaseException | None = None
         try:
             if should_retry(first, method, self.retry) and self.retry.max_attempts > 1:
 
@@ -718,18 +725,24 @@ class _Governor:
                 raise first
             else:
                 response = first
+        except RetriesExhausted as exhausted:
+            stats, error = exhausted.stats, exhausted.error
         except requests.RequestException as exc:
+            error = exc
+        if error is not None:
             self.last_retry_stats = stats
             self._record_call(
                 "call_failed",
                 {
                     "method": method,
                     "url": redact_url(request.url or ""),
-                    "error": type(exc).__name__,
+                    "error": type(error).__name__,
+                    "attempts": stats.attempts,
                 },
             )
             raise TransportError(
-                f"{method} {redact_url(request.url or '')} failed: {type(exc).__name__}"
+                f"{method} {redact_url(request.url or '')} failed after {stats.attempts} "
+                f"attempt(s): {type(error).__name__}"
             ) from None
         self.last_retry_stats = stats
         if self.recorder is not None:

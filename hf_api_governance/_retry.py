@@ -130,6 +130,15 @@ def is_retryable_method(method: str, policy: RetryPolicy) -> bool:
     return policy.retry_non_idempotent or method.upper() in IDEMPOTENT_METHODS
 
 
+class RetriesExhausted(Exception):
+    """Internal: the last attempt raised; carries it and the statistics."""
+
+    def __init__(self, error: BaseException, stats: RetryStats) -> None:
+        super().__init__(type(error).__name__)
+        self.error = error
+        self.stats = stats
+
+
 class _Transient(Exception):
     """Internal carrier: a retryable response or exception from one attempt."""
 
@@ -187,7 +196,7 @@ def run_retries(
         the statistics.
 
     Raises:
-        requests.RequestException: The last attempt failed with it.
+        RetriesExhausted: The last attempt raised (``.error``) a requests exception.
     """
     causes = [cause_of(first)]
     attempts = [1]
@@ -271,5 +280,9 @@ def run_retries(
             return final.response, RetryStats(attempts[0], waited[0], tuple(causes))
         if final.error is None:  # pragma: no cover - one of the two is always set
             raise
-        raise final.error from None
+        raise RetriesExhausted(
+            final.error, RetryStats(attempts[0], waited[0], tuple(causes))
+        ) from None
+    except requests.RequestException as exc:  # a non-retryable failure on a later attempt
+        raise RetriesExhausted(exc, RetryStats(attempts[0], waited[0], tuple(causes))) from None
     return response, RetryStats(attempts[0], waited[0], tuple(causes))

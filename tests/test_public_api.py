@@ -36,6 +36,19 @@ EXPECTED_PUBLIC = {
     "SystemClock",
     "TransportError",
     "ValidationError",
+    # governed client
+    "ApiError",
+    "ApiKeyHeaderAuth",
+    "BasicAuth",
+    "BearerAuth",
+    "CustodyResult",
+    "GovernedSession",
+    "MimecastHmacAuth",
+    "OAuth2ClientCredentials",
+    "RetryPolicy",
+    "RetryStats",
+    "check_custody",
+    "govern",
 }
 
 
