@@ -256,6 +256,7 @@ class OAuth2ClientCredentials(AuthBase):
         timeout: Seconds for the token request.
         leeway: Refresh this many seconds before expiry (capped at a tenth of
             the lifetime).
+        timer: Monotonic seconds, for expiry (tests pass a fake).
 
     Raises:
         ValidationError: A value is invalid.
@@ -276,6 +277,7 @@ class OAuth2ClientCredentials(AuthBase):
         session: requests.Session | None = None,
         timeout: float = 10.0,
         leeway: float = 30.0,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token_url = check_url("token_url", token_url)
         self._client_id = _as_secret(client_id, "client_id")
@@ -287,6 +289,7 @@ class OAuth2ClientCredentials(AuthBase):
         self._session = session or requests.Session()
         self._timeout = timeout
         self._leeway = leeway
+        self._timer = timer
         self._lock = threading.Lock()
         self._token: Secret | None = None
         self._expires = 0.0
@@ -352,9 +355,9 @@ class OAuth2ClientCredentials(AuthBase):
         self.fetches += 1
         lifetime = body.get("expires_in") if isinstance(body, dict) else None
         if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > 0:
-            expires = time.monotonic() + lifetime - min(self._leeway, lifetime / 10)
+            expires = self._timer() + lifetime - min(self._leeway, lifetime / 10)
         else:
-            expires = time.monotonic() + 3600.0  # RFC 6749: expires_in is only recommended
+            expires = self._timer() + 3600.0  # RFC 6749: expires_in is only recommended
         return Secret(token, label="access token"), expires
 
     def token(self) -> tuple[Secret, bool]:
@@ -365,7 +368,7 @@ class OAuth2ClientCredentials(AuthBase):
             TransportError: The token endpoint could not be reached.
         """
         with self._lock:
-            if self._token is not None and time.monotonic() < self._expires:
+            if self._token is not None and self._timer() < self._expires:
                 return self._token, False
             self._token, self._expires = self._fetch()
             return self._token, True
