@@ -29,8 +29,8 @@ from hf_api_governance import (
     IntegrationState,
     MimecastHmacAuth,
     OAuth2ClientCredentials,
-    Revoker,
     RetryPolicy,
+    Revoker,
     Secret,
     TransportError,
     ValidationError,
@@ -171,7 +171,8 @@ def test_mimecast_requests_are_signed_as_the_server_verifies(server: LocalServer
         for _ in range(2):
             response = session.post(server.url + "/api/account/get-account", json={"data": []})
             assert response.status_code == 200, response.text
-    assert len(seen) == 2 and seen[0] != seen[1]  # a fresh x-mc-req-id each time
+    assert len(seen) == 2
+    assert seen[0] != seen[1]
 
 
 def test_the_mimecast_hmac_auth_works_alone_with_a_plain_session(server: LocalServer) -> None:
@@ -211,9 +212,11 @@ def test_mimecast_revocation_signals_revoke_and_stop_all_sessions(
 ) -> None:
     server.route("POST", "/api/x", reply)
     registry = _mimecast_world(server)
-    with GovernedSession(registry, "mc-api", keystore=keystore()) as session:
-        with pytest.raises(CredentialRevoked) as caught:
-            session.post(server.url + "/api/x", json={"data": []})
+    with (
+        GovernedSession(registry, "mc-api", keystore=keystore()) as session,
+        pytest.raises(CredentialRevoked) as caught,
+    ):
+        session.post(server.url + "/api/x", json={"data": []})
     assert caught.value.integration_id == "mc-api"
     state = registry.get("mc-api")
     assert state.state is IntegrationState.REVOKED
@@ -221,9 +224,11 @@ def test_mimecast_revocation_signals_revoke_and_stop_all_sessions(
     assert event.evidence["revoker"] == Revoker.MIMECAST.value
     assert event.actor == "mimecast"
     server.clear()
-    with GovernedSession(registry, "mc-api", keystore=keystore()) as fresh_session:
-        with pytest.raises(AccessDenied):
-            fresh_session.post(server.url + "/api/x", json={"data": []})
+    with (
+        GovernedSession(registry, "mc-api", keystore=keystore()) as fresh_session,
+        pytest.raises(AccessDenied),
+    ):
+        fresh_session.post(server.url + "/api/x", json={"data": []})
     assert server.received == []
 
 
@@ -241,9 +246,11 @@ def test_another_mimecast_fail_code_is_an_api_error_not_a_revocation(server: Loc
         ),
     )
     registry = _mimecast_world(server)
-    with GovernedSession(registry, "mc-api", keystore=keystore()) as session:
-        with pytest.raises(ApiError) as caught:
-            session.post(server.url + "/api/x", json={"data": []})
+    with (
+        GovernedSession(registry, "mc-api", keystore=keystore()) as session,
+        pytest.raises(ApiError) as caught,
+    ):
+        session.post(server.url + "/api/x", json={"data": []})
     assert caught.value.codes == ("err_validation_blank",)
     assert registry.get("mc-api").state is IntegrationState.ACTIVE
 
@@ -359,9 +366,11 @@ def test_a_token_is_fetched_again_shortly_before_it_expires(server: LocalServer)
     assert auth.token() == (first, False)
     now[0] += 2  # inside the leeway
     second, fresh = auth.token()
-    assert fresh and second != first
+    assert fresh
+    assert second != first
     again, fresh = auth.token()
-    assert again is second and not fresh
+    assert again is second
+    assert not fresh
 
 
 def test_a_401_cured_by_one_refresh_is_not_a_revocation(server: LocalServer) -> None:
@@ -391,9 +400,11 @@ def test_a_401_right_after_a_fresh_token_is_a_revocation(server: LocalServer) ->
     (event,) = registry.events("acme-api", EventKind.REVOKED)
     assert event.evidence["revoker"] == "third_party"
     server.clear()
-    with GovernedSession(registry, "acme-api", keystore=keystore()) as other:
-        with pytest.raises(AccessDenied):
-            other.get(server.url + "/v1/data")
+    with (
+        GovernedSession(registry, "acme-api", keystore=keystore()) as other,
+        pytest.raises(AccessDenied),
+    ):
+        other.get(server.url + "/v1/data")
     assert server.received == []
 
 
@@ -420,7 +431,8 @@ def test_a_refused_token_request_alone_is_a_transport_error_without_secrets(
     with pytest.raises(TransportError) as caught:
         requests.get(server.url + "/v1/data", auth=auth, timeout=5)
     assert "invalid_client" in str(caught.value)
-    assert CLIENT_SECRET not in str(caught.value) and CLIENT_ID not in str(caught.value)
+    assert CLIENT_SECRET not in str(caught.value)
+    assert CLIENT_ID not in str(caught.value)
 
 
 def test_two_threads_share_one_first_fetch(server: LocalServer) -> None:

@@ -21,8 +21,8 @@ from hf_api_governance import (
     IntegrationNotFound,
     IntegrationState,
     InteroperabilitySuspended,
-    Revoker,
     RetryPolicy,
+    Revoker,
     TransportError,
     govern,
 )
@@ -60,7 +60,8 @@ def test_a_governed_get_carries_the_keystore_token_and_is_recorded(server: Local
     assert response.status_code == 200
     (received,) = server.received
     assert received.header("Authorization") == f"Bearer {TOKEN}"
-    assert engine.calls and engine.calls[0][0] == "acme-api"
+    assert engine.calls
+    assert engine.calls[0][0] == "acme-api"
     action, evidence = calls[-1]
     assert action == "call_sent"
     assert evidence["status"] == 200
@@ -81,11 +82,13 @@ def test_a_denied_call_sends_nothing_and_carries_the_decision(server: LocalServe
     registry, ks, engine, _ = world(server.url)
     engine.denied.add("acme-api")
     calls: list[str] = []
-    with GovernedSession(
-        registry, "acme-api", keystore=ks, engine=engine, recorder=lambda a, e: calls.append(a)
-    ) as session:
-        with pytest.raises(AccessDenied) as caught:
-            session.get(server.url + "/v1/users")
+    with (
+        GovernedSession(
+            registry, "acme-api", keystore=ks, engine=engine, recorder=lambda a, e: calls.append(a)
+        ) as session,
+        pytest.raises(AccessDenied) as caught,
+    ):
+        session.get(server.url + "/v1/users")
     assert caught.value.decision.allowed is False
     assert "LICENCE_EXPIRED" in str(caught.value)
     assert server.received == []
@@ -101,19 +104,23 @@ def test_an_unknown_integration_fails_at_construction() -> None:
 def test_without_an_engine_only_an_active_integration_may_call(server: LocalServer) -> None:
     registry = FakeRegistry()
     registry.register(integration(server.url), actor="test")  # PENDING
-    with GovernedSession(registry, "acme-api", keystore=keystore()) as session:
-        with pytest.raises(AccessDenied, match="STATE_PENDING"):
-            session.get(server.url + "/x")
+    with (
+        GovernedSession(registry, "acme-api", keystore=keystore()) as session,
+        pytest.raises(AccessDenied, match="STATE_PENDING"),
+    ):
+        session.get(server.url + "/x")
     assert server.received == []
 
 
 def test_a_revoked_credential_entry_is_never_sent_again(server: LocalServer) -> None:
     """Even if the integration got a new state, a revoked entry name is refused."""
-    registry, ks, engine, _ = world(server.url)
+    registry, ks, _engine, _ = world(server.url)
     registry.revoke("acme-api", by=Revoker.CUSTOMER, reason="leaked", actor="alice")
-    with GovernedSession(registry, "acme-api", keystore=ks) as session:
-        with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED|STATE_REVOKED"):
-            session.get(server.url + "/v1/users")
+    with (
+        GovernedSession(registry, "acme-api", keystore=ks) as session,
+        pytest.raises(AccessDenied, match=r"CREDENTIAL_REVOKED|STATE_REVOKED"),
+    ):
+        session.get(server.url + "/v1/users")
     assert server.received == []
 
 
@@ -129,9 +136,11 @@ def test_a_revoked_credential_is_refused_even_if_the_engine_allows(server: Local
 
     ks = keystore()
     ks.set("shared-token", TOKEN)
-    with GovernedSession(registry, "two", keystore=ks, engine=AllowAll()) as session:
-        with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
-            session.get(server.url + "/v1/users")
+    with (
+        GovernedSession(registry, "two", keystore=ks, engine=AllowAll()) as session,
+        pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"),
+    ):
+        session.get(server.url + "/v1/users")
     assert server.received == []
 
 
@@ -142,9 +151,11 @@ def test_a_request_to_another_origin_is_refused(
     server: LocalServer, other_server: LocalServer
 ) -> None:
     registry, ks, engine, _ = world(server.url)
-    with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
-        with pytest.raises(AccessDenied, match="FOREIGN_ORIGIN"):
-            session.get(other_server.url + "/v1/users")
+    with (
+        GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session,
+        pytest.raises(AccessDenied, match="FOREIGN_ORIGIN"),
+    ):
+        session.get(other_server.url + "/v1/users")
     assert other_server.received == []
     assert server.received == []
 
@@ -311,9 +322,11 @@ def test_a_revocation_during_backoff_stops_the_retries(server: LocalServer) -> N
         return Reply(503)
 
     server.route("GET", "/r", revoke_then_fail)
-    with GovernedSession(registry, "acme-api", keystore=ks, engine=engine, retry=FAST) as session:
-        with pytest.raises(AccessDenied):
-            session.get(server.url + "/r")
+    with (
+        GovernedSession(registry, "acme-api", keystore=ks, engine=engine, retry=FAST) as session,
+        pytest.raises(AccessDenied),
+    ):
+        session.get(server.url + "/r")
     assert len(server.received) == 1
 
 
@@ -342,7 +355,8 @@ def test_connection_errors_become_a_transport_error_without_secrets() -> None:
     assert "q-secret-value" not in message
     assert f"127.0.0.1:{port}/v1/users" in message
     assert caught.value.__cause__ is None
-    assert failures and "q-secret-value" not in json.dumps(failures)
+    assert failures
+    assert "q-secret-value" not in json.dumps(failures)
 
 
 # ----------------------------------------------------------- contract (1.1.2)
@@ -374,16 +388,18 @@ def test_consecutive_contract_failures_suspend_the_integration(server: LocalServ
 def test_a_callable_contract_gives_its_reason(server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/x", ok({"v": 2}))
-    with GovernedSession(
-        registry,
-        "acme-api",
-        keystore=ks,
-        engine=engine,
-        contract=lambda r: True if r.json().get("v") == 1 else "version changed",
-        contract_failures=1,
-    ) as session:
-        with pytest.raises(InteroperabilitySuspended, match="version changed"):
-            session.get(server.url + "/x")
+    with (
+        GovernedSession(
+            registry,
+            "acme-api",
+            keystore=ks,
+            engine=engine,
+            contract=lambda r: True if r.json().get("v") == 1 else "version changed",
+            contract_failures=1,
+        ) as session,
+        pytest.raises(InteroperabilitySuspended, match="version changed"),
+    ):
+        session.get(server.url + "/x")
 
 
 # --------------------------------------------------------------- no secrets
