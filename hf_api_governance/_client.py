@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import importlib
 import threading
 import time
@@ -237,6 +238,7 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
 
 
+@functools.lru_cache(maxsize=512)
 def origin_of(url: str) -> Origin | None:
     """``(scheme, host, port)`` of ``url``, or ``None`` if it cannot be parsed."""
     try:
@@ -247,6 +249,9 @@ def origin_of(url: str) -> Origin | None:
     except ValueError:
         return None
     return scheme, host, port
+
+
+_loopback = functools.lru_cache(maxsize=256)(is_loopback_host)
 
 
 def _own_origins(integration: Integration) -> frozenset[Origin]:
@@ -310,6 +315,7 @@ class _Governor:
         integration = registry.get(integration_id)  # fails early on an unknown id
         self.origins = _own_origins(integration)
         self.extra_headers = self._extra_headers(integration)
+        self._declared: tuple[str, Any] = (integration.base_url, integration.auth)
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
         self._forbidden_seen: set[tuple[str, str]] = set()
@@ -334,10 +340,12 @@ class _Governor:
             IntegrationNotFound: The integration is no longer registered.
         """
         integration = self.registry.get(self.integration_id)
-        origins = _own_origins(integration)
-        if origins != self.origins:
-            self.origins = origins
+        declared = (integration.base_url, integration.auth)
+        if declared != self._declared:  # the declaration changed: recompute the origins
+            self._declared = declared
+            self.origins = _own_origins(integration)
             self.extra_headers = self._extra_headers(integration)
+        origins = self.origins
         origin = origin_of(url)
         try:
             if origin is None or origin not in origins:
@@ -348,7 +356,7 @@ class _Governor:
                     f"{self.integration_id!r}; its credentials go only to "
                     f"{redact_url(integration.base_url)}",
                 )
-            if origin[0] != "https" and not is_loopback_host(origin[1]):
+            if origin[0] != "https" and not _loopback(origin[1]):
                 raise _deny(
                     "INSECURE_TRANSPORT", "1.1.3", "plain http is only allowed to loopback hosts"
                 )
@@ -474,7 +482,6 @@ class _Governor:
         # -- clause 1.1.2: interoperability ---------------------------------------
         sunset_header = headers.get("Sunset")
         sunset_at = parse_http_date(sunset_header) if sunset_header else None
-        now = self.clock.now()
         if status == 410:
             cause = SuspensionCause.SUNSET if sunset_header else SuspensionCause.API_CHANGED
             self._suspend(
@@ -489,7 +496,7 @@ class _Governor:
                 ),
                 "the API answered 410 Gone",
             )
-        if sunset_at is not None and sunset_at <= now:
+        if sunset_at is not None and sunset_at <= self.clock.now():
             self._suspend(
                 integration,
                 response,
@@ -847,7 +854,7 @@ class _GovernedAdapter(HTTPAdapter):
                 f"{self.governor.integration_id!r}",
             )
         origin = origin_of(url)
-        if origin is not None and origin[0] != "https" and not is_loopback_host(origin[1]):
+        if origin is not None and origin[0] != "https" and not _loopback(origin[1]):
             raise _deny(
                 "INSECURE_TRANSPORT", "1.1.3", "plain http is only allowed to loopback hosts"
             )

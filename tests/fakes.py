@@ -42,6 +42,7 @@ class FakeRegistry:
         self._events: dict[str, list[Event]] = {}
         self._revoked: set[str] = set()
         self._seq = 0
+        self._snapshots: dict[str, Integration] = {}  # cleared on every change
         self.gets = 0
 
     # -- helpers ---------------------------------------------------------------
@@ -70,6 +71,7 @@ class FakeRegistry:
             seq=self._seq,
         )
         self._events.setdefault(integration_id, []).append(event)
+        self._snapshots.pop(integration_id, None)
         return event
 
     def _state(self, integration_id: str) -> IntegrationState | None:
@@ -88,19 +90,25 @@ class FakeRegistry:
         with self._lock:
             self._emit(integration.id, EventKind.REGISTERED, actor=actor, reason=reason)
             self._declared[integration.id] = integration.declared()
+            self._snapshots.pop(integration.id, None)
             return self.get(integration.id)
 
     def get(self, integration_id: str) -> Integration:
         with self._lock:
             self.gets += 1
+            snapshot = self._snapshots.get(integration_id)
+            if snapshot is not None:
+                return snapshot
             self._known(integration_id)
             state = self._state(integration_id)
             assert state is not None
-            return attrs.evolve(
+            snapshot = attrs.evolve(
                 self._declared[integration_id],
                 state=state,
                 history=tuple(self._events[integration_id]),
             )
+            self._snapshots[integration_id] = snapshot
+            return snapshot
 
     def activate(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
         with self._lock:
@@ -170,6 +178,7 @@ class FakeRegistry:
             self._declared[integration_id] = attrs.evolve(
                 self._declared[integration_id], credential=new_name
             )
+            self._snapshots.pop(integration_id, None)
             return self.get(integration_id)
 
     def record(
