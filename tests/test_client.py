@@ -492,3 +492,24 @@ def test_no_secret_reaches_any_log_exception_or_event(server: LocalServer) -> No
     # urllib3 logs request lines with their query at DEBUG (the shared redaction
     # filter handles that); our own messages and evidence never carry it.
     assert "q-secret-value" not in "\n".join(texts)
+
+
+def test_the_wrap_client_example_shows_a_revocation() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, str(root / "examples" / "wrap_client.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=True,
+    )
+    assert "2. revoked:" in result.stdout
+    assert "requests sent after the revocation: 0" in result.stdout
+    assert "s3cr3t-demo-value" not in result.stdout + result.stderr
