@@ -1059,7 +1059,12 @@ class GovernedSession(requests.Session):
             strip = CREDENTIAL_HEADERS | self._governor.extra_headers
             for name in [h for h in prepared_request.headers if h.lower() in strip]:
                 del prepared_request.headers[name]
-            prepared_request.hooks["response"] = []  # no token refresh towards a foreign host
+            # No token refresh towards a foreign host: drop our auth hooks, keep the caller's.
+            prepared_request.hooks["response"] = [
+                hook
+                for hook in prepared_request.hooks.get("response", [])
+                if not isinstance(getattr(hook, "__self__", None), OAuth2ClientCredentials)
+            ]
 
 
 def govern(

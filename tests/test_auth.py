@@ -476,3 +476,24 @@ def test_two_threads_refused_together_share_one_refresh(server: LocalServer) -> 
     assert statuses == [200, 200]
     assert tokens.issued == ["tok-1", "tok-2"]
     assert registry.get("acme-api").state is IntegrationState.ACTIVE
+
+
+def test_a_401_after_a_redirect_to_another_origin_fetches_no_token_for_it(
+    server: LocalServer, other_server: LocalServer
+) -> None:
+    tokens = TokenServer(server)
+    server.route("GET", "/v1/moved", Reply(302, headers={"Location": other_server.url + "/x"}))
+    other_server.route("GET", "/x", Reply(401, headers={"WWW-Authenticate": "Bearer"}))
+    registry = _oauth_world(server)
+    seen: list[int] = []
+    with GovernedSession(registry, "acme-api", keystore=keystore()) as session:
+        assert session.get(server.url + "/v1/data").status_code == 200
+        response = session.get(
+            server.url + "/v1/moved",
+            hooks={"response": [lambda r, **_: seen.append(r.status_code)]},
+        )
+    assert response.status_code == 401
+    assert tokens.issued == ["tok-1"]  # no refresh for the foreign 401
+    assert len(other_server.received) == 1
+    assert other_server.received[0].header("Authorization") is None
+    assert 401 in seen  # the caller's own hook still ran on the foreign hop
