@@ -64,6 +64,7 @@ from hf_api_governance._secret import (
 )
 from hf_api_governance.exceptions import (
     AccessDenied,
+    ApiError,
     AuditError,
     ConfidentialityError,
     CredentialRevoked,
@@ -80,33 +81,69 @@ from hf_api_governance.exceptions import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._auth import (
+        ApiKeyHeaderAuth,
+        BasicAuth,
+        BearerAuth,
+        MimecastHmacAuth,
+        OAuth2ClientCredentials,
+    )
+    from hf_api_governance._client import (
+        GovernedSession,
+        govern,
+    )
     from hf_api_governance._keystore import Keystore
+    from hf_api_governance._retry import (
+        RetryPolicy,
+        RetryStats,
+    )
+    from hf_api_governance._signals import (
+        CustodyResult,
+        check_custody,
+    )
 
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
+    "ApiKeyHeaderAuth": "hf_api_governance._auth",
+    "BasicAuth": "hf_api_governance._auth",
+    "BearerAuth": "hf_api_governance._auth",
+    "MimecastHmacAuth": "hf_api_governance._auth",
+    "OAuth2ClientCredentials": "hf_api_governance._auth",
+    "GovernedSession": "hf_api_governance._client",
+    "govern": "hf_api_governance._client",
     "Keystore": "hf_api_governance._keystore",
+    "RetryPolicy": "hf_api_governance._retry",
+    "RetryStats": "hf_api_governance._retry",
+    "CustodyResult": "hf_api_governance._signals",
+    "check_custody": "hf_api_governance._signals",
 }
 
 __all__ = [
     "AccessDenied",
     "Action",
+    "ApiError",
+    "ApiKeyHeaderAuth",
     "ApiKind",
     "AuditEntry",
     "AuditError",
     "AuditLog",
     "AuthSpec",
+    "BasicAuth",
+    "BearerAuth",
     "Checkpoint",
     "Classification",
     "Clock",
     "ConfidentialityError",
     "CredentialRevoked",
+    "CustodyResult",
     "Decision",
     "Event",
     "EventKind",
     "Finding",
     "FrozenClock",
     "GovernanceError",
+    "GovernedSession",
     "IllegalTransition",
     "Integration",
     "IntegrationNotFound",
@@ -117,12 +154,16 @@ __all__ = [
     "KeystoreError",
     "Licence",
     "LicenceStatus",
+    "MimecastHmacAuth",
+    "OAuth2ClientCredentials",
     "PolicyContext",
     "PolicyEngine",
     "PolicyError",
     "PolicyHook",
     "PolicySettings",
     "Registry",
+    "RetryPolicy",
+    "RetryStats",
     "Revoker",
     "Secret",
     "Service",
@@ -135,7 +176,9 @@ __all__ = [
     "ValidationError",
     "VerificationProblem",
     "VerificationReport",
+    "check_custody",
     "dump_inventory",
+    "govern",
     "load_hooks",
     "load_inventory",
     "policy_hook",

@@ -23,6 +23,7 @@ or a :attr:`~hf_api_governance.Secret.fingerprint`.
     ├── AccessDenied                          a governance decision said no (``.decision``)
     ├── CredentialRevoked                     an API answered that the credential is revoked
     ├── InteroperabilitySuspended             an API signalled it no longer works as registered
+    ├── ApiError                              the API reported a failure in its body
     └── TransportError                        the HTTP request failed after retries
 """
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; _policy imports this module
 
 __all__ = [
     "AccessDenied",
+    "ApiError",
     "AuditError",
     "ConfidentialityError",
     "CredentialRevoked",
@@ -215,6 +217,27 @@ class InteroperabilitySuspended(_SignalError):
         integration_id: The integration that was suspended.
         evidence: Secret-free facts from the response (status, Sunset header...).
     """
+
+
+class ApiError(GovernanceError):
+    """An API answered that the call failed, in its body rather than its status.
+
+    Mimecast API 1.0 answers ``200`` with a ``fail`` array when a function
+    fails; the governed client raises this for codes that are not revocations.
+
+    Attributes:
+        integration_id: The integration called.
+        status: The HTTP status (often 200).
+        codes: The error codes the API gave.
+    """
+
+    def __init__(
+        self, integration_id: str, message: str, *, status: int, codes: tuple[str, ...]
+    ) -> None:
+        self.integration_id = integration_id
+        self.status = status
+        self.codes = codes
+        super().__init__(message)
 
 
 class TransportError(GovernanceError):

@@ -36,3 +36,27 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if not config.pluginmanager.is_registered(testing_plugin):
         config.pluginmanager.register(testing_plugin, "hf_api_governance")
+
+
+# --------------------------------------------------------------- local HTTP servers
+# Real servers on 127.0.0.1 (port 0) for the governed-client tests.
+
+from collections.abc import Iterator  # noqa: E402
+
+from tests.servers import LocalServer  # noqa: E402
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """The integration's own API."""
+    srv = LocalServer()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def other_server() -> Iterator[LocalServer]:
+    """Another origin (another port): must never receive our credentials."""
+    srv = LocalServer()
+    yield srv
+    srv.close()

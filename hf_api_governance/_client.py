@@ -1,0 +1,1120 @@
+"""The governed HTTP client: every call asks governance first and reports what it saw.
+
+Two ways in:
+
+- :class:`GovernedSession`, a :class:`requests.Session` that adds the
+  integration's credentials itself (from the keystore, just in time);
+- :func:`govern`, which mounts the same governance as a transport adapter on
+  an existing session (a vendor SDK's), keeping that SDK's authentication.
+
+Both run one :class:`_Governor` per integration:
+
+1. *admit*: read the integration from the registry (fresh for every request,
+   so another process's revocation is seen), refuse a foreign origin or plain
+   http to a non-loopback host, ask the policy engine for a CALL decision and
+   refuse a revoked credential entry: :class:`~hf_api_governance.AccessDenied`
+   before any byte leaves the machine;
+2. send, with bounded retries of transient faults (:mod:`._retry`);
+3. *inspect* the response for signals (:mod:`._signals`): revocation
+   (clause 1.1.1), interoperability (clause 1.1.2), contract drift;
+4. record: registry events for signals, the optional ``recorder`` for calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Final, Literal, Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from hf_api_governance._auth import (
+    FRESH_TOKEN_ATTR,
+    ApiKeyHeaderAuth,
+    BasicAuth,
+    BearerAuth,
+    MimecastHmacAuth,
+    OAuth2ClientCredentials,
+    TokenEndpointError,
+)
+from hf_api_governance._clock import Clock, SystemClock
+from hf_api_governance._model import (
+    ApiKind,
+    Event,
+    EventKind,
+    Integration,
+    IntegrationState,
+    Revoker,
+    SuspensionCause,
+    is_loopback_host,
+)
+from hf_api_governance._policy import Action, Decision, Finding, Severity
+from hf_api_governance._retry import (
+    RetriesExhausted,
+    RetryPolicy,
+    RetryStats,
+    run_retries,
+    should_retry,
+)
+from hf_api_governance._secret import Secret
+from hf_api_governance._signals import (
+    BEARER_REVOCATION_ERROR,
+    CREDENTIAL_HEADERS,
+    MIMECAST_REVOCATION_CODES,
+    MIMECAST_REVOCATION_STATUS,
+    OAUTH_REVOCATION_ERRORS,
+    bearer_error,
+    iso,
+    json_body,
+    mimecast_fail_codes,
+    notice_id,
+    oauth_error,
+    parse_deprecation,
+    parse_http_date,
+    parse_link_header,
+    redact_url,
+    safe_text,
+    scrub_headers,
+    url_evidence,
+)
+from hf_api_governance.exceptions import (
+    AccessDenied,
+    ApiError,
+    CredentialRevoked,
+    IllegalTransition,
+    InteroperabilitySuspended,
+    TransportError,
+)
+
+__all__ = [
+    "EngineLike",
+    "GovernedSession",
+    "KeystoreLike",
+    "Recorder",
+    "RegistryLike",
+    "govern",
+]
+
+# ------------------------------------------------------------------- protocols
+
+
+class RegistryLike(Protocol):
+    """What the client needs from the registry (:class:`~hf_api_governance.Registry`)."""
+
+    def get(self, integration_id: str) -> Integration:
+        """Return the integration with its state and history."""
+        ...
+
+    def revoke(
+        self,
+        integration_id: str,
+        *,
+        by: Revoker,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> Integration:
+        """Record a revocation (clause 1.1.1)."""
+        ...
+
+    def suspend(
+        self,
+        integration_id: str,
+        *,
+        cause: SuspensionCause,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        actor: str,
+    ) -> Integration:
+        """Record an interoperability suspension (clause 1.1.2)."""
+        ...
+
+    def record(
+        self,
+        integration_id: str,
+        kind: EventKind,
+        *,
+        reason: str,
+        actor: str,
+        clause: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Record an event that does not change the state."""
+        ...
+
+    def is_credential_revoked(self, entry_name: str) -> bool:
+        """Whether a keystore entry name was ever revoked."""
+        ...
+
+
+class DecisionLike(Protocol):
+    """What the client reads from a policy decision."""
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the action may go ahead."""
+        ...
+
+    def summary(self) -> str:
+        """One line saying why."""
+        ...
+
+
+class EngineLike(Protocol):
+    """What the client needs from the policy engine (:class:`~hf_api_governance.PolicyEngine`)."""
+
+    def evaluate(self, integration: Integration, action: Any, at: datetime | None = None) -> Any:
+        """Return a decision (with ``allowed`` and ``summary()``) for ``action``."""
+        ...
+
+
+class KeystoreLike(Protocol):
+    """What the client needs from the keystore (:class:`~hf_api_governance.Keystore`)."""
+
+    def get(self, name: str) -> Secret:
+        """Return the secret stored under ``name``."""
+        ...
+
+    def __contains__(self, name: object) -> bool: ...
+
+
+Recorder = Callable[[str, Mapping[str, Any]], None]
+"""Called with ``(action, evidence)`` for every call: ``"call_sent"``, ``"call_denied"``,
+``"call_failed"``. Evidence is secret-free (the URL is redacted)."""
+
+Contract = Callable[[requests.Response], bool | str] | Mapping[str, type | tuple[type, ...]]
+
+
+def _deny(
+    code: str, clause: str, message: str, *, integration_id: str, at: datetime
+) -> AccessDenied:
+    """An :class:`AccessDenied` for a refusal the client itself decided.
+
+    Foreign origin, insecure transport, a dead credential: the finding has the
+    same shape as the policy engine's, so callers handle one kind of decision.
+    """
+    finding = Finding(code, clause, Severity.DENY, message, integration_id)
+    return AccessDenied(Decision(False, Action.CALL, integration_id, at, (finding,)))
+
+
+# ---------------------------------------------------------------------- origins
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
+
+
+@functools.lru_cache(maxsize=512)
+def origin_of(url: str) -> Origin | None:
+    """``(scheme, host, port)`` of ``url``, or ``None`` if it cannot be parsed."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    return scheme, host, port
+
+
+_loopback = functools.lru_cache(maxsize=256)(is_loopback_host)
+
+
+def _own_origins(integration: Integration) -> frozenset[Origin]:
+    urls = [integration.base_url]
+    if integration.auth is not None and "token_url" in integration.auth.params:
+        urls.append(integration.auth.params["token_url"])
+    return frozenset(o for o in map(origin_of, urls) if o is not None)
+
+
+def _is_mimecast(integration: Integration) -> bool:
+    return integration.kind is ApiKind.MIMECAST_API or (
+        integration.auth is not None and integration.auth.scheme == "mimecast_hmac_v1"
+    )
+
+
+_EVIDENCE_HEADERS: Final = (
+    "WWW-Authenticate",
+    "Sunset",
+    "Deprecation",
+    "Link",
+    "Retry-After",
+    "Content-Type",
+)
+
+_ADMITTED_ATTR: Final = "_hf_gov_admitted"
+_ADMITTED: contextvars.ContextVar[Integration | None] = contextvars.ContextVar(
+    "hf_gov_admitted", default=None
+)
+
+
+# --------------------------------------------------------------------- governor
+
+
+class _Governor:
+    """Admission, signal inspection and recording for one integration."""
+
+    def __init__(
+        self,
+        registry: RegistryLike,
+        integration_id: str,
+        *,
+        engine: EngineLike | None,
+        recorder: Recorder | None,
+        actor: str,
+        retry: RetryPolicy,
+        contract: Contract | None,
+        contract_failures: int,
+        clock: Clock | None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.registry = registry
+        self.integration_id = integration_id
+        self.engine = engine
+        self.recorder = recorder
+        self.actor = actor
+        self.retry = retry
+        self.contract = contract
+        self.contract_failures = max(1, contract_failures)
+        self.clock: Clock = clock or SystemClock()
+        self.sleep = sleep
+        integration = registry.get(integration_id)  # fails early on an unknown id
+        self.origins = _own_origins(integration)
+        self.extra_headers = self._extra_headers(integration)
+        self._declared: tuple[str, Any] = (integration.base_url, integration.auth)
+        self._lock = threading.Lock()
+        self._noticed: set[str] = set()
+        self._forbidden_seen: set[tuple[str, str]] = set()
+        self._contract_failed = 0
+        self._token_seen = False
+        self.last_retry_stats = RetryStats()
+
+    @staticmethod
+    def _extra_headers(integration: Integration) -> frozenset[str]:
+        if integration.auth is not None and "header" in integration.auth.params:
+            return frozenset({integration.auth.params["header"].lower()})
+        return frozenset()
+
+    # -- 1. admission --------------------------------------------------------
+
+    def admit(self, method: str, url: str) -> Integration:
+        """Return the integration if a call to ``url`` may go ahead.
+
+        Raises:
+            AccessDenied: Foreign origin, insecure transport, policy denial,
+                revoked credential or a lifecycle state that forbids calls.
+            IntegrationNotFound: The integration is no longer registered.
+        """
+        integration = self.registry.get(self.integration_id)
+        declared = (integration.base_url, integration.auth)
+        if declared != self._declared:  # the declaration changed: recompute the origins
+            self._declared = declared
+            self.origins = _own_origins(integration)
+            self.extra_headers = self._extra_headers(integration)
+        origins = self.origins
+        origin = origin_of(url)
+        try:
+            if origin is None or origin not in origins:
+                raise _deny(
+                    "FOREIGN_ORIGIN",
+                    "1.1.1",
+                    f"{redact_url(url)} is not the origin of integration "
+                    f"{self.integration_id!r}; its credentials go only to "
+                    f"{redact_url(integration.base_url)}",
+                    integration_id=self.integration_id,
+                    at=self.clock.now(),
+                )
+            if origin[0] != "https" and not _loopback(origin[1]):
+                raise _deny(
+                    "INSECURE_TRANSPORT",
+                    "1.1.3",
+                    "plain http is only allowed to loopback hosts",
+                    integration_id=self.integration_id,
+                    at=self.clock.now(),
+                )
+            if self.engine is not None:
+                decision = self.engine.evaluate(integration, Action.CALL, at=self.clock.now())
+                if not decision.allowed:
+                    raise AccessDenied(decision)
+            if integration.state is not IntegrationState.ACTIVE and (
+                self.engine is None
+                or integration.state
+                in (IntegrationState.REVOKED, IntegrationState.SUSPENDED, IntegrationState.RETIRED)
+            ):
+                raise _deny(
+                    f"STATE_{integration.state.name}",
+                    "1.1.1" if integration.state is IntegrationState.REVOKED else "1.1.2",
+                    f"integration {self.integration_id!r} is {integration.state.value}",
+                    integration_id=self.integration_id,
+                    at=self.clock.now(),
+                )
+            for name in integration.credential_entries:
+                if self.registry.is_credential_revoked(name):
+                    raise _deny(
+                        "CREDENTIAL_REVOKED",
+                        "1.1.1",
+                        f"credential entry {name!r} was revoked; replace it before calling",
+                        integration_id=self.integration_id,
+                        at=self.clock.now(),
+                    )
+        except AccessDenied as denied:
+            self._record_call(
+                "call_denied",
+                {"method": method, "url": redact_url(url), "reason": str(denied)[:500]},
+            )
+            raise
+        return integration
+
+    def is_own(self, url: str) -> bool:
+        """Whether ``url`` is at one of the integration's origins."""
+        return origin_of(url) in self.origins
+
+    # -- 3. inspection ----------------------------------------------------------
+
+    def _evidence(
+        self, request: requests.PreparedRequest, response: requests.Response, **facts: Any
+    ) -> dict[str, Any]:
+        headers = scrub_headers(
+            {h: response.headers[h] for h in _EVIDENCE_HEADERS if h in response.headers},
+            extra=self.extra_headers,
+        )
+        return {
+            "status": response.status_code,
+            "method": request.method or "?",
+            **url_evidence(request.url or ""),
+            "headers": {k: safe_text(v) for k, v in headers.items()},
+            **facts,
+        }
+
+    def inspect(
+        self,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+    ) -> None:
+        """Act on the signals in ``response``; return normally if the call stands.
+
+        Raises:
+            CredentialRevoked: The response shows the credential is dead.
+            InteroperabilitySuspended: The API is gone or has changed.
+            ApiError: A Mimecast ``fail`` array reported an error.
+        """
+        status = response.status_code
+        headers = response.headers
+        mimecast = _is_mimecast(integration)
+        fresh = bool(getattr(request, FRESH_TOKEN_ATTR, False)) or self._token_seen
+
+        # -- clause 1.1.1: revocation ------------------------------------------
+        body: Any = None
+        if status == 401 and fresh:
+            challenge = headers.get("WWW-Authenticate")
+            if challenge and bearer_error(challenge) == BEARER_REVOCATION_ERROR:
+                self._revoke(
+                    integration,
+                    response,
+                    self._evidence(request, response, signal="invalid_token_after_fresh_token"),
+                    "the API refused a freshly issued access token (RFC 6750 invalid_token)",
+                )
+        if status in (400, 401):
+            body = json_body(response)
+            error = oauth_error(body)
+            if error in OAUTH_REVOCATION_ERRORS:
+                self._revoke(
+                    integration,
+                    response,
+                    self._evidence(request, response, signal="oauth_error", error=error),
+                    f"the token endpoint answered {error} (RFC 6749 section 5.2)",
+                )
+        fail_codes: list[tuple[str, bool]] = []
+        if mimecast:
+            if status in MIMECAST_REVOCATION_STATUS:
+                self._revoke(
+                    integration,
+                    response,
+                    self._evidence(request, response, signal="mimecast_status"),
+                    f"the Mimecast API answered {status} (binding expired)",
+                )
+            if body is None:
+                body = json_body(response)
+            fail_codes = list(mimecast_fail_codes(body))
+            dead = [c for c, _ in fail_codes if c in MIMECAST_REVOCATION_CODES]
+            if dead:
+                self._revoke(
+                    integration,
+                    response,
+                    self._evidence(
+                        request, response, signal="mimecast_fail", codes=[c[:100] for c in dead]
+                    ),
+                    f"the Mimecast API answered {dead[0]}",
+                )
+        if 200 <= status < 300:
+            if request.method == "POST" and "json" in headers.get("Content-Type", "").lower():
+                if body is None and len(response.content) < 16384:
+                    body = json_body(response)
+                self._token_seen = isinstance(body, Mapping) and "access_token" in body
+            else:
+                self._token_seen = False
+
+        # -- clause 1.1.2: interoperability ---------------------------------------
+        sunset_header = headers.get("Sunset")
+        sunset_at = parse_http_date(sunset_header) if sunset_header else None
+        if status == 410:
+            cause = SuspensionCause.SUNSET if sunset_header else SuspensionCause.API_CHANGED
+            self._suspend(
+                integration,
+                response,
+                cause,
+                self._evidence(
+                    request,
+                    response,
+                    signal="gone",
+                    **({"sunset_at": iso(sunset_at)} if sunset_at else {}),
+                ),
+                "the API answered 410 Gone",
+            )
+        if sunset_at is not None and sunset_at <= self.clock.now():
+            self._suspend(
+                integration,
+                response,
+                SuspensionCause.SUNSET,
+                self._evidence(request, response, signal="sunset_passed", sunset_at=iso(sunset_at)),
+                f"the API's Sunset date {iso(sunset_at)} has passed (RFC 8594)",
+            )
+        self._notice_deprecations(integration, request, response, sunset_at)
+
+        if status == 403:
+            key = (request.method or "?", urllib.parse.urlsplit(request.url or "").path)
+            with self._lock:
+                first = key not in self._forbidden_seen
+                self._forbidden_seen.add(key)
+            if first:
+                self.registry.record(
+                    self.integration_id,
+                    EventKind.SIGNAL_RECORDED,
+                    reason="the API answered 403 Forbidden on a resource",
+                    actor=self.actor,
+                    clause="1.1.1",
+                    evidence=self._evidence(request, response, signal="forbidden"),
+                )
+
+        if fail_codes:
+            codes = tuple(c for c, _ in fail_codes)
+            response.close()
+            raise ApiError(
+                self.integration_id,
+                f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
+                status=status,
+                codes=codes,
+            )
+        if self.contract is not None and 200 <= status < 300:
+            self._check_contract(integration, request, response)
+
+    def _notice_deprecations(
+        self,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        sunset_at: datetime | None,
+    ) -> None:
+        notices: list[tuple[str, dict[str, Any]]] = []
+        deprecation = response.headers.get("Deprecation")
+        if deprecation:
+            parsed = parse_deprecation(deprecation)
+            if parsed is not None:
+                when = iso(parsed.at) if parsed.at else "true"
+                notices.append(("deprecation", {"notice": "deprecation", "deprecated_at": when}))
+        if sunset_at is not None and sunset_at > self.clock.now():
+            notices.append(("sunset", {"notice": "sunset", "sunset_at": iso(sunset_at)}))
+        link = response.headers.get("Link")
+        if link:
+            for item in parse_link_header(link):
+                for rel in ("deprecation", "sunset"):
+                    if rel in item.rels:
+                        target = urllib.parse.urljoin(response.url or "", item.target)
+                        facts = {f"link_{k}": v for k, v in url_evidence(target).items()}
+                        notices.append((f"link-{rel}", {"notice": f"link_{rel}", **facts}))
+        if not notices:
+            return
+        known = {
+            e.evidence.get("notice_id")
+            for e in integration.history
+            if e.kind is EventKind.DEPRECATION_NOTICED
+        }
+        for kind, facts in notices:
+            ident = notice_id(kind, repr(sorted(facts.items())))
+            with self._lock:
+                if ident in known or ident in self._noticed:
+                    continue
+                self._noticed.add(ident)
+            self.registry.record(
+                self.integration_id,
+                EventKind.DEPRECATION_NOTICED,
+                reason=f"the API announced {facts['notice'].replace('_', ' ')}",
+                actor=self.actor,
+                clause="1.1.2",
+                evidence=self._evidence(request, response, notice_id=ident, **facts),
+            )
+
+    def _check_contract(
+        self,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+    ) -> None:
+        problem = contract_problem(self.contract, response)
+        with self._lock:
+            if problem is None:
+                self._contract_failed = 0
+                return
+            self._contract_failed += 1
+            failed = self._contract_failed
+        if failed >= self.contract_failures:
+            with self._lock:
+                self._contract_failed = 0
+            self._suspend(
+                integration,
+                response,
+                SuspensionCause.API_CHANGED,
+                self._evidence(
+                    request,
+                    response,
+                    signal="contract",
+                    consecutive_failures=failed,
+                    problem=safe_text(problem),
+                ),
+                f"{failed} consecutive responses broke the recorded contract: {problem}",
+            )
+
+    # -- 4. recording -----------------------------------------------------------
+
+    def _revoke(
+        self,
+        integration: Integration,
+        response: requests.Response,
+        evidence: dict[str, Any],
+        reason: str,
+    ) -> None:
+        by = Revoker.MIMECAST if integration.kind is ApiKind.MIMECAST_API else Revoker.THIRD_PARTY
+        # IllegalTransition: revoked meanwhile (another thread or process), same outcome.
+        with contextlib.suppress(IllegalTransition):
+            self.registry.revoke(self.integration_id, by=by, reason=reason, evidence=evidence)
+        response.close()
+        raise CredentialRevoked(
+            self.integration_id,
+            f"integration {self.integration_id!r}: {reason}; the credential is recorded as "
+            "revoked and will not be sent again",
+            evidence,
+        )
+
+    def token_refused(self, integration: Integration, error: TokenEndpointError) -> None:
+        """Turn a refused token request into a revocation when the code says so.
+
+        Raises:
+            CredentialRevoked: The error code is a revocation code.
+            TokenEndpointError: Otherwise, unchanged.
+        """
+        if error.error in OAUTH_REVOCATION_ERRORS or error.error in MIMECAST_REVOCATION_CODES:
+            by = (
+                Revoker.MIMECAST
+                if integration.kind is ApiKind.MIMECAST_API
+                else Revoker.THIRD_PARTY
+            )
+            evidence = {**error.evidence, "signal": "oauth_error"}
+            reason = f"the token endpoint answered {error.error} (RFC 6749 section 5.2)"
+            with contextlib.suppress(IllegalTransition):
+                self.registry.revoke(self.integration_id, by=by, reason=reason, evidence=evidence)
+            raise CredentialRevoked(
+                self.integration_id,
+                f"integration {self.integration_id!r}: {reason}; the credential is recorded "
+                "as revoked and will not be sent again",
+                evidence,
+            ) from None
+        raise error
+
+    def _suspend(
+        self,
+        integration: Integration,
+        response: requests.Response,
+        cause: SuspensionCause,
+        evidence: dict[str, Any],
+        reason: str,
+    ) -> None:
+        evidence = {**evidence, "cause": cause.value}
+        try:
+            self.registry.suspend(
+                self.integration_id, cause=cause, reason=reason, evidence=evidence, actor=self.actor
+            )
+        except IllegalTransition:
+            # Not ACTIVE (pending, or suspended meanwhile): keep the signal on record.
+            if integration.state is not IntegrationState.SUSPENDED:
+                self.registry.record(
+                    self.integration_id,
+                    EventKind.SIGNAL_RECORDED,
+                    reason=reason,
+                    actor=self.actor,
+                    clause="1.1.2",
+                    evidence=evidence,
+                )
+        response.close()
+        raise InteroperabilitySuspended(
+            self.integration_id,
+            f"integration {self.integration_id!r}: {reason}; interoperability is suspended "
+            f"({cause.value})",
+            evidence,
+        )
+
+    def _record_call(self, action: str, evidence: Mapping[str, Any]) -> None:
+        if self.recorder is not None:
+            self.recorder(action, {"integration_id": self.integration_id, **evidence})
+
+    # -- 2. sending -----------------------------------------------------------------
+
+    def send(
+        self,
+        adapter: _GovernedAdapter,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        kwargs: dict[str, Any],
+    ) -> requests.Response:
+        """Send with retries, record the call, inspect the response."""
+        method = (request.method or "GET").upper()
+        started = time.monotonic()
+        clock_start = time.perf_counter()
+        first: requests.Response | BaseException
+        try:
+            first = adapter.raw_send(request, kwargs)
+        except requests.RequestException as exc:
+            first = exc
+        stats = RetryStats()
+        error: BaseException | None = None
+        try:
+            if should_retry(first, method, self.retry) and self.retry.max_attempts > 1:
+
+                def attempt() -> requests.Response:
+                    nonlocal integration
+                    integration = self.admit(method, request.url or "")
+                    return adapter.raw_send(request, kwargs)
+
+                response, stats = run_retries(
+                    first,
+                    attempt,
+                    method=method,
+                    policy=self.retry,
+                    mimecast=_is_mimecast(integration),
+                    started=started,
+                    sleep=self.sleep,
+                )
+            elif isinstance(first, BaseException):
+                raise first
+            else:
+                response = first
+        except RetriesExhausted as exhausted:
+            stats, error = exhausted.stats, exhausted.error
+        except requests.RequestException as exc:
+            error = exc
+        if error is not None:
+            self.last_retry_stats = stats
+            self._record_call(
+                "call_failed",
+                {
+                    "method": method,
+                    "url": redact_url(request.url or ""),
+                    "error": type(error).__name__,
+                    "attempts": stats.attempts,
+                },
+            )
+            raise TransportError(
+                f"{method} {redact_url(request.url or '')} failed after {stats.attempts} "
+                f"attempt(s): {type(error).__name__}"
+            ) from None
+        self.last_retry_stats = stats
+        if self.recorder is not None:
+            self._record_call(
+                "call_sent",
+                {
+                    "method": method,
+                    "url": redact_url(request.url or ""),
+                    "status": response.status_code,
+                    "latency_ms": round((time.perf_counter() - clock_start) * 1000, 3),
+                    "attempts": stats.attempts,
+                },
+            )
+        self.inspect(integration, request, response)
+        return response
+
+
+def contract_problem(contract: Contract | None, response: requests.Response) -> str | None:
+    """Check ``response`` against a contract; return the problem, or ``None`` if it holds.
+
+    A callable contract returns ``True`` (holds), ``False`` or a non-empty
+    string (broken, with that reason). A mapping is a minimal JSON shape:
+    the body must be an object holding each key with a value of that type.
+    """
+    if contract is None:
+        return None
+    if callable(contract):
+        try:
+            verdict = contract(response)
+        except Exception as exc:  # a broken check counts as a broken contract
+            return f"the contract check raised {type(exc).__name__}"
+        if verdict is True:
+            return None
+        return verdict if isinstance(verdict, str) and verdict else "the contract check failed"
+    body = json_body(response)
+    if not isinstance(body, Mapping):
+        return "the body is not a JSON object"
+    for key, kind in contract.items():
+        if key not in body:
+            return f"member {key!r} is missing"
+        if not isinstance(body[key], kind):
+            return f"member {key!r} has the wrong type"
+    return None
+
+
+# ---------------------------------------------------------------------- adapter
+
+
+class _GovernedAdapter(HTTPAdapter):
+    """Transport adapter that governs requests to the integration's origins.
+
+    Requests to any other origin are refused (``foreign="refuse"``) or sent
+    with every credential header removed (``foreign="strip"``).
+    """
+
+    def __init__(self, governor: _Governor, *, foreign: Literal["refuse", "strip"]) -> None:
+        super().__init__()
+        self.governor = governor
+        self.foreign = foreign
+
+    def raw_send(
+        self, request: requests.PreparedRequest, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """One attempt, ungoverned (the governor calls this)."""
+        return super().send(request, **kwargs)
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send ``request`` under governance (see the class docstring)."""
+        kwargs: dict[str, Any] = {
+            "stream": stream,
+            "timeout": timeout,
+            "verify": verify,
+            "cert": cert,
+            "proxies": proxies,
+        }
+        gov = self.governor
+        integration: Integration | None = getattr(request, _ADMITTED_ATTR, None)
+        if integration is None:
+            url = request.url or ""
+            if not gov.is_own(url):
+                return self._send_foreign(request, kwargs)
+            integration = gov.admit(request.method or "GET", url)
+        return gov.send(self, integration, request, kwargs)
+
+    def _send_foreign(
+        self, request: requests.PreparedRequest, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        url = request.url or ""
+        if self.foreign == "refuse":
+            raise _deny(
+                "FOREIGN_ORIGIN",
+                "1.1.1",
+                f"{redact_url(url)} is not an origin of integration "
+                f"{self.governor.integration_id!r}",
+                integration_id=self.governor.integration_id,
+                at=self.governor.clock.now(),
+            )
+        origin = origin_of(url)
+        if origin is not None and origin[0] != "https" and not _loopback(origin[1]):
+            raise _deny(
+                "INSECURE_TRANSPORT",
+                "1.1.3",
+                "plain http is only allowed to loopback hosts",
+                integration_id=self.governor.integration_id,
+                at=self.governor.clock.now(),
+            )
+        strip = CREDENTIAL_HEADERS | self.governor.extra_headers
+        for name in [h for h in request.headers if h.lower() in strip]:
+            del request.headers[name]
+        return super().send(request, **kwargs)
+
+
+# ---------------------------------------------------------------------- session
+
+
+class GovernedSession(requests.Session):
+    """A :class:`requests.Session` whose every call is governed.
+
+    Each request:
+
+    1. reads the integration from the registry and asks the policy engine for
+       a CALL decision; raises :class:`~hf_api_governance.AccessDenied`
+       (carrying the decision) before anything is sent if it is denied, if a
+       credential entry of the integration was revoked, if the URL is not at
+       the integration's origin (its ``base_url``, or the OAuth token
+       endpoint), or if it would use plain http to a non-loopback host;
+    2. adds the credentials just in time from the keystore, per
+       ``integration.auth`` (or ``integration.credential`` as a bearer token);
+    3. sends, retrying transient faults per ``retry``;
+    4. inspects the response: revocation signals record the revocation and
+       raise :class:`~hf_api_governance.CredentialRevoked`; ``410 Gone`` or a
+       past ``Sunset`` suspend and raise
+       :class:`~hf_api_governance.InteroperabilitySuspended`; deprecation
+       notices are recorded once each and the call succeeds;
+    5. reports the call to ``recorder``.
+
+    A URL starting with ``/`` is taken relative to the integration's
+    ``base_url``. A redirect to another origin is followed with every
+    credential header removed.
+
+    Args:
+        registry: The registry (:class:`~hf_api_governance.Registry`).
+        integration_id: The integration this session calls.
+        keystore: Where credentials are read; ``None`` sends no credentials
+            of ours (pass ``auth=`` per request).
+        engine: The policy engine; without one, only an ACTIVE integration
+            may call.
+        recorder: Called with ``(action, evidence)`` for every call.
+        actor: Who the registry events name for signals this session sees.
+        retry: Retry bounds.
+        contract: A check of successful responses (a callable returning
+            ``True``, ``False`` or a problem string, or a minimal JSON shape
+            such as ``{"data": list, "meta": dict}``).
+        contract_failures: Consecutive contract failures that suspend the
+            integration (cause ``API_CHANGED``).
+        clock: Time for policy decisions and ``Sunset`` comparisons.
+
+    Raises:
+        IntegrationNotFound: No integration ``integration_id``.
+    """
+
+    def __init__(
+        self,
+        registry: RegistryLike,
+        integration_id: str,
+        *,
+        keystore: KeystoreLike | None = None,
+        engine: EngineLike | None = None,
+        recorder: Recorder | None = None,
+        actor: str = "hf-gov",
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
+        contract: Contract | None = None,
+        contract_failures: int = 3,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__()
+        self._governor = _Governor(
+            registry,
+            integration_id,
+            engine=engine,
+            recorder=recorder,
+            actor=actor,
+            retry=retry,
+            contract=contract,
+            contract_failures=contract_failures,
+            clock=clock,
+        )
+        self._keystore = keystore
+        self._oauth: dict[tuple[Any, ...], OAuth2ClientCredentials] = {}
+        self._oauth_lock = threading.Lock()
+        adapter = _GovernedAdapter(self._governor, foreign="strip")
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+
+    @property
+    def integration_id(self) -> str:
+        """The integration this session calls."""
+        return self._governor.integration_id
+
+    @property
+    def last_retry_stats(self) -> RetryStats:
+        """Retry statistics of the last request sent through this session (any thread)."""
+        return self._governor.last_retry_stats
+
+    def __repr__(self) -> str:
+        return f"GovernedSession(integration_id={self.integration_id!r})"
+
+    # -- credentials ------------------------------------------------------------
+
+    def _auth_for(self, integration: Integration) -> requests.auth.AuthBase | None:
+        keystore = self._keystore
+        if keystore is None:
+            return None
+        spec = integration.auth
+        if spec is None:
+            if integration.credential is None:
+                return None
+            return BearerAuth(keystore.get(integration.credential))
+        params = spec.params
+        get = keystore.get
+        if spec.scheme == "bearer":
+            return BearerAuth(get(params["token"]))
+        if spec.scheme == "api_key_header":
+            return ApiKeyHeaderAuth(params["header"], get(params["key"]))
+        if spec.scheme == "basic":
+            return BasicAuth(get(params["username"]), get(params["password"]))
+        if spec.scheme == "mimecast_hmac_v1":
+            clock = self._governor.clock
+            return MimecastHmacAuth(
+                get(params["access_key"]),
+                get(params["secret_key"]),
+                get(params["app_id"]),
+                get(params["app_key"]),
+                clock=clock.now,
+            )
+        # oauth2_client_credentials: one cached token per declared spec
+        key = (spec.scheme, tuple(sorted(params.items())))
+        with self._oauth_lock:
+            auth = self._oauth.get(key)
+            if auth is None:
+                client_auth = params.get("client_auth", "body")
+                auth = OAuth2ClientCredentials(
+                    params["token_url"],
+                    get(params["client_id"]),
+                    get(params["client_secret"]),
+                    client_auth="basic" if client_auth == "basic" else "body",
+                    scope=params.get("scope"),
+                )
+                self._oauth[key] = auth
+        return auth
+
+    # -- requests hooks -----------------------------------------------------------
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Send a governed request (same arguments as :meth:`requests.Session.request`).
+
+        Raises:
+            AccessDenied: Governance refused; nothing was sent.
+            CredentialRevoked: The API showed the credential is revoked.
+            InteroperabilitySuspended: The API is gone, sunset or changed.
+            ApiError: A Mimecast ``fail`` array reported an error.
+            TransportError: The request failed after retries.
+        """
+        method_text = method.decode() if isinstance(method, bytes) else method
+        url_text = url.decode() if isinstance(url, bytes) else url
+        gov = self._governor
+        if url_text.startswith("/"):
+            base = gov.registry.get(gov.integration_id).base_url
+            url_text = base.rstrip("/") + url_text
+        integration = gov.admit(method_text, url_text)
+        if kwargs.get("auth") is None:
+            kwargs["auth"] = self._auth_for(integration)
+        token = _ADMITTED.set(integration)
+        try:
+            return super().request(method_text, url_text, *args, **kwargs)
+        except TokenEndpointError as refused:
+            gov.token_refused(integration, refused)
+            raise  # pragma: no cover - token_refused always raises
+        finally:
+            _ADMITTED.reset(token)
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """Prepare as usual, marking the request as admitted by :meth:`request`."""
+        prepared = super().prepare_request(request)
+        integration = _ADMITTED.get()
+        if integration is not None:
+            setattr(prepared, _ADMITTED_ATTR, integration)
+        return prepared
+
+    def should_strip_auth(self, old_url: str, new_url: str) -> bool:
+        """Strip credentials on any change of origin (scheme, host or port)."""
+        return origin_of(old_url) != origin_of(new_url)
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """On a redirect to another origin, remove every credential header (ours included).
+
+        Unlike :class:`requests.Session`, never adds ``.netrc`` credentials.
+        """
+        original = response.request.url or ""
+        if self.should_strip_auth(original, prepared_request.url or ""):
+            strip = CREDENTIAL_HEADERS | self._governor.extra_headers
+            for name in [h for h in prepared_request.headers if h.lower() in strip]:
+                del prepared_request.headers[name]
+            # No token refresh towards a foreign host: drop our auth hooks, keep the caller's.
+            prepared_request.hooks["response"] = [
+                hook
+                for hook in prepared_request.hooks.get("response", [])
+                if not isinstance(getattr(hook, "__self__", None), OAuth2ClientCredentials)
+            ]
+
+
+def govern(
+    session: requests.Session,
+    registry: RegistryLike,
+    integration_id: str,
+    *,
+    engine: EngineLike | None = None,
+    recorder: Recorder | None = None,
+    actor: str = "hf-gov",
+    retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
+    contract: Contract | None = None,
+    contract_failures: int = 3,
+    clock: Clock | None = None,
+    refuse_foreign: bool = False,
+) -> requests.Session:
+    """Govern an existing session (a vendor SDK's) through a transport adapter.
+
+    The session keeps its own authentication; governance replaces every
+    adapter mounted on it (the SDK's retry adapter included: governed retries
+    take its place) with one that admits each request to the integration's
+    origin, retries transient faults and acts on the response signals, like
+    :class:`GovernedSession`. Requests to other origins are sent with every
+    credential header removed, or refused with
+    :class:`~hf_api_governance.AccessDenied` when ``refuse_foreign``.
+
+    Revocation is detected from the token endpoint's ``invalid_client`` /
+    ``unauthorized_client`` (the SDK's own token request passes through the
+    adapter), from ``invalid_token`` on the first call after a token was
+    issued, and from the Mimecast codes.
+
+    Args:
+        session: The session to govern (changed in place).
+        registry: The registry.
+        integration_id: The integration the session talks to.
+        engine: The policy engine (see :class:`GovernedSession`).
+        recorder: Called with ``(action, evidence)`` for every call.
+        actor: Who registry events name.
+        retry: Retry bounds.
+        contract: See :class:`GovernedSession`.
+        contract_failures: See :class:`GovernedSession`.
+        clock: Time for decisions and ``Sunset`` comparisons.
+        refuse_foreign: Refuse requests to any other origin.
+
+    Returns:
+        ``session`` itself, now governed.
+
+    Raises:
+        IntegrationNotFound: No integration ``integration_id``.
+    """
+    governor = _Governor(
+        registry,
+        integration_id,
+        engine=engine,
+        recorder=recorder,
+        actor=actor,
+        retry=retry,
+        contract=contract,
+        contract_failures=contract_failures,
+        clock=clock,
+    )
+    adapter = _GovernedAdapter(governor, foreign="refuse" if refuse_foreign else "strip")
+    for prefix in [*session.adapters, "https://", "http://"]:
+        session.mount(prefix, adapter)
+    return session

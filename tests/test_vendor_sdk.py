@@ -1,0 +1,135 @@
+"""govern() on a real vendor SDK: Code42's Incydr SDK (``incydr``, a test-only dependency).
+
+The SDK owns its session and its authentication (client credentials against
+``/v1/oauth``); governance is mounted as a transport adapter and must detect
+revocation and suspension through the SDK's own calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hf_api_governance import (
+    AccessDenied,
+    ApiKind,
+    CredentialRevoked,
+    EventKind,
+    IntegrationState,
+    InteroperabilitySuspended,
+    govern,
+)
+from tests.client_support import world
+from tests.servers import LocalServer, Received, Reply
+
+# The SDK calls pydantic's deprecated v1 API; that is its business, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+incydr = pytest.importorskip("incydr")
+
+
+class IncydrApi:
+    """Enough of the Code42 Incydr API for the SDK: /v1/oauth and /v1/users/{id}."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.server = server
+        self.client_revoked = False
+        self.tokens_refused = False
+        self.user_status = 200
+        self.user_headers: dict[str, str] = {}
+        self.issued = 0
+        server.route("POST", "/v1/oauth", self.oauth)
+        server.route("GET", "/v1/users/u-1", self.user)
+
+    def oauth(self, r: Received) -> Reply:
+        if self.client_revoked:
+            return Reply(401, body={"error": "invalid_client"})
+        self.issued += 1
+        # expires_in=0: the SDK fetches a token before every call
+        return Reply(
+            200, body={"token_type": "bearer", "expires_in": 0, "access_token": f"t{self.issued}"}
+        )
+
+    def user(self, r: Received) -> Reply:
+        if self.tokens_refused:
+            return Reply(401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return Reply(
+            self.user_status,
+            headers=self.user_headers,
+            body={"userId": "u-1", "username": "a@example.com", "active": True},
+        )
+
+
+def _incydr_client(server: LocalServer) -> Any:
+    return incydr.Client(
+        url=server.url,
+        api_client_id="key-abc",
+        api_client_secret="incydr-secret-Xy9",
+        skip_auth=True,
+    )
+
+
+def _incydr_world(server: LocalServer) -> Any:
+    return world(server.url, id="incydr-api", kind=ApiKind.MIMECAST_API, credential=None)
+
+
+def test_a_governed_incydr_client_keeps_its_own_auth_and_records_notices(
+    server: LocalServer,
+) -> None:
+    api = IncydrApi(server)
+    api.user_headers = {"Deprecation": "@1700000000"}
+    registry, _ks, engine, _ = _incydr_world(server)
+    client = _incydr_client(server)
+    govern(client.session, registry, "incydr-api", engine=engine)
+    assert client.users.v1.get_user("u-1").user_id == "u-1"
+    assert client.users.v1.get_user("u-1").user_id == "u-1"
+    (oauth_call, *_rest) = server.requests_to("/v1/oauth")
+    assert (oauth_call.header("Authorization") or "").startswith("Basic ")
+    assert server.requests_to("/v1/users/u-1")[0].header("Authorization") == "Bearer t1"
+    assert len(registry.events("incydr-api", EventKind.DEPRECATION_NOTICED)) == 1
+
+
+def test_a_revoked_incydr_client_is_detected_through_the_sdk(server: LocalServer) -> None:
+    api = IncydrApi(server)
+    registry, _ks, engine, _ = _incydr_world(server)
+    client = _incydr_client(server)
+    govern(client.session, registry, "incydr-api", engine=engine)
+    assert client.users.v1.get_user("u-1").user_id == "u-1"
+    api.client_revoked = True
+    with pytest.raises(CredentialRevoked):
+        client.users.v1.get_user("u-1")
+    (event,) = registry.events("incydr-api", EventKind.REVOKED)
+    assert event.evidence["revoker"] == "mimecast"
+    server.clear()
+    other = _incydr_client(server)  # a new SDK client, same registry
+    govern(other.session, registry, "incydr-api", engine=engine)
+    with pytest.raises(AccessDenied):
+        other.users.v1.get_user("u-1")
+    assert server.received == []
+
+
+def test_incydr_invalid_token_right_after_a_token_is_a_revocation(server: LocalServer) -> None:
+    api = IncydrApi(server)
+    api.tokens_refused = True
+    registry, _ks, engine, _ = _incydr_world(server)
+    client = _incydr_client(server)
+    govern(client.session, registry, "incydr-api", engine=engine)
+    with pytest.raises(CredentialRevoked):
+        client.users.v1.get_user("u-1")
+    assert registry.get("incydr-api").state is IntegrationState.REVOKED
+
+
+def test_a_sunset_incydr_api_is_suspended_through_the_sdk(server: LocalServer) -> None:
+    api = IncydrApi(server)
+    api.user_status = 410
+    registry, _ks, engine, _ = _incydr_world(server)
+    client = _incydr_client(server)
+    govern(client.session, registry, "incydr-api", engine=engine)
+    with pytest.raises(InteroperabilitySuspended):
+        client.users.v1.get_user("u-1")
+    assert registry.get("incydr-api").state is IntegrationState.SUSPENDED
+    server.clear()
+    with pytest.raises(AccessDenied):
+        client.users.v1.get_user("u-1")
+    assert server.received == []
