@@ -7,6 +7,13 @@ with an underscore is private and may change without notice.
 from __future__ import annotations
 
 from hf_api_governance._clock import Clock, FrozenClock, SystemClock
+from hf_api_governance._redact import (
+    RedactingFilter,
+    install_redaction,
+    redact_text,
+    redact_url,
+    scrub_headers,
+)
 from hf_api_governance._secret import Classification, Secret
 from hf_api_governance.exceptions import (
     AccessDenied,
@@ -42,9 +49,14 @@ __all__ = [
     "InventoryError",
     "KeystoreError",
     "PolicyError",
+    "RedactingFilter",
     "Secret",
     "StoreError",
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "install_redaction",
+    "redact_text",
+    "redact_url",
+    "scrub_headers",
 ]

@@ -43,6 +43,7 @@ word.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import re
@@ -222,9 +223,14 @@ def _variants(secret: Secret) -> set[str]:
     }
     forms.update(quoted)
     forms.update(_lower_percent(form) for form in quoted)
-    forms.update(_bytes_repr_bodies(data))
+    escaped = _bytes_repr_bodies(data)
     for text in texts:
-        forms.update(_repr_bodies(text))
+        escaped |= _repr_bodies(text)
+    # Escaped once more: the repr of a str that holds a repr (logging "%r" of a
+    # message that already contains b'...').
+    forms.update(escaped)
+    forms.update(twice for body in escaped for twice in _repr_bodies(body))
+    for text in texts:
         forms.add(json.dumps(text)[1:-1])
         forms.add(json.dumps(text, ensure_ascii=False)[1:-1])
     forms.discard("")
@@ -327,8 +333,9 @@ def redact_text(text: str, secrets: Iterable[Secret] = ()) -> str:
 
 
 def _checked_secrets(secrets: Iterable[Secret]) -> list[Secret]:
-    if isinstance(secrets, Secret):
-        return [secrets]
+    given: object = secrets
+    if isinstance(given, Secret):  # one secret instead of an iterable of them
+        return [given]
     listed = list(secrets)
     for index, secret in enumerate(listed):
         if not isinstance(secret, Secret):
@@ -364,12 +371,13 @@ def redact_url(url: str) -> str:
         The redacted URL, or ``"<unparseable URL>"`` for input that is not a
         URL at all. Never raises.
     """
+    given: object = url  # callers without type checking pass anything
     try:
-        if isinstance(url, bytes | bytearray):
-            url = bytes(url).decode("utf-8", "replace")
-        if not isinstance(url, str):
+        if isinstance(given, bytes | bytearray):
+            given = bytes(given).decode("utf-8", "replace")
+        if not isinstance(given, str):
             return _BAD_URL
-        parts = urllib.parse.urlsplit(url.strip())
+        parts = urllib.parse.urlsplit(given.strip())
         host_port = parts.netloc.rpartition("@")[2]
         query = "&".join(_redact_query_item(item) for item in parts.query.split("&"))
         path = _redact_shapes(parts.path)
@@ -490,7 +498,7 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self._lock = threading.Lock()
         self._secrets: dict[Secret, None] = dict.fromkeys(_checked_secrets(secrets))
-        self._redactor: _Redactor = _compile(self._secrets)
+        self._redactor: _Redactor | None = None  # compiled on first use
         self._keep_exc_info = bool(keep_exc_info)
         self._attached: weakref.WeakSet[logging.Filterer] = weakref.WeakSet()
 
@@ -505,21 +513,32 @@ class RedactingFilter(logging.Filter):
     def register(self, secret: Secret) -> None:
         """Remove ``secret`` from every record from now on.
 
+        The combined expression is compiled again, lazily, on the next record:
+        registering many secrets in a row costs one compilation.
+
         Raises:
             ValidationError: ``secret`` is not a :class:`~hf_api_governance.Secret`.
         """
         (checked,) = _checked_secrets([secret])
         with self._lock:
-            if checked in self._secrets:
-                return
-            self._secrets[checked] = None
-            self._redactor = _compile(self._secrets)
+            if checked not in self._secrets:
+                self._secrets[checked] = None
+                self._redactor = None
 
     def unregister(self, secret: Secret) -> None:
         """Stop looking for ``secret`` (an unknown secret is ignored)."""
         with self._lock:
             if self._secrets.pop(secret, 0) is None:
-                self._redactor = _compile(self._secrets)
+                self._redactor = None
+
+    def _current(self) -> _Redactor:
+        redactor = self._redactor
+        if redactor is None:
+            with self._lock:
+                redactor = self._redactor
+                if redactor is None:
+                    redactor = self._redactor = _compile(self._secrets)
+        return redactor
 
     def redact(self, text: str) -> str:
         """Return ``text`` with the registered secrets and credential shapes removed.
@@ -527,7 +546,7 @@ class RedactingFilter(logging.Filter):
         Never raises: on an internal failure the whole text becomes ``REDACTED``.
         """
         try:
-            return self._redactor(_safe_str(text))
+            return self._current()(_safe_str(text))
         except Exception:
             return REDACTED
 
@@ -538,17 +557,15 @@ class RedactingFilter(logging.Filter):
             ``True``, always.
         """
         try:
-            self._redact_record(record, self._redactor)
+            self._redact_record(record, self._current())
         except Exception:
             # Fail closed: a record that could not be redacted loses its content.
-            try:
+            with contextlib.suppress(Exception):  # a record that refuses attributes
                 record.msg = "<log record content removed: redaction failed>"
                 record.args = ()
                 record.exc_info = None
                 record.exc_text = None
                 record.stack_info = None
-            except Exception:  # pragma: no cover - a record that refuses attributes
-                pass
         return True
 
     def _redact_record(self, record: logging.LogRecord, redact: _Redactor) -> None:

@@ -20,11 +20,16 @@ EXPECTED_PUBLIC = {
     "InventoryError",
     "KeystoreError",
     "PolicyError",
+    "RedactingFilter",
     "Secret",
     "StoreError",
     "SystemClock",
     "TransportError",
     "ValidationError",
+    "install_redaction",
+    "redact_text",
+    "redact_url",
+    "scrub_headers",
 }
 
 
