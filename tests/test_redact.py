@@ -152,6 +152,13 @@ def test_every_registered_secret_is_removed_from_one_message(values: list[str | 
         assert_not_recoverable(output, value)
 
 
+def test_overlapping_occurrences_of_two_secrets_are_both_removed() -> None:
+    first, second = Secret("CANARYoverlap-AAAA-XYZW"), Secret("XYZW-CANARYoverlap-BBBB")
+    text = "a CANARYoverlap-AAAA-XYZW-CANARYoverlap-BBBB z"
+    assert RedactingFilter([first, second]).redact(text) == "a REDACTED z"
+    assert RedactingFilter([second, first]).redact(text) == "a REDACTED z"
+
+
 def test_unregister_stops_looking_for_a_secret() -> None:
     key = Secret("CANARYunregister-value-1")
     redacting = RedactingFilter([key])
@@ -517,6 +524,19 @@ def test_install_redaction_covers_records_from_child_loggers(
     assert redacting not in parent.handlers[0].filters
     assert redacting not in parent.filters
     assert logging.lastResort is None or redacting not in logging.lastResort.filters
+
+
+def test_install_redaction_covers_the_handlers_of_ancestors(
+    parent_and_child: tuple[logging.Logger, logging.Logger, io.StringIO],
+) -> None:
+    """Installed on a logger without handlers, the filter reaches the handlers its records use."""
+    _, _, stream = parent_and_child
+    redacting = install_redaction("tests.redact.tree.branch")
+    try:
+        logging.getLogger("tests.redact.tree.branch.made.after").warning("token=CANARYlate-02")
+    finally:
+        redacting.detach()
+    assert stream.getvalue() == "token=REDACTED\n"
 
 
 def test_install_redaction_refuses_what_is_not_a_logger() -> None:
