@@ -11,7 +11,6 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
 
 from hf_api_governance import RedactingFilter, Secret
 
@@ -39,10 +38,10 @@ def _logger(redacting: RedactingFilter | None) -> logging.Logger:
     return logger
 
 
-def _rate(emit: Callable[[], None]) -> float:
+def _rate(logger: logging.Logger, message: str, args: tuple[object, ...]) -> float:
     start = time.perf_counter()
     for _ in range(RECORDS):
-        emit()
+        logger.info(message, *args)
     return RECORDS / (time.perf_counter() - start)
 
 
@@ -50,8 +49,7 @@ def main() -> int:
     print(f"python {platform.python_version()} on {os.cpu_count()} cores, {sys.platform}")
     print(f"{RECORDS} records per case; figures are records per second (higher is better)")
     for message, args, name in ((PLAIN, PLAIN_ARGS, "plain line"), (WIRE, WIRE_ARGS, "wire dump")):
-        baseline = _logger(None)
-        base = _rate(lambda logger=baseline: logger.info(message, *args))
+        base = _rate(_logger(None), message, args)
         print(f"{name:10} no filter            {base:>10,.0f}")
         for count in (0, 10, 100, 1000):
             secrets = [Secret(f"bench-secret-{i:04d}-{os.urandom(8).hex()}") for i in range(count)]
@@ -59,8 +57,7 @@ def main() -> int:
             start = time.perf_counter()
             redacting.redact("warm-up: compiles the combined expression")
             compile_ms = (time.perf_counter() - start) * 1000
-            logger = _logger(redacting)
-            rate = _rate(lambda logger=logger: logger.info(message, *args))
+            rate = _rate(_logger(redacting), message, args)
             print(
                 f"{name:10} filter, {count:>4} secrets {rate:>10,.0f}"
                 f"  ({rate / base:.0%} of no filter; compiled in {compile_ms:.1f} ms)"
