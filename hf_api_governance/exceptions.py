@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
+if TYPE_CHECKING:  # pragma: no cover - typing only; _policy imports this module
     from hf_api_governance._policy import Decision
 
 __all__ = [
@@ -176,7 +176,7 @@ class AccessDenied(GovernanceError):
     """
 
     def __init__(self, decision: Decision, message: str | None = None) -> None:
-        self.decision = decision
+        self.decision: Decision = decision
         super().__init__(message or decision.summary())
 
 

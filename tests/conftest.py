@@ -1,4 +1,4 @@
-"""Shared test settings: hypothesis profiles.
+"""Shared test settings: hypothesis profiles, and the testing kit's pytest plugin.
 
 ``HYPOTHESIS_PROFILE=ci`` (the default) bounds examples and disables deadlines
 so the suite is fast and not flaky on a loaded 2-core machine; ``dev`` explores
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from hf_api_governance import testing_plugin
 
 settings.register_profile(
     "ci",
@@ -21,3 +24,15 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the ``hf_api_governance.testing_plugin`` fixtures exactly once.
+
+    An installed package already registers the plugin through its ``pytest11``
+    entry point (or ``-p hf_api_governance.testing_plugin`` may name it);
+    registering the same module twice is an error, so only register it when
+    absent.
+    """
+    if not config.pluginmanager.is_registered(testing_plugin):
+        config.pluginmanager.register(testing_plugin, "hf_api_governance")

@@ -6,6 +6,17 @@ import hf_api_governance
 from hf_api_governance import exceptions
 
 EXPECTED_PUBLIC = {
+    "ApiKind",
+    "AuthSpec",
+    "Event",
+    "EventKind",
+    "Integration",
+    "IntegrationState",
+    "Licence",
+    "LicenceStatus",
+    "Revoker",
+    "Service",
+    "SuspensionCause",
     "AccessDenied",
     "AuditError",
     "Classification",
@@ -18,6 +29,7 @@ EXPECTED_PUBLIC = {
     "IntegrationNotFound",
     "InteroperabilitySuspended",
     "InventoryError",
+    "Keystore",
     "KeystoreError",
     "PolicyError",
     "RedactingFilter",
@@ -30,6 +42,16 @@ EXPECTED_PUBLIC = {
     "redact_text",
     "redact_url",
     "scrub_headers",
+    "Action",
+    "Decision",
+    "Finding",
+    "PolicyContext",
+    "PolicyEngine",
+    "PolicyHook",
+    "PolicySettings",
+    "Severity",
+    "load_hooks",
+    "policy_hook",
 }
 
 

@@ -1,0 +1,670 @@
+"""The encrypted keystore: round trips, tamper evidence, atomicity, concurrency, no leaks."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import doctest
+import hashlib
+import hmac
+import logging
+import os
+import pickle
+import random
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hf_api_governance
+from hf_api_governance import (
+    Classification,
+    ConfidentialityError,
+    Keystore,
+    KeystoreError,
+    Secret,
+    ValidationError,
+)
+from hf_api_governance import _keystore as ksmod
+
+CHEAP = 14  # the smallest scrypt cost the keystore accepts: keeps the suite fast
+OPAQUE = "cannot decrypt keystore: wrong passphrase or damaged file"
+REPO_ROOT = Path(hf_api_governance.__file__).resolve().parent.parent
+
+names = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+values: st.SearchStrategy[str | bytes] = st.one_of(
+    st.text(min_size=1, max_size=64), st.binary(min_size=1, max_size=64)
+)
+labels = st.none() | st.text(max_size=40).filter(str.isprintable)
+secrets = st.builds(Secret, values, st.sampled_from(Classification), labels)
+
+
+@pytest.fixture
+def key() -> bytes:
+    return os.urandom(32)
+
+
+@pytest.fixture
+def store(tmp_path: Path, key: bytes) -> Iterator[Keystore]:
+    with Keystore.create(tmp_path / "keys.hfks", key=key) as ks:
+        yield ks
+
+
+def fill(ks: Keystore) -> dict[str, Secret]:
+    content = {
+        "aware-api": Secret("aware-value-0001", Classification.MIMECAST_CONFIDENTIAL, "Aware"),
+        "engage.token": Secret(b"\x00engage\xffbytes!!", Classification.CUSTOMER_DATA),
+        "okta_1": Secret("okta-value-00002", Classification.THIRD_PARTY_CONFIDENTIAL, "Okta é"),
+    }
+    for name, secret in content.items():
+        ks.put(name, secret)
+    return content
+
+
+def same(a: Secret, b: Secret) -> bool:
+    return a == b and a.label == b.label and type(a.reveal()) is type(b.reveal())
+
+
+def outcome(path: Path, **creds: object) -> str | dict[str, Secret]:
+    """Open and read everything: 'error' on KeystoreError, else the values read."""
+    try:
+        with Keystore.open(path, **creds) as ks:  # type: ignore[arg-type]
+            return {name: ks.get(name) for name in ks.names()}
+    except KeystoreError:
+        return "error"
+
+
+def entry_regions(data: bytes) -> list[tuple[str, int, int]]:
+    """(name, offset of the nonce, end of the ciphertext) for each entry of a v1 file."""
+    (count,) = struct.unpack_from(">I", data, 124)
+    pos, found = 128, []
+    for _ in range(count):
+        n = data[pos]
+        name = data[pos + 1 : pos + 1 + n].decode()
+        pos += 1 + n
+        (ct_len,) = struct.unpack_from(">I", data, pos + 12)
+        found.append((name, pos, pos + 16 + ct_len))
+        pos += 16 + ct_len
+    return found
+
+
+def child_env(key: bytes) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    env["HF_GOV_KEYSTORE_KEY"] = base64.b64encode(key).decode()
+    return env
+
+
+# -- round trips ---------------------------------------------------------------
+
+
+@given(st.dictionaries(names, secrets, min_size=1, max_size=5))
+def test_put_then_get_returns_value_classification_and_label_also_after_reopen(
+    content: dict[str, Secret],
+) -> None:
+    key = os.urandom(32)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ks"
+        with Keystore.create(path, key=key) as ks:
+            for name, secret in content.items():
+                ks.put(name, secret)
+            for name, secret in content.items():
+                assert same(ks.get(name), secret)
+            assert ks.names() == sorted(content)
+        with Keystore.open(path, key=key) as ks:
+            assert ks.names() == sorted(content)
+            for name, secret in content.items():
+                got = ks.get(name)
+                assert same(got, secret)
+                assert got.reveal() == secret.reveal()
+                assert name in ks
+
+
+def test_passphrase_keystore_round_trips_and_put_overwrites(tmp_path: Path) -> None:
+    path = tmp_path / "ks"
+    with Keystore.create(path, Secret("pass phrase"), scrypt_log2_n=CHEAP) as ks:
+        ks.put("a", Secret("one"))
+        ks.put("a", Secret("two", label="second"))
+        with pytest.raises(KeystoreError, match="'a' already exists"):
+            ks.put("a", Secret("three"), overwrite=False)
+    with Keystore.open(path, "pass phrase") as ks:
+        assert ks.get("a").reveal() == "two"
+        assert ks.get("a").label == "second"
+        assert len(ks) == 1
+
+
+def test_passphrases_are_compared_after_unicode_normalisation(tmp_path: Path) -> None:
+    path = tmp_path / "ks"
+    Keystore.create(path, "caf\u00e9", scrypt_log2_n=CHEAP).close()
+    Keystore.open(path, "cafe\u0301").close()  # decomposed form of the same text
+
+
+def test_delete_removes_an_entry_durably(store: Keystore, key: bytes) -> None:
+    fill(store)
+    store.delete("okta_1")
+    assert "okta_1" not in store
+    with pytest.raises(KeystoreError, match="no keystore entry named 'okta_1'"):
+        store.get("okta_1")
+    with pytest.raises(KeystoreError, match="no keystore entry named 'okta_1'"):
+        store.delete("okta_1")
+    with Keystore.open(store.path, key=key) as again:
+        assert again.names() == ["aware-api", "engage.token"]
+
+
+def test_fingerprint_uses_the_keystore_fingerprint_key(
+    store: Keystore, key: bytes, tmp_path: Path
+) -> None:
+    store.put("a", Secret("same value"))
+    fp = store.fingerprint("a")
+    with Keystore.open(store.path, key=key) as again:
+        assert again.fingerprint("a") == fp == again.get("a").fingerprint
+    with Keystore.create(tmp_path / "other", key=key) as other:
+        other.put("a", Secret("same value"))
+        assert other.fingerprint("a") != fp  # each keystore has its own random key
+    assert Secret("same value").fingerprint != fp  # not the per-process key
+
+
+def test_fingerprint_is_stable_across_processes(store: Keystore, key: bytes) -> None:
+    store.put("a", Secret("cross-process value"))
+    code = (
+        "import sys; from hf_api_governance import Keystore\n"
+        "print(Keystore.from_env(sys.argv[1]).fingerprint('a'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(store.path)],
+        env=child_env(key),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out == store.fingerprint("a")
+
+
+def test_two_threads_sharing_one_keystore_lose_no_entry(store: Keystore) -> None:
+    def writer(prefix: str) -> None:
+        for i in range(15):
+            store.put(f"{prefix}{i}", Secret(f"{prefix}-value-{i}"))
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in ("t", "u")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store) == 30
+    assert store.get("u14").reveal() == "u-value-14"
+
+
+def test_a_second_handle_sees_the_other_handles_changes(store: Keystore, key: bytes) -> None:
+    with Keystore.open(store.path, key=key) as other:
+        store.put("x", Secret("from the first"))
+        assert other.get("x").reveal() == "from the first"
+        other.put("y", Secret("from the second"))
+        assert store.names() == ["x", "y"]
+
+
+# -- names and parameters ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad", ["", ".hidden", "-x", "a/b", "a b", "x" * 129, "caf\u00e9", "a\x00", "a\n"]
+)
+def test_invalid_entry_names_raise_validation_error_naming_the_field(
+    store: Keystore, bad: str
+) -> None:
+    for call in (lambda: store.put(bad, Secret("v")), lambda: store.get(bad)):
+        with pytest.raises(ValidationError) as info:
+            call()
+        assert info.value.field == "name"
+        if bad:
+            assert bad not in str(info.value)  # a mistyped secret must not be echoed
+    assert bad not in store
+
+
+@given(st.text(max_size=140).filter(lambda s: not ksmod._NAME_RE.fullmatch(s)))
+def test_any_name_outside_the_slug_pattern_is_refused(bad: str) -> None:
+    with pytest.raises(ValidationError, match=r"^name: "):
+        ksmod.validate_name(bad)
+
+
+def test_longest_valid_name_is_accepted(store: Keystore) -> None:
+    name = "a" + "b" * 127
+    store.put(name, Secret("v"))
+    assert store.get(name).reveal() == "v"
+
+
+def test_put_refuses_what_is_not_a_secret(store: Keystore) -> None:
+    with pytest.raises(ValidationError, match=r"^secret: must be a Secret, got str"):
+        store.put("a", "plain text")  # type: ignore[arg-type]
+
+
+def test_exactly_one_way_to_unlock_is_required(tmp_path: Path, key: bytes) -> None:
+    with pytest.raises(ValidationError, match="exactly one"):
+        Keystore.create(tmp_path / "a")
+    with pytest.raises(ValidationError, match="exactly one"):
+        Keystore.create(tmp_path / "a", "pw", key=key)
+    with pytest.raises(ValidationError, match=r"^scrypt_log2_n"):
+        Keystore.create(tmp_path / "a", "pw", scrypt_log2_n=10)
+    with pytest.raises(ValidationError, match=r"^passphrase: must not be empty"):
+        Keystore.create(tmp_path / "a", "")
+    with pytest.raises(ValidationError, match=r"^key: must be a 32-byte key"):
+        Keystore.create(tmp_path / "a", key=b"short")
+    assert not (tmp_path / "a").exists()
+
+
+def test_key_can_be_raw_base64_a_key_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = Keystore.generate_key()
+    raw = base64.b64decode(key.reveal_bytes())
+    assert len(raw) == 32
+    path = tmp_path / "ks"
+    with Keystore.create(path, key=key) as ks:
+        ks.put("a", Secret("v"))
+    key_file = tmp_path / "key.b64"
+    key_file.write_bytes(base64.urlsafe_b64encode(raw).rstrip(b"=") + b"\n")
+    assert outcome(path, key_file=key_file) != "error"
+    assert outcome(path, key=raw) != "error"
+    monkeypatch.setenv("MY_KS_KEY", key.reveal())  # type: ignore[arg-type]
+    with Keystore.from_env(path, "MY_KS_KEY") as ks:
+        assert ks.get("a").reveal() == "v"
+    monkeypatch.delenv("MY_KS_KEY")
+    with pytest.raises(KeystoreError, match="MY_KS_KEY is not set"):
+        Keystore.from_env(path, "MY_KS_KEY")
+    monkeypatch.setenv("MY_KS_KEY", "bm90IGEga2V5")
+    with pytest.raises(ValidationError, match=r"^MY_KS_KEY: must be a 32-byte key"):
+        Keystore.from_env(path, "MY_KS_KEY")
+    with pytest.raises(KeystoreError, match="cannot read key file"):
+        Keystore.open(path, key_file=tmp_path / "missing")
+
+
+def test_from_env_can_create_then_reopens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_GOV_KEYSTORE_KEY", Keystore.generate_key().reveal())  # type: ignore[arg-type]
+    path = tmp_path / "ks"
+    with Keystore.from_env(path, create=True) as ks:
+        ks.put("a", Secret("v"))
+    with Keystore.from_env(path, create=True) as ks:  # exists: opened, not replaced
+        assert ks.get("a").reveal() == "v"
+
+
+# -- wrong keys, tampering, damaged files ----------------------------------------
+
+
+def test_wrong_passphrase_or_key_is_an_opaque_keystore_error(tmp_path: Path, key: bytes) -> None:
+    pw_path, key_path = tmp_path / "pw", tmp_path / "key"
+    Keystore.create(pw_path, "right", scrypt_log2_n=CHEAP).close()
+    Keystore.create(key_path, key=key).close()
+    with pytest.raises(KeystoreError, match=f"^{OPAQUE}") as info:
+        Keystore.open(pw_path, "wrong")
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+    with pytest.raises(KeystoreError, match=f"^{OPAQUE}"):
+        Keystore.open(key_path, key=os.urandom(32))
+    with pytest.raises(KeystoreError, match="protected by a passphrase"):
+        Keystore.open(pw_path, key=key)
+    with pytest.raises(KeystoreError, match="protected by a key"):
+        Keystore.open(key_path, "right")
+
+
+def test_change_passphrase_retires_the_old_one(tmp_path: Path) -> None:
+    path = tmp_path / "ks"
+    with Keystore.create(path, "old", scrypt_log2_n=CHEAP) as ks:
+        ks.put("a", Secret("value"))
+        with Keystore.open(path, "old") as other:
+            ks.change_passphrase(Secret("new"), scrypt_log2_n=CHEAP)
+            assert other.get("a").reveal() == "value"  # an open handle keeps working
+            other.put("b", Secret("still writable"))
+    assert outcome(path, passphrase="old") == "error"
+    got = outcome(path, passphrase="new")
+    assert isinstance(got, dict)
+    assert {n: s.reveal() for n, s in got.items()} == {"a": "value", "b": "still writable"}
+
+
+def test_change_key_switches_from_passphrase_to_key(tmp_path: Path, key: bytes) -> None:
+    path = tmp_path / "ks"
+    with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
+        ks.put("a", Secret("value"))
+        ks.change_key(key)
+    assert outcome(path, passphrase="pw") == "error"
+    assert outcome(path, key=key) != "error"
+
+
+def test_every_flipped_byte_of_a_key_protected_file_is_detected(
+    store: Keystore, key: bytes
+) -> None:
+    expected = fill(store)
+    data = store.path.read_bytes()
+    regions = entry_regions(data)
+    assert len(regions) == 3
+    damaged = store.path.with_name("damaged")
+    for offset in range(len(data)):
+        for mask in (0x01, 0x80):
+            flipped = bytearray(data)
+            flipped[offset] ^= mask
+            damaged.write_bytes(flipped)
+            got = outcome(damaged, key=key)
+            if got != "error":  # pragma: no cover - only if the format grew slack bytes
+                assert isinstance(got, dict)
+                assert got.keys() == expected.keys()
+                assert all(same(got[n], expected[n]) for n in expected)
+            # Every byte of the v1 format is authenticated: nothing goes unnoticed.
+            assert got == "error", f"flip at offset {offset} went unnoticed"
+
+
+def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "ks"
+    with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
+        ks.put("a", Secret("value"))
+    data = path.read_bytes()
+    damaged = tmp_path / "damaged"
+    for offset in range(ksmod._HEADER_SIZE):  # magic, version, KDF params, salt, wrapped keys
+        flipped = bytearray(data)
+        flipped[offset] ^= 0x01
+        damaged.write_bytes(flipped)
+        assert outcome(damaged, passphrase="pw") == "error", offset
+
+
+def test_truncated_files_are_refused_at_every_length(store: Keystore, key: bytes) -> None:
+    fill(store)
+    data = store.path.read_bytes()
+    damaged = store.path.with_name("damaged")
+    for length in range(len(data)):
+        damaged.write_bytes(data[:length])
+        with pytest.raises(KeystoreError):
+            Keystore.open(damaged, key=key)
+    damaged.write_bytes(data + b"\x00")
+    with pytest.raises(KeystoreError, match=OPAQUE):
+        Keystore.open(damaged, key=key)
+
+
+@settings(max_examples=30)
+@given(st.binary(max_size=600), st.booleans())
+def test_random_bytes_are_not_a_keystore(junk: bytes, with_magic: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "junk"
+        path.write_bytes((ksmod.MAGIC if with_magic else b"") + junk)
+        with pytest.raises(KeystoreError):
+            Keystore.open(path, key=os.urandom(32))
+
+
+def test_empty_missing_foreign_and_future_files_have_clear_messages(
+    tmp_path: Path, key: bytes
+) -> None:
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with pytest.raises(KeystoreError, match="truncated"):
+        Keystore.open(empty, key=key)
+    with pytest.raises(KeystoreError, match="does not exist"):
+        Keystore.open(tmp_path / "missing", key=key)
+    with pytest.raises(KeystoreError, match="not a regular file"):
+        Keystore.open(tmp_path, key=key)
+    foreign = tmp_path / "foreign"
+    foreign.write_bytes(b"SQLite format 3\x00" + bytes(300))
+    with pytest.raises(KeystoreError, match="not a hf_api_governance keystore"):
+        Keystore.open(foreign, key=key)
+    future = tmp_path / "future"
+    Keystore.create(future, key=key).close()
+    data = bytearray(future.read_bytes())
+    data[8:10] = (2).to_bytes(2, "big")
+    future.write_bytes(data)
+    with pytest.raises(KeystoreError, match="format version 2"):
+        Keystore.open(future, key=key)
+
+
+def test_swapped_ciphertexts_are_refused_even_with_a_recomputed_file_mac(
+    store: Keystore, key: bytes
+) -> None:
+    store.put("alpha", Secret("value-number-one"))
+    store.put("bravo", Secret("value-number-two"))  # same length: same ciphertext size
+    keys = store._keys
+    assert keys is not None
+    data = store.path.read_bytes()
+    (_, a0, a1), (_, b0, b1) = entry_regions(data)
+    swapped = data[:a0] + data[b0:b1] + data[a1:b0] + data[a0:a1] + data[b1:]
+    assert len(swapped) == len(data)
+    damaged = store.path.with_name("swapped")
+    damaged.write_bytes(swapped)
+    # The file MAC notices the edit first...
+    with pytest.raises(KeystoreError, match=OPAQUE):
+        Keystore.open(damaged, key=key)
+    # ...and with the MAC forged by someone holding the DEK, the name binding still holds.
+    body = swapped[:-32]
+    damaged.write_bytes(body + hmac.new(keys.mac_key, body, hashlib.sha256).digest())
+    with Keystore.open(damaged, key=key) as ks:
+        for name in ("alpha", "bravo"):
+            with pytest.raises(KeystoreError, match=OPAQUE):
+                ks.get(name)
+
+
+def test_rolling_back_one_entry_to_an_older_ciphertext_is_refused(
+    store: Keystore, key: bytes
+) -> None:
+    store.put("a", Secret("old-value"))
+    old = store.path.read_bytes()
+    store.put("a", Secret("new-value"))
+    new = store.path.read_bytes()
+    ((_, o0, o1),), ((_, n0, n1),) = entry_regions(old), entry_regions(new)
+    store.path.write_bytes(new[:n0] + old[o0:o1] + new[n1:])
+    assert outcome(store.path, key=key) == "error"
+
+
+def test_a_damaged_replacement_is_refused_by_an_open_handle(store: Keystore, key: bytes) -> None:
+    fill(store)
+    data = bytearray(store.path.read_bytes())
+    data[-40] ^= 0x01
+    replacement = store.path.with_name("replacement")
+    replacement.write_bytes(data)
+    os.replace(replacement, store.path)
+    with pytest.raises(KeystoreError, match=OPAQUE):
+        store.get("aware-api")
+
+
+def test_create_refuses_an_existing_file_and_leaves_it_alone(tmp_path: Path, key: bytes) -> None:
+    path = tmp_path / "ks"
+    path.write_bytes(b"precious")
+    with pytest.raises(KeystoreError, match="already exists"):
+        Keystore.create(path, key=key)
+    assert path.read_bytes() == b"precious"
+
+
+def test_os_errors_become_keystore_errors(tmp_path: Path, key: bytes) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_bytes(b"")
+    with pytest.raises(KeystoreError, match="cannot") as info:
+        Keystore.create(not_a_dir / "ks", key=key)
+    assert not isinstance(info.value, OSError)
+    with pytest.raises(KeystoreError, match="No such file or directory"):
+        Keystore.create(tmp_path / "no" / "such" / "dir" / "ks", key=key)
+
+
+def test_a_removed_file_is_reported(store: Keystore) -> None:
+    store.path.unlink()
+    with pytest.raises(KeystoreError, match="has been removed"):
+        store.names()
+
+
+# -- no leaks ------------------------------------------------------------------
+
+
+def test_repr_shows_path_and_count_only(store: Keystore) -> None:
+    fill(store)
+    assert repr(store) == f"Keystore(path={str(store.path)!r}, entries=3)"
+    store.close()
+    assert repr(store) == f"Keystore(path={str(store.path)!r}, closed)"
+
+
+def test_a_keystore_cannot_be_pickled_or_copied(store: Keystore) -> None:
+    with pytest.raises(ConfidentialityError):
+        pickle.dumps(store)
+    with pytest.raises(ConfidentialityError):
+        copy.copy(store)
+    with pytest.raises(ConfidentialityError):
+        copy.deepcopy(store)
+
+
+def encodings(secret: bytes) -> list[bytes]:
+    return [
+        secret,
+        secret.hex().encode(),
+        secret.hex().upper().encode(),
+        base64.b64encode(secret),
+        base64.urlsafe_b64encode(secret),
+        base64.b64encode(secret).rstrip(b"="),
+    ]
+
+
+def test_canary_values_and_passphrases_never_reach_the_disk_or_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hf_api_governance")
+    old_pw, new_pw = "canary-old-passphrase-7f3a", "canary-new-passphrase-91bc"
+    canaries = {"v1": "canary-value-ALPHA-4410", "v2": "canary-value-BRAVO-5521"}
+    path = tmp_path / "ks"
+    with Keystore.create(path, old_pw, scrypt_log2_n=CHEAP) as ks:
+        for name, value in canaries.items():
+            ks.put(name, Secret(value, label="label"))
+        ks.change_passphrase(new_pw, scrypt_log2_n=CHEAP)
+        ks.delete("v2")
+        messages = [repr(ks), str(ks), *ks.names()]
+    for attempt in (old_pw, "other"):
+        try:
+            Keystore.open(path, attempt)
+        except KeystoreError as exc:
+            messages.append(str(exc))
+    with Keystore.open(path, new_pw) as ks:
+        assert ks.get("v1").reveal() == canaries["v1"]
+    files = sorted(tmp_path.iterdir())  # the keystore, its lock file, any temporary
+    assert {f.name for f in files} == {"ks", "ks.lock"}
+    blobs = [f.read_bytes() for f in files]
+    blobs.append("\n".join([*messages, caplog.text]).encode())
+    assert "keystore" in caplog.text  # the log was captured, and is clean:
+    for secret in [old_pw, new_pw, *canaries.values()]:
+        for needle in encodings(secret.encode()):
+            for blob in blobs:
+                assert needle not in blob
+
+
+def test_secret_values_never_appear_in_error_messages(store: Keystore) -> None:
+    store.put("a", Secret("value-that-must-not-leak"))
+    store.path.write_bytes(b"garbage")
+    with pytest.raises(KeystoreError) as info:
+        store.get("a")
+    assert "value-that-must-not-leak" not in str(info.value)
+
+
+# -- life cycle ----------------------------------------------------------------
+
+
+def test_close_forgets_keys_and_refuses_further_use(store: Keystore) -> None:
+    store.put("a", Secret("v"))
+    with store as same_store:
+        assert same_store is store
+    assert store.closed
+    store.close()  # idempotent
+    for call in (lambda: store.get("a"), lambda: store.put("b", Secret("v")), store.names):
+        with pytest.raises(KeystoreError, match="is closed"):
+            call()
+    assert store._keys is None
+
+
+def test_the_constructor_is_private(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"Keystore\.create"):
+        Keystore(object(), tmp_path)
+
+
+def test_docstring_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in finder.find(Keystore, "Keystore", globs={"Keystore": Keystore, "Secret": Secret}):
+        runner.run(test)
+    assert runner.failures == 0
+    assert runner.tries >= 4
+
+
+# -- processes: crashes and concurrency -------------------------------------------
+
+WRITER = """
+import sys
+from hf_api_governance import Keystore, Secret
+prefix, count = sys.argv[2], int(sys.argv[3])
+ks = Keystore.from_env(sys.argv[1])
+for i in range(count):
+    ks.put(f"{prefix}{i}", Secret(f"value-{prefix}{i}-" + "x" * (i % 50)))
+    print(f"{prefix}{i}", flush=True)
+"""
+
+
+def expected_value(name: str) -> str:
+    i = int(name[len(name.rstrip("0123456789")) :])
+    return f"value-{name}-" + "x" * (i % 50)
+
+
+@pytest.mark.slow
+def test_sigkill_during_puts_never_loses_a_completed_put(tmp_path: Path, key: bytes) -> None:
+    path = tmp_path / "ks"
+    Keystore.create(path, key=key).close()
+    rng = random.Random(1234)
+    reported: list[str] = []
+    for round_no in range(12):
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), f"r{round_no}-", "100000"],
+            env=child_env(key),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        wait_for = rng.randrange(0, 60)
+        for _ in range(wait_for):
+            if not child.stdout.readline():
+                break
+        time.sleep(rng.uniform(0, 0.02))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        # Lines written before the kill are still in the pipe.
+        reported += [line for line in child.stdout.read().splitlines() if line]
+        child.stdout.close()
+        assert child.returncode == -signal.SIGKILL
+        with Keystore.open(path, key=key) as ks:
+            present = set(ks.names())
+            assert set(reported) <= present
+            for name in reported:
+                assert ks.get(name).reveal() == expected_value(name)
+            for name in present - set(reported):  # completed but killed before reporting
+                assert ks.get(name).reveal() == expected_value(name)
+    assert len(reported) > 0
+    with Keystore.open(path, key=key) as ks:  # the next writer sweeps the dead temporaries
+        ks.put("after", Secret("v"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ks", "ks.lock"]
+
+
+@pytest.mark.slow
+def test_concurrent_writer_processes_lose_no_entry(tmp_path: Path, key: bytes) -> None:
+    path = tmp_path / "ks"
+    Keystore.create(path, key=key).close()
+    per_child = 25
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), prefix, str(per_child)],
+            env=child_env(key),
+            stdout=subprocess.DEVNULL,
+        )
+        for prefix in ("a", "b", "c", "d")
+    ]
+    with Keystore.open(path, key=key) as ks:  # the parent writes at the same time
+        for i in range(per_child):
+            ks.put(f"p{i}", Secret(f"value-p{i}-" + "x" * (i % 50)))
+    for child in children:
+        assert child.wait(timeout=120) == 0
+    with Keystore.open(path, key=key) as ks:
+        names = ks.names()
+        assert len(names) == 5 * per_child
+        for name in names:
+            assert ks.get(name).reveal() == expected_value(name)

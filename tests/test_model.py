@@ -1,0 +1,255 @@
+"""The domain model: validation, licence windows and the lifecycle state machine."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hf_api_governance import (
+    ApiKind,
+    AuthSpec,
+    Event,
+    EventKind,
+    IllegalTransition,
+    Integration,
+    IntegrationState,
+    Licence,
+    LicenceStatus,
+    Secret,
+    Service,
+    ValidationError,
+)
+from hf_api_governance import strategies as hst
+from hf_api_governance._model import looks_like_secret, next_state, replay
+
+S = IntegrationState
+K = EventKind
+
+
+def make(**overrides: object) -> Integration:
+    fields: dict[str, object] = {
+        "id": "okta-directory",
+        "name": "Okta directory sync",
+        "service": "engage",
+        "kind": "third_party_api",
+        "vendor": "Okta",
+        "base_url": "https://example.okta.com/api/v1",
+        "owner": "identity-team@example.com",
+        "credential": "okta-api-token",
+    }
+    fields.update(overrides)
+    return Integration(**fields)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- licence window
+
+
+def test_date_bounds_cover_the_whole_last_day() -> None:
+    licence = Licence("Okta", "API", date(2026, 1, 1), date(2026, 12, 31))
+    assert licence.starts_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert licence.ends_at == datetime(2027, 1, 1, tzinfo=UTC)
+    assert not licence.covers(datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC))
+    assert licence.covers(datetime(2026, 1, 1, tzinfo=UTC))
+    assert licence.covers(datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+    assert not licence.covers(datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def test_status_at_every_boundary() -> None:
+    licence = Licence("Okta", "API", date(2026, 1, 1), date(2026, 12, 31))
+    end = datetime(2027, 1, 1, tzinfo=UTC)
+    tick = timedelta(microseconds=1)
+    assert licence.status(datetime(2026, 1, 1, tzinfo=UTC) - tick) is LicenceStatus.NOT_YET_VALID
+    assert licence.status(datetime(2026, 1, 1, tzinfo=UTC)) is LicenceStatus.VALID
+    assert licence.status(end - timedelta(days=30) - tick) is LicenceStatus.VALID
+    assert licence.status(end - timedelta(days=30)) is LicenceStatus.EXPIRING
+    assert licence.status(end - tick) is LicenceStatus.EXPIRING
+    assert licence.status(end) is LicenceStatus.EXPIRED
+    assert (
+        licence.status(end - timedelta(days=5), warn_within=timedelta(days=2))
+        is LicenceStatus.VALID
+    )
+
+
+def test_open_ended_licence_never_expires() -> None:
+    licence = Licence("Mimecast", "Aware subscription", date(2026, 1, 1))
+    assert licence.status(datetime(2099, 1, 1, tzinfo=UTC)) is LicenceStatus.VALID
+    assert licence.is_service_subscription
+
+
+def test_licence_rejects_naive_and_inverted_windows() -> None:
+    with pytest.raises(ValidationError, match=r"licence.valid_from: naive"):
+        Licence("Okta", "API", datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(ValidationError, match=r"licence.valid_until: must be after valid_from"):
+        Licence("Okta", "API", date(2026, 2, 1), date(2026, 1, 1))
+    with pytest.raises(ValidationError, match=r"licence.grantor: must not be empty"):
+        Licence(" ", "API", date(2026, 2, 1))
+    with pytest.raises(ValidationError, match="at: naive"):
+        Licence("Okta", "API", date(2026, 2, 1)).status(datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+@given(hst.licences(), hst.instants())
+def test_status_agrees_with_covers(licence: Licence, at: datetime) -> None:
+    status = licence.status(at)
+    assert (status in (LicenceStatus.VALID, LicenceStatus.EXPIRING)) == licence.covers(at)
+
+
+# ------------------------------------------------------------------- integration
+
+
+def test_valid_integration_normalises_enums() -> None:
+    integration = make()
+    assert integration.service is Service.ENGAGE
+    assert integration.kind is ApiKind.THIRD_PARTY_API
+    assert integration.state is S.PENDING
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("id", "Okta Directory", "id: must be a slug"),
+        ("id", "-okta", "id: must be a slug"),
+        ("service", "email", "service: must be one of: engage, aware, incydr"),
+        ("kind", "internal", "kind: must be one of"),
+        ("base_url", "http://api.example.com", "base_url: must use https"),
+        ("base_url", "api.example.com/v1", "base_url: must be an absolute http"),
+        ("base_url", "https://user:pw@api.example.com", "base_url: must not contain credentials"),
+        ("owner", "", "owner: must not be empty"),
+        ("owner", "a@b@c", "owner: must be an e-mail address or a team name"),
+        ("credential", "okta api token", "credential: must be a keystore entry name"),
+        ("info_verified_at", datetime(2026, 1, 1), "info_verified_at: naive"),  # noqa: DTZ001
+        ("enablement", {"client_secret": "x"}, "enablement.client_secret: must not hold secrets"),
+        ("licences", ["not a licence"], r"licences\[0\]: must be a Licence"),
+    ],
+)
+def test_bad_fields_are_named(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message) as info:
+        make(**{field: value})
+    assert info.value.field is not None
+    assert info.value.field.split(".")[0].split("[")[0] == field
+
+
+def test_loopback_may_use_plain_http() -> None:
+    for url in ("http://127.0.0.1:8080/api", "http://localhost/api", "http://[::1]:9/x"):
+        assert make(base_url=url).base_url == url
+
+
+CANARY = "Zq8Xv3Lm0Pn7Rt2Wb9Yc4Kd6"
+
+
+def test_a_key_pasted_as_credential_name_is_refused_without_quoting_it() -> None:
+    with pytest.raises(ValidationError, match="looks like a secret value") as info:
+        make(credential=CANARY)
+    assert CANARY not in str(info.value)
+    with pytest.raises(ValidationError, match="looks like a secret") as info:
+        make(auth={"scheme": "bearer", "token": "eyJhbGciOiJIUzI1NiJ9.e30.abc"})
+    assert "eyJ" not in str(info.value)
+    with pytest.raises(ValidationError, match=r"enablement.tenant: looks like a secret") as info:
+        make(enablement={"tenant": CANARY})
+    assert CANARY not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["okta-api-token", "mc-aware-client-secret", "incydr.client_id", "hr_system_api_key_prod"],
+)
+def test_ordinary_entry_names_are_not_mistaken_for_secrets(name: str) -> None:
+    assert not looks_like_secret(name)
+    assert make(credential=name).credential == name
+
+
+def test_auth_spec_validates_scheme_and_parameters() -> None:
+    spec = AuthSpec(
+        "oauth2_client_credentials",
+        {
+            "token_url": "https://api.services.mimecast.com/oauth/token",
+            "client_id": "mc-aware-client-id",
+            "client_secret": "mc-aware-client-secret",
+        },
+    )
+    assert spec.credential_entries == ("mc-aware-client-id", "mc-aware-client-secret")
+    with pytest.raises(ValidationError, match=r"auth.scheme: unknown scheme"):
+        AuthSpec("kerberos", {})
+    with pytest.raises(ValidationError, match=r"auth.token: is required"):
+        AuthSpec("bearer", {})
+    with pytest.raises(ValidationError, match=r"auth.extra: is not a parameter"):
+        AuthSpec("bearer", {"token": "t", "extra": "x"})
+    with pytest.raises(ValidationError, match=r"auth.client_auth"):
+        AuthSpec("oauth2_client_credentials", {**spec.params, "client_auth": "jwt"})
+
+
+def test_credential_entries_cover_credential_and_auth() -> None:
+    integration = make(auth={"scheme": "basic", "username": "hr-user", "password": "hr-password"})
+    assert integration.credential_entries == ("okta-api-token", "hr-user", "hr-password")
+
+
+@given(hst.integrations())
+def test_generated_integrations_rebuild_equal(integration: Integration) -> None:
+    import attrs
+
+    assert Integration(**attrs.asdict(integration, recurse=False)) == integration
+
+
+# ----------------------------------------------------------------- state machine
+
+LEGAL = {
+    (None, K.REGISTERED): S.PENDING,
+    (S.PENDING, K.ACTIVATED): S.ACTIVE,
+    (S.ACTIVE, K.SUSPENDED): S.SUSPENDED,
+    (S.SUSPENDED, K.REINSTATED): S.ACTIVE,
+    (S.REVOKED, K.CREDENTIAL_REPLACED): S.ACTIVE,
+}
+
+
+def test_lifecycle_transitions_from_the_design() -> None:
+    for (state, kind), target in LEGAL.items():
+        assert next_state(state, kind) is target
+    for state in (S.PENDING, S.ACTIVE, S.SUSPENDED):
+        assert next_state(state, K.REVOKED) is S.REVOKED
+    for state in (S.PENDING, S.ACTIVE, S.SUSPENDED, S.REVOKED):
+        assert next_state(state, K.RETIRED) is S.RETIRED
+
+
+@pytest.mark.parametrize(
+    ("state", "kind"),
+    [
+        (S.PENDING, K.SUSPENDED),
+        (S.PENDING, K.REINSTATED),
+        (S.ACTIVE, K.ACTIVATED),
+        (S.ACTIVE, K.REINSTATED),
+        (S.REVOKED, K.ACTIVATED),
+        (S.REVOKED, K.REVOKED),
+        (S.RETIRED, K.UPDATED),
+        (S.RETIRED, K.CREDENTIAL_REPLACED),
+        (S.RETIRED, K.RETIRED),
+        (S.ACTIVE, K.REGISTERED),
+    ],
+)
+def test_illegal_transitions_raise(state: IntegrationState, kind: EventKind) -> None:
+    with pytest.raises(IllegalTransition, match=f"is {state.value}: cannot"):
+        next_state(state, kind, "okta-directory")
+
+
+@given(hst.histories())
+def test_generated_histories_replay(events: list[Event]) -> None:
+    assert replay(events) is not None
+    assert [e.at for e in events] == sorted(e.at for e in events)
+
+
+@given(st.sampled_from(IntegrationState), st.data())
+def test_histories_can_reach_every_state(state: IntegrationState, data: st.DataObject) -> None:
+    events = data.draw(hst.histories(end_state=state))
+    assert replay(events) is state
+
+
+def test_event_evidence_refuses_secrets() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValidationError, match=r"evidence.key: must not hold a Secret"):
+        Event("x", K.REVOKED, at, "mimecast", evidence={"key": Secret("abc")})
+    with pytest.raises(ValidationError, match=r"evidence.header: looks like a secret"):
+        Event("x", K.REVOKED, at, "mimecast", evidence={"header": f"Bearer {CANARY}"})
+    event = Event("x", K.REVOKED, at, "mimecast", "401", "1.1.1", {"status": 401, "h": ["a"]})
+    assert event.to_json()["evidence"] == {"status": 401, "h": ["a"]}
+    assert event.to_json()["at"] == "2026-01-01T00:00:00Z"
