@@ -124,8 +124,10 @@ _QUOTED_KEY = re.compile(
 _ASSIGNMENT = re.compile(
     rf"(?P<pre>{_START}{_KEY}[ \t]*=[ \t]*)(?P<val>{_QUOTED_VALUE}|(?:(?!\\[rnt])[^&\s\"'<>])+)"
 )
-_BEARER = re.compile(r"(?P<pre>(?<![\w-])bearer[ \t]+)(?P<val>[\w.~+/-]+=*)")
+# b64token (RFC 6750); trailing "=" only as padding, not as the start of "=value".
+_BEARER = re.compile(r"(?P<pre>(?<![\w-])bearer[ \t]+)(?P<val>[\w.~+/-]+(?:=+(?![\w.~+/-]))?)")
 _OPENING_QUOTE = re.compile(r"b?[\"']|\\[\"']")
+_REPEATED = re.compile(f"(?:{REDACTED}){{2,}}")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -191,6 +193,8 @@ _SHAPES: tuple[tuple[Callable[[str], bool], re.Pattern[str], _Replacement], ...]
 
 
 def _redact_shapes(text: str) -> str:
+    if REDACTED + REDACTED in text:
+        text = _REPEATED.sub(REDACTED, text)
     lowered = _ascii_lower(text)
     for could_match, pattern, replace in _SHAPES:
         if not could_match(lowered):
@@ -205,6 +209,8 @@ def _redact_shapes(text: str) -> str:
             pieces.append(text[position:])
             text = "".join(pieces)
             lowered = _ascii_lower(text)
+    if REDACTED + REDACTED in text:  # adjacent replacements: one marker, so redaction is stable
+        text = _REPEATED.sub(REDACTED, text)
     return text
 
 
