@@ -54,6 +54,13 @@ from hf_api_governance._policy import (
     load_hooks,
     policy_hook,
 )
+from hf_api_governance._redact import (
+    RedactingFilter,
+    install_redaction,
+    redact_text,
+    redact_url,
+    scrub_headers,
+)
 from hf_api_governance._registry import (
     Registry,
     SyncReport,
@@ -161,6 +168,7 @@ __all__ = [
     "PolicyError",
     "PolicyHook",
     "PolicySettings",
+    "RedactingFilter",
     "Registry",
     "RetryPolicy",
     "RetryStats",
@@ -179,9 +187,13 @@ __all__ = [
     "check_custody",
     "dump_inventory",
     "govern",
+    "install_redaction",
     "load_hooks",
     "load_inventory",
     "policy_hook",
+    "redact_text",
+    "redact_url",
+    "scrub_headers",
 ]
 
 

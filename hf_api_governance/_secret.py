@@ -34,6 +34,7 @@ import enum
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from typing import Any, NoReturn, final
 
 from hf_api_governance.exceptions import ConfidentialityError, ValidationError
@@ -60,22 +61,36 @@ class Classification(enum.Enum):
 
 
 def _load_process_key() -> bytes:
-    raw = os.environ.get("HF_GOV_FINGERPRINT_KEY")
+    raw = os.environ.get("HF_GOV_FINGERPRINT_KEY", "").strip()
     if not raw:
         return os.urandom(32)
-    key: bytes | None = None
-    try:
-        key = bytes.fromhex(raw)
-    except ValueError:
-        try:
-            key = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_", validate=False)
-        except (binascii.Error, ValueError):
-            key = None
+    key = _decode_key_text(raw)
+    del raw
     if key is None or len(key) < 16:
+        # The message never quotes the variable's value.
         raise ValidationError(
             "HF_GOV_FINGERPRINT_KEY", "must be at least 16 bytes, written in hex or base64"
         )
     return key
+
+
+def _decode_key_text(raw: str) -> bytes | None:
+    """Decode hex (preferred) or strict base64 / urlsafe base64; ``None`` if neither."""
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        pass
+    else:
+        if len(key) >= 16:
+            return key
+    try:
+        # validate=True: a typo or a passphrase is refused instead of being
+        # silently shortened by dropping the characters outside the alphabet.
+        return base64.b64decode(
+            raw.replace("-", "+").replace("_", "/") + "=" * (-len(raw) % 4), validate=True
+        )
+    except (binascii.Error, ValueError):
+        return None
 
 
 _PROCESS_KEY = _load_process_key()
@@ -84,6 +99,40 @@ _PROCESS_KEY = _load_process_key()
 def _fingerprint(key: bytes, data: bytes) -> str:
     tag = hmac.new(key, _FP_DOMAIN + data, hashlib.sha256).digest()[:10]
     return "fp1:" + base64.b32encode(tag).decode("ascii").lower()
+
+
+_Sealed = Callable[[], tuple[str | bytes, bytes, bytes | None]]
+
+
+def _seal(value: object, fingerprint_key: object) -> tuple[_Sealed | None, str]:
+    """Close over the value, its bytes and the fingerprint key; never raises.
+
+    The value lives only in the closure's cell, not in an attribute: tools that
+    walk an object's attributes (``dir``/``getattr``, ``vars``, debuggers,
+    ``"{0._value}".format(secret)``) find a function, not the value. This
+    function's frame is gone before :class:`Secret` can raise, so tracebacks
+    formatted with locals never show the value either.
+
+    Returns:
+        ``(sealed, "")`` for a str or bytes-like value, else ``(None, type name)``.
+    """
+    try:
+        if isinstance(value, str):
+            stored: str | bytes = value
+            data = value.encode("utf-8", "surrogatepass")
+        elif isinstance(value, bytes | bytearray | memoryview):
+            stored = data = bytes(value)
+        else:
+            return None, type(value).__name__
+    except Exception:  # a released memoryview...; the exception (and its frame) is dropped
+        return None, type(value).__name__
+    key = fingerprint_key if isinstance(fingerprint_key, bytes) else None
+    payload = (stored, data, key)
+
+    def sealed() -> tuple[str | bytes, bytes, bytes | None]:
+        return payload
+
+    return sealed, ""
 
 
 @final
@@ -110,13 +159,11 @@ class Secret:
         's3cr3t-api-key'
     """
 
-    __slots__ = ("__weakref__", "_classification", "_data", "_fp_key", "_label", "_value")
+    __slots__ = ("__weakref__", "_classification", "_label", "_sealed")
 
-    _value: str | bytes
-    _data: bytes
+    _sealed: _Sealed
     _classification: Classification
     _label: str | None
-    _fp_key: bytes | None
 
     def __init__(
         self,
@@ -126,25 +173,18 @@ class Secret:
         *,
         fingerprint_key: bytes | None = None,
     ) -> None:
-        # Move the value out of the local namespace first, so that a traceback
-        # formatted with locals (capture_locals=True) cannot show it if any
-        # validation below fails.
-        object.__setattr__(self, "_value", value)
-        del value
-        stored: object = self._value
-        if isinstance(stored, str):
-            data = stored.encode("utf-8", "surrogatepass")
-        elif isinstance(stored, bytes | bytearray | memoryview):
-            data = bytes(stored)
-            object.__setattr__(self, "_value", data)
-        else:
-            kind = type(stored).__name__
-            object.__setattr__(self, "_value", b"")
-            raise ValidationError("value", f"must be str or bytes, got {kind}")
-        del stored
-        object.__setattr__(self, "_data", data)
-        del data
-        if not self._data:
+        # Seal the value (and the fingerprint key) before anything can raise,
+        # and drop every local that refers to them, so that a traceback
+        # formatted with locals (capture_locals=True, pytest --showlocals)
+        # never shows them if a validation below fails.
+        fp_key_ok = fingerprint_key is None or (
+            isinstance(fingerprint_key, bytes) and len(fingerprint_key) >= 16
+        )
+        sealed, bad_kind = _seal(value, fingerprint_key)
+        del value, fingerprint_key
+        if sealed is None:
+            raise ValidationError("value", f"must be str or bytes, got {bad_kind}")
+        if not sealed()[1]:
             raise ValidationError("value", "must not be empty")
         if not isinstance(classification, Classification):
             raise ValidationError(
@@ -157,13 +197,11 @@ class Secret:
                 raise ValidationError(
                     "label", f"must be printable text of at most {_MAX_LABEL} characters"
                 )
-        if fingerprint_key is not None and (
-            not isinstance(fingerprint_key, bytes) or len(fingerprint_key) < 16
-        ):
+        if not fp_key_ok:
             raise ValidationError("fingerprint_key", "must be bytes of length 16 or more")
+        object.__setattr__(self, "_sealed", sealed)
         object.__setattr__(self, "_classification", classification)
         object.__setattr__(self, "_label", label)
-        object.__setattr__(self, "_fp_key", fingerprint_key)
 
     # -- the explicit way out -------------------------------------------------
 
@@ -173,11 +211,11 @@ class Secret:
         Call this only where the value must leave the process (an HTTP header,
         a signing key). Never log or store what it returns.
         """
-        return self._value
+        return self._sealed()[0]
 
     def reveal_bytes(self) -> bytes:
         """Return the value as bytes (UTF-8 for a ``str`` value)."""
-        return self._data
+        return self._sealed()[1]
 
     # -- safe metadata --------------------------------------------------------
 
@@ -197,7 +235,8 @@ class Secret:
 
         See the module documentation for the construction and key choice.
         """
-        return _fingerprint(self._fp_key or _PROCESS_KEY, self._data)
+        _, data, key = self._sealed()
+        return _fingerprint(key or _PROCESS_KEY, data)
 
     def fingerprint_with(self, key: bytes) -> str:
         """Return the fingerprint under an explicit key (at least 16 bytes).
@@ -207,17 +246,22 @@ class Secret:
         """
         if not isinstance(key, bytes) or len(key) < 16:
             raise ValidationError("key", "must be bytes of length 16 or more")
-        return _fingerprint(key, self._data)
+        return _fingerprint(key, self._sealed()[1])
 
     def with_fingerprint_key(self, key: bytes) -> Secret:
         """Return the same value and metadata, fingerprinted under ``key``."""
-        return Secret(self._value, self._classification, self._label, fingerprint_key=key)
+        return Secret(self._sealed()[0], self._classification, self._label, fingerprint_key=key)
 
     # -- nothing below may show the value ------------------------------------
 
     def __repr__(self) -> str:
-        label = f", label={self._label!r}" if self._label is not None else ""
-        return f"Secret(<redacted>, classification={self._classification.name}{label})"
+        # getattr with defaults: a half-built Secret (its constructor raised)
+        # is repr'd by tracebacks formatted with locals; that must not fail.
+        classification = getattr(self, "_classification", None)
+        kind = classification.name if isinstance(classification, Classification) else "?"
+        label = getattr(self, "_label", None)
+        shown = f", label={label!r}" if isinstance(label, str) else ""
+        return f"Secret(<redacted>, classification={kind}{shown})"
 
     def __str__(self) -> str:
         return "<redacted>"
@@ -236,12 +280,13 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
-        same_kind = isinstance(self._value, str) == isinstance(other._value, str)
-        same_bytes = hmac.compare_digest(self._data, other._data)
+        mine, theirs = self._sealed(), other._sealed()
+        same_kind = isinstance(mine[0], str) == isinstance(theirs[0], str)
+        same_bytes = hmac.compare_digest(mine[1], theirs[1])  # constant time
         return same_bytes and same_kind and self._classification is other._classification
 
     def __hash__(self) -> int:
-        digest = hmac.new(_HASH_KEY, self._data, hashlib.sha256).digest()
+        digest = hmac.new(_HASH_KEY, self._sealed()[1], hashlib.sha256).digest()
         return int.from_bytes(digest[:8], "big") ^ hash(self._classification)
 
     def __setattr__(self, name: str, value: object) -> None:

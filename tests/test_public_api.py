@@ -47,6 +47,7 @@ EXPECTED_PUBLIC = {
     "PolicyError",
     "PolicyHook",
     "PolicySettings",
+    "RedactingFilter",
     "Registry",
     "RetryPolicy",
     "RetryStats",
@@ -65,9 +66,13 @@ EXPECTED_PUBLIC = {
     "check_custody",
     "dump_inventory",
     "govern",
+    "install_redaction",
     "load_hooks",
     "load_inventory",
     "policy_hook",
+    "redact_text",
+    "redact_url",
+    "scrub_headers",
 }
 
 

@@ -1,0 +1,787 @@
+r"""Redaction of confidential values in log records, text, URLs and headers (clause 1.1.1).
+
+A :class:`~hf_api_governance.Secret` never prints its value, but the value
+still leaves the process on purpose (an ``Authorization`` header, a token
+request body), and libraries on that path log what they send: ``urllib3``
+logs request lines with their query strings, ``http.client`` prints whole
+requests when its debug level is raised, applications log response bodies
+that carry fresh tokens. This module removes credentials from such text:
+
+* :class:`RedactingFilter` is a :class:`logging.Filter` that rewrites every
+  record it sees (message, arguments, extra string fields, exception and stack
+  text) and always keeps the record.
+* :func:`install_redaction` attaches one filter where it really applies: to
+  loggers *and* to the handlers that emit their records.
+* :func:`redact_text`, :func:`redact_url` and :func:`scrub_headers` do the same
+  for any string, URL or header mapping.
+
+Two kinds of things are removed:
+
+1. **Registered secrets**, in every encoding in which they are commonly
+   written: raw text, hex (both cases), standard and urlsafe base64 (padded or
+   not, and at the three byte alignments, so a password inside
+   ``base64(user:password)`` is found too), percent-encoding (``quote``,
+   ``quote_plus``, either hex case), the escaped body of a ``str`` or
+   ``bytes`` ``repr`` and JSON string escaping. All of them are matched by one
+   combined regular expression, compiled when the set of secrets changes.
+2. **Credential shapes**, whatever the value: ``Authorization:`` and
+   ``Proxy-Authorization:`` header values of any scheme (the scheme word is
+   kept: ``Bearer REDACTED``, ``MC REDACTED``), ``Cookie``/``Set-Cookie`` and
+   ``X-...-Key``/``-Token``/``-Secret`` style headers, ``name=value`` pairs in
+   form bodies, query strings and keyword reprs for credential names
+   (``client_secret``, ``access_token``, ``refresh_token``, ``id_token``,
+   ``password``, ``api_key``, ``token``, ...), the same names as JSON or
+   Python-dict keys in double or single quotes (also inside ``b'...'``
+   reprs, as urllib3 and requests log bodies), a bare ``Bearer <token>``,
+   the password of a URL's userinfo, JSON Web Tokens and PEM private keys.
+
+Replaced text becomes ``REDACTED``. Redaction errs on the side of removing too
+much: a registered value is removed wherever it occurs, even inside another
+word.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import re
+import string
+import threading
+import urllib.parse
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn
+
+from hf_api_governance._secret import Secret
+from hf_api_governance.exceptions import ConfidentialityError, ValidationError
+
+__all__ = [
+    "RedactingFilter",
+    "install_redaction",
+    "redact_text",
+    "redact_url",
+    "scrub_headers",
+]
+
+REDACTED = "REDACTED"
+_BAD_URL = "<unparseable URL>"
+_BROKEN = "<unrepresentable>"
+_MIN_CORE = 8  # shortest base64 fragment searched for at a shifted alignment
+_MAX_DEPTH = 4  # how deep extra fields (dicts, lists) are walked
+
+# -- credential shapes -------------------------------------------------------------------
+
+# Names whose value is a credential, as form fields, query parameters, JSON keys...
+# A name may carry a short prefix ("x_api_key", "aware.client_secret").
+_NAMES = (
+    r"(?:access|refresh|id|auth|bearer|session|csrf|xsrf)[_-]?token|token|"
+    r"client[_-]?secret|secret[_-]?key|secret|api[_-]?key|apikey|app[_-]?key|access[_-]?key|"
+    r"private[_-]?key|password|passwd|passphrase|pwd|session[_-]?id|jsessionid|sessionid|"
+    r"signature|client[_-]?assertion|assertion|code[_-]?verifier|"
+    r"(?:proxy[_-])?authorization|cookie|set[_-]cookie|credentials?"
+)
+_KEY = rf"(?:[a-z0-9]{{1,32}}[_.-]){{0,4}}(?:{_NAMES})"
+# Start of a name: not inside a word, or right after an escaped \r \n \t of a repr.
+_START = r"(?:(?<![\w-])|(?<=\\[rnt]))"
+
+# The shape expressions are matched, case-sensitively, against an ASCII-only
+# lower-cased copy of the text (same length, same positions), which is several
+# times faster than re.IGNORECASE; replacements take their kept parts (the
+# header name, the scheme, the quotes) from the original text.
+_PRIVATE_KEY = re.compile(
+    r"-----begin [a-z0-9 ]*private key-----.*?(?:-----end [a-z0-9 ]*private key-----|\Z)",
+    re.DOTALL,
+)
+_JWT = re.compile(r"(?<![\w-])eyj[\w-]{8,}\.eyj[\w-]{8,}\.[\w-]*")
+_URL_USERINFO = re.compile(
+    r"(?P<pre>(?<![\w+.-])[a-z][a-z0-9+.-]{0,30}://(?:[^\s:/?#@\"'<>\\]{0,256}:)?)"
+    r"(?P<val>[^\s/?#@\"'<>\\]{1,1024})(?=@)"
+)
+# Known credential headers, and hyphenated names ending in a credential word
+# ("X-Api-Key", "X-MC-App-Key", "Private-Token"); a lone "password:" or
+# "token:" in prose is not a header.
+_HEADER_LINE = re.compile(
+    rf"(?P<pre>{_START}(?:(?:proxy-)?authorization|cookie|set-cookie|api-?key|apikey|"
+    r"(?:[a-z0-9]{1,32}-){1,4}(?:key|token|secret|password|passwd|signature|session|"
+    r"credentials?|auth))"
+    r"[ \t]*:[ \t]*)"
+    r"(?P<scheme>[a-z][\w.+-]{0,30}[ \t]+(?=[^\s\\\"']))?"
+    r"(?P<val>(?:(?!\\[rnt])[^\r\n\"'])*)"
+)
+_QUOTED_VALUE = (
+    r"b?\"(?:\\.|[^\"\\\n]){0,16384}\""
+    r"|b?'(?:\\.|[^'\\\n]){0,16384}'"
+    r"|\\\"(?:(?!\\\")[^\n]){0,16384}\\\""
+    r"|\\'(?:(?!\\')[^\n]){0,16384}\\'"
+    r"|(?:b?[\"']|\\[\"'])[^\"'\\\n]*"  # unterminated (truncated) string
+)
+_QUOTED_KEY = re.compile(
+    rf"(?P<pre>(?P<q>\\?[\"']){_KEY}(?P=q)[ \t]*[:=][ \t]*)"
+    rf"(?P<val>{_QUOTED_VALUE}|[^\s,;}}\])&\"'\\]+)"
+)
+_ASSIGNMENT = re.compile(
+    rf"(?P<pre>{_START}{_KEY}[ \t]*=[ \t]*)(?P<val>{_QUOTED_VALUE}|(?:(?!\\[rnt])[^&\s\"'<>])+)"
+)
+# b64token (RFC 6750); trailing "=" only as padding, not as the start of "=value".
+_BEARER = re.compile(r"(?P<pre>(?<![\w-])bearer[ \t]+)(?P<val>[\w.~+/-]+(?:=+(?![\w.~+/-]))?)")
+_OPENING_QUOTE = re.compile(r"b?[\"']|\\[\"']")
+_REPEATED = re.compile(f"(?:{REDACTED}){{2,}}")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only, so that positions do not move."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+def _part(match: re.Match[str], text: str, group: str) -> str:
+    start, end = match.span(group)
+    return text[start:end] if start >= 0 else ""
+
+
+def _keep_quotes(match: re.Match[str], text: str) -> str:
+    value = _part(match, text, "val")
+    opening = _OPENING_QUOTE.match(value)
+    if opening is None:
+        return _part(match, text, "pre") + REDACTED
+    quote = opening.group().removeprefix("b").removeprefix("B")
+    closed = len(value) > len(opening.group()) and value.endswith(quote)
+    return _part(match, text, "pre") + opening.group() + REDACTED + (quote if closed else "")
+
+
+def _keep_scheme(match: re.Match[str], text: str) -> str:
+    return _part(match, text, "pre") + _part(match, text, "scheme") + REDACTED
+
+
+def _replace_value(match: re.Match[str], text: str) -> str:
+    return _part(match, text, "pre") + REDACTED
+
+
+def _replace_all(match: re.Match[str], text: str) -> str:
+    return REDACTED
+
+
+_Replacement = Callable[[re.Match[str], str], str]
+
+# Cheap gates, on the lower-cased text: a shape's full expression runs only
+# when its separator and one of the words every credential name contains are
+# present. Most log lines pass none of them and cost a few fast searches.
+_NAME_WORD = re.compile(
+    r"token|secret|key|passw|passphrase|pwd|session|signature|assertion|verifier|auth|cookie|"
+    r"credential"
+)
+
+
+def _names_and(separators: str) -> Callable[[str], bool]:
+    def gate(lowered: str) -> bool:
+        return any(sep in lowered for sep in separators) and bool(_NAME_WORD.search(lowered))
+
+    return gate
+
+
+_SHAPES: tuple[tuple[Callable[[str], bool], re.Pattern[str], _Replacement], ...] = (
+    (lambda low: "private key" in low, _PRIVATE_KEY, _replace_all),
+    (lambda low: "eyj" in low, _JWT, _replace_all),
+    (lambda low: "://" in low and "@" in low, _URL_USERINFO, _replace_value),
+    (_names_and(":"), _HEADER_LINE, _keep_scheme),
+    (_names_and("'\""), _QUOTED_KEY, _keep_quotes),
+    (_names_and("="), _ASSIGNMENT, _keep_quotes),
+    (lambda low: "bearer" in low, _BEARER, _replace_value),
+)
+
+
+def _redact_shapes(text: str) -> str:
+    if REDACTED + REDACTED in text:
+        text = _REPEATED.sub(REDACTED, text)
+    lowered = _ascii_lower(text)
+    for could_match, pattern, replace in _SHAPES:
+        if not could_match(lowered):
+            continue
+        pieces: list[str] = []
+        position = 0
+        for match in pattern.finditer(lowered):
+            pieces.append(text[position : match.start()])
+            pieces.append(replace(match, text))
+            position = match.end()
+        if pieces:
+            pieces.append(text[position:])
+            text = "".join(pieces)
+            lowered = _ascii_lower(text)
+    if REDACTED + REDACTED in text:  # adjacent replacements: one marker, so redaction is stable
+        text = _REPEATED.sub(REDACTED, text)
+    return text
+
+
+# -- registered secrets ------------------------------------------------------------------
+
+
+def _lower_percent(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), text)
+
+
+def _repr_bodies(text: str) -> set[str]:
+    """The body of ``repr(text)`` with ``'`` escaped or not (it depends on the whole string)."""
+    escaped = repr(text + "\"'")[1:-4]  # both quotes present: ' is the delimiter, escaped
+    return {escaped, escaped.replace("\\'", "'")}
+
+
+def _base64_forms(data: bytes) -> set[str]:
+    forms: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(data).decode("ascii")
+        forms.update({whole, whole.rstrip("=")})
+        # The same bytes inside a longer encoded blob (``user:password``),
+        # at each of the three byte alignments: keep only the characters that
+        # depend on these bytes alone.
+        for shift in range(3):
+            shifted = encode(b"\0" * shift + data).decode("ascii")
+            start = -(-8 * shift // 6)
+            end = (8 * (shift + len(data))) // 6
+            core = shifted[start:end]
+            if len(core) >= _MIN_CORE:
+                forms.add(core)
+    return forms
+
+
+def _variants(secret: Secret) -> set[str]:
+    """Every textual form of one secret that :class:`RedactingFilter` looks for."""
+    value, data = secret.reveal(), secret.reveal_bytes()
+    texts: set[str] = set()
+    if isinstance(value, str):
+        texts.add(value)
+    else:
+        try:
+            texts.add(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.add(data.decode("latin-1"))
+    forms = set(texts)
+    forms.update({data.hex(), data.hex().upper()})
+    forms.update(_base64_forms(data))
+    quoted = {
+        urllib.parse.quote(data, safe=""),
+        urllib.parse.quote(data),
+        urllib.parse.quote_plus(data, safe=""),
+    }
+    forms.update(quoted)
+    forms.update(_lower_percent(form) for form in quoted)
+    escaped = _bytes_repr_bodies(data)
+    for text in texts:
+        escaped |= _repr_bodies(text)
+    # Escaped once more: the repr of a str that holds a repr (logging "%r" of a
+    # message that already contains b'...').
+    forms.update(escaped)
+    forms.update(twice for body in escaped for twice in _repr_bodies(body))
+    for text in texts:
+        forms.add(json.dumps(text)[1:-1])
+        forms.add(json.dumps(text, ensure_ascii=False)[1:-1])
+    forms.discard("")
+    return forms
+
+
+def _bytes_repr_bodies(data: bytes) -> set[str]:
+    escaped = repr(data + b"\"'")[2:-4]
+    return {escaped, escaped.replace("\\'", "'")}
+
+
+_Redactor = Callable[[str], str]
+_Trie = dict[str, "_Trie"]
+
+
+def _literal_pattern(words: set[str]) -> re.Pattern[str]:
+    """One expression matching any of ``words``, longest first where several start at one place.
+
+    The words are laid out as a trie (``abc|abd`` becomes ``ab(?:c|d)``), so
+    the engine tests a few characters per position instead of every word:
+    with 1000 secrets (some 20,000 forms) a plain alternation is many times
+    slower. A trie too deep for the regular-expression compiler falls back to
+    the plain alternation.
+    """
+    trie: _Trie = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+    try:
+        return re.compile(_trie_expression(trie))
+    except (RecursionError, re.error, OverflowError):
+        ordered = sorted(words, key=lambda word: (-len(word), word))
+        return re.compile("|".join(map(re.escape, ordered)))
+
+
+def _trie_expression(node: _Trie) -> str:
+    branches: list[str] = []
+    for char in sorted(key for key in node if key):
+        chars, child = [char], node[char]
+        while len(child) == 1 and "" not in child:  # a chain without branching: one literal
+            ((following, child),) = child.items()
+            chars.append(following)
+        branches.append(re.escape("".join(chars)) + _trie_expression(child))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # A word may end here, or go on: the greedy "?" prefers the longer match.
+    return f"(?:{body})?" if "" in node else body
+
+
+def _compile(secrets: Iterable[Secret]) -> _Redactor:
+    """Return one function that removes every form of every secret, then the shapes.
+
+    The compiled expression (which spells out the values) lives only in the
+    closure, never in an attribute that ``vars()`` or a debugger would show.
+    """
+    forms: set[str] = set()
+    for secret in secrets:
+        forms |= _variants(secret)
+    if not forms:
+        return _redact_shapes
+    pattern = _literal_pattern(forms)
+    del forms
+
+    def redact(text: str) -> str:
+        match = pattern.search(text)
+        if match is None:
+            return _redact_shapes(text)
+        # Collect every occurrence, overlapping ones included (a search from
+        # each match's start + 1), and blank the union of their spans.
+        spans: list[list[int]] = []
+        while match is not None:
+            start, end = match.span()
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+            match = pattern.search(text, start + 1)
+        pieces: list[str] = []
+        position = 0
+        for start, end in spans:
+            pieces.append(text[position:start])
+            pieces.append(REDACTED)
+            position = end
+        pieces.append(text[position:])
+        return _redact_shapes("".join(pieces))
+
+    return redact
+
+
+# -- public functions --------------------------------------------------------------------
+
+
+def _safe_str(value: object) -> str:
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception:
+        return _BROKEN
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return _BROKEN
+
+
+def redact_text(text: str, secrets: Iterable[Secret] = ()) -> str:
+    """Return ``text`` with registered secrets and credential shapes replaced by ``REDACTED``.
+
+    This compiles a matcher for ``secrets`` on every call; to redact many
+    strings against the same secrets, keep a :class:`RedactingFilter` and call
+    its :meth:`~RedactingFilter.redact`.
+
+    Args:
+        text: Any text (a non-``str`` is converted with ``str`` first).
+        secrets: Values to remove in every common encoding.
+
+    Returns:
+        The redacted text. On an internal failure the whole text is replaced
+        by ``REDACTED``.
+
+    Raises:
+        ValidationError: An item of ``secrets`` is not a
+            :class:`~hf_api_governance.Secret` (whatever ``text`` is, this
+            function does not raise otherwise).
+    """
+    try:
+        return _compile(_checked_secrets(secrets))(_safe_str(text))
+    except ValidationError:
+        raise
+    except Exception:
+        return REDACTED
+
+
+def _checked_secrets(secrets: Iterable[Secret]) -> list[Secret]:
+    given: object = secrets
+    if isinstance(given, Secret):  # one secret instead of an iterable of them
+        return [given]
+    listed = list(secrets)
+    for index, secret in enumerate(listed):
+        if not isinstance(secret, Secret):
+            raise ValidationError(
+                f"secrets[{index}]", f"must be a Secret, got {type(secret).__name__}"
+            )
+    return listed
+
+
+def _redact_query_item(item: str) -> str:
+    name, equals, _ = item.partition("=")
+    if equals:
+        return f"{name}={REDACTED}"
+    return REDACTED if item else item
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` safe to log: no userinfo, no query values, no fragment.
+
+    The scheme, host, port and path are kept (credential shapes in the path,
+    such as ``;jsessionid=...``, are redacted); every query parameter keeps its
+    name and gets the value ``REDACTED`` (a parameter without ``=`` becomes
+    ``REDACTED``).
+
+    Example:
+        >>> redact_url("https://user:pw@api.example.com:8443/v1/x?key=abc&page=2#frag")
+        'https://api.example.com:8443/v1/x?key=REDACTED&page=REDACTED'
+
+    Args:
+        url: The URL, absolute or relative.
+
+    Returns:
+        The redacted URL, or ``"<unparseable URL>"`` for input that is not a
+        URL at all. Never raises.
+    """
+    given: object = url  # callers without type checking pass anything
+    try:
+        if isinstance(given, bytes | bytearray):
+            given = bytes(given).decode("utf-8", "replace")
+        if not isinstance(given, str):
+            return _BAD_URL
+        parts = urllib.parse.urlsplit(given.strip())
+        host_port = parts.netloc.rpartition("@")[2]
+        query = "&".join(_redact_query_item(item) for item in parts.query.split("&"))
+        path = _redact_shapes(parts.path)
+        return urllib.parse.urlunsplit((parts.scheme, host_port, path, query, ""))
+    except Exception:
+        return _BAD_URL
+
+
+_CREDENTIAL_HEADER_WORDS = (
+    "token",
+    "secret",
+    "key",
+    "auth",
+    "password",
+    "passwd",
+    "signature",
+    "cookie",
+    "session",
+    "credential",
+)
+_URL_HEADERS = frozenset({"location", "content-location", "referer", "referrer"})
+
+
+def _is_credential_header(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _CREDENTIAL_HEADER_WORDS)
+
+
+def scrub_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return a copy of ``headers`` that is safe to log.
+
+    Credential headers (``Authorization``, ``Proxy-Authorization``,
+    ``Cookie``, ``Set-Cookie``, ``X-Api-Key``, ``x-mc-app-key`` and any header
+    whose name contains ``token``, ``secret``, ``key``, ``auth``,
+    ``password``, ``signature``, ``cookie``, ``session`` or ``credential``, in
+    any case) get the value ``REDACTED``. URL-valued headers (``Location``,
+    ``Content-Location``, ``Referer``) go through :func:`redact_url`. Other
+    headers are copied unchanged, in order.
+
+    Example:
+        >>> scrub_headers({"Authorization": "Bearer abc", "Accept": "application/json"})
+        {'Authorization': 'REDACTED', 'Accept': 'application/json'}
+
+    Args:
+        headers: Any mapping of header names to values (a ``dict``,
+            ``requests``' ``CaseInsensitiveDict``, ``http.client`` messages).
+
+    Returns:
+        A new ``dict``; the input is not changed.
+    """
+    scrubbed: dict[str, str] = {}
+    for name, value in headers.items():
+        shown = _safe_str(name)
+        if _is_credential_header(shown):
+            scrubbed[name] = REDACTED
+        elif shown.lower() in _URL_HEADERS:
+            scrubbed[name] = redact_url(value)
+        else:
+            scrubbed[name] = value
+    return scrubbed
+
+
+# -- logging ------------------------------------------------------------------------------
+
+_STANDARD_RECORD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("n", logging.INFO, "p", 1, "m", None, None)).keys()
+    | {"message", "asctime", "taskName"}
+)
+_PLAIN_TYPES = (int, float, bool, type(None), Secret)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that removes secrets and credential shapes from every record.
+
+    The filter rewrites the record in place and always returns ``True``: it
+    never drops a record and never raises. It renders the message
+    (``record.msg % record.args``, tuple or mapping arguments) and stores the
+    redacted text in ``record.msg`` with empty ``args``, so that credential
+    shapes split between the format string and its arguments
+    (``"Authorization: Bearer %s"``) are found. It also redacts ``str`` (and
+    ``bytes``, turned into their redacted ``repr``) fields passed with
+    ``extra=`` (in dicts, lists and tuples too), the exception text
+    (``exc_info`` is rendered into ``exc_text`` and then, by default,
+    dropped: see ``keep_exc_info``), ``stack_info`` and a cached
+    ``record.message``. A record whose message cannot be rendered (wrong
+    arguments, a failing ``__str__``) is kept with its format string and the
+    ``repr`` of its arguments, redacted.
+
+    Registered secrets are held **strongly**, for the life of the filter (a
+    value logged after its :class:`~hf_api_governance.Secret` object is gone,
+    in a late retry or a delayed handler, is still removed); they stay in
+    memory only and :meth:`unregister` forgets one. The filter cannot be
+    pickled or copied.
+
+    Filters on a logger do not apply to records that propagate to it from a
+    child logger (``urllib3.connectionpool`` -> root): attach the filter to the
+    *handlers* that emit the records, which :func:`install_redaction` does.
+
+    Example:
+        >>> import logging
+        >>> from hf_api_governance import Secret
+        >>> key = Secret("s3cr3t-api-key")
+        >>> redactor = RedactingFilter(secrets=[key])
+        >>> redactor.redact("sent key s3cr3t-api-key as czNjcjN0LWFwaS1rZXk=")
+        'sent key REDACTED as REDACTED'
+
+    Args:
+        secrets: Secrets to remove from the start.
+        keep_exc_info: Keep ``record.exc_info`` after rendering the redacted
+            traceback into ``record.exc_text``. The standard
+            :class:`logging.Formatter` uses ``exc_text`` when it is set, but a
+            formatter or handler that formats ``exc_info`` itself (some JSON
+            formatters, error-reporting services) would see the unredacted
+            exception, so it is dropped unless you ask.
+    """
+
+    def __init__(self, secrets: Iterable[Secret] = (), *, keep_exc_info: bool = False) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: dict[Secret, None] = dict.fromkeys(_checked_secrets(secrets))
+        self._redactor: _Redactor | None = None  # compiled on first use
+        self._keep_exc_info = bool(keep_exc_info)
+        self._attached: weakref.WeakSet[logging.Filterer] = weakref.WeakSet()
+
+    def __repr__(self) -> str:
+        return f"RedactingFilter(<{len(self._secrets)} secrets>)"
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise ConfidentialityError(
+            "a RedactingFilter cannot be pickled or copied: it holds confidential values"
+        )
+
+    def register(self, secret: Secret) -> None:
+        """Remove ``secret`` from every record from now on.
+
+        The combined expression is compiled again, lazily, on the next record:
+        registering many secrets in a row costs one compilation.
+
+        Raises:
+            ValidationError: ``secret`` is not a :class:`~hf_api_governance.Secret`.
+        """
+        (checked,) = _checked_secrets([secret])
+        with self._lock:
+            if checked not in self._secrets:
+                self._secrets[checked] = None
+                self._redactor = None
+
+    def unregister(self, secret: Secret) -> None:
+        """Stop looking for ``secret`` (an unknown secret is ignored)."""
+        with self._lock:
+            if self._secrets.pop(secret, 0) is None:
+                self._redactor = None
+
+    def _current(self) -> _Redactor:
+        redactor = self._redactor
+        if redactor is None:
+            with self._lock:
+                redactor = self._redactor
+                if redactor is None:
+                    redactor = self._redactor = _compile(self._secrets)
+        return redactor
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with the registered secrets and credential shapes removed.
+
+        Never raises: on an internal failure the whole text becomes ``REDACTED``.
+        """
+        try:
+            return self._current()(_safe_str(text))
+        except Exception:
+            return REDACTED
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact ``record`` in place; always keep it.
+
+        Returns:
+            ``True``, always.
+        """
+        try:
+            self._redact_record(record, self._current())
+        except Exception:
+            # Fail closed: a record that could not be redacted loses its content.
+            with contextlib.suppress(Exception):  # a record that refuses attributes
+                record.msg = "<log record content removed: redaction failed>"
+                record.args = ()
+                record.exc_info = None
+                record.exc_text = None
+                record.stack_info = None
+        return True
+
+    def _redact_record(self, record: logging.LogRecord, redact: _Redactor) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = _describe_unformattable(record)
+        record.msg = redact(message)
+        record.args = ()
+        if isinstance(record.__dict__.get("message"), str):
+            record.message = record.msg
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = _format_exception(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(_safe_str(record.exc_text))
+        if not self._keep_exc_info:
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(_safe_str(record.stack_info))
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD_RECORD_ATTRIBUTES:
+                record.__dict__[name] = _redact_field(value, redact, _MAX_DEPTH)
+
+    def _attach(self, target: logging.Filterer) -> None:
+        target.addFilter(self)
+        self._attached.add(target)
+
+    def detach(self) -> None:
+        """Remove this filter from every logger and handler :func:`install_redaction` gave it to."""
+        for target in list(self._attached):
+            target.removeFilter(self)
+        self._attached.clear()
+
+
+def _describe_unformattable(record: logging.LogRecord) -> str:
+    args = record.args
+    if isinstance(args, Mapping):
+        shown = ", ".join(f"{_safe_repr(k)}: {_safe_repr(v)}" for k, v in args.items())
+    elif isinstance(args, tuple):
+        shown = ", ".join(_safe_repr(arg) for arg in args)
+    else:
+        shown = _safe_repr(args)
+    return f"{_safe_str(record.msg)} [unformattable log arguments: {shown}]"
+
+
+def _format_exception(exc_info: Any) -> str:
+    try:
+        return logging.Formatter().formatException(exc_info)
+    except Exception:
+        return "<exception could not be formatted>"
+
+
+def _redact_field(value: object, redact: _Redactor, depth: int) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, _PLAIN_TYPES):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return redact(_safe_repr(value))
+    if depth <= 0:
+        return value
+    if isinstance(value, dict):
+        return {
+            _redact_field(k, redact, depth - 1): _redact_field(v, redact, depth - 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        items = [_redact_field(item, redact, depth - 1) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
+def install_redaction(
+    *loggers: str | logging.Logger, secrets: Iterable[Secret] = ()
+) -> RedactingFilter:
+    """Attach one :class:`RedactingFilter` everywhere the given loggers' records go.
+
+    A filter on a logger only sees records created by that very logger; a
+    record from a child logger (``urllib3.connectionpool`` under ``urllib3``)
+    skips it and goes straight to the handlers up the hierarchy. So the filter
+    is added to:
+
+    * each named logger and every existing logger below it;
+    * every handler of those loggers, and every handler of their ancestors
+      that their records propagate to (the root logger's handlers, usually);
+    * :data:`logging.lastResort`, used when no handler is configured.
+
+    Call it **after** configuring logging (``basicConfig``, ``dictConfig``):
+    a handler added later is not covered, unless the records it receives come
+    from one of the loggers above. Calling it with no logger covers the root
+    logger, so every existing logger and handler.
+
+    Example:
+        >>> flt = install_redaction("urllib3", "myapp.http", secrets=[Secret("s3cr3t-api-key")])
+        >>> flt.detach()
+
+    Args:
+        *loggers: Logger names or :class:`logging.Logger` objects; none means
+            the root logger.
+        secrets: Secrets to register in the filter.
+
+    Returns:
+        The filter: :meth:`~RedactingFilter.register` more secrets on it later,
+        :meth:`~RedactingFilter.detach` it to undo the installation.
+
+    Raises:
+        ValidationError: A logger is neither a name nor a ``Logger``, or a
+            secret is not a :class:`~hf_api_governance.Secret`.
+    """
+    redacting = RedactingFilter(secrets)
+    chosen: list[logging.Logger] = []
+    for index, item in enumerate(loggers or (logging.getLogger(),)):
+        if isinstance(item, logging.Logger):
+            chosen.append(item)
+        elif isinstance(item, str):
+            chosen.append(logging.getLogger(item))
+        else:
+            raise ValidationError(
+                f"loggers[{index}]", f"must be a logger name or a Logger, got {type(item).__name__}"
+            )
+    existing = [
+        obj
+        for obj in list(logging.Logger.manager.loggerDict.values())
+        if isinstance(obj, logging.Logger)
+    ]
+    for logger in chosen:
+        is_root = logger is logging.getLogger()
+        below = [obj for obj in existing if is_root or obj.name.startswith(logger.name + ".")]
+        for one in (logger, *below):
+            redacting._attach(one)
+            for handler in list(one.handlers):
+                redacting._attach(handler)
+        ancestor: logging.Logger | None = logger
+        while ancestor is not None and ancestor.propagate and ancestor.parent is not None:
+            ancestor = ancestor.parent
+            for handler in list(ancestor.handlers):
+                redacting._attach(handler)
+    if logging.lastResort is not None:
+        redacting._attach(logging.lastResort)
+    return redacting
