@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -34,9 +34,14 @@ from hf_api_governance._model import (
     check_entry_name,
     next_state,
     scrub,
+    thaw,
 )
+from hf_api_governance._secret import Secret
 from hf_api_governance._store import SQLiteStore, Store, StoreSession
-from hf_api_governance.exceptions import IntegrationNotFound, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._audit import AuditLog
+from hf_api_governance.exceptions import IntegrationNotFound, StoreError, ValidationError
 
 __all__ = ["Registry", "SyncReport"]
 
@@ -183,6 +188,59 @@ class Registry:
         """
         store = SQLiteStore.open(path, timeout=timeout)
         return cls(store, clock or SystemClock(), on_event)
+
+    # ------------------------------------------------------------ audit
+
+    def attach_audit(self, key: bytes | Secret, *, seal_every: int | None = None) -> AuditLog:
+        """Record every registry event in a tamper-evident audit log, atomically.
+
+        The log lives in the registry's own database (table ``audit_log``)
+        and shares its connection and lock: each change and its audit entry
+        are written in the same transaction, so they land together or not at
+        all. Entries carry the event's actor, kind (as the action), clause,
+        evidence and reason. Call once, right after :meth:`open`.
+
+        Args:
+            key: The audit log's HMAC key (at least 32 bytes, or a Secret).
+            seal_every: Entry authenticator period (see :class:`AuditLog`).
+
+        Returns:
+            The log, for verification, export and direct appends.
+
+        Raises:
+            StoreError: The store is not the SQLite store, or is closed.
+            ValidationError: The key is invalid.
+        """
+        from hf_api_governance._audit import DEFAULT_SEAL_EVERY, AuditLog
+
+        store = self._store
+        if not isinstance(store, SQLiteStore):
+            raise StoreError("the audit log needs the SQLite store")
+        log = store.share(
+            lambda conn: AuditLog(
+                conn, key, clock=self._clock, seal_every=seal_every or DEFAULT_SEAL_EVERY
+            )
+        )
+        previous = self._on_event
+
+        def record(conn: sqlite3.Connection, event: Event) -> None:
+            if previous is not None:
+                previous(conn, event)
+            evidence = dict(thaw(event.evidence))
+            if event.reason:
+                evidence["reason"] = event.reason
+            evidence["event_seq"] = event.seq
+            log.append(
+                actor=event.actor,
+                action=event.kind.value,
+                integration_id=event.integration_id,
+                clause=event.clause,
+                evidence=evidence,
+                within_transaction=True,
+            )
+
+        self._on_event = record
+        return log
 
     # ------------------------------------------------------------ lifetime
 

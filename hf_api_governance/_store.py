@@ -26,11 +26,11 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from hf_api_governance._model import (
     AUTH_SCHEMES,
@@ -48,6 +48,8 @@ from hf_api_governance._model import (
     trusted,
 )
 from hf_api_governance.exceptions import GovernanceError, StoreError
+
+_T = TypeVar("_T")
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "Store", "StoreSession"]
 
@@ -677,6 +679,23 @@ class SQLiteStore:
     def write(self) -> AbstractContextManager[StoreSession]:
         """A write transaction (``BEGIN IMMEDIATE``: writers from every process serialise)."""
         return self._transaction("BEGIN IMMEDIATE")
+
+    def share(self, factory: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Build an object on this store's connection and make it use the store's lock.
+
+        For the audit log, which must write in the registry's transactions.
+        The object's ``_lock`` attribute, if any, is replaced by the store's.
+
+        Raises:
+            StoreError: The store is closed.
+        """
+        with self._lock:
+            conn = self._connection()
+            with self._mapped():
+                shared = factory(conn)
+            if hasattr(shared, "_lock"):
+                shared._lock = self._lock
+            return shared
 
     def close(self) -> None:
         """Close the connection; idempotent."""

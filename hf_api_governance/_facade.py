@@ -1,0 +1,386 @@
+"""The `Governance` facade: registry, keystore, policy engine, audit log and client, wired.
+
+Provisioning scripts want one object. :class:`Governance` opens one SQLite
+database for the registry and the audit log, optionally a keystore, and
+offers the common operations with the actor recorded on every change
+(clause 1.5). Every part stays usable alone; this module holds no governance
+logic of its own.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from hf_api_governance._audit import AuditLog
+from hf_api_governance._clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._model import Integration, Revoker, SuspensionCause
+from hf_api_governance._policy import Action, Decision, PolicyEngine, PolicySettings
+from hf_api_governance._registry import Registry, SyncReport
+from hf_api_governance._secret import Classification, Secret
+from hf_api_governance.exceptions import (
+    AccessDenied,
+    KeystoreError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._client import GovernedSession
+    from hf_api_governance._keystore import Keystore
+
+__all__ = ["AUDIT_KEY_ENTRY", "Governance", "Report"]
+
+AUDIT_KEY_ENTRY = "hf-gov.audit-key"
+"""Keystore entry holding the audit log's HMAC key (created by :meth:`Governance.open`)."""
+
+DEFAULT_HOME = Path(".hf-gov")
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in a container
+        return "unknown"
+
+
+@attrs.frozen
+class Report:
+    """Decisions for every integration at one instant (what ``hf-gov check`` prints).
+
+    Attributes:
+        at: The instant evaluated.
+        action: The action asked about.
+        decisions: One decision per integration, in id order.
+        integrations: The integrations, in the same order.
+    """
+
+    at: datetime
+    action: Action
+    decisions: tuple[Decision, ...]
+    integrations: tuple[Integration, ...]
+
+    @property
+    def denied(self) -> tuple[Decision, ...]:
+        """The decisions that deny."""
+        return tuple(d for d in self.decisions if not d.allowed)
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is denied."""
+        return not self.denied
+
+
+class Governance:
+    """One entry point: registry, keystore, policy engine and audit log on one database.
+
+    Use :meth:`open`; close it (or use ``with``) when done.
+
+    Args:
+        registry: The registry (state of record).
+        engine: The policy engine.
+        keystore: The keystore, if any: without one, checks that need
+            credentials only see entry *names*, and nothing can be revealed.
+        audit: The audit log sharing the registry's database, if a key is
+            available.
+        actor: Who acts through this object (clause 1.5).
+        clock: The clock every part uses.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        engine: PolicyEngine,
+        *,
+        keystore: Keystore | None = None,
+        audit: AuditLog | None = None,
+        actor: str,
+        clock: Clock,
+    ) -> None:
+        self.registry = registry
+        self.engine = engine
+        self.keystore = keystore
+        self.audit = audit
+        self.actor = actor
+        self.clock = clock
+
+    # -- opening ----------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] = DEFAULT_HOME / "registry.db",
+        *,
+        keystore: str | os.PathLike[str] | Keystore | None = None,
+        passphrase: str | Secret | None = None,
+        actor: str | None = None,
+        clock: Clock | None = None,
+        hooks: Iterable[Any] = (),
+        settings: PolicySettings | None = None,
+        audit_key: bytes | Secret | None = None,
+    ) -> Governance:
+        """Open (creating if needed) the database at ``path`` and wire the parts.
+
+        The audit log's HMAC key comes from ``audit_key``, else the keystore
+        entry :data:`AUDIT_KEY_ENTRY` (created on first use), else the
+        ``HF_GOV_AUDIT_KEY`` environment variable (hex or base64, 32 bytes or
+        more). With none of them, changes are still recorded in the registry
+        history but not in the tamper-evident audit log.
+
+        Args:
+            path: The SQLite database (``":memory:"`` for tests).
+            keystore: A keystore path (opened with ``passphrase``) or object.
+            passphrase: The keystore passphrase.
+            actor: Who acts (default: the operating-system user).
+            clock: Defaults to the system clock.
+            hooks: User policy hooks.
+            settings: Policy thresholds.
+            audit_key: Explicit audit key.
+
+        Returns:
+            The facade; close it when done.
+
+        Raises:
+            KeystoreError: The keystore cannot be opened.
+            StoreError: The database cannot be used.
+        """
+        clock = clock or SystemClock()
+        ks = cls._open_keystore(keystore, passphrase)
+        key = audit_key if audit_key is not None else cls._audit_key(ks)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        registry = Registry.open(path, clock=clock)
+        audit = registry.attach_audit(key) if key is not None else None
+        engine = PolicyEngine(
+            hooks=tuple(hooks),
+            clock=clock,
+            settings=settings or PolicySettings(),
+            keystore=ks,
+            revoked_credentials=_RevokedView(registry),
+        )
+        return cls(
+            registry, engine, keystore=ks, audit=audit, actor=actor or _default_actor(), clock=clock
+        )
+
+    @staticmethod
+    def _open_keystore(
+        keystore: str | os.PathLike[str] | Keystore | None, passphrase: str | Secret | None
+    ) -> Keystore | None:
+        if keystore is None:
+            return None
+        from hf_api_governance._keystore import Keystore
+
+        if isinstance(keystore, Keystore):
+            return keystore
+        if passphrase is None:
+            env = os.environ.get("HF_GOV_PASSPHRASE")
+            if not env:
+                raise KeystoreError(
+                    "a passphrase is needed to open the keystore (HF_GOV_PASSPHRASE)"
+                )
+            passphrase = Secret(env, Classification.CUSTOMER_DATA, "keystore passphrase")
+        if not Path(keystore).exists():
+            return Keystore.create(keystore, passphrase)
+        return Keystore.open(keystore, passphrase)
+
+    @staticmethod
+    def _audit_key(keystore: Keystore | None) -> Secret | None:
+        if keystore is not None:
+            if AUDIT_KEY_ENTRY not in keystore:
+                keystore.put(
+                    AUDIT_KEY_ENTRY,
+                    Secret(os.urandom(32), Classification.CUSTOMER_DATA, "audit log HMAC key"),
+                    overwrite=False,
+                )
+            return keystore.get(AUDIT_KEY_ENTRY)
+        raw = os.environ.get("HF_GOV_AUDIT_KEY")
+        if not raw:
+            return None
+        try:
+            key = bytes.fromhex(raw)
+        except ValueError:
+            import base64
+            import binascii
+
+            try:
+                key = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_")
+            except (binascii.Error, ValueError):
+                key = b""
+        if len(key) < 32:
+            raise ValidationError("HF_GOV_AUDIT_KEY", "must be at least 32 bytes in hex or base64")
+        return Secret(key, Classification.CUSTOMER_DATA, "audit log HMAC key")
+
+    # -- decisions ----------------------------------------------------------------
+
+    def check(
+        self, integration_id: str, action: Action = Action.CALL, *, at: datetime | None = None
+    ) -> Decision:
+        """Evaluate ``action`` on an integration now (or at ``at``).
+
+        Raises:
+            IntegrationNotFound: No such integration.
+        """
+        return self.engine.evaluate(self.registry.get(integration_id), action, at=at)
+
+    def require(
+        self, integration_id: str, action: Action = Action.CALL, *, at: datetime | None = None
+    ) -> Decision:
+        """Like :meth:`check`, but raise when denied.
+
+        Raises:
+            AccessDenied: The decision denies; ``.decision`` says why.
+        """
+        decision = self.check(integration_id, action, at=at)
+        if not decision.allowed:
+            self._audit_decision(decision)
+            raise AccessDenied(decision)
+        return decision
+
+    def report(self, at: datetime | None = None, action: Action = Action.CALL) -> Report:
+        """Evaluate every integration at ``at`` (default: now)."""
+        when = ensure_aware(at, "at") if at is not None else self.clock.now()
+        integrations = tuple(sorted(self.registry.integrations(), key=lambda i: i.id))
+        decisions = tuple(self.engine.evaluate_all(integrations, action, at=when))
+        return Report(at=when, action=action, decisions=decisions, integrations=integrations)
+
+    def reveal(self, integration_id: str, entry: str | None = None) -> Secret:
+        """Return an integration's credential after a REVEAL_CREDENTIAL decision, audited.
+
+        Raises:
+            AccessDenied: Revealing is denied.
+            KeystoreError: No keystore, or no such entry.
+        """
+        decision = self.require(integration_id, Action.REVEAL_CREDENTIAL)
+        if self.keystore is None:
+            raise KeystoreError("no keystore is open: nothing can be revealed")
+        integration = self.registry.get(integration_id)
+        names = integration.credential_entries
+        name = entry or (names[0] if names else None)
+        if name is None or name not in names:
+            raise ValidationError("entry", "is not a credential entry of this integration")
+        secret = self.keystore.get(name)
+        if self.audit is not None:
+            self.audit.append(
+                actor=self.actor,
+                action="credential_revealed",
+                integration_id=integration_id,
+                clause="1.1.1",
+                codes=[f.code for f in decision.findings],
+                evidence={"entry": name, "fingerprint": secret.fingerprint},
+            )
+        return secret
+
+    def _audit_decision(self, decision: Decision) -> None:
+        if self.audit is None:
+            return
+        self.audit.append(
+            actor=self.actor,
+            action="call_denied" if decision.action is Action.CALL else "action_denied",
+            integration_id=decision.integration_id,
+            codes=[f.code for f in decision.denials],
+            evidence={"action": decision.action.value},
+        )
+
+    # -- changes ------------------------------------------------------------------
+
+    def sync(self, inventory: Iterable[Integration]) -> SyncReport:
+        """Apply an inventory (see :meth:`Registry.sync`)."""
+        return self.registry.sync(inventory, actor=self.actor)
+
+    def revoke(
+        self,
+        integration_id: str,
+        *,
+        by: Revoker = Revoker.CUSTOMER,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Integration:
+        """Record a revocation (clause 1.1.1) by ``by``, acted by this facade's actor."""
+        return self.registry.revoke(
+            integration_id, by=by, reason=reason, evidence=evidence, actor=self.actor
+        )
+
+    def suspend(
+        self,
+        integration_id: str,
+        *,
+        cause: SuspensionCause = SuspensionCause.MANUAL,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Integration:
+        """Suspend interoperability (clause 1.1.2)."""
+        return self.registry.suspend(
+            integration_id, cause=cause, reason=reason, evidence=evidence, actor=self.actor
+        )
+
+    def reinstate(self, integration_id: str, *, reason: str) -> Integration:
+        """Lift a suspension."""
+        return self.registry.reinstate(integration_id, reason=reason, actor=self.actor)
+
+    def session(self, integration_id: str, **kwargs: Any) -> GovernedSession:
+        """A :class:`GovernedSession` for the integration, wired to this facade's parts."""
+        from hf_api_governance._client import GovernedSession
+
+        return GovernedSession(
+            self.registry,
+            integration_id,
+            keystore=self.keystore,
+            engine=self.engine,
+            recorder=self._recorder(integration_id) if self.audit is not None else None,
+            actor=self.actor,
+            clock=self.clock,
+            **kwargs,
+        )
+
+    def _recorder(self, integration_id: str) -> Any:
+        audit = self.audit
+        actor = self.actor
+
+        def record(action: str, evidence: Mapping[str, Any]) -> None:
+            if audit is not None:
+                audit.append(
+                    actor=actor, action=action, integration_id=integration_id, evidence=evidence
+                )
+
+        return record
+
+    # -- lifetime -----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database and the keystore."""
+        try:
+            self.registry.close()
+        finally:
+            if self.keystore is not None:
+                self.keystore.close()
+
+    def __enter__(self) -> Governance:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        parts = f"keystore={self.keystore is not None}, audit={self.audit is not None}"
+        return f"Governance(actor={self.actor!r}, {parts})"
+
+
+class _RevokedView:
+    """A live ``in`` test against the registry's revoked credential names."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._registry.is_credential_revoked(name)
