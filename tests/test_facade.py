@@ -1,0 +1,208 @@
+"""The Governance facade with every real part: registry, keystore, engine, audit, client."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from hf_api_governance import (
+    AccessDenied,
+    Action,
+    Classification,
+    CredentialRevoked,
+    Integration,
+    IntegrationState,
+    InteroperabilitySuspended,
+    Keystore,
+    Licence,
+    RetryPolicy,
+    Revoker,
+    Secret,
+    SuspensionCause,
+)
+from hf_api_governance._facade import AUDIT_KEY_ENTRY, Governance
+from tests.servers import LocalServer, Received, Reply
+
+CLIENT_SECRET = "Vt5Qz8Nw2Lk7Rb4Xc9Md3Jf6"
+PASSPHRASE = "facade test passphrase"
+FAST = RetryPolicy(max_attempts=2, base_wait=0.0, max_wait=0.01, total_timeout=5.0)
+
+
+def _integration(url: str) -> Integration:
+    return Integration(
+        id="mimecast-aware",
+        name="Mimecast API 2.0 for Aware",
+        service="aware",
+        kind="mimecast_api",
+        vendor="Mimecast",
+        base_url=url,
+        owner="secops@example.com",
+        info_verified_at=datetime(2026, 11, 1, tzinfo=UTC),
+        licences=(Licence("Mimecast", "Aware subscription", date(2026, 1, 1), date(2027, 12, 31)),),
+        auth={
+            "scheme": "oauth2_client_credentials",
+            "token_url": url + "/oauth/token",
+            "client_id": "mc-aware-client-id",
+            "client_secret": "mc-aware-client-secret",
+        },
+    )
+
+
+def _open(tmp_path: Path) -> Governance:
+    return Governance.open(
+        tmp_path / "registry.db",
+        keystore=tmp_path / "keystore.hfks",
+        passphrase=PASSPHRASE,
+        actor="alice@example.com",
+    )
+
+
+@pytest.fixture
+def gov(tmp_path: Path, server: LocalServer) -> Governance:
+    g = _open(tmp_path)
+    assert g.keystore is not None
+    g.keystore.put("mc-aware-client-id", Secret("client-id-value"))
+    g.keystore.put("mc-aware-client-secret", Secret(CLIENT_SECRET, label="Aware client secret"))
+    g.registry.register(_integration(server.url), actor=g.actor)
+    g.registry.activate("mimecast-aware", actor=g.actor)
+    server.route(
+        "POST",
+        "/oauth/token",
+        Reply(200, body={"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}),
+    )
+    return g
+
+
+def _all_bytes(tmp_path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_a_governed_call_is_allowed_authenticated_and_audited(
+    gov: Governance, server: LocalServer, tmp_path: Path
+) -> None:
+    server.route("GET", "/api/account", Reply(200, body={"data": [], "fail": []}))
+    with gov.session("mimecast-aware", retry=FAST) as session:
+        assert session.get(server.url + "/api/account").status_code == 200
+    sent = server.requests_to("/api/account")
+    assert sent[0].header("Authorization") == "Bearer tok-1"
+    assert gov.audit is not None
+    actions = [e.action for e in gov.audit.entries()]
+    assert actions[:2] == ["registered", "activated"]
+    assert "call_sent" in actions
+    assert gov.audit.verify().ok
+    gov.close()
+    assert CLIENT_SECRET.encode() not in _all_bytes(tmp_path)
+
+
+def test_mimecast_revocation_is_recorded_and_no_process_sends_the_key_again(
+    gov: Governance, server: LocalServer, tmp_path: Path
+) -> None:
+    def unauthorised(_: Received) -> Reply:
+        return Reply(401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, {"fail": []})
+
+    server.route("GET", "/api/account", unauthorised)
+    with (
+        gov.session("mimecast-aware", retry=FAST) as session,
+        pytest.raises(CredentialRevoked) as info,
+    ):
+        session.get(server.url + "/api/account")
+    assert CLIENT_SECRET not in str(info.value)
+    integration = gov.registry.get("mimecast-aware")
+    assert integration.state is IntegrationState.REVOKED
+    revoked = integration.history[-1]
+    assert revoked.actor == "mimecast"
+    assert revoked.evidence["revoker"] == Revoker.MIMECAST.value
+    gov.close()
+
+    server.clear()
+    with _open(tmp_path) as again:  # another process opening the same files
+        decision = again.check("mimecast-aware")
+        assert not decision.allowed
+        assert "CREDENTIAL_REVOKED" in decision.codes
+        with (
+            again.session("mimecast-aware", retry=FAST) as session,
+            pytest.raises(AccessDenied) as denied,
+        ):
+            session.get(server.url + "/api/account")
+        assert "CREDENTIAL_REVOKED" in denied.value.decision.codes
+        assert again.audit is not None
+        assert again.audit.verify().ok
+        revoked_entries = [e for e in again.audit.entries() if e.action == "revoked"]
+        assert [e.actor for e in revoked_entries] == ["mimecast"]
+    assert server.received == []
+
+
+def test_a_410_suspends_until_reinstated(gov: Governance, server: LocalServer) -> None:
+    server.route("GET", "/api/old", Reply(410, body={"error": "gone"}))
+    with gov.session("mimecast-aware", retry=FAST) as session:
+        with pytest.raises(InteroperabilitySuspended):
+            session.get(server.url + "/api/old")
+        assert "INTEROP_SUSPENDED" in gov.check("mimecast-aware").codes
+        with pytest.raises(AccessDenied):
+            session.get(server.url + "/api/old")
+    gov.reinstate("mimecast-aware", reason="vendor restored v2")
+    assert gov.check("mimecast-aware").allowed
+    history = gov.registry.history("mimecast-aware")
+    assert [e.kind.value for e in history][-2:] == ["suspended", "reinstated"]
+    assert history[-1].actor == "alice@example.com"
+    gov.close()
+
+
+def test_require_raises_with_the_decision_and_audits_the_denial(gov: Governance) -> None:
+    gov.suspend("mimecast-aware", cause=SuspensionCause.MANUAL, reason="maintenance")
+    with pytest.raises(AccessDenied) as info:
+        gov.require("mimecast-aware", Action.CALL)
+    assert info.value.decision.action is Action.CALL
+    assert "INTEROP_SUSPENDED" in info.value.decision.codes
+    assert gov.audit is not None
+    denied = [e for e in gov.audit.entries() if e.action == "call_denied"]
+    assert denied
+    assert denied[-1].codes == ("INTEROP_SUSPENDED",)
+    gov.close()
+
+
+def test_reveal_is_decided_and_audited_by_fingerprint_only(gov: Governance, tmp_path: Path) -> None:
+    secret = gov.reveal("mimecast-aware", "mc-aware-client-secret")
+    assert secret.reveal() == CLIENT_SECRET
+    assert gov.audit is not None
+    entry = [e for e in gov.audit.entries() if e.action == "credential_revealed"][-1]
+    assert entry.actor == "alice@example.com"
+    assert entry.evidence["fingerprint"] == secret.fingerprint
+    gov.audit.export(tmp_path / "audit.jsonl")
+    exported = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    assert all(json.loads(line) for line in exported.splitlines())
+    gov.close()
+    raw = _all_bytes(tmp_path)
+    for form in (CLIENT_SECRET.encode(), base64.b64encode(CLIENT_SECRET.encode())):
+        assert form not in raw
+
+
+def test_reveal_is_refused_once_revoked(gov: Governance) -> None:
+    gov.revoke("mimecast-aware", by=Revoker.MIMECAST, reason="notice from Mimecast")
+    with pytest.raises(AccessDenied) as info:
+        gov.reveal("mimecast-aware")
+    assert "CREDENTIAL_REVOKED" in info.value.decision.codes
+    gov.close()
+
+
+def test_the_audit_key_lives_in_the_keystore(tmp_path: Path) -> None:
+    with _open(tmp_path) as g:
+        assert g.audit is not None
+    with Keystore.open(tmp_path / "keystore.hfks", PASSPHRASE) as ks:
+        key = ks.get(AUDIT_KEY_ENTRY)
+        assert key.classification is Classification.CUSTOMER_DATA
+        assert len(key.reveal_bytes()) == 32
+
+
+def test_without_keystore_or_audit_key_the_registry_still_works(tmp_path: Path) -> None:
+    with Governance.open(tmp_path / "r.db", actor="ci") as g:
+        assert g.audit is None
+        g.registry.register(_integration("https://api.services.mimecast.com"), actor="ci")
+        report = g.report(at=datetime(2026, 11, 26, tzinfo=UTC))
+        assert [d.integration_id for d in report.decisions] == ["mimecast-aware"]
+        assert "NOT_ACTIVE" in report.decisions[0].codes
+        assert not report.ok
