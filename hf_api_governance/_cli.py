@@ -29,7 +29,8 @@ EXAMPLES = {
     "check": """examples:
   hf-gov check examples/inventory.toml
   hf-gov check examples/inventory.toml --at 2026-12-26 --only-problems
-  hf-gov check .hf-gov/registry.db --action provision --json""",
+  hf-gov check .hf-gov/registry.db --action provision --json
+  PYTHONPATH=examples/policies hf-gov check examples/inventory.toml --hooks acme_policies""",
     "keys": """examples:
   printf '%s' "$OKTA_TOKEN" | hf-gov keys set okta-api-token \
       --classification third_party_confidential
@@ -52,12 +53,31 @@ class _Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
 
 
+PROGRESS_THRESHOLD = 500
+"""Operations on more items than this show progress (on a terminal only)."""
+
+_CHUNK = 500
+
+
 def _progress(stream: TextIO, label: str, done: int, total: int) -> None:
-    if stream.isatty() and total > 500:
-        stream.write(f"\r{label}: {done}/{total}")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
+    """Show ``label: done/total`` on one rewritten line of ``stream`` when it is a terminal.
+
+    Nothing is written when ``stream`` is not a TTY (a pipe, a file, CI) or
+    for small jobs; the line ends when ``done`` reaches ``total``.
+    """
+    if total <= PROGRESS_THRESHOLD or not _isatty(stream):
+        return
+    stream.write(f"\r{label}: {done}/{total}")
+    if done >= total:
+        stream.write("\n")
+    stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a real stream
+        return False
 
 
 def parse_at(text: str) -> datetime:
@@ -116,7 +136,9 @@ def _passphrase(
     return Secret(first, Classification.CUSTOMER_DATA, "keystore passphrase")
 
 
-def _open(args: argparse.Namespace, *, need_keystore: bool = False) -> Governance:
+def _open(
+    args: argparse.Namespace, *, need_keystore: bool = False, hooks: Sequence[Any] = ()
+) -> Governance:
     from hf_api_governance._facade import Governance
 
     ks_path = _keystore_path(args)
@@ -130,6 +152,7 @@ def _open(args: argparse.Namespace, *, need_keystore: bool = False) -> Governanc
         keystore=ks_path if use_keystore else None,
         passphrase=passphrase,
         actor=args.actor,
+        hooks=hooks,
     )
 
 
@@ -144,38 +167,90 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     target = Path(args.target)
     if not target.exists():
         raise UsageError(f"{target}: no such file")
+    hooks = _load_hooks(args.hooks)
     if target.suffix.lower() == ".toml":
-        report = _check_inventory(target, action, at)
+        report = _check_inventory(target, action, at, hooks, err)
     else:
         args.db = str(target)
-        with _open(args) as gov:
-            report = gov.report(at=at, action=action)
+        with _open(args, hooks=hooks) as gov:
+            report = _evaluate(
+                gov.engine, gov.registry.integrations(), action, at or gov.clock.now(), err
+            )
     if args.json:
-        json.dump(_report_json(report, args.only_problems), out, indent=2, sort_keys=True)
+        # One write: json.dump would write each of some 50 tokens per integration.
+        out.write(json.dumps(_report_json(report, args.only_problems), indent=2, sort_keys=True))
         out.write("\n")
     else:
         _print_report(report, out, only_problems=args.only_problems)
     return 0 if report.ok else 1
 
 
-def _check_inventory(path: Path, action: Any, at: datetime | None) -> Report:
-    """Evaluate an inventory file as if every declared integration were enabled (ACTIVE)."""
+def _load_hooks(modules: Sequence[str]) -> tuple[Any, ...]:
+    """Import ``--hooks`` modules; any failure is a one-line usage error (exit 2)."""
+    if not modules:
+        return ()
+    from hf_api_governance._policy import PolicyEngine, load_hooks
+    from hf_api_governance.exceptions import PolicyError
+
+    try:
+        hooks = load_hooks(*modules)
+        PolicyEngine(hooks=hooks)  # duplicate codes across modules are refused here
+    except PolicyError as exc:
+        hint = " (is its directory on PYTHONPATH?)" if "ModuleNotFoundError" in str(exc) else ""
+        raise UsageError(f"--hooks: {exc}{hint}") from None
+    return hooks
+
+
+def _evaluate(
+    engine: Any, integrations: Sequence[Any], action: Any, at: datetime, err: TextIO
+) -> Report:
+    """Evaluate integrations in id order, showing progress on a terminal for large sets."""
+    from hf_api_governance._facade import Report
+
+    ordered = sorted(integrations, key=lambda i: i.id)
+    total = len(ordered)
+    decisions: list[Any] = []
+    for start in range(0, total, _CHUNK):
+        decisions.extend(engine.evaluate_all(ordered[start : start + _CHUNK], action, at=at))
+        _progress(err, "evaluating", len(decisions), total)
+    return Report(at=at, action=action, decisions=tuple(decisions), integrations=tuple(ordered))
+
+
+def _check_inventory(
+    path: Path, action: Any, at: datetime | None, hooks: tuple[Any, ...], err: TextIO
+) -> Report:
+    """Evaluate an inventory file as if every declared integration were enabled (ACTIVE).
+
+    Each declaration gets the state and history that registering and then
+    activating it in an empty registry would give it (REGISTERED, ACTIVATED,
+    now, by ``hf-gov check``), built directly: no database round trip.
+    """
+    import attrs
+
     from hf_api_governance._clock import SystemClock
-    from hf_api_governance._facade import Governance
     from hf_api_governance._inventory import load_inventory
-    from hf_api_governance._registry import Registry
+    from hf_api_governance._model import Event, EventKind, IntegrationState
+    from hf_api_governance._policy import PolicyEngine
+    from hf_api_governance._registry import CLAUSES
 
     declared = load_inventory(path)
     clock = SystemClock()
-    with Registry.open(":memory:", clock=clock) as registry:
-        registry.sync(declared, actor="hf-gov check")
-        for integration in declared:
-            registry.activate(integration.id, actor="hf-gov check", reason="evaluate as enabled")
-        from hf_api_governance._policy import PolicyEngine
-
-        engine = PolicyEngine(clock=clock)
-        gov = Governance(registry, engine, actor="hf-gov check", clock=clock)
-        return gov.report(at=at, action=action)
+    now = clock.now()
+    actor = "hf-gov check"
+    reg, act = EventKind.REGISTERED, EventKind.ACTIVATED
+    enabled = [
+        attrs.evolve(
+            integration,
+            state=IntegrationState.ACTIVE,
+            history=(
+                Event(integration.id, reg, now, actor, "inventory sync", CLAUSES[reg]),
+                Event(integration.id, act, now, actor, "evaluate as enabled", CLAUSES[act]),
+            ),
+        )
+        for integration in declared
+    ]
+    engine = PolicyEngine(hooks=hooks, clock=clock)
+    return _evaluate(engine, enabled, action, at or now, err)
 
 
 def _report_json(report: Report, only_problems: bool) -> dict[str, Any]:
@@ -275,7 +350,10 @@ def cmd_sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     declared = load_inventory(args.inventory)
     with _open(args) as gov:
+        # One transaction: progress can only say "started" and "done".
+        _progress(err, "syncing", 0, len(declared))
         result = gov.sync(declared)
+        _progress(err, "syncing", len(declared), len(declared))
     for label, ids in (
         ("added", result.added),
         ("updated", result.updated),
@@ -433,7 +511,10 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with _open(args, need_keystore=True) as gov:
         if gov.audit is None:
             raise UsageError("no audit key: open with the keystore or set HF_GOV_AUDIT_KEY")
+        total = _audit_size(gov.audit) if _isatty(err) else 0
+        _progress(err, "verifying the audit log", 0, total)
         report = gov.audit.verify(checkpoint)
+        _progress(err, "verifying the audit log", total, total)
         if report.ok and args.save_checkpoint:
             gov.audit.checkpoint().save(args.save_checkpoint)
     if report.ok:
@@ -441,6 +522,15 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     err.write(f"audit log FAILED verification: {report.message}\n")
     return 1
+
+
+def _audit_size(audit: Any) -> int:
+    """The number of entries, for progress only: a damaged head is verify's to report."""
+    try:
+        head = audit.head()
+    except Exception:
+        return 0
+    return 0 if head is None else int(head.seq)
 
 
 def cmd_audit_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -506,6 +596,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--only-problems", action="store_true", help="omit integrations allowed without warnings"
+    )
+    p.add_argument(
+        "--hooks",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also run the policy hooks of this importable module (repeatable), "
+        "e.g. --hooks acme_policies",
     )
 
     add(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -275,3 +277,197 @@ def test_keys_set_refuses_an_empty_value_and_a_secret_looking_name(tmp_path: Pat
     pasted = run("keys", "set", CANARY, cwd=tmp_path, env=env, stdin="x")
     assert pasted.returncode == 2
     assert CANARY not in pasted.stderr
+
+
+# ------------------------------------------------------------------ --hooks
+
+HOOKS_MODULE = """
+from hf_api_governance import Action, policy_hook
+
+
+@policy_hook(code="TEST_NO_OKTA", clause="1.1.2", actions=[Action.CALL])
+def no_okta(ctx):
+    if ctx.integration.vendor == "Okta":
+        return ctx.deny("Okta is being phased out")
+    return None
+"""
+
+OTHER_HOOKS_MODULE = """
+from hf_api_governance import policy_hook
+
+
+@policy_hook(code="TEST_OWNER_SECOPS")
+def owner_secops(ctx):
+    if not ctx.integration.owner.startswith("secops"):
+        return ctx.warn("secops should own this", owner=ctx.integration.owner)
+    return None
+"""
+
+
+def _codes(stdout: str) -> dict[str, set[str]]:
+    doc = json.loads(stdout)
+    return {row["id"]: {f["code"] for f in row["findings"]} for row in doc["integrations"]}
+
+
+def test_check_runs_the_hooks_of_every_hooks_module(tmp_path: Path) -> None:
+    (tmp_path / "no_okta_rules.py").write_text(HOOKS_MODULE, encoding="utf-8")
+    (tmp_path / "owner_rules.py").write_text(OTHER_HOOKS_MODULE, encoding="utf-8")
+    env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    at = ("--at", "2026-11-26", "--json")
+    plain = run("check", str(EXAMPLE), *at, env=env)
+    one = run("check", str(EXAMPLE), *at, "--hooks", "no_okta_rules", env=env)
+    both = run(
+        "check", str(EXAMPLE), *at, "--hooks", "no_okta_rules", "--hooks", "owner_rules", env=env
+    )
+    assert one.stderr == both.stderr == ""
+    assert "TEST_NO_OKTA" not in plain.stdout
+    codes = _codes(one.stdout)
+    assert "TEST_NO_OKTA" in codes["okta-directory"]
+    assert not any("TEST_NO_OKTA" in c for i, c in codes.items() if i != "okta-directory")
+    rows = {r["id"]: r for r in json.loads(both.stdout)["integrations"]}
+    assert rows["okta-directory"]["allowed"] is False
+    assert "TEST_OWNER_SECOPS" in {f["code"] for f in rows["mimecast-engage"]["findings"]}
+
+
+@pytest.mark.parametrize(
+    ("module_text", "expected"),
+    [
+        (None, "cannot import policy module 'absent_rules': ModuleNotFoundError"),
+        ("raise RuntimeError('policy repo not configured')", "RuntimeError"),
+        ("X = 1\n", "defines no policy hook"),
+        (HOOKS_MODULE + "\n\nalso = no_okta\nHOOKS = [no_okta, 'nope']\n", "HOOKS[1]"),
+    ],
+)
+def test_a_hooks_module_that_cannot_be_used_is_one_line_and_exit_2(
+    tmp_path: Path, module_text: str | None, expected: str
+) -> None:
+    if module_text is not None:
+        (tmp_path / "absent_rules.py").write_text(module_text, encoding="utf-8")
+    env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    result = run("check", str(EXAMPLE), "--hooks", "absent_rules", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("hf-gov: --hooks: ")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_two_hooks_modules_with_the_same_code_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "rules_a.py").write_text(HOOKS_MODULE, encoding="utf-8")
+    (tmp_path / "rules_b.py").write_text(
+        HOOKS_MODULE.replace("def no_okta", "def no_okta_again"), encoding="utf-8"
+    )
+    env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    result = run("check", str(EXAMPLE), "--hooks", "rules_a", "--hooks", "rules_b", env=env)
+    assert result.returncode == 2
+    assert "TEST_NO_OKTA" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_hooks_apply_to_a_registry_database_too(tmp_path: Path) -> None:
+    (tmp_path / "no_okta_rules.py").write_text(HOOKS_MODULE, encoding="utf-8")
+    env = {"HF_GOV_PASSPHRASE": PASS, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    assert run("init", cwd=tmp_path, env=env).returncode == 0
+    assert run("sync", str(EXAMPLE), cwd=tmp_path, env=env).returncode == 0
+    result = run(
+        "check", ".hf-gov/registry.db", "--json", "--hooks", "no_okta_rules", cwd=tmp_path, env=env
+    )
+    assert result.returncode == 1, result.stderr
+    assert "TEST_NO_OKTA" in _codes(result.stdout)["okta-directory"]
+
+
+# ------------------------------------------------- inventory check = registry round trip
+
+
+def test_checking_an_inventory_decides_as_a_registry_with_everything_activated() -> None:
+    """``check FILE`` skips the database; its decisions must be those of sync + activate."""
+    import io
+
+    from hf_api_governance import FrozenClock, PolicyEngine, Registry, load_inventory
+    from hf_api_governance._cli import main
+
+    at = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    out = io.StringIO()
+    assert main(["check", str(EXAMPLE), "--at", "2026-11-26T12:00:00Z", "--json"], out=out) == 1
+    via_cli = {
+        r["id"]: (r["state"], r["allowed"], [f["code"] for f in r["findings"]])
+        for r in json.loads(out.getvalue())["integrations"]
+    }
+    declared = load_inventory(EXAMPLE)
+    with Registry.open(":memory:", clock=FrozenClock(at)) as registry:
+        registry.sync(declared, actor="test")
+        for integration in declared:
+            registry.activate(integration.id, actor="test")
+        stored = registry.integrations()
+    decisions = PolicyEngine(clock=FrozenClock(at)).evaluate_all(stored, "call")
+    via_registry = {
+        i.id: (i.state.value, d.allowed, [f.code for f in d.findings])
+        for i, d in zip(stored, decisions, strict=True)
+    }
+    assert via_cli == via_registry
+
+
+# ------------------------------------------------------------------ progress
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _big_inventory(tmp_path: Path, n: int = 600) -> Path:
+    from hf_api_governance import dump_inventory
+    from hf_api_governance.testing import make_integration
+
+    path = tmp_path / "big.toml"
+    dump_inventory([make_integration(id=f"okta-{k:04d}") for k in range(n)], path)
+    return path
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    big = _big_inventory(tmp_path)
+    result = run("check", str(big), "--at", "2026-01-15")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "\r" not in result.stdout
+    assert "600 integrations: 600 allowed" in result.stdout
+    env = {"HF_GOV_PASSPHRASE": PASS}
+    assert run("init", cwd=tmp_path, env=env).returncode == 0
+    synced = run("sync", str(big), cwd=tmp_path, env=env)
+    verified = run("audit", "verify", cwd=tmp_path, env=env)
+    assert (synced.returncode, verified.returncode) == (0, 0)
+    assert synced.stderr == verified.stderr == ""
+    assert "\r" not in synced.stdout + verified.stdout
+
+
+def test_progress_goes_to_a_terminal_stderr_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hf_api_governance._cli import main
+
+    big = _big_inventory(tmp_path)
+    out: io.StringIO = _Terminal()
+    err: io.StringIO = _Terminal()
+    assert main(["check", str(big), "--at", "2026-01-15"], out=out, err=err) == 0
+    assert "evaluating: 500/600" in err.getvalue()
+    assert err.getvalue().endswith("evaluating: 600/600\n")
+    assert "evaluating" not in out.getvalue()
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_GOV_PASSPHRASE", PASS)
+    assert main(["init"], out=io.StringIO(), err=io.StringIO()) == 0
+    err = _Terminal()
+    assert main(["sync", str(big)], out=io.StringIO(), err=err) == 0
+    assert err.getvalue() == "\rsyncing: 0/600\rsyncing: 600/600\n"
+    out, err = io.StringIO(), _Terminal()
+    assert main(["audit", "verify"], out=out, err=err) == 0
+    entries = int(out.getvalue().split(": ")[1].split()[0])
+    assert entries == 600  # one REGISTERED entry each
+    assert err.getvalue() == (
+        f"\rverifying the audit log: 0/{entries}\rverifying the audit log: {entries}/{entries}\n"
+    )
+
+    small, err = _Terminal(), _Terminal()
+    assert main(["check", str(EXAMPLE), "--at", "2026-01-15"], out=small, err=err) in (0, 1)
+    assert err.getvalue() == ""
