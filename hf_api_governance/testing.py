@@ -1,7 +1,8 @@
 """Test kit for policy hooks and provisioning code: builders, state helpers, assertions.
 
 Everything here works with any test runner; the pytest fixtures
-``frozen_clock`` and ``policy_engine`` come from the plugin
+``frozen_clock``, ``policy_engine``, ``registry`` (in memory) and
+``governance`` (on a temporary database, no keystore) come from the plugin
 :mod:`hf_api_governance.testing_plugin`, which pytest loads automatically
 once the package is installed.
 

@@ -175,6 +175,69 @@ def test_the_plugin_is_not_registered_twice(pytester: pytest.Pytester) -> None:
     without_p.assert_outcomes(passed=2)
 
 
+STATEFUL_PLUGIN_TESTS = """
+from datetime import UTC, datetime
+
+import pytest
+
+from hf_api_governance import (
+    Action, EventKind, Governance, IntegrationState, Registry, StoreError,
+)
+from hf_api_governance.testing import assert_allowed, assert_denied, make_integration
+
+OPENED = []
+
+
+def test_registry_is_empty_in_memory_and_on_the_frozen_clock(registry, frozen_clock):
+    assert isinstance(registry, Registry)
+    assert registry.integrations() == []
+    registry.register(make_integration(), actor="alice@example.com")
+    frozen_clock.advance(days=1)
+    active = registry.activate("okta-directory", actor="alice@example.com")
+    assert active.state is IntegrationState.ACTIVE
+    assert [e.at for e in active.history] == [
+        datetime(2026, 1, 15, 12, tzinfo=UTC),
+        datetime(2026, 1, 16, 12, tzinfo=UTC),
+    ]
+    OPENED.append(registry)
+
+
+def test_the_registry_was_closed_and_each_test_gets_a_fresh_one(registry):
+    assert registry.integrations() == []
+    with pytest.raises(StoreError):
+        OPENED[0].integrations()
+
+
+def test_governance_on_a_file_with_audit_and_no_keystore(governance, tmp_path, frozen_clock):
+    assert isinstance(governance, Governance)
+    assert governance.keystore is None
+    assert governance.clock is frozen_clock
+    assert (tmp_path / "hf-gov" / "registry.db").is_file()
+    governance.sync([make_integration(state=IntegrationState.PENDING, history=())])
+    assert_denied(governance.check("okta-directory"), "NOT_ACTIVE")
+    governance.registry.activate("okta-directory", actor=governance.actor)
+    assert_allowed(governance.check("okta-directory", Action.CALL))
+    entries = list(governance.audit.entries())
+    assert [e.action for e in entries] == ["registered", "activated"]
+    assert {e.actor for e in entries} == {"tester@example.com"}
+    assert governance.audit.verify().ok
+    OPENED.append(governance)
+
+
+def test_the_governance_database_was_closed(governance):
+    with pytest.raises(StoreError):
+        OPENED[1].registry.integrations()
+    assert governance.registry.integrations() == []
+"""
+
+
+@pytest.mark.usefixtures("no_autoload")
+def test_the_plugin_provides_registry_and_governance(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_stateful=STATEFUL_PLUGIN_TESTS)
+    result = pytester.runpytest("-p", "hf_api_governance.testing_plugin", "-q")
+    result.assert_outcomes(passed=4)
+
+
 def test_the_plugin_is_declared_as_a_pytest11_entry_point() -> None:
     import tomllib
     from pathlib import Path
