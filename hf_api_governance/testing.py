@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import attrs
 
@@ -328,6 +328,14 @@ def assert_allowed(decision: Decision) -> None:
     decision = _check_decision(decision)
     if not decision.allowed:
         raise AssertionError(f"expected the action to be allowed, got:\n{_describe(decision)}")
+
+
+@overload
+def assert_denied(decision: Decision, code: str) -> Finding: ...
+
+
+@overload
+def assert_denied(decision: Decision, code: None = None) -> None: ...
 
 
 def assert_denied(decision: Decision, code: str | None = None) -> Finding | None:
