@@ -1,7 +1,6 @@
 """Quick start: keep an API key as a confidential value.
 
-Run with ``python examples/quickstart.py``. Until the ``hf-gov`` command line
-lands, this is the README's main-job command.
+Run with ``python examples/quickstart.py``.
 """
 
 from __future__ import annotations
