@@ -25,6 +25,7 @@ from hf_api_governance._clock import (
     FrozenClock,
     SystemClock,
 )
+from hf_api_governance._facade import Governance
 from hf_api_governance._inventory import (
     dump_inventory,
     load_inventory,
@@ -149,6 +150,7 @@ __all__ = [
     "EventKind",
     "Finding",
     "FrozenClock",
+    "Governance",
     "GovernanceError",
     "GovernedSession",
     "IllegalTransition",

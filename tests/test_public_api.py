@@ -28,6 +28,7 @@ EXPECTED_PUBLIC = {
     "EventKind",
     "Finding",
     "FrozenClock",
+    "Governance",
     "GovernanceError",
     "GovernedSession",
     "IllegalTransition",
