@@ -112,7 +112,7 @@ def parse(page: Path) -> list[Block]:
             options, code = _code_block_body(body)
             skipped = f":class: {options.get('class', '')}" == SKIP_OPTION
             blocks.append(Block(name, line, "skip" if skipped else "run", code))
-        elif marker is not None and language == "text":
+        elif marker is not None and language in ("text", "json"):
             if marker.group(1) == "expected-output":
                 blocks.append(Block(name, line, "expect-output", body))
             else:
@@ -121,7 +121,7 @@ def parse(page: Path) -> list[Block]:
                     Block(name, line, "expect-cli", body, argv=argv, exit_code=int(marker.group(3)))
                 )
         elif marker is not None:
-            raise AssertionError(f"docs/{name}:{line}: an output marker must precede ```text")
+            raise AssertionError(f"docs/{name}:{line}: an output marker must precede ```text or ```json")
         else:
             blocks.append(Block(name, line, "other", body))
     return blocks
