@@ -13,11 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # document the checkout, not an installed copy
 
-import hf_api_governance  # noqa: E402
+import hf_api_governance
 
 project = "hf_api_governance"
 author = "hf_api_governance developers"
-copyright = "hf_api_governance developers"  # noqa: A001
+copyright = "hf_api_governance developers"
 release = hf_api_governance.__version__
 version = release
 

@@ -121,7 +121,9 @@ def parse(page: Path) -> list[Block]:
                     Block(name, line, "expect-cli", body, argv=argv, exit_code=int(marker.group(3)))
                 )
         elif marker is not None:
-            raise AssertionError(f"docs/{name}:{line}: an output marker must precede ```text or ```json")
+            raise AssertionError(
+                f"docs/{name}:{line}: an output marker must precede ```text or ```json"
+            )
         else:
             blocks.append(Block(name, line, "other", body))
     return blocks
@@ -133,6 +135,43 @@ def fixtures() -> dict[str, Any]:
     return {"frozen_clock": clock, "policy_engine": PolicyEngine(clock=clock)}
 
 
+LoggerState = tuple[list[logging.Handler], list[Any], int, bool, bool]
+LoggingState = tuple[dict[str, LoggerState], list[tuple[logging.Handler, list[Any]]]]
+
+
+def _loggers() -> dict[str, logging.Logger]:
+    found = {"": logging.getLogger()}
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            found[name] = logger
+    return found
+
+
+def _logging_state() -> LoggingState:
+    """Handlers, filters, level, propagate and disabled of every logger, and handler filters."""
+    loggers = {
+        name: (list(lg.handlers), list(lg.filters), lg.level, lg.propagate, lg.disabled)
+        for name, lg in _loggers().items()
+    }
+    handlers = {h for state in loggers.values() for h in state[0]}
+    if logging.lastResort is not None:
+        handlers.add(logging.lastResort)
+    return loggers, [(h, list(h.filters)) for h in handlers]
+
+
+def _restore_logging(state: LoggingState) -> None:
+    loggers, handler_filters = state
+    for name, logger in _loggers().items():
+        handlers, filters, level, propagate, disabled = loggers.get(name, ([], [], 0, True, False))
+        logger.handlers[:] = handlers
+        logger.filters[:] = filters
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled
+    for handler, kept in handler_filters:
+        handler.filters[:] = kept
+
+
 @contextlib.contextmanager
 def sandbox(workdir: Path) -> Iterator[None]:
     """Run a page inside ``workdir`` and put the process back as it was afterwards."""
@@ -141,8 +180,7 @@ def sandbox(workdir: Path) -> Iterator[None]:
     saved_env = dict(os.environ)
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
-    root = logging.getLogger()
-    saved_logging = (root.handlers[:], root.filters[:], root.level)
+    saved_logging = _logging_state()
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), str(workdir), *filter(None, [saved_env.get("PYTHONPATH")])]
     )
@@ -160,8 +198,7 @@ def sandbox(workdir: Path) -> Iterator[None]:
                 sys.modules[module].__file__
             ):
                 del sys.modules[module]
-        root.handlers[:], root.filters[:] = saved_logging[0], saved_logging[1]
-        root.setLevel(saved_logging[2])
+        _restore_logging(saved_logging)
 
 
 def run_page(page: Path, workdir: Path) -> int:
@@ -191,9 +228,11 @@ def run_page(page: Path, workdir: Path) -> int:
                 assert printed == block.body, f"{block.where}: output differs:\n{printed}"
             elif block.kind == "expect-cli":
                 out, err = io.StringIO(), io.StringIO()
-                code = hf_gov(list(block.argv), out=out, err=err)
-                assert code == block.exit_code, f"{block.where}: exit {code}: {err.getvalue()}"
-                assert out.getvalue() == block.body, f"{block.where}: output differs:\n{out.getvalue()}"
+                status = hf_gov(list(block.argv), out=out, err=err)
+                assert status == block.exit_code, f"{block.where}: exit {status}: {err.getvalue()}"
+                assert out.getvalue() == block.body, (
+                    f"{block.where}: output differs:\n{out.getvalue()}"
+                )
         tests = {k: v for k, v in namespace.items() if k.startswith("test_") and callable(v)}
         for name, func in tests.items():
             available = fixtures()

@@ -69,13 +69,20 @@ def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else ""
 
 
+def _metavar(action: argparse.Action, default: str) -> str:
+    metavar = action.metavar
+    if isinstance(metavar, tuple):
+        return " ".join(metavar)
+    return metavar or default
+
+
 def _argument(action: argparse.Action) -> str:
     if action.option_strings:
         name = ", ".join(action.option_strings)
         if action.nargs != 0:
-            name += " " + (action.metavar or action.dest.upper())
+            name += " " + _metavar(action, action.dest.upper())
         return f"`{name}`"
-    return f"`{action.metavar or action.dest}`"
+    return f"`{_metavar(action, action.dest)}`"
 
 
 def _description(action: argparse.Action) -> str:
@@ -104,7 +111,7 @@ def _usage(prog: str, actions: list[argparse.Action], more: str = "") -> str:
             word = _argument(action).strip("`")
             words.append(word if action.required else f"[{word}]")
         else:
-            words.append(action.metavar or action.dest)
+            words.append(_metavar(action, action.dest))
     if more:
         words.append(more)
     return " ".join(words)
@@ -132,7 +139,12 @@ def _command(
     own = _own(parser, common)
     sub = _subparsers(parser)
     lines += [f"## `{prog}`", "", _sentence(parser.description or help_text), ""]
-    lines += ["```text", _usage(prog, own, "[common options]" if sub is None else "COMMAND ..."), "```", ""]
+    lines += [
+        "```text",
+        _usage(prog, own, "[common options]" if sub is None else "COMMAND ..."),
+        "```",
+        "",
+    ]
     lines += _table(own)
     if parser.epilog:
         lines += ["```text", parser.epilog.rstrip(), "```", ""]
