@@ -685,7 +685,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_keys_list)
     p = ksub.add_parser(
-        "change-passphrase", help="re-encrypt under a new passphrase", parents=[common]
+        "change-passphrase",
+        help="protect the keystore with a new passphrase (its keys are re-wrapped)",
+        parents=[common],
     )
     p.set_defaults(func=cmd_keys_change_passphrase)
 

@@ -151,10 +151,10 @@ class Governance:
             StoreError: The database cannot be used.
         """
         clock = clock or SystemClock()
-        ks = cls._open_keystore(keystore, passphrase)
-        key = audit_key if audit_key is not None else cls._audit_key(ks)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        ks = cls._open_keystore(keystore, passphrase)
+        key = audit_key if audit_key is not None else cls._audit_key(ks)
         registry = Registry.open(path, clock=clock)
         audit = registry.attach_audit(key) if key is not None else None
         engine = PolicyEngine(
@@ -186,6 +186,7 @@ class Governance:
                 )
             passphrase = Secret(env, Classification.CUSTOMER_DATA, "keystore passphrase")
         if not Path(keystore).exists():
+            Path(keystore).parent.mkdir(parents=True, exist_ok=True)
             return Keystore.create(keystore, passphrase)
         return Keystore.open(keystore, passphrase)
 

@@ -908,16 +908,3 @@ def test_entry_times_come_from_the_clock_in_utc(db: Path) -> None:
     assert entry.at == datetime(2026, 3, 1, 12, 0, 0, 7, tzinfo=UTC)
     line = json.loads(db.with_suffix(".jsonl").read_text())
     assert line["at"] == "2026-03-01T12:00:00.000007Z"
-
-
-def test_the_docs_first_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
-    example = text.split("```python\n", 1)[1].split("```", 1)[0]
-    monkeypatch.chdir(tmp_path)
-    namespace = {"key": KEY, "api_key": Secret("sk-docs-example-123456")}
-    exec(compile(example, "docs/audit.md", "exec"), namespace)  # noqa: S102
-    with AuditLog.open(tmp_path / "governance.db", KEY) as log:
-        checkpoint = Checkpoint.load(tmp_path / "audit-checkpoint.json")
-        assert log.verify(checkpoint).ok
-        (entry,) = log.entries()
-    assert entry.evidence["credential"].startswith("fp1:")

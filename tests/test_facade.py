@@ -206,3 +206,17 @@ def test_without_keystore_or_audit_key_the_registry_still_works(tmp_path: Path) 
         assert [d.integration_id for d in report.decisions] == ["mimecast-aware"]
         assert "NOT_ACTIVE" in report.decisions[0].codes
         assert not report.ok
+
+
+def test_open_creates_the_home_directory_for_the_database_and_a_new_keystore(
+    tmp_path: Path,
+) -> None:
+    """A first run with the default layout (.hf-gov/ absent) creates it, keystore included."""
+    home = tmp_path / "fresh" / ".hf-gov"
+    with Governance.open(
+        home / "registry.db", keystore=home / "keystore.hfks", passphrase=PASSPHRASE
+    ) as gov:
+        assert gov.keystore is not None
+        assert gov.audit is not None
+    assert (home / "registry.db").is_file()
+    assert (home / "keystore.hfks").is_file()

@@ -140,19 +140,6 @@ def test_the_example_in_the_docs_loads(tmp_path: Path) -> None:
     assert item.credential_entries == ("okta-api-token", "okta-bearer-token")
 
 
-def test_the_python_example_in_the_docs_runs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    docs = (Path(__file__).parent.parent / "docs" / "registry.md").read_text(encoding="utf-8")
-    code = docs.split("```python\n", 1)[1].split("```", 1)[0]
-    code = code.replace("/var/lib/hf-gov/registry.db", str(tmp_path / "registry.db"))
-    code = code.replace('"inventory.toml"', repr(str(EXAMPLE)))
-    exec(compile(code, "docs/registry.md", "exec"), {})  # noqa: S102
-    assert "okta-directory" in capsys.readouterr().out
-    with Registry.open(tmp_path / "registry.db") as registry:
-        assert registry.get("mimecast-aware").state.value == "revoked"
-
-
 # ------------------------------------------------------------------ round trip
 
 
