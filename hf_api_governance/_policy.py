@@ -426,6 +426,7 @@ BUILTIN_CODES: Final = frozenset(
         "INFO_STALE",
         "INSECURE_TRANSPORT",
         "SERVICE_SUBSCRIPTION_EXPIRED",
+        "SERVICE_SUBSCRIPTION_EXPIRING",
         "NOT_ACTIVE",
         "POLICY_ERROR",
     }
@@ -737,6 +738,13 @@ def _day(value: datetime) -> str:
     return value.date().isoformat()
 
 
+def _until(licence: Licence, end: datetime, *, past: bool = False) -> str:
+    """Say when a licence ends the way it was written: a last day, or an end instant."""
+    if isinstance(licence.valid_until, datetime):
+        return f"{'ended' if past else 'ends'} at {_rfc3339(end)}"
+    return f"{'was' if past else 'is'} valid through {licence.valid_until}"
+
+
 def _licence_facts(licence: Licence) -> dict[str, Any]:
     return {
         "grantor": licence.grantor,
@@ -939,9 +947,9 @@ class _Builtins:
                         "LICENCE_EXPIRING",
                         "1.1.2",
                         Severity.WARN,
-                        f"the {best.grantor} licence ({best.scope}) ends on {_day(best_end)}, "
-                        f"in {left.days} days: renew the licence with {best.grantor} or record "
-                        "the renewal (Registry.add_licence)",
+                        f"the {best.grantor} licence ({best.scope}) {_until(best, best_end)}, "
+                        f"{left.days} days left: renew the licence with {best.grantor} or "
+                        "record the renewal (Registry.add_licence)",
                         i.id,
                         {
                             **_licence_facts(best),
@@ -972,7 +980,8 @@ class _Builtins:
                     "LICENCE_EXPIRED",
                     "1.1.2",
                     Severity.DENY,
-                    f"every {i.vendor} licence has expired (the last ended on {_day(ended_at)}): "
+                    f"every {i.vendor} licence has expired (the last "
+                    f"{_until(ended, ended_at, past=True)}): "
                     f"renew the licence with {ended.grantor} or record the renewal "
                     "(Registry.add_licence)",
                     i.id,
@@ -1012,6 +1021,7 @@ class _Builtins:
 
     def subscription(self, i: Integration, action: Action, at: datetime, out: _Out) -> None:
         seen = False
+        covering: list[tuple[Licence, datetime | None]] = []
         last: Licence | None = None
         last_end: datetime | None = None
         for lic in i.licences:
@@ -1021,13 +1031,34 @@ class _Builtins:
             start = _start(lic)
             end = _end(lic)
             if start <= at and (end is None or at < end):
-                return
-            if end is not None and at >= end and (last_end is None or end > last_end):
+                covering.append((lic, end))
+            elif end is not None and at >= end and (last_end is None or end > last_end):
                 last, last_end = lic, end
+        if covering:
+            # The subscription runs as long as its longest-running covering licence.
+            if any(end is None for _, end in covering):
+                return
+            lic, end = max(covering, key=lambda pair: pair[1] or at)
+            assert end is not None  # noqa: S101 - open-ended handled above
+            if end - at <= self.settings.licence_warning:
+                left = end - at
+                out.append(
+                    _trusted_finding(
+                        "SERVICE_SUBSCRIPTION_EXPIRING",
+                        "1.2",
+                        Severity.WARN,
+                        f"the Mimecast service subscription {_until(lic, end)}, "
+                        f"{left.days} days left: renew it with Mimecast or record the "
+                        "renewal (Registry.add_licence)",
+                        i.id,
+                        {**_licence_facts(lic), "ends_at": _rfc3339(end), "days_left": left.days},
+                    )
+                )
+            return
         if not seen:
             return
         if last is not None and last_end is not None:
-            when = f"ended on {_day(last_end)}"
+            when = _until(last, last_end, past=True)
             details = {**_licence_facts(last), "ended_at": _rfc3339(last_end)}
         else:
             when = "has not started yet"

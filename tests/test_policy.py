@@ -432,6 +432,25 @@ def test_the_service_subscription_must_cover_the_instant() -> None:
         assert finding.details["ended_at"] == "2026-07-01T00:00:00Z"
 
 
+def test_a_subscription_ending_within_the_window_warns() -> None:
+    subscription = make_licence(grantor="Mimecast", scope="Aware", valid_until=date(2026, 6, 30))
+    end = datetime(2026, 7, 1, tzinfo=UTC)
+    integration = mimecast_api(subscription)
+    outside = engine().evaluate(integration, "call", end - timedelta(days=30) - TICK)
+    assert "SERVICE_SUBSCRIPTION_EXPIRING" not in outside.codes
+    finding = assert_warned(
+        engine().evaluate(integration, "call", end - timedelta(days=30)),
+        "SERVICE_SUBSCRIPTION_EXPIRING",
+    )
+    assert finding is not None
+    assert finding.details["days_left"] == 30
+    assert "is valid through 2026-06-30" in finding.message
+    renewed = make_licence(grantor="Mimecast", scope="Aware", valid_until=None)
+    assert "SERVICE_SUBSCRIPTION_EXPIRING" not in (
+        engine().evaluate(mimecast_api(subscription, renewed), "call", end - TICK).codes
+    )
+
+
 def test_a_subscription_not_started_yet_is_denied_and_none_recorded_is_fine() -> None:
     future = make_licence(grantor="Mimecast", scope="Aware", valid_from=date(2026, 3, 1))
     assert_denied(engine().evaluate(mimecast_api(future), "call"), "SERVICE_SUBSCRIPTION_EXPIRED")
