@@ -53,11 +53,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Final, Literal
-from urllib.parse import urlsplit
 
 import attrs
 
 from hf_api_governance._clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._redact import redact_url
 from hf_api_governance._secret import Secret
 from hf_api_governance.exceptions import AuditError, ValidationError
 
@@ -179,32 +179,6 @@ def _check_text(value: object, field: str, *, optional: bool = False) -> None:
         raise ValidationError(field, problem)
 
 
-def _redact_url(value: str) -> str:
-    """Keep scheme, host, port and path of a URL; drop userinfo, query values, fragment.
-
-    Private stand-in until the public ``redact_url`` lands; same intent.
-    """
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<unparsable url redacted>"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{port}" if port is not None else host
-    out = f"{parts.scheme}://{netloc}{parts.path}"
-    if parts.query:
-        items = []
-        for item in parts.query.split("&"):
-            name, sep, _ = item.partition("=")
-            items.append(f"{name}=<redacted>" if sep else "<redacted>")
-        out += "?" + "&".join(items)
-    if parts.fragment:
-        out += "#<redacted>"
-    return out
-
-
 def _sanitise(value: object, field: str, depth: int) -> Any:
     """Return a JSON-able copy of an evidence value, secrets and URLs made safe."""
     if value is None or isinstance(value, bool | int):
@@ -218,7 +192,7 @@ def _sanitise(value: object, field: str, depth: int) -> Any:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ValidationError(field, "must be encodable as UTF-8") from None
-        return _redact_url(value) if _URL_RE.match(value) else value
+        return redact_url(value) if _URL_RE.match(value) else value
     if isinstance(value, Secret):
         return value.fingerprint
     if isinstance(value, datetime):

@@ -26,8 +26,9 @@ import requests
 from requests.auth import AuthBase, _basic_auth_str
 
 from hf_api_governance._model import check_url
+from hf_api_governance._redact import redact_url
 from hf_api_governance._secret import Secret
-from hf_api_governance._signals import json_body, oauth_error, redact_url, url_evidence
+from hf_api_governance._signals import json_body, oauth_error, url_evidence
 from hf_api_governance.exceptions import TransportError, ValidationError
 
 __all__ = [

@@ -56,6 +56,7 @@ from hf_api_governance._model import (
     is_loopback_host,
 )
 from hf_api_governance._policy import Action, Decision, Finding, Severity
+from hf_api_governance._redact import redact_url, scrub_headers
 from hf_api_governance._retry import (
     RetriesExhausted,
     RetryPolicy,
@@ -79,9 +80,7 @@ from hf_api_governance._signals import (
     parse_deprecation,
     parse_http_date,
     parse_link_header,
-    redact_url,
     safe_text,
-    scrub_headers,
     url_evidence,
 )
 from hf_api_governance.exceptions import (
