@@ -36,7 +36,6 @@ The entry key and the MAC key are derived from the DEK with HKDF-SHA256.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import errno
 import hashlib
@@ -62,6 +61,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from hf_api_governance._secret import Classification, Secret
+from hf_api_governance._util import b64decode_strict, fsync_dir
 from hf_api_governance.exceptions import ConfidentialityError, KeystoreError, ValidationError
 
 if sys.platform != "win32":
@@ -156,14 +156,7 @@ def _decode_key(material: bytes, field: str) -> bytes:
     """Read a 32-byte key given raw or as base64 text (standard or URL-safe alphabet)."""
     if len(material) == KEY_SIZE:
         return material
-    text = material.strip()
-    try:
-        key = base64.b64decode(
-            text.replace(b"-", b"+").replace(b"_", b"/") + b"=" * (-len(text) % 4),
-            validate=True,
-        )
-    except (binascii.Error, ValueError):
-        key = b""
+    key = b64decode_strict(material.strip()) or b""
     if len(key) != KEY_SIZE:
         raise ValidationError(field, "must be a 32-byte key, raw or written in base64")
     return key
@@ -958,7 +951,7 @@ class Keystore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(directory)
+        fsync_dir(directory)
         old, self._file_fd = self._file_fd, fd
         self._stamp = _stamp(os.fstat(fd))
         if old is not None:
@@ -1007,16 +1000,3 @@ def glob_escape(text: str) -> str:
 
 def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)

@@ -40,6 +40,7 @@ from hf_api_governance._model import (
     Revoker,
     SuspensionCause,
     next_state,
+    shortest_path,
 )
 from hf_api_governance._policy import Decision, Finding, Severity
 from hf_api_governance.exceptions import IllegalTransition, ValidationError
@@ -277,26 +278,15 @@ def _next_instant(integration: Integration, steps: int = 1) -> datetime:
 def _path(
     current: IntegrationState | None, target: IntegrationState, integration_id: str
 ) -> list[EventKind]:
-    """Shortest event path between two states (breadth-first over the state machine)."""
-    frontier: list[tuple[IntegrationState | None, list[EventKind]]] = [(current, [])]
-    seen: set[IntegrationState | None] = {current}
-    while frontier:
-        state, path = frontier.pop(0)
-        if state is target and path:
-            return path
-        for kind in EventKind:
-            try:
-                nxt = next_state(state, kind)
-            except IllegalTransition:
-                continue
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.append((nxt, [*path, kind]))
-    raise IllegalTransition(
-        integration_id,
-        current.value if current is not None else "not registered",
-        f"reach state {target.value}",
-    )
+    """Shortest event path between two states; IllegalTransition when there is none."""
+    path = shortest_path(current, target)
+    if path is None:
+        raise IllegalTransition(
+            integration_id,
+            current.value if current is not None else "not registered",
+            f"reach state {target.value}",
+        )
+    return path
 
 
 # --------------------------------------------------------------------- assertions
