@@ -62,7 +62,12 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from hf_api_governance._secret import Classification, Secret
 from hf_api_governance._util import b64decode_strict, fsync_dir
-from hf_api_governance.exceptions import ConfidentialityError, KeystoreError, ValidationError
+from hf_api_governance.exceptions import (
+    ConfidentialityError,
+    KeystoreEntryNotFound,
+    KeystoreError,
+    ValidationError,
+)
 
 if sys.platform != "win32":
     import fcntl
@@ -645,7 +650,8 @@ class Keystore:
         process sharing the keystore.
 
         Raises:
-            KeystoreError: No such entry, or the entry cannot be decrypted.
+            KeystoreEntryNotFound: No entry ``name``.
+            KeystoreError: The entry cannot be decrypted.
             ValidationError: ``name`` is not a valid entry name.
         """
         validate_name(name)
@@ -655,7 +661,7 @@ class Keystore:
             try:
                 nonce, ct = self._entries[name]
             except KeyError:
-                raise KeystoreError(f"no keystore entry named {name!r}") from None
+                raise KeystoreEntryNotFound(name) from None
             try:
                 plain = keys.aead.decrypt(nonce, ct, _ENTRY_AD + name.encode())
             except InvalidTag:
@@ -669,7 +675,8 @@ class Keystore:
         """Remove the entry ``name``; durable when this returns.
 
         Raises:
-            KeystoreError: No such entry, or the keystore cannot be written.
+            KeystoreEntryNotFound: No entry ``name``.
+            KeystoreError: The keystore cannot be written.
             ValidationError: ``name`` is not a valid entry name.
         """
         validate_name(name)
@@ -677,7 +684,7 @@ class Keystore:
             self._open_keys()
             self._refresh()
             if name not in self._entries:
-                raise KeystoreError(f"no keystore entry named {name!r}")
+                raise KeystoreEntryNotFound(name)
             entries = dict(self._entries)
             del entries[name]
             self._commit(entries)
@@ -694,7 +701,9 @@ class Keystore:
         """Return the fingerprint of the value under ``name`` (safe to log).
 
         Raises:
-            KeystoreError: As :meth:`get`.
+            KeystoreEntryNotFound: No entry ``name``.
+            KeystoreError: The entry cannot be decrypted.
+            ValidationError: ``name`` is not a valid entry name.
         """
         return self.get(name).fingerprint
 
