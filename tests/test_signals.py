@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import requests
@@ -15,10 +14,12 @@ from hypothesis import strategies as st
 from hf_api_governance import (
     AccessDenied,
     CredentialRevoked,
+    Event,
     EventKind,
     GovernedSession,
     IntegrationState,
     InteroperabilitySuspended,
+    Registry,
     check_custody,
 )
 from hf_api_governance._retry import retry_after_seconds
@@ -31,7 +32,7 @@ from hf_api_governance._signals import (
     parse_http_date,
     parse_link_header,
 )
-from tests.client_support import TOKEN, world
+from tests.client_support import TOKEN, World, events
 from tests.servers import LocalServer, Received, Reply
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -169,11 +170,13 @@ class DeprecatingApi:
         return Reply(self.status, headers=dict(self.headers), body={"data": [1], "meta": {}})
 
 
-def _notices(registry: Any) -> list[Any]:
-    return list(registry.events("acme-api", EventKind.DEPRECATION_NOTICED))
+def _notices(registry: Registry) -> list[Event]:
+    return events(registry, "acme-api", EventKind.DEPRECATION_NOTICED)
 
 
-def test_each_distinct_deprecation_notice_is_recorded_once(server: LocalServer) -> None:
+def test_each_distinct_deprecation_notice_is_recorded_once(
+    world: World, server: LocalServer
+) -> None:
     api = DeprecatingApi(server)
     registry, ks, engine, _ = world(server.url)
     api.headers = {
@@ -201,7 +204,7 @@ def test_each_distinct_deprecation_notice_is_recorded_once(server: LocalServer) 
     assert event.evidence["deprecated_at"] == "2023-06-30T23:59:59Z"
 
 
-def test_the_legacy_deprecation_true_form_is_recorded(server: LocalServer) -> None:
+def test_the_legacy_deprecation_true_form_is_recorded(world: World, server: LocalServer) -> None:
     api = DeprecatingApi(server)
     api.headers = {"Deprecation": "true"}
     registry, ks, engine, _ = world(server.url)
@@ -212,7 +215,7 @@ def test_the_legacy_deprecation_true_form_is_recorded(server: LocalServer) -> No
     assert event.evidence["deprecated_at"] == "true"
 
 
-def test_a_past_sunset_suspends_and_stops_later_calls(server: LocalServer) -> None:
+def test_a_past_sunset_suspends_and_stops_later_calls(world: World, server: LocalServer) -> None:
     api = DeprecatingApi(server)
     api.headers = {"Sunset": PAST}
     registry, ks, engine, _ = world(server.url)
@@ -224,7 +227,7 @@ def test_a_past_sunset_suspends_and_stops_later_calls(server: LocalServer) -> No
         with pytest.raises(AccessDenied):
             session.get(server.url + "/v2/items")
     assert server.received == []
-    (event,) = registry.events("acme-api", EventKind.SUSPENDED)
+    (event,) = events(registry, "acme-api", EventKind.SUSPENDED)
     assert event.evidence["cause"] == "sunset"
     assert event.evidence["sunset_at"] == (NOW - timedelta(days=1)).isoformat().replace(
         "+00:00", "Z"
@@ -236,7 +239,9 @@ def test_a_past_sunset_suspends_and_stops_later_calls(server: LocalServer) -> No
     ("headers", "cause"),
     [({}, "api_changed"), ({"Sunset": PAST}, "sunset"), ({"Sunset": FUTURE}, "sunset")],
 )
-def test_410_gone_suspends(server: LocalServer, headers: dict[str, str], cause: str) -> None:
+def test_410_gone_suspends(
+    world: World, server: LocalServer, headers: dict[str, str], cause: str
+) -> None:
     api = DeprecatingApi(server)
     api.status, api.headers = 410, headers
     registry, ks, engine, _ = world(server.url)
@@ -246,23 +251,25 @@ def test_410_gone_suspends(server: LocalServer, headers: dict[str, str], cause: 
     ):
         session.get(server.url + "/v2/items")
     assert registry.get("acme-api").state is IntegrationState.SUSPENDED
-    (event,) = registry.events("acme-api", EventKind.SUSPENDED)
+    (event,) = events(registry, "acme-api", EventKind.SUSPENDED)
     assert event.evidence["cause"] == cause
     assert event.evidence["status"] == 410
 
 
-def test_a_403_is_recorded_not_revoked(server: LocalServer) -> None:
+def test_a_403_is_recorded_not_revoked(world: World, server: LocalServer) -> None:
     server.route("GET", "/v1/secret-area", Reply(403))
     registry, ks, engine, _ = world(server.url)
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
         assert session.get(server.url + "/v1/secret-area").status_code == 403
         assert session.get(server.url + "/v1/secret-area").status_code == 403
-    (event,) = registry.events("acme-api", EventKind.SIGNAL_RECORDED)
+    (event,) = events(registry, "acme-api", EventKind.SIGNAL_RECORDED)
     assert event.evidence["status"] == 403
     assert registry.get("acme-api").state is IntegrationState.ACTIVE
 
 
-def test_a_plain_401_without_a_fresh_token_is_not_a_revocation(server: LocalServer) -> None:
+def test_a_plain_401_without_a_fresh_token_is_not_a_revocation(
+    world: World, server: LocalServer
+) -> None:
     server.route(
         "GET", "/v1/x", Reply(401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     )
@@ -272,7 +279,7 @@ def test_a_plain_401_without_a_fresh_token_is_not_a_revocation(server: LocalServ
     assert registry.get("acme-api").state is IntegrationState.ACTIVE
 
 
-def test_revocation_evidence_is_secret_free_and_accepted(server: LocalServer) -> None:
+def test_revocation_evidence_is_secret_free_and_accepted(world: World, server: LocalServer) -> None:
     server.route(
         "POST",
         "/oauth/token",
@@ -284,7 +291,7 @@ def test_revocation_evidence_is_secret_free_and_accepted(server: LocalServer) ->
         pytest.raises(CredentialRevoked),
     ):
         session.post(server.url + "/oauth/token", data={"grant_type": "client_credentials"})
-    (event,) = registry.events("acme-api", EventKind.REVOKED)
+    (event,) = events(registry, "acme-api", EventKind.REVOKED)
     assert event.evidence["error"] == "unauthorized_client"
     assert event.evidence["path"] == ("oauth", "token")
     assert TOKEN not in json.dumps(event.to_json())
