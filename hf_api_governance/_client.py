@@ -105,7 +105,14 @@ __all__ = [
 
 
 class RegistryLike(Protocol):
-    """What the client needs from the registry (:class:`~hf_api_governance.Registry`)."""
+    """What the client needs from the registry (:class:`~hf_api_governance.Registry`).
+
+    A registry that also has ``get_for_call(integration_id)``, returning the
+    integration and its revoked credential entries from one read (as
+    :meth:`Registry.get_for_call <hf_api_governance.Registry.get_for_call>`
+    does), is read once per request; otherwise the client calls :meth:`get`
+    and :meth:`is_credential_revoked` for each entry.
+    """
 
     def get(self, integration_id: str) -> Integration:
         """Return the integration with its state and history."""
@@ -222,9 +229,6 @@ def origin_of(url: str) -> Origin | None:
     return scheme, host, port
 
 
-_loopback = functools.lru_cache(maxsize=256)(is_loopback_host)
-
-
 def _own_origins(integration: Integration) -> frozenset[Origin]:
     urls = [integration.base_url]
     if integration.auth is not None and "token_url" in integration.auth.params:
@@ -247,6 +251,7 @@ _EVIDENCE_HEADERS: Final = (
     "Content-Type",
 )
 
+_ONE_ATTEMPT: Final = RetryStats()  # frozen: shared by every request that needed no retry
 _ADMITTED_ATTR: Final = "_hf_gov_admitted"
 _ADMITTED: contextvars.ContextVar[Integration | None] = contextvars.ContextVar(
     "hf_gov_admitted", default=None
@@ -283,6 +288,13 @@ class _Governor:
         self.contract_failures = max(1, contract_failures)
         self.clock: Clock = clock or SystemClock()
         self.sleep = sleep
+        # One read per request: the registry's combined read where it has one.
+        combined = getattr(registry, "get_for_call", None)
+        self._read: Callable[[], tuple[Integration, frozenset[str]]] = (
+            functools.partial(combined, integration_id)
+            if callable(combined)
+            else self._read_separately
+        )
         integration = registry.get(integration_id)  # fails early on an unknown id
         self.origins = _own_origins(integration)
         self.extra_headers = self._extra_headers(integration)
@@ -293,6 +305,15 @@ class _Governor:
         self._contract_failed = 0
         self._token_seen = False
         self.last_retry_stats = RetryStats()
+
+    def _read_separately(self) -> tuple[Integration, frozenset[str]]:
+        integration = self.registry.get(self.integration_id)
+        revoked = frozenset(
+            name
+            for name in integration.credential_entries
+            if self.registry.is_credential_revoked(name)
+        )
+        return integration, revoked
 
     @staticmethod
     def _extra_headers(integration: Integration) -> frozenset[str]:
@@ -310,7 +331,7 @@ class _Governor:
                 revoked credential or a lifecycle state that forbids calls.
             IntegrationNotFound: The integration is no longer registered.
         """
-        integration = self.registry.get(self.integration_id)
+        integration, revoked = self._read()
         declared = (integration.base_url, integration.auth)
         if declared != self._declared:  # the declaration changed: recompute the origins
             self._declared = declared
@@ -329,7 +350,7 @@ class _Governor:
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
-            if origin[0] != "https" and not _loopback(origin[1]):
+            if origin[0] != "https" and not is_loopback_host(origin[1]):
                 raise _deny(
                     "INSECURE_TRANSPORT",
                     "1.1.3",
@@ -353,15 +374,14 @@ class _Governor:
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
-            for name in integration.credential_entries:
-                if self.registry.is_credential_revoked(name):
-                    raise _deny(
-                        "CREDENTIAL_REVOKED",
-                        "1.1.1",
-                        f"credential entry {name!r} was revoked; replace it before calling",
-                        integration_id=self.integration_id,
-                        at=self.clock.now(),
-                    )
+            if revoked:
+                raise _deny(
+                    "CREDENTIAL_REVOKED",
+                    "1.1.1",
+                    f"credential entry {min(revoked)!r} was revoked; replace it before calling",
+                    integration_id=self.integration_id,
+                    at=self.clock.now(),
+                )
         except AccessDenied as denied:
             self._record_call(
                 "call_denied",
@@ -690,7 +710,7 @@ class _Governor:
             first = adapter.raw_send(request, kwargs)
         except requests.RequestException as exc:
             first = exc
-        stats = RetryStats()
+        stats = _ONE_ATTEMPT
         error: BaseException | None = None
         try:
             if should_retry(first, method, self.retry) and self.retry.max_attempts > 1:
@@ -837,7 +857,7 @@ class _GovernedAdapter(HTTPAdapter):
                 at=self.governor.clock.now(),
             )
         origin = origin_of(url)
-        if origin is not None and origin[0] != "https" and not _loopback(origin[1]):
+        if origin is not None and origin[0] != "https" and not is_loopback_host(origin[1]):
             raise _deny(
                 "INSECURE_TRANSPORT",
                 "1.1.3",

@@ -427,6 +427,7 @@ class Keystore:
     __slots__ = (
         "__weakref__",
         "_closed",
+        "_decrypted",
         "_entries",
         "_file_fd",
         "_keys",
@@ -439,6 +440,7 @@ class Keystore:
     _path: Path
     _keys: _Keys | None
     _entries: dict[str, tuple[bytes, bytes]]
+    _decrypted: dict[str, tuple[bytes, Secret]]
     _file_fd: int | None
     _stamp: tuple[int, int, int, int] | None
     _lock_fd: int | None
@@ -451,6 +453,7 @@ class Keystore:
         self._path = path
         self._keys = None
         self._entries = {}
+        self._decrypted = {}
         self._file_fd = None
         self._stamp = None
         self._lock_fd = None
@@ -647,7 +650,10 @@ class Keystore:
         The returned :class:`Secret` carries the stored classification and
         label, and this keystore's fingerprint key, so its
         :attr:`~hf_api_governance.Secret.fingerprint` is the same in every
-        process sharing the keystore.
+        process sharing the keystore. A change made by another process is
+        seen: the file is checked on every call. While an entry is unchanged,
+        the same (immutable) :class:`Secret` is returned again; the keystore
+        keeps it in memory, like its keys, until :meth:`close`.
 
         Raises:
             KeystoreEntryNotFound: No entry ``name``.
@@ -662,14 +668,21 @@ class Keystore:
                 nonce, ct = self._entries[name]
             except KeyError:
                 raise KeystoreEntryNotFound(name) from None
+            # The entry's Secret as last decrypted, while its ciphertext is unchanged
+            # (the governed client reads its credential before every request).
+            kept = self._decrypted.get(name)
+            if kept is not None and kept[0] == ct:
+                return kept[1]
             try:
                 plain = keys.aead.decrypt(nonce, ct, _ENTRY_AD + name.encode())
             except InvalidTag:
                 raise _damaged(self._path) from None
-        try:
-            return _entry_secret(plain, keys.fp_key)
-        except (ValueError, IndexError, struct.error, ValidationError):
-            raise _damaged(self._path) from None
+            try:
+                secret = _entry_secret(plain, keys.fp_key)
+            except (ValueError, IndexError, struct.error, ValidationError):
+                raise _damaged(self._path) from None
+            self._decrypted[name] = (ct, secret)
+            return secret
 
     def delete(self, name: str) -> None:
         """Remove the entry ``name``; durable when this returns.
@@ -780,6 +793,7 @@ class Keystore:
             self._closed = True
             self._keys = None
             self._entries = {}
+            self._decrypted = {}
             for attr in ("_file_fd", "_lock_fd"):
                 fd = getattr(self, attr)
                 if fd is not None:
@@ -877,6 +891,7 @@ class Keystore:
         entries = _parse_body(data, self._path)
         old, self._file_fd = self._file_fd, fd
         self._entries = entries
+        self._decrypted = {}
         self._stamp = stamp
         if old is not None:
             with contextlib.suppress(OSError):
@@ -924,6 +939,7 @@ class Keystore:
             parts += [bytes([len(raw_name)]), raw_name, nonce, struct.pack(">I", len(ct)), ct]
         self._write(b"".join(parts), replace=True)
         self._entries = entries
+        self._decrypted = {}
 
     def _write(self, head_and_body: bytes, *, replace: bool) -> None:
         """Atomically replace (or create) the file with ``head_and_body`` + MAC."""

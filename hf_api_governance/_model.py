@@ -10,6 +10,7 @@ reads them.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import math
 import re
@@ -345,8 +346,12 @@ def check_entry_name(field: str, value: object) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=512)
 def is_loopback_host(host: str) -> bool:
-    """Tell whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    """Tell whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``).
+
+    Cached: the policy engine and the governed client ask on every call.
+    """
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +28,7 @@ from hf_api_governance import (
     InteroperabilitySuspended,
     PolicyContext,
     PolicyEngine,
+    Registry,
     RetryPolicy,
     Revoker,
     TransportError,
@@ -157,6 +162,35 @@ def test_a_revoked_credential_is_refused_even_if_the_engine_allows(
     ):
         session.get(server.url + "/v1/users")
     assert server.received == []
+
+
+def test_a_revocation_by_another_process_stops_the_next_call_of_an_open_session(
+    world: World, server: LocalServer, tmp_path: Path
+) -> None:
+    """The session reads the registry before every request: nothing is sent after it."""
+    server.route("GET", "/v1/users", ok())
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as registry:
+        active(registry, integration(server.url))
+        with GovernedSession(
+            registry, "acme-api", keystore=world.keystore(), engine=PolicyEngine()
+        ) as session:
+            assert session.get(server.url + "/v1/users").status_code == 200
+            code = (
+                "import sys\n"
+                "from hf_api_governance import Registry, Revoker\n"
+                "with Registry.open(sys.argv[1]) as other:\n"
+                "    other.revoke('acme-api', by=Revoker.MIMECAST, reason='revoked')\n"
+            )
+            subprocess.run(
+                [sys.executable, "-c", code, str(path)],
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+                check=True,
+                timeout=60,
+            )
+            with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
+                session.get(server.url + "/v1/users")
+    assert len(server.received) == 1
 
 
 # ---------------------------------------------------------------- origins

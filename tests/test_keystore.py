@@ -226,6 +226,13 @@ def test_a_second_handle_sees_the_other_handles_changes(store: Keystore, key: by
         assert other.get("x").reveal() == "from the first"
         other.put("y", Secret("from the second"))
         assert store.names() == ["x", "y"]
+        # A value already read is read again once another handle replaced it.
+        assert store.get("x").reveal() == "from the first"
+        other.put("x", Secret("rotated by the second"))
+        assert store.get("x").reveal() == "rotated by the second"
+        other.delete("x")
+        with pytest.raises(KeystoreEntryNotFound):
+            store.get("x")
 
 
 # -- names and parameters ------------------------------------------------------
