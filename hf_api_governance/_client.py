@@ -299,6 +299,7 @@ class _Governor:
         self.origins = _own_origins(integration)
         self.extra_headers = self._extra_headers(integration)
         self._declared: tuple[str, Any] = (integration.base_url, integration.auth)
+        self._last_read: Integration = integration
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
         self._forbidden_seen: set[tuple[str, str]] = set()
@@ -332,9 +333,11 @@ class _Governor:
             IntegrationNotFound: The integration is no longer registered.
         """
         integration, revoked = self._read()
-        declared = (integration.base_url, integration.auth)
-        if declared != self._declared:  # the declaration changed: recompute the origins
-            self._declared = declared
+        if integration is not self._last_read:  # a new read (the registry keeps unchanged ones)
+            self._last_read = integration
+            declared = (integration.base_url, integration.auth)
+            if declared != self._declared:  # the declaration changed: recompute the origins
+                self._declared = declared
             self.origins = _own_origins(integration)
             self.extra_headers = self._extra_headers(integration)
         origins = self.origins
@@ -948,6 +951,7 @@ class GovernedSession(requests.Session):
         )
         self._keystore = keystore
         self._oauth: dict[tuple[Any, ...], OAuth2ClientCredentials] = {}
+        self._auth: tuple[object, tuple[Secret, ...], requests.auth.AuthBase] | None = None
         self._oauth_lock = threading.Lock()
         adapter = _GovernedAdapter(self._governor, foreign="strip")
         self.mount("https://", adapter)
@@ -976,23 +980,31 @@ class GovernedSession(requests.Session):
         if spec is None:
             if integration.credential is None:
                 return None
-            return BearerAuth(keystore.get(integration.credential))
+            return self._reused(
+                (integration.credential,), (keystore.get(integration.credential),), BearerAuth
+            )
         params = spec.params
         get = keystore.get
         if spec.scheme == "bearer":
-            return BearerAuth(get(params["token"]))
+            return self._reused(spec, (get(params["token"]),), BearerAuth)
         if spec.scheme == "api_key_header":
-            return ApiKeyHeaderAuth(params["header"], get(params["key"]))
+            header = params["header"]
+            return self._reused(
+                spec, (get(params["key"]),), lambda key: ApiKeyHeaderAuth(header, key)
+            )
         if spec.scheme == "basic":
-            return BasicAuth(get(params["username"]), get(params["password"]))
+            return self._reused(spec, (get(params["username"]), get(params["password"])), BasicAuth)
         if spec.scheme == "mimecast_hmac_v1":
-            clock = self._governor.clock
-            return MimecastHmacAuth(
-                get(params["access_key"]),
-                get(params["secret_key"]),
-                get(params["app_id"]),
-                get(params["app_key"]),
-                clock=clock.now,
+            now = self._governor.clock.now
+            return self._reused(
+                spec,
+                (
+                    get(params["access_key"]),
+                    get(params["secret_key"]),
+                    get(params["app_id"]),
+                    get(params["app_key"]),
+                ),
+                lambda *keys: MimecastHmacAuth(*keys, clock=now),
             )
         # oauth2_client_credentials: one cached token per declared spec
         key = (spec.scheme, tuple(sorted(params.items())))
@@ -1008,6 +1020,30 @@ class GovernedSession(requests.Session):
                     scope=params.get("scope"),
                 )
                 self._oauth[key] = auth
+        return auth
+
+    def _reused(
+        self,
+        declared: object,
+        secrets: tuple[Secret, ...],
+        build: Callable[..., requests.auth.AuthBase],
+    ) -> requests.auth.AuthBase:
+        """The auth object built last time, if declared alike and given the very same secrets.
+
+        The keystore is read before every request (a value replaced meanwhile
+        is used at once); it hands back the same :class:`Secret` objects while
+        an entry is unchanged, and then the auth object is reused as well.
+        """
+        kept = self._auth
+        if (
+            kept is not None
+            and (kept[0] is declared or kept[0] == declared)
+            and len(kept[1]) == len(secrets)
+            and all(a is b for a, b in zip(kept[1], secrets, strict=True))
+        ):
+            return kept[2]
+        auth = build(*secrets)
+        self._auth = (declared, secrets, auth)
         return auth
 
     # -- requests hooks -----------------------------------------------------------

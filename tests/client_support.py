@@ -148,6 +148,8 @@ class World:
         self._directory = directory
         self._registries: list[Registry] = []
         self._keystore: Keystore | None = None
+        self.keystore_path = directory / "client.hfks"
+        self.keystore_key = Keystore.generate_key()
 
     def registry(self) -> Registry:
         """A new, empty registry (SQLite in memory)."""
@@ -158,7 +160,7 @@ class World:
     def keystore(self) -> Keystore:
         """This test's keystore file, holding :data:`ENTRIES`."""
         if self._keystore is None:
-            ks = Keystore.create(self._directory / "client.hfks", key=Keystore.generate_key())
+            ks = Keystore.create(self.keystore_path, key=self.keystore_key)
             for name, value in ENTRIES.items():
                 ks.put(name, Secret(value, label=name))
             self._keystore = ks

@@ -26,11 +26,13 @@ from hf_api_governance import (
     IntegrationNotFound,
     IntegrationState,
     InteroperabilitySuspended,
+    Keystore,
     PolicyContext,
     PolicyEngine,
     Registry,
     RetryPolicy,
     Revoker,
+    Secret,
     TransportError,
     govern,
     policy_hook,
@@ -191,6 +193,26 @@ def test_a_revocation_by_another_process_stops_the_next_call_of_an_open_session(
             with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
                 session.get(server.url + "/v1/users")
     assert len(server.received) == 1
+
+
+def test_a_credential_replaced_in_the_keystore_is_sent_from_the_next_call(
+    world: World, server: LocalServer
+) -> None:
+    """Credentials are read just in time: a value rotated by another process is used at once."""
+    registry, ks, engine, _ = world(server.url)
+    server.route("GET", "/v1/users", ok())
+    rotated = "tok-Rotated7Hq2Lm9Xz4Pw"
+    with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
+        session.get(server.url + "/v1/users")
+        with Keystore.open(world.keystore_path, key=world.keystore_key) as other:
+            other.put("acme-token", Secret(rotated))
+        session.get(server.url + "/v1/users")
+        session.get(server.url + "/v1/users")
+    assert [r.header("Authorization") for r in server.received] == [
+        f"Bearer {TOKEN}",
+        f"Bearer {rotated}",
+        f"Bearer {rotated}",
+    ]
 
 
 # ---------------------------------------------------------------- origins
