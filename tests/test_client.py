@@ -49,6 +49,7 @@ from tests.client_support import (
     events,
     integration,
 )
+from tests.other_process import revoke_in_another_process
 from tests.servers import LocalServer, Received, Reply
 
 FAST = RetryPolicy(max_attempts=4, base_wait=0.0, max_wait=0.05, total_timeout=5.0)
@@ -178,18 +179,7 @@ def test_a_revocation_by_another_process_stops_the_next_call_of_an_open_session(
             registry, "acme-api", keystore=world.keystore(), engine=PolicyEngine()
         ) as session:
             assert session.get(server.url + "/v1/users").status_code == 200
-            code = (
-                "import sys\n"
-                "from hf_api_governance import Registry, Revoker\n"
-                "with Registry.open(sys.argv[1]) as other:\n"
-                "    other.revoke('acme-api', by=Revoker.MIMECAST, reason='revoked')\n"
-            )
-            subprocess.run(
-                [sys.executable, "-c", code, str(path)],
-                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-                check=True,
-                timeout=60,
-            )
+            revoke_in_another_process(path, "acme-api")
             with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
                 session.get(server.url + "/v1/users")
     assert len(server.received) == 1
@@ -576,9 +566,6 @@ def test_no_secret_reaches_any_log_exception_or_event(world: World, server: Loca
 
 
 def test_the_wrap_client_example_shows_a_revocation() -> None:
-    import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -50,6 +47,7 @@ from hf_api_governance import (
 )
 from hf_api_governance import strategies as hst
 from hf_api_governance._model import next_state, replay
+from tests.other_process import revoke_in_another_process
 
 S = IntegrationState
 K = EventKind
@@ -619,18 +617,7 @@ def test_a_revocation_by_another_process_is_seen_by_the_next_read(tmp_path: Path
         registry.register(make(), actor="x")
         registry.activate("okta-directory", actor="x")
         assert registry.get_for_call("okta-directory")[0].state is S.ACTIVE
-        code = (
-            "import sys\n"
-            "from hf_api_governance import Registry, Revoker\n"
-            "with Registry.open(sys.argv[1]) as other:\n"
-            "    other.revoke('okta-directory', by=Revoker.MIMECAST, reason='revoked')\n"
-        )
-        subprocess.run(
-            [sys.executable, "-c", code, str(path)],
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-            check=True,
-            timeout=60,
-        )
+        revoke_in_another_process(path, "okta-directory")
         integration, revoked = registry.get_for_call("okta-directory")
         assert integration.state is S.REVOKED
         assert revoked == frozenset({"okta-directory-token"})
