@@ -179,6 +179,24 @@ _OPERATION: Final = {
 }
 
 
+CLAUSES: Final[Mapping[EventKind, str | None]] = {
+    EventKind.REGISTERED: "1.1",
+    EventKind.UPDATED: "1.1",
+    EventKind.INFO_VERIFIED: "1.1",
+    EventKind.LICENCE_ADDED: "1.1.2",
+    EventKind.LICENCE_REMOVED: "1.1.2",
+    EventKind.ACTIVATED: None,
+    EventKind.REVOKED: "1.1.1",
+    EventKind.CREDENTIAL_REPLACED: "1.1.1",
+    EventKind.SUSPENDED: "1.1.2",
+    EventKind.REINSTATED: "1.1.2",
+    EventKind.RETIRED: None,
+    EventKind.DEPRECATION_NOTICED: "1.1.2",
+    EventKind.SIGNAL_RECORDED: None,
+}
+"""The contract clause each kind of event concerns by default (what the registry records)."""
+
+
 def next_state(
     current: IntegrationState | None, kind: EventKind, integration_id: str = "?"
 ) -> IntegrationState:

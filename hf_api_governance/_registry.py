@@ -22,6 +22,7 @@ import attrs
 
 from hf_api_governance._clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._model import (
+    CLAUSES,
     ApiKind,
     Event,
     EventKind,
@@ -50,22 +51,6 @@ OnEvent = Callable[[sqlite3.Connection, Event], None]
 _K = EventKind
 _S = IntegrationState
 
-# The contract clause each kind of event concerns by default.
-CLAUSES: Final[Mapping[EventKind, str | None]] = {
-    _K.REGISTERED: "1.1",
-    _K.UPDATED: "1.1",
-    _K.INFO_VERIFIED: "1.1",
-    _K.LICENCE_ADDED: "1.1.2",
-    _K.LICENCE_REMOVED: "1.1.2",
-    _K.ACTIVATED: None,
-    _K.REVOKED: "1.1.1",
-    _K.CREDENTIAL_REPLACED: "1.1.1",
-    _K.SUSPENDED: "1.1.2",
-    _K.REINSTATED: "1.1.2",
-    _K.RETIRED: None,
-    _K.DEPRECATION_NOTICED: "1.1.2",
-    _K.SIGNAL_RECORDED: None,
-}
 
 _DECLARED_FIELDS: Final = (
     "name",

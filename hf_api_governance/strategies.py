@@ -20,6 +20,7 @@ import attrs
 from hypothesis import strategies as st
 
 from hf_api_governance._model import (
+    CLAUSES,
     ApiKind,
     AuthSpec,
     Event,
@@ -245,16 +246,6 @@ _PATH_EVIDENCE: dict[EventKind, dict[str, str]] = {
     EventKind.SUSPENDED: {"cause": "manual"},
 }
 
-_CLAUSE = {
-    EventKind.REVOKED: "1.1.1",
-    EventKind.CREDENTIAL_REPLACED: "1.1.1",
-    EventKind.SUSPENDED: "1.1.2",
-    EventKind.REINSTATED: "1.1.2",
-    EventKind.DEPRECATION_NOTICED: "1.1.2",
-    EventKind.LICENCE_ADDED: "1.1.2",
-    EventKind.LICENCE_REMOVED: "1.1.2",
-}
-
 
 @st.composite
 def histories(
@@ -298,7 +289,7 @@ def histories(
                 at,
                 actor,
                 f"{kind.value} in test",
-                _CLAUSE.get(kind),
+                CLAUSES[kind],
                 evidence,
             )
         )
@@ -325,7 +316,7 @@ def _path_to(
             at + timedelta(minutes=i),
             "operator@example.com",
             "to target state",
-            _CLAUSE.get(kind),
+            CLAUSES[kind],
             _PATH_EVIDENCE.get(kind, {}),
         )
         for i, kind in enumerate(path, 1)

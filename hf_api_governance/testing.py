@@ -32,6 +32,7 @@ import attrs
 
 from hf_api_governance._clock import FrozenClock, ensure_aware
 from hf_api_governance._model import (
+    CLAUSES,
     Event,
     EventKind,
     Integration,
@@ -61,18 +62,6 @@ NOW: Final = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 """The instant the ``frozen_clock`` fixture shows: 2026-01-15T12:00Z."""
 
 _ACTOR: Final = "tester@example.com"
-
-_CLAUSE: Final = {
-    EventKind.REVOKED: "1.1.1",
-    EventKind.CREDENTIAL_REPLACED: "1.1.1",
-    EventKind.SUSPENDED: "1.1.2",
-    EventKind.REINSTATED: "1.1.2",
-    EventKind.DEPRECATION_NOTICED: "1.1.2",
-    EventKind.LICENCE_ADDED: "1.1.2",
-    EventKind.LICENCE_REMOVED: "1.1.2",
-    EventKind.INFO_VERIFIED: "1.1",
-    EventKind.REGISTERED: "1.1",
-}
 
 
 def make_licence(**overrides: Any) -> Licence:
@@ -197,7 +186,7 @@ def with_event(
         when,
         actor,
         reason or f"{kind.value} (test)",
-        clause if clause is not None else _CLAUSE.get(kind),
+        clause if clause is not None else CLAUSES[kind],
         dict(evidence or {}),
     )
     return attrs.evolve(integration, state=state, history=(*integration.history, event))
