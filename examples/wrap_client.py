@@ -10,7 +10,7 @@ call, through any session, is refused before anything is sent.
 from __future__ import annotations
 
 import json
-import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +22,8 @@ from hf_api_governance import (
     CredentialRevoked,
     GovernedSession,
     Integration,
+    Keystore,
+    Registry,
     Secret,
     Service,
 )
@@ -63,37 +65,11 @@ class DemoApi(BaseHTTPRequestHandler):
             self._reply(200, {"data": [{"user": "ada"}], "meta": {}}, {})
 
 
-class DictKeystore:
-    """Any object with ``get(name) -> Secret`` and ``in`` will do; the real one is encrypted."""
-
-    def __init__(self, values: dict[str, Secret]) -> None:
-        self._values = values
-
-    def get(self, name: str) -> Secret:
-        return self._values[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._values
-
-
-def open_registry() -> Any:
-    import hf_api_governance
-
-    registry_class = getattr(hf_api_governance, "Registry", None)
-    if registry_class is not None:
-        return registry_class.open(":memory:")
-    # Until the Registry lands on this branch, the test suite's faithful fake stands in.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.fakes import FakeRegistry
-
-    return FakeRegistry()
-
-
 def main() -> int:
     server = ThreadingHTTPServer(("127.0.0.1", 0), DemoApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    registry = open_registry()
+    registry = Registry.open(":memory:")
     registry.register(
         Integration(
             id="demo-directory",
@@ -113,12 +89,12 @@ def main() -> int:
         actor="example",
     )
     registry.activate("demo-directory", actor="example")
-    keystore = DictKeystore(
-        {
-            "demo-client-id": Secret("client-42"),
-            "demo-client-secret": Secret("s3cr3t-demo-value"),
-        }
-    )
+    # The keys live encrypted in a keystore file; this demo uses a throwaway one
+    # opened with a random key (a real one is opened with a passphrase or key file).
+    workdir = tempfile.TemporaryDirectory()
+    keystore = Keystore.create(Path(workdir.name) / "demo.hfks", key=Keystore.generate_key())
+    keystore.put("demo-client-id", Secret("client-42"))
+    keystore.put("demo-client-secret", Secret("s3cr3t-demo-value"))
     try:
         with GovernedSession(registry, "demo-directory", keystore=keystore) as session:
             print("1. call:", session.get("/v1/users").json()["data"])
@@ -138,6 +114,9 @@ def main() -> int:
     finally:
         server.shutdown()
         server.server_close()
+        keystore.close()
+        registry.close()
+        workdir.cleanup()
     return 0
 
 

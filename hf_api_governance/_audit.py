@@ -36,9 +36,7 @@ the seals only narrow down *where* a recomputed chain starts to be untrusted.
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import functools
 import hashlib
 import hmac
 import json
@@ -46,19 +44,19 @@ import math
 import os
 import re
 import sqlite3
-import tempfile
 import threading
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Final, Literal
-from urllib.parse import urlsplit
 
 import attrs
 
 from hf_api_governance._clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._redact import redact_url
 from hf_api_governance._secret import Secret
+from hf_api_governance._util import atomic_write, check_optional_text, check_text
 from hf_api_governance.exceptions import AuditError, ValidationError
 
 __all__ = [
@@ -107,7 +105,6 @@ KNOWN_ACTIONS: Final = frozenset(
 _ACTION_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CLAUSE_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){0,4}")
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_MAX_TEXT = 200
 _MAX_CODES = 64
 _MAX_EVIDENCE_BYTES = 16_384
 _MAX_DEPTH = 4
@@ -154,57 +151,6 @@ def _parse_at(value: object, field: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-@functools.lru_cache(maxsize=4096)
-def _text_problem(value: str) -> str | None:
-    if not value.strip():
-        return "must not be empty"
-    if len(value) > _MAX_TEXT or not value.isprintable():
-        return f"must be printable text of at most {_MAX_TEXT} characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be encodable as UTF-8"
-    return None
-
-
-def _check_text(value: object, field: str, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if type(value) is not str:
-        if not isinstance(value, str):
-            raise ValidationError(field, f"must be a string, got {type(value).__name__}")
-        value = str(value)  # a str subclass: validate (and cache) the plain value
-    problem = _text_problem(value)
-    if problem is not None:
-        raise ValidationError(field, problem)
-
-
-def _redact_url(value: str) -> str:
-    """Keep scheme, host, port and path of a URL; drop userinfo, query values, fragment.
-
-    Private stand-in until the public ``redact_url`` lands; same intent.
-    """
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<unparsable url redacted>"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{port}" if port is not None else host
-    out = f"{parts.scheme}://{netloc}{parts.path}"
-    if parts.query:
-        items = []
-        for item in parts.query.split("&"):
-            name, sep, _ = item.partition("=")
-            items.append(f"{name}=<redacted>" if sep else "<redacted>")
-        out += "?" + "&".join(items)
-    if parts.fragment:
-        out += "#<redacted>"
-    return out
-
-
 def _sanitise(value: object, field: str, depth: int) -> Any:
     """Return a JSON-able copy of an evidence value, secrets and URLs made safe."""
     if value is None or isinstance(value, bool | int):
@@ -218,7 +164,7 @@ def _sanitise(value: object, field: str, depth: int) -> Any:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ValidationError(field, "must be encodable as UTF-8") from None
-        return _redact_url(value) if _URL_RE.match(value) else value
+        return redact_url(value) if _URL_RE.match(value) else value
     if isinstance(value, Secret):
         return value.fingerprint
     if isinstance(value, datetime):
@@ -232,7 +178,7 @@ def _sanitise(value: object, field: str, depth: int) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(field, f"keys must be strings, got {type(key).__name__}")
-            _check_text(key, f"{field}.<key>")
+            check_text(f"{field}.<key>", key)
             out[key] = _sanitise(item, f"{field}.{key}", depth + 1)
         return out
     if isinstance(value, list | tuple):
@@ -265,7 +211,7 @@ def _codes(value: object) -> tuple[str, ...]:
     if len(codes) > _MAX_CODES:
         raise ValidationError("codes", f"at most {_MAX_CODES} codes")
     for i, code in enumerate(codes):
-        _check_text(code, f"codes[{i}]")
+        check_text(f"codes[{i}]", code)
     return codes
 
 
@@ -274,11 +220,11 @@ def _dumps(obj: object) -> bytes:
 
 
 def _v_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _check_text(value, attribute.name)
+    check_text(attribute.name, value)
 
 
 def _v_opt_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _check_text(value, attribute.name, optional=True)
+    check_optional_text(attribute.name, value)
 
 
 def _v_action(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -547,22 +493,10 @@ class VerificationReport:
 
 
 def _atomic_write(path: Path, chunks: Iterable[str]) -> None:
-    tmp_name: str | None = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
+        atomic_write(path, (chunk.encode("utf-8") for chunk in chunks))
     except OSError as exc:
         raise AuditError(f"cannot write {os.fspath(path)!r}: {exc}") from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
 
 
 def _be64(value: int) -> bytes:
@@ -617,9 +551,9 @@ def _draft(
     codes: object = (),
     evidence: object = None,
 ) -> _Draft:
-    _check_text(actor, "actor")
+    check_text("actor", actor)
     _v_action(None, None, action)  # type: ignore[arg-type]
-    _check_text(integration_id, "integration_id", optional=True)
+    check_optional_text("integration_id", integration_id)
     _v_clause(None, None, clause)  # type: ignore[arg-type]
     clean_codes = _codes(codes)
     clean_evidence, evidence_json = _evidence_json(evidence)
@@ -1069,7 +1003,7 @@ class AuditLog:
         """
         if not isinstance(since_seq, int) or isinstance(since_seq, bool) or since_seq < 0:
             raise ValidationError("since_seq", "must be an integer >= 0")
-        _check_text(integration_id, "integration_id", optional=True)
+        check_optional_text("integration_id", integration_id)
         if integration_id is None:
             return self._select("WHERE seq > ? ORDER BY seq", (since_seq,))
         return self._entries_about(since_seq, integration_id)

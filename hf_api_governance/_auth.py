@@ -26,9 +26,10 @@ import requests
 from requests.auth import AuthBase, _basic_auth_str
 
 from hf_api_governance._model import check_url
+from hf_api_governance._redact import redact_url
 from hf_api_governance._secret import Secret
-from hf_api_governance._signals import json_body, oauth_error, redact_url, url_evidence
-from hf_api_governance.exceptions import TransportError, ValidationError
+from hf_api_governance._signals import json_body, oauth_error, url_evidence
+from hf_api_governance.exceptions import TokenEndpointError, TransportError, ValidationError
 
 __all__ = [
     "ApiKeyHeaderAuth",
@@ -218,22 +219,6 @@ class MimecastHmacAuth(AuthBase):
 
     def __repr__(self) -> str:
         return f"MimecastHmacAuth(access_key={self._access_key.fingerprint}, secret_key=<redacted>)"
-
-
-class TokenEndpointError(TransportError):
-    """The OAuth 2.0 token endpoint refused to issue a token.
-
-    Attributes:
-        status: The HTTP status.
-        error: The RFC 6749 section 5.2 ``error`` code, if the body had one.
-        evidence: Secret-free facts (status, error, host, path).
-    """
-
-    def __init__(self, message: str, *, status: int, error: str | None, evidence: dict[str, Any]):
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.evidence = evidence
 
 
 class OAuth2ClientCredentials(AuthBase):

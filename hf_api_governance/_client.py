@@ -56,6 +56,7 @@ from hf_api_governance._model import (
     is_loopback_host,
 )
 from hf_api_governance._policy import Action, Decision, Finding, Severity
+from hf_api_governance._redact import redact_url, scrub_headers
 from hf_api_governance._retry import (
     RetriesExhausted,
     RetryPolicy,
@@ -79,9 +80,7 @@ from hf_api_governance._signals import (
     parse_deprecation,
     parse_http_date,
     parse_link_header,
-    redact_url,
     safe_text,
-    scrub_headers,
     url_evidence,
 )
 from hf_api_governance.exceptions import (
@@ -106,7 +105,14 @@ __all__ = [
 
 
 class RegistryLike(Protocol):
-    """What the client needs from the registry (:class:`~hf_api_governance.Registry`)."""
+    """What the client needs from the registry (:class:`~hf_api_governance.Registry`).
+
+    A registry that also has ``get_for_call(integration_id)``, returning the
+    integration and its revoked credential entries from one read (as
+    :meth:`Registry.get_for_call <hf_api_governance.Registry.get_for_call>`
+    does), is read once per request; otherwise the client calls :meth:`get`
+    and :meth:`is_credential_revoked` for each entry.
+    """
 
     def get(self, integration_id: str) -> Integration:
         """Return the integration with its state and history."""
@@ -223,9 +229,6 @@ def origin_of(url: str) -> Origin | None:
     return scheme, host, port
 
 
-_loopback = functools.lru_cache(maxsize=256)(is_loopback_host)
-
-
 def _own_origins(integration: Integration) -> frozenset[Origin]:
     urls = [integration.base_url]
     if integration.auth is not None and "token_url" in integration.auth.params:
@@ -248,6 +251,7 @@ _EVIDENCE_HEADERS: Final = (
     "Content-Type",
 )
 
+_ONE_ATTEMPT: Final = RetryStats()  # frozen: shared by every request that needed no retry
 _ADMITTED_ATTR: Final = "_hf_gov_admitted"
 _ADMITTED: contextvars.ContextVar[Integration | None] = contextvars.ContextVar(
     "hf_gov_admitted", default=None
@@ -284,16 +288,33 @@ class _Governor:
         self.contract_failures = max(1, contract_failures)
         self.clock: Clock = clock or SystemClock()
         self.sleep = sleep
+        # One read per request: the registry's combined read where it has one.
+        combined = getattr(registry, "get_for_call", None)
+        self._read: Callable[[], tuple[Integration, frozenset[str]]] = (
+            functools.partial(combined, integration_id)
+            if callable(combined)
+            else self._read_separately
+        )
         integration = registry.get(integration_id)  # fails early on an unknown id
         self.origins = _own_origins(integration)
         self.extra_headers = self._extra_headers(integration)
         self._declared: tuple[str, Any] = (integration.base_url, integration.auth)
+        self._last_read: Integration = integration
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
         self._forbidden_seen: set[tuple[str, str]] = set()
         self._contract_failed = 0
         self._token_seen = False
         self.last_retry_stats = RetryStats()
+
+    def _read_separately(self) -> tuple[Integration, frozenset[str]]:
+        integration = self.registry.get(self.integration_id)
+        revoked = frozenset(
+            name
+            for name in integration.credential_entries
+            if self.registry.is_credential_revoked(name)
+        )
+        return integration, revoked
 
     @staticmethod
     def _extra_headers(integration: Integration) -> frozenset[str]:
@@ -311,10 +332,12 @@ class _Governor:
                 revoked credential or a lifecycle state that forbids calls.
             IntegrationNotFound: The integration is no longer registered.
         """
-        integration = self.registry.get(self.integration_id)
-        declared = (integration.base_url, integration.auth)
-        if declared != self._declared:  # the declaration changed: recompute the origins
-            self._declared = declared
+        integration, revoked = self._read()
+        if integration is not self._last_read:  # a new read (the registry keeps unchanged ones)
+            self._last_read = integration
+            declared = (integration.base_url, integration.auth)
+            if declared != self._declared:  # the declaration changed: recompute the origins
+                self._declared = declared
             self.origins = _own_origins(integration)
             self.extra_headers = self._extra_headers(integration)
         origins = self.origins
@@ -330,7 +353,7 @@ class _Governor:
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
-            if origin[0] != "https" and not _loopback(origin[1]):
+            if origin[0] != "https" and not is_loopback_host(origin[1]):
                 raise _deny(
                     "INSECURE_TRANSPORT",
                     "1.1.3",
@@ -354,15 +377,14 @@ class _Governor:
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
-            for name in integration.credential_entries:
-                if self.registry.is_credential_revoked(name):
-                    raise _deny(
-                        "CREDENTIAL_REVOKED",
-                        "1.1.1",
-                        f"credential entry {name!r} was revoked; replace it before calling",
-                        integration_id=self.integration_id,
-                        at=self.clock.now(),
-                    )
+            if revoked:
+                raise _deny(
+                    "CREDENTIAL_REVOKED",
+                    "1.1.1",
+                    f"credential entry {min(revoked)!r} was revoked; replace it before calling",
+                    integration_id=self.integration_id,
+                    at=self.clock.now(),
+                )
         except AccessDenied as denied:
             self._record_call(
                 "call_denied",
@@ -691,7 +713,7 @@ class _Governor:
             first = adapter.raw_send(request, kwargs)
         except requests.RequestException as exc:
             first = exc
-        stats = RetryStats()
+        stats = _ONE_ATTEMPT
         error: BaseException | None = None
         try:
             if should_retry(first, method, self.retry) and self.retry.max_attempts > 1:
@@ -838,7 +860,7 @@ class _GovernedAdapter(HTTPAdapter):
                 at=self.governor.clock.now(),
             )
         origin = origin_of(url)
-        if origin is not None and origin[0] != "https" and not _loopback(origin[1]):
+        if origin is not None and origin[0] != "https" and not is_loopback_host(origin[1]):
             raise _deny(
                 "INSECURE_TRANSPORT",
                 "1.1.3",
@@ -929,6 +951,7 @@ class GovernedSession(requests.Session):
         )
         self._keystore = keystore
         self._oauth: dict[tuple[Any, ...], OAuth2ClientCredentials] = {}
+        self._auth: tuple[object, tuple[Secret, ...], requests.auth.AuthBase] | None = None
         self._oauth_lock = threading.Lock()
         adapter = _GovernedAdapter(self._governor, foreign="strip")
         self.mount("https://", adapter)
@@ -957,23 +980,31 @@ class GovernedSession(requests.Session):
         if spec is None:
             if integration.credential is None:
                 return None
-            return BearerAuth(keystore.get(integration.credential))
+            return self._reused(
+                (integration.credential,), (keystore.get(integration.credential),), BearerAuth
+            )
         params = spec.params
         get = keystore.get
         if spec.scheme == "bearer":
-            return BearerAuth(get(params["token"]))
+            return self._reused(spec, (get(params["token"]),), BearerAuth)
         if spec.scheme == "api_key_header":
-            return ApiKeyHeaderAuth(params["header"], get(params["key"]))
+            header = params["header"]
+            return self._reused(
+                spec, (get(params["key"]),), lambda key: ApiKeyHeaderAuth(header, key)
+            )
         if spec.scheme == "basic":
-            return BasicAuth(get(params["username"]), get(params["password"]))
+            return self._reused(spec, (get(params["username"]), get(params["password"])), BasicAuth)
         if spec.scheme == "mimecast_hmac_v1":
-            clock = self._governor.clock
-            return MimecastHmacAuth(
-                get(params["access_key"]),
-                get(params["secret_key"]),
-                get(params["app_id"]),
-                get(params["app_key"]),
-                clock=clock.now,
+            now = self._governor.clock.now
+            return self._reused(
+                spec,
+                (
+                    get(params["access_key"]),
+                    get(params["secret_key"]),
+                    get(params["app_id"]),
+                    get(params["app_key"]),
+                ),
+                lambda *keys: MimecastHmacAuth(*keys, clock=now),
             )
         # oauth2_client_credentials: one cached token per declared spec
         key = (spec.scheme, tuple(sorted(params.items())))
@@ -989,6 +1020,30 @@ class GovernedSession(requests.Session):
                     scope=params.get("scope"),
                 )
                 self._oauth[key] = auth
+        return auth
+
+    def _reused(
+        self,
+        declared: object,
+        secrets: tuple[Secret, ...],
+        build: Callable[..., requests.auth.AuthBase],
+    ) -> requests.auth.AuthBase:
+        """The auth object built last time, if declared alike and given the very same secrets.
+
+        The keystore is read before every request (a value replaced meanwhile
+        is used at once); it hands back the same :class:`Secret` objects while
+        an entry is unchanged, and then the auth object is reused as well.
+        """
+        kept = self._auth
+        if (
+            kept is not None
+            and (kept[0] is declared or kept[0] == declared)
+            and len(kept[1]) == len(secrets)
+            and all(a is b for a, b in zip(kept[1], secrets, strict=True))
+        ):
+            return kept[2]
+        auth = build(*secrets)
+        self._auth = (declared, secrets, auth)
         return auth
 
     # -- requests hooks -----------------------------------------------------------

@@ -25,6 +25,7 @@ from hf_api_governance._model import Integration, Revoker, SuspensionCause
 from hf_api_governance._policy import Action, Decision, PolicyEngine, PolicySettings
 from hf_api_governance._registry import Registry, SyncReport
 from hf_api_governance._secret import Classification, Secret
+from hf_api_governance._util import decode_key_text
 from hf_api_governance.exceptions import (
     AccessDenied,
     KeystoreError,
@@ -203,16 +204,7 @@ class Governance:
         raw = os.environ.get("HF_GOV_AUDIT_KEY")
         if not raw:
             return None
-        try:
-            key = bytes.fromhex(raw)
-        except ValueError:
-            import base64
-            import binascii
-
-            try:
-                key = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_")
-            except (binascii.Error, ValueError):
-                key = b""
+        key = decode_key_text(raw.strip()) or b""
         if len(key) < 32:
             raise ValidationError("HF_GOV_AUDIT_KEY", "must be at least 32 bytes in hex or base64")
         return Secret(key, Classification.CUSTOMER_DATA, "audit log HMAC key")

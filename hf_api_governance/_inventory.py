@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hf_api_governance._model import Integration, Licence, looks_like_secret
+from hf_api_governance._util import atomic_write
 from hf_api_governance.exceptions import InventoryError, ValidationError
 
 __all__ = ["dump_inventory", "load_inventory"]
@@ -453,18 +453,7 @@ def dump_inventory(
                 exc.problem, path=where, integration_id=integration.id, field=exc.field
             ) from None
     data = "\n".join(chunks).encode("utf-8")
-    target = Path(where)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(Path(where), [data], mode=0o644)
     except OSError as exc:
         raise InventoryError(f"cannot write the file ({exc.strerror or exc})", path=where) from None

@@ -36,7 +36,6 @@ The entry key and the MAC key are derived from the DEK with HKDF-SHA256.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import errno
 import hashlib
@@ -62,7 +61,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from hf_api_governance._secret import Classification, Secret
-from hf_api_governance.exceptions import ConfidentialityError, KeystoreError, ValidationError
+from hf_api_governance._util import b64decode_strict, fsync_dir
+from hf_api_governance.exceptions import (
+    ConfidentialityError,
+    KeystoreEntryNotFound,
+    KeystoreError,
+    ValidationError,
+)
 
 if sys.platform != "win32":
     import fcntl
@@ -156,14 +161,7 @@ def _decode_key(material: bytes, field: str) -> bytes:
     """Read a 32-byte key given raw or as base64 text (standard or URL-safe alphabet)."""
     if len(material) == KEY_SIZE:
         return material
-    text = material.strip()
-    try:
-        key = base64.b64decode(
-            text.replace(b"-", b"+").replace(b"_", b"/") + b"=" * (-len(text) % 4),
-            validate=True,
-        )
-    except (binascii.Error, ValueError):
-        key = b""
+    key = b64decode_strict(material.strip()) or b""
     if len(key) != KEY_SIZE:
         raise ValidationError(field, "must be a 32-byte key, raw or written in base64")
     return key
@@ -429,6 +427,7 @@ class Keystore:
     __slots__ = (
         "__weakref__",
         "_closed",
+        "_decrypted",
         "_entries",
         "_file_fd",
         "_keys",
@@ -441,6 +440,7 @@ class Keystore:
     _path: Path
     _keys: _Keys | None
     _entries: dict[str, tuple[bytes, bytes]]
+    _decrypted: dict[str, tuple[bytes, Secret]]
     _file_fd: int | None
     _stamp: tuple[int, int, int, int] | None
     _lock_fd: int | None
@@ -453,6 +453,7 @@ class Keystore:
         self._path = path
         self._keys = None
         self._entries = {}
+        self._decrypted = {}
         self._file_fd = None
         self._stamp = None
         self._lock_fd = None
@@ -649,10 +650,14 @@ class Keystore:
         The returned :class:`Secret` carries the stored classification and
         label, and this keystore's fingerprint key, so its
         :attr:`~hf_api_governance.Secret.fingerprint` is the same in every
-        process sharing the keystore.
+        process sharing the keystore. A change made by another process is
+        seen: the file is checked on every call. While an entry is unchanged,
+        the same (immutable) :class:`Secret` is returned again; the keystore
+        keeps it in memory, like its keys, until :meth:`close`.
 
         Raises:
-            KeystoreError: No such entry, or the entry cannot be decrypted.
+            KeystoreEntryNotFound: No entry ``name``.
+            KeystoreError: The entry cannot be decrypted.
             ValidationError: ``name`` is not a valid entry name.
         """
         validate_name(name)
@@ -662,21 +667,29 @@ class Keystore:
             try:
                 nonce, ct = self._entries[name]
             except KeyError:
-                raise KeystoreError(f"no keystore entry named {name!r}") from None
+                raise KeystoreEntryNotFound(name) from None
+            # The entry's Secret as last decrypted, while its ciphertext is unchanged
+            # (the governed client reads its credential before every request).
+            kept = self._decrypted.get(name)
+            if kept is not None and kept[0] == ct:
+                return kept[1]
             try:
                 plain = keys.aead.decrypt(nonce, ct, _ENTRY_AD + name.encode())
             except InvalidTag:
                 raise _damaged(self._path) from None
-        try:
-            return _entry_secret(plain, keys.fp_key)
-        except (ValueError, IndexError, struct.error, ValidationError):
-            raise _damaged(self._path) from None
+            try:
+                secret = _entry_secret(plain, keys.fp_key)
+            except (ValueError, IndexError, struct.error, ValidationError):
+                raise _damaged(self._path) from None
+            self._decrypted[name] = (ct, secret)
+            return secret
 
     def delete(self, name: str) -> None:
         """Remove the entry ``name``; durable when this returns.
 
         Raises:
-            KeystoreError: No such entry, or the keystore cannot be written.
+            KeystoreEntryNotFound: No entry ``name``.
+            KeystoreError: The keystore cannot be written.
             ValidationError: ``name`` is not a valid entry name.
         """
         validate_name(name)
@@ -684,7 +697,7 @@ class Keystore:
             self._open_keys()
             self._refresh()
             if name not in self._entries:
-                raise KeystoreError(f"no keystore entry named {name!r}")
+                raise KeystoreEntryNotFound(name)
             entries = dict(self._entries)
             del entries[name]
             self._commit(entries)
@@ -701,7 +714,9 @@ class Keystore:
         """Return the fingerprint of the value under ``name`` (safe to log).
 
         Raises:
-            KeystoreError: As :meth:`get`.
+            KeystoreEntryNotFound: No entry ``name``.
+            KeystoreError: The entry cannot be decrypted.
+            ValidationError: ``name`` is not a valid entry name.
         """
         return self.get(name).fingerprint
 
@@ -778,6 +793,7 @@ class Keystore:
             self._closed = True
             self._keys = None
             self._entries = {}
+            self._decrypted = {}
             for attr in ("_file_fd", "_lock_fd"):
                 fd = getattr(self, attr)
                 if fd is not None:
@@ -875,6 +891,7 @@ class Keystore:
         entries = _parse_body(data, self._path)
         old, self._file_fd = self._file_fd, fd
         self._entries = entries
+        self._decrypted = {}
         self._stamp = stamp
         if old is not None:
             with contextlib.suppress(OSError):
@@ -922,6 +939,7 @@ class Keystore:
             parts += [bytes([len(raw_name)]), raw_name, nonce, struct.pack(">I", len(ct)), ct]
         self._write(b"".join(parts), replace=True)
         self._entries = entries
+        self._decrypted = {}
 
     def _write(self, head_and_body: bytes, *, replace: bool) -> None:
         """Atomically replace (or create) the file with ``head_and_body`` + MAC."""
@@ -958,7 +976,7 @@ class Keystore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(directory)
+        fsync_dir(directory)
         old, self._file_fd = self._file_fd, fd
         self._stamp = _stamp(os.fstat(fd))
         if old is not None:
@@ -1007,16 +1025,3 @@ def glob_escape(text: str) -> str:
 
 def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)

@@ -10,6 +10,7 @@ reads them.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import math
 import re
@@ -24,6 +25,7 @@ import attrs
 
 from hf_api_governance._clock import ensure_aware
 from hf_api_governance._secret import Secret
+from hf_api_governance._util import check_optional_text, check_text
 from hf_api_governance.exceptions import IllegalTransition, ValidationError
 
 __all__ = [
@@ -177,6 +179,24 @@ _OPERATION: Final = {
 }
 
 
+CLAUSES: Final[Mapping[EventKind, str | None]] = {
+    EventKind.REGISTERED: "1.1",
+    EventKind.UPDATED: "1.1",
+    EventKind.INFO_VERIFIED: "1.1",
+    EventKind.LICENCE_ADDED: "1.1.2",
+    EventKind.LICENCE_REMOVED: "1.1.2",
+    EventKind.ACTIVATED: None,
+    EventKind.REVOKED: "1.1.1",
+    EventKind.CREDENTIAL_REPLACED: "1.1.1",
+    EventKind.SUSPENDED: "1.1.2",
+    EventKind.REINSTATED: "1.1.2",
+    EventKind.RETIRED: None,
+    EventKind.DEPRECATION_NOTICED: "1.1.2",
+    EventKind.SIGNAL_RECORDED: None,
+}
+"""The contract clause each kind of event concerns by default (what the registry records)."""
+
+
 def next_state(
     current: IntegrationState | None, kind: EventKind, integration_id: str = "?"
 ) -> IntegrationState:
@@ -213,6 +233,29 @@ def next_state(
             _OPERATION[kind],
         )
     return target
+
+
+def shortest_path(
+    current: IntegrationState | None, target: IntegrationState
+) -> list[EventKind] | None:
+    """The shortest list of events leading from ``current`` to ``target``.
+
+    A breadth-first search over :func:`next_state`, events tried in
+    :class:`EventKind` order. Returns ``[]`` when ``current`` is ``target``
+    and ``None`` when ``target`` cannot be reached (from RETIRED, nothing can).
+    """
+    frontier: list[tuple[IntegrationState | None, list[EventKind]]] = [(current, [])]
+    seen: set[IntegrationState | None] = {current}
+    while frontier:
+        state, path = frontier.pop(0)
+        if state is target:
+            return path
+        for kind in EventKind:
+            nxt = _TRANSITIONS[kind].get(state)
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                frontier.append((nxt, [*path, kind]))
+    return None
 
 
 def replay(events: Iterable[Event]) -> IntegrationState | None:
@@ -285,30 +328,14 @@ def _looks_like_secret_word(text: str) -> bool:
     )
 
 
-def _check_text(field: str, value: object, *, max_len: int = 200) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be text, got {type(value).__name__}")
-    if not value.strip():
-        raise ValidationError(field, "must not be empty")
-    if len(value) > max_len:
-        raise ValidationError(field, f"must be at most {max_len} characters")
-    if not value.isprintable():
-        raise ValidationError(field, "must not contain control characters")
-    return value
-
-
-def _check_optional_text(field: str, value: object, *, max_len: int = 200) -> str | None:
-    return None if value is None else _check_text(field, value, max_len=max_len)
-
-
 def _text(field: str, *, max_len: int = 200, optional: bool = False) -> Any:
     """Build an attrs validator for a (possibly optional) text field."""
 
     def check(_inst: object, _attr: object, value: Any) -> None:
         if optional:
-            _check_optional_text(field, value, max_len=max_len)
+            check_optional_text(field, value, max_len=max_len)
         else:
-            _check_text(field, value, max_len=max_len)
+            check_text(field, value, max_len=max_len)
 
     return check
 
@@ -337,8 +364,12 @@ def check_entry_name(field: str, value: object) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=512)
 def is_loopback_host(host: str) -> bool:
-    """Tell whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    """Tell whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``).
+
+    Cached: the policy engine and the governed client ask on every call.
+    """
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -747,8 +778,7 @@ def _base_url(_inst: object, _attr: object, value: Any) -> None:
 
 
 def _check_owner(_inst: object, _attr: object, value: Any) -> None:
-    _check_text("owner", value)
-    assert isinstance(value, str)  # noqa: S101 - narrowed by _check_text
+    value = check_text("owner", value)
     if not (_EMAIL_RE.match(value) or _TEAM_RE.match(value)):
         raise ValidationError("owner", "must be an e-mail address or a team name")
 

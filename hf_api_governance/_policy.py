@@ -13,6 +13,7 @@ turns it into an allow.
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import math
 import re
@@ -761,6 +762,20 @@ def _licence_facts(licence: Licence) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=512)
+def _insecure(url: str) -> tuple[str, str | None] | None:
+    """``(scheme, host)`` when ``url`` is neither https nor plain http to loopback, else ``None``.
+
+    Cached: integrations' URLs repeat on every evaluation.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" or (
+        parts.scheme == "http" and is_loopback_host(parts.hostname or "")
+    ):
+        return None
+    return parts.scheme, parts.hostname
+
+
 _Out: TypeAlias = list[Finding]
 _Policy: TypeAlias = Callable[[Integration, Action, datetime, _Out], None]
 
@@ -1128,10 +1143,8 @@ class _Builtins:
         for field, url in urls:
             if url.startswith("https://"):
                 continue
-            parts = urllib.parse.urlsplit(url)
-            if parts.scheme == "https" or (
-                parts.scheme == "http" and is_loopback_host(parts.hostname or "")
-            ):
+            parts = _insecure(url)
+            if parts is None:
                 continue
             out.append(
                 _trusted_finding(
@@ -1141,7 +1154,7 @@ class _Builtins:
                     f"{field} does not use https: data and keys would travel in clear; "
                     "switch the URL to https (plain http is only accepted for loopback hosts)",
                     i.id,
-                    {"field": field, "scheme": parts.scheme, "host": parts.hostname},
+                    {"field": field, "scheme": parts[0], "host": parts[1]},
                 )
             )
 

@@ -477,42 +477,55 @@ _CREDENTIAL_HEADER_WORDS = (
     "session",
     "credential",
 )
+# Credential headers whose name holds none of the words above: the Mimecast
+# application id is a keystore credential of the ``mimecast_hmac_v1`` scheme.
+_CREDENTIAL_HEADER_NAMES = frozenset({"x-mc-app-id"})
 _URL_HEADERS = frozenset({"location", "content-location", "referer", "referrer"})
 
 
-def _is_credential_header(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in _CREDENTIAL_HEADER_WORDS)
+def _is_credential_header(lowered: str) -> bool:
+    return lowered in _CREDENTIAL_HEADER_NAMES or any(
+        word in lowered for word in _CREDENTIAL_HEADER_WORDS
+    )
 
 
-def scrub_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def scrub_headers(headers: Mapping[str, str], *, extra: Iterable[str] = ()) -> dict[str, str]:
     """Return a copy of ``headers`` that is safe to log.
 
     Credential headers (``Authorization``, ``Proxy-Authorization``,
-    ``Cookie``, ``Set-Cookie``, ``X-Api-Key``, ``x-mc-app-key`` and any header
-    whose name contains ``token``, ``secret``, ``key``, ``auth``,
-    ``password``, ``signature``, ``cookie``, ``session`` or ``credential``, in
-    any case) get the value ``REDACTED``. URL-valued headers (``Location``,
-    ``Content-Location``, ``Referer``) go through :func:`redact_url`. Other
-    headers are copied unchanged, in order.
+    ``Cookie``, ``Set-Cookie``, ``X-Api-Key``, ``x-mc-app-key``,
+    ``x-mc-app-id``, any header whose name contains ``token``, ``secret``,
+    ``key``, ``auth``, ``password``, ``signature``, ``cookie``, ``session``
+    or ``credential``, and the names in ``extra``, in any case) get the value
+    ``REDACTED``. URL-valued headers (``Location``, ``Content-Location``,
+    ``Referer``) go through :func:`redact_url`. Other headers are copied
+    unchanged, in order.
 
     Example:
         >>> scrub_headers({"Authorization": "Bearer abc", "Accept": "application/json"})
         {'Authorization': 'REDACTED', 'Accept': 'application/json'}
+        >>> scrub_headers({"X-Tenant": "t-1", "Accept": "*/*"}, extra=["x-tenant"])
+        {'X-Tenant': 'REDACTED', 'Accept': '*/*'}
 
     Args:
         headers: Any mapping of header names to values (a ``dict``,
             ``requests``' ``CaseInsensitiveDict``, ``http.client`` messages).
+        extra: More header names to treat as credentials (an integration's
+            own API-key header, for instance), in any case.
 
     Returns:
         A new ``dict``; the input is not changed.
     """
+    names: object = extra
+    if isinstance(names, str):  # one name instead of an iterable of names
+        extra = (names,)
+    also = frozenset(_safe_str(name).lower() for name in extra)
     scrubbed: dict[str, str] = {}
     for name, value in headers.items():
-        shown = _safe_str(name)
-        if _is_credential_header(shown):
+        lowered = _safe_str(name).lower()
+        if lowered in also or _is_credential_header(lowered):
             scrubbed[name] = REDACTED
-        elif shown.lower() in _URL_HEADERS:
+        elif lowered in _URL_HEADERS:
             scrubbed[name] = redact_url(value)
         else:
             scrubbed[name] = value

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -22,6 +22,7 @@ import attrs
 
 from hf_api_governance._clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._model import (
+    CLAUSES,
     ApiKind,
     Event,
     EventKind,
@@ -50,22 +51,6 @@ OnEvent = Callable[[sqlite3.Connection, Event], None]
 _K = EventKind
 _S = IntegrationState
 
-# The contract clause each kind of event concerns by default.
-CLAUSES: Final[Mapping[EventKind, str | None]] = {
-    _K.REGISTERED: "1.1",
-    _K.UPDATED: "1.1",
-    _K.INFO_VERIFIED: "1.1",
-    _K.LICENCE_ADDED: "1.1.2",
-    _K.LICENCE_REMOVED: "1.1.2",
-    _K.ACTIVATED: None,
-    _K.REVOKED: "1.1.1",
-    _K.CREDENTIAL_REPLACED: "1.1.1",
-    _K.SUSPENDED: "1.1.2",
-    _K.REINSTATED: "1.1.2",
-    _K.RETIRED: None,
-    _K.DEPRECATION_NOTICED: "1.1.2",
-    _K.SIGNAL_RECORDED: None,
-}
 
 _DECLARED_FIELDS: Final = (
     "name",
@@ -156,6 +141,9 @@ class Registry:
     _store: Store
     _clock: Clock = attrs.field(factory=SystemClock)
     _on_event: OnEvent | None = None
+    # What was read, with the store version it was read at (see _get).
+    _integrations: dict[str, tuple[Hashable, Integration]] = attrs.field(factory=dict, init=False)
+    _revoked: tuple[Hashable, frozenset[str]] | None = attrs.field(default=None, init=False)
 
     @classmethod
     def open(
@@ -246,6 +234,8 @@ class Registry:
 
     def close(self) -> None:
         """Close the database; later calls raise StoreError."""
+        self._integrations.clear()
+        self._revoked = None
         self._store.close()
 
     def __enter__(self) -> Registry:
@@ -267,15 +257,61 @@ class Registry:
     def get(self, integration_id: str) -> Integration:
         """Return an integration with its current state and full history.
 
+        Always current: a change committed by any process, this one or
+        another, is seen by the next call. While nothing at all was committed
+        since the last read of this integration, that read is returned again
+        at the cost of one ``PRAGMA data_version`` (the governed client reads
+        the integration before every request).
+
         Raises:
             IntegrationNotFound: No integration has that id.
             StoreError: The database cannot be read or is inconsistent.
         """
+        return self._get(integration_id, self._store.version())
+
+    def get_for_call(self, integration_id: str) -> tuple[Integration, frozenset[str]]:
+        """Return an integration and those of its credential entries that were revoked.
+
+        The same as :meth:`get` and :meth:`is_credential_revoked` for each of
+        :attr:`Integration.credential_entries`, read at one instant with one
+        freshness check: what the governed client needs before every request.
+
+        Raises:
+            IntegrationNotFound: No integration has that id.
+            StoreError: The database cannot be read or is inconsistent.
+        """
+        version = self._store.version()
+        integration = self._get(integration_id, version)
+        revoked = self._revoked_names(version)
+        return integration, frozenset(n for n in integration.credential_entries if n in revoked)
+
+    # What was read is kept with the store version it was read at, and returned
+    # again while the version is unchanged (nothing committed since, anywhere).
+    # The version is taken *before* reading: what is kept is at least as new as
+    # its version, so it is never returned after a later commit.
+
+    def _get(self, integration_id: str, version: Hashable | None) -> Integration:
+        if version is not None:
+            kept = self._integrations.get(integration_id)
+            if kept is not None and kept[0] == version:
+                return kept[1]
         with self._store.read() as tx:
             found = tx.get(integration_id, with_history=True)
         if found is None:
             raise IntegrationNotFound(integration_id)
+        if version is not None:
+            self._integrations[integration_id] = (version, found)
         return found
+
+    def _revoked_names(self, version: Hashable | None) -> frozenset[str]:
+        kept = self._revoked
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        with self._store.read() as tx:
+            revoked = tx.revoked()
+        if version is not None:
+            self._revoked = (version, revoked)
+        return revoked
 
     def integrations(
         self,
@@ -312,9 +348,11 @@ class Registry:
             return tx.history(integration_id)
 
     def is_credential_revoked(self, entry_name: str) -> bool:
-        """Whether a keystore entry name's credential was revoked (never send it again)."""
-        with self._store.read() as tx:
-            return tx.is_revoked(entry_name)
+        """Whether a keystore entry name's credential was revoked (never send it again).
+
+        Always current, like :meth:`get`.
+        """
+        return entry_name in self._revoked_names(self._store.version())
 
     def revoked_credentials(self) -> frozenset[str]:
         """Every keystore entry name recorded as revoked."""

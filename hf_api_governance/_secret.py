@@ -29,7 +29,6 @@ candidate offline without ``K``. ``K`` is, in order of preference:
 from __future__ import annotations
 
 import base64
-import binascii
 import enum
 import hashlib
 import hmac
@@ -37,6 +36,7 @@ import os
 from collections.abc import Callable
 from typing import Any, NoReturn, final
 
+from hf_api_governance._util import decode_key_text
 from hf_api_governance.exceptions import ConfidentialityError, ValidationError
 
 __all__ = ["Classification", "Secret"]
@@ -64,7 +64,7 @@ def _load_process_key() -> bytes:
     raw = os.environ.get("HF_GOV_FINGERPRINT_KEY", "").strip()
     if not raw:
         return os.urandom(32)
-    key = _decode_key_text(raw)
+    key = decode_key_text(raw)
     del raw
     if key is None or len(key) < 16:
         # The message never quotes the variable's value.
@@ -72,25 +72,6 @@ def _load_process_key() -> bytes:
             "HF_GOV_FINGERPRINT_KEY", "must be at least 16 bytes, written in hex or base64"
         )
     return key
-
-
-def _decode_key_text(raw: str) -> bytes | None:
-    """Decode hex (preferred) or strict base64 / urlsafe base64; ``None`` if neither."""
-    try:
-        key = bytes.fromhex(raw)
-    except ValueError:
-        pass
-    else:
-        if len(key) >= 16:
-            return key
-    try:
-        # validate=True: a typo or a passphrase is refused instead of being
-        # silently shortened by dropping the characters outside the alphabet.
-        return base64.b64decode(
-            raw.replace("-", "+").replace("_", "/") + "=" * (-len(raw) % 4), validate=True
-        )
-    except (binascii.Error, ValueError):
-        return None
 
 
 _PROCESS_KEY = _load_process_key()

@@ -26,7 +26,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from types import MappingProxyType
@@ -131,6 +131,16 @@ class Store(Protocol):
 
         Commits when the block ends normally; rolls back everything when it
         raises, and re-raises.
+        """
+        ...
+
+    def version(self) -> Hashable | None:
+        """A token that changes whenever anything is committed, by any process.
+
+        The registry keeps what it read while the token stays the same, so
+        the token must change on every commit, this process's or another's
+        (a revocation recorded elsewhere must be seen by the next read).
+        ``None`` means the store cannot tell: nothing is kept.
         """
         ...
 
@@ -671,6 +681,21 @@ class SQLiteStore:
             except BaseException:
                 _rollback(conn)
                 raise
+
+    def version(self) -> tuple[int, int]:
+        """``(PRAGMA data_version, total_changes)``: changes on every commit, ours or not.
+
+        ``data_version`` changes when another connection (another process)
+        commits to the file; ``total_changes`` counts the rows this
+        connection changed. One cheap statement, no table read.
+        """
+        with self._lock:  # lean on purpose: the governed client asks before every call
+            conn = self._connection()
+            try:
+                data_version: int = conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise _store_error(self._location, exc, self._timeout) from None
+            return data_version, conn.total_changes
 
     def read(self) -> AbstractContextManager[StoreSession]:
         """A consistent read snapshot (a deferred transaction)."""

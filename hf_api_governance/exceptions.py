@@ -15,6 +15,7 @@ or a :attr:`~hf_api_governance.Secret.fingerprint`.
     │   └── InventoryError                    an inventory file is wrong (path, line, field)
     ├── ConfidentialityError (TypeError)      an operation would expose a secret (pickling)
     ├── KeystoreError                         cannot open, decrypt or write the keystore
+    │   └── KeystoreEntryNotFound (LookupError)   no keystore entry with that name
     ├── StoreError                            the registry database cannot be used
     ├── IntegrationNotFound (LookupError)     no integration with that id
     ├── IllegalTransition                     a lifecycle change the state machine forbids
@@ -25,6 +26,7 @@ or a :attr:`~hf_api_governance.Secret.fingerprint`.
     ├── InteroperabilitySuspended             an API signalled it no longer works as registered
     ├── ApiError                              the API reported a failure in its body
     └── TransportError                        the HTTP request failed after retries
+        └── TokenEndpointError                the OAuth 2.0 token endpoint refused a token
 """
 
 from __future__ import annotations
@@ -46,9 +48,11 @@ __all__ = [
     "IntegrationNotFound",
     "InteroperabilitySuspended",
     "InventoryError",
+    "KeystoreEntryNotFound",
     "KeystoreError",
     "PolicyError",
     "StoreError",
+    "TokenEndpointError",
     "TransportError",
     "ValidationError",
 ]
@@ -121,6 +125,26 @@ class KeystoreError(GovernanceError):
     cannot be decrypted (wrong passphrase or damaged file), never which part
     failed.
     """
+
+
+class KeystoreEntryNotFound(KeystoreError, LookupError):
+    """The keystore holds no entry under the given name.
+
+    Raised by :meth:`Keystore.get <hf_api_governance.Keystore.get>`,
+    :meth:`~hf_api_governance.Keystore.delete` and
+    :meth:`~hf_api_governance.Keystore.fingerprint`. The message names the
+    entry (a name is not secret), never a value.
+
+    Attributes:
+        name: The entry name that was looked up.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no keystore entry named {name!r}")
+
+    def __str__(self) -> str:  # like IntegrationNotFound: never the args' repr
+        return str(self.args[0])
 
 
 class StoreError(GovernanceError):
@@ -242,3 +266,25 @@ class ApiError(GovernanceError):
 
 class TransportError(GovernanceError):
     """The HTTP request failed (connection, timeout, retries exhausted)."""
+
+
+class TokenEndpointError(TransportError):
+    """The OAuth 2.0 token endpoint refused to issue a token.
+
+    In a :class:`~hf_api_governance.GovernedSession` a revocation code
+    (``invalid_client``, ``unauthorized_client``) becomes
+    :class:`CredentialRevoked` instead.
+
+    Attributes:
+        status: The HTTP status.
+        error: The RFC 6749 section 5.2 ``error`` code, if the body had one.
+        evidence: Secret-free facts (status, error, host, path).
+    """
+
+    def __init__(
+        self, message: str, *, status: int, error: str | None, evidence: dict[str, Any]
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.evidence = evidence

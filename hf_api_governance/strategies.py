@@ -20,6 +20,7 @@ import attrs
 from hypothesis import strategies as st
 
 from hf_api_governance._model import (
+    CLAUSES,
     ApiKind,
     AuthSpec,
     Event,
@@ -32,6 +33,7 @@ from hf_api_governance._model import (
     SuspensionCause,
     looks_like_secret,
     next_state,
+    shortest_path,
 )
 from hf_api_governance._policy import Action, PolicySettings
 from hf_api_governance.exceptions import IllegalTransition
@@ -244,16 +246,6 @@ _PATH_EVIDENCE: dict[EventKind, dict[str, str]] = {
     EventKind.SUSPENDED: {"cause": "manual"},
 }
 
-_CLAUSE = {
-    EventKind.REVOKED: "1.1.1",
-    EventKind.CREDENTIAL_REPLACED: "1.1.1",
-    EventKind.SUSPENDED: "1.1.2",
-    EventKind.REINSTATED: "1.1.2",
-    EventKind.DEPRECATION_NOTICED: "1.1.2",
-    EventKind.LICENCE_ADDED: "1.1.2",
-    EventKind.LICENCE_REMOVED: "1.1.2",
-}
-
 
 @st.composite
 def histories(
@@ -297,7 +289,7 @@ def histories(
                 at,
                 actor,
                 f"{kind.value} in test",
-                _CLAUSE.get(kind),
+                CLAUSES[kind],
                 evidence,
             )
         )
@@ -307,43 +299,25 @@ def histories(
 
 
 def _reachable(state: IntegrationState, target: IntegrationState) -> bool:
-    try:
-        _path_to("x", state, target, _EPOCH)
-    except ValueError:
-        return False
-    return True
+    return shortest_path(state, target) is not None
 
 
 def _path_to(
     integration_id: str, state: IntegrationState, target: IntegrationState, at: datetime
 ) -> list[Event]:
-    """Shortest event path from ``state`` to ``target`` (breadth-first over the state machine)."""
-    frontier: list[tuple[IntegrationState, list[EventKind]]] = [(state, [])]
-    seen = {state}
-    while frontier:
-        current, path = frontier.pop(0)
-        if current is target:
-            out = []
-            for i, kind in enumerate(path, 1):
-                evidence = _PATH_EVIDENCE.get(kind, {})
-                out.append(
-                    Event(
-                        integration_id,
-                        kind,
-                        at + timedelta(minutes=i),
-                        "operator@example.com",
-                        "to target state",
-                        _CLAUSE.get(kind),
-                        evidence,
-                    )
-                )
-            return out
-        for kind in EventKind:
-            try:
-                nxt = next_state(current, kind)
-            except IllegalTransition:
-                continue
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.append((nxt, [*path, kind]))
-    raise ValueError(f"no path from {state} to {target}")  # pragma: no cover - machine is connected
+    """Events along the shortest path from ``state`` to ``target``, one minute apart."""
+    path = shortest_path(state, target)
+    if path is None:  # pragma: no cover - callers check _reachable first
+        raise ValueError(f"no path from {state} to {target}")
+    return [
+        Event(
+            integration_id,
+            kind,
+            at + timedelta(minutes=i),
+            "operator@example.com",
+            "to target state",
+            CLAUSES[kind],
+            _PATH_EVIDENCE.get(kind, {}),
+        )
+        for i, kind in enumerate(path, 1)
+    ]

@@ -33,6 +33,7 @@ import attrs
 
 from hf_api_governance._clock import FrozenClock, ensure_aware
 from hf_api_governance._model import (
+    CLAUSES,
     Event,
     EventKind,
     Integration,
@@ -41,6 +42,7 @@ from hf_api_governance._model import (
     Revoker,
     SuspensionCause,
     next_state,
+    shortest_path,
 )
 from hf_api_governance._policy import Decision, Finding, Severity
 from hf_api_governance.exceptions import IllegalTransition, ValidationError
@@ -61,18 +63,6 @@ NOW: Final = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 """The instant the ``frozen_clock`` fixture shows: 2026-01-15T12:00Z."""
 
 _ACTOR: Final = "tester@example.com"
-
-_CLAUSE: Final = {
-    EventKind.REVOKED: "1.1.1",
-    EventKind.CREDENTIAL_REPLACED: "1.1.1",
-    EventKind.SUSPENDED: "1.1.2",
-    EventKind.REINSTATED: "1.1.2",
-    EventKind.DEPRECATION_NOTICED: "1.1.2",
-    EventKind.LICENCE_ADDED: "1.1.2",
-    EventKind.LICENCE_REMOVED: "1.1.2",
-    EventKind.INFO_VERIFIED: "1.1",
-    EventKind.REGISTERED: "1.1",
-}
 
 
 def make_licence(**overrides: Any) -> Licence:
@@ -197,7 +187,7 @@ def with_event(
         when,
         actor,
         reason or f"{kind.value} (test)",
-        clause if clause is not None else _CLAUSE.get(kind),
+        clause if clause is not None else CLAUSES[kind],
         dict(evidence or {}),
     )
     return attrs.evolve(integration, state=state, history=(*integration.history, event))
@@ -278,26 +268,15 @@ def _next_instant(integration: Integration, steps: int = 1) -> datetime:
 def _path(
     current: IntegrationState | None, target: IntegrationState, integration_id: str
 ) -> list[EventKind]:
-    """Shortest event path between two states (breadth-first over the state machine)."""
-    frontier: list[tuple[IntegrationState | None, list[EventKind]]] = [(current, [])]
-    seen: set[IntegrationState | None] = {current}
-    while frontier:
-        state, path = frontier.pop(0)
-        if state is target and path:
-            return path
-        for kind in EventKind:
-            try:
-                nxt = next_state(state, kind)
-            except IllegalTransition:
-                continue
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.append((nxt, [*path, kind]))
-    raise IllegalTransition(
-        integration_id,
-        current.value if current is not None else "not registered",
-        f"reach state {target.value}",
-    )
+    """Shortest event path between two states; IllegalTransition when there is none."""
+    path = shortest_path(current, target)
+    if path is None:
+        raise IllegalTransition(
+            integration_id,
+            current.value if current is not None else "not registered",
+            f"reach state {target.value}",
+        )
+    return path
 
 
 # --------------------------------------------------------------------- assertions

@@ -1,12 +1,34 @@
-"""Helpers shared by the governed-client tests."""
+"""Helpers shared by the governed-client tests: the real parts users wire together.
+
+The client is tested against what users run: a real :class:`Registry` (SQLite,
+in memory), a real :class:`PolicyEngine` with the built-in clause policies and
+a real :class:`Keystore` file under the test's ``tmp_path`` (opened with a raw
+key, so no scrypt cost). The ``world`` fixture (``tests/conftest.py``) hands
+out a :class:`World` and closes everything it opened.
+"""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-from hf_api_governance import ApiKind, AuthSpec, Integration, Service
-from tests.fakes import FakeEngine, FakeKeystore, FakeRegistry
+from hf_api_governance import (
+    ApiKind,
+    AuthSpec,
+    Event,
+    EventKind,
+    Integration,
+    Keystore,
+    Licence,
+    PolicyEngine,
+    PolicyHook,
+    Registry,
+    Secret,
+    Service,
+)
 
 TOKEN = "tok-Zq8v1LrN3xKp0aW7eYb2"
 API_KEY = "ak-9fH2kLmN4pQ7rS1tUv3wXy"
@@ -17,6 +39,7 @@ MC_SECRET_RAW = b"mimecast-secret-key-bytes-0123456789"
 MC_SECRET_KEY = base64.b64encode(MC_SECRET_RAW).decode()
 MC_APP_ID = "app-Qw1Er2Ty3Ui4Op5As6"
 MC_APP_KEY = "appkey-Zx9Cv8Bn7Mm6Ll5Kk4"
+INCYDR_SECRET = "incydr-secret-Xy9"
 
 ALL_SECRETS = (
     TOKEN,
@@ -29,20 +52,25 @@ ALL_SECRETS = (
     MC_APP_KEY,
 )
 
+ENTRIES = {
+    "acme-token": TOKEN,
+    "shared-token": TOKEN,
+    "acme-key": API_KEY,
+    "acme-client-id": CLIENT_ID,
+    "acme-client-secret": CLIENT_SECRET,
+    "mc-access-key": MC_ACCESS_KEY,
+    "mc-secret-key": MC_SECRET_KEY,
+    "mc-app-id": MC_APP_ID,
+    "mc-app-key": MC_APP_KEY,
+    "incydr-client-secret": INCYDR_SECRET,
+}
+"""The keystore entries every world holds (names are what integrations reference)."""
 
-def keystore() -> FakeKeystore:
-    return FakeKeystore(
-        {
-            "acme-token": TOKEN,
-            "acme-key": API_KEY,
-            "acme-client-id": CLIENT_ID,
-            "acme-client-secret": CLIENT_SECRET,
-            "mc-access-key": MC_ACCESS_KEY,
-            "mc-secret-key": MC_SECRET_KEY,
-            "mc-app-id": MC_APP_ID,
-            "mc-app-key": MC_APP_KEY,
-        }
-    )
+VALID_LICENCE = Licence("Acme", "Directory API", date(2020, 1, 1), None)
+"""A third-party licence valid now and for ever: the built-in licence policy allows."""
+
+EXPIRED_LICENCE = Licence("Acme", "Directory API", date(2020, 1, 1), date(2021, 12, 31))
+"""A licence that has ended: the built-in licence policy denies (LICENCE_EXPIRED)."""
 
 
 def integration(
@@ -52,6 +80,7 @@ def integration(
     kind: ApiKind = ApiKind.THIRD_PARTY_API,
     auth: AuthSpec | dict[str, Any] | None = None,
     credential: str | None = "acme-token",
+    licences: Iterable[Licence] = (VALID_LICENCE,),
 ) -> Integration:
     return Integration(
         id=id,
@@ -63,6 +92,7 @@ def integration(
         owner="platform-team",
         credential=credential,
         auth=auth,
+        licences=tuple(licences),
     )
 
 
@@ -86,14 +116,66 @@ def mimecast_spec() -> dict[str, str]:
     }
 
 
-def active(registry: FakeRegistry, item: Integration) -> Integration:
+def active(registry: Registry, item: Integration) -> Integration:
     registry.register(item, actor="test")
     return registry.activate(item.id, actor="test")
 
 
-def world(
-    base_url: str, **kwargs: Any
-) -> tuple[FakeRegistry, FakeKeystore, FakeEngine, Integration]:
-    registry = FakeRegistry()
-    item = active(registry, integration(base_url, **kwargs))
-    return registry, keystore(), FakeEngine(), item
+def events(registry: Registry, integration_id: str, kind: EventKind) -> list[Event]:
+    """The events of one kind in an integration's history, oldest first."""
+    return [e for e in registry.history(integration_id) if e.kind is kind]
+
+
+class CountingKeystore:
+    """A spy around the real keystore: counts reads, so a test can show none happened."""
+
+    def __init__(self, keystore: Keystore) -> None:
+        self._keystore = keystore
+        self.reads = 0
+
+    def get(self, name: str) -> Secret:
+        self.reads += 1
+        return self._keystore.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._keystore
+
+
+class World:
+    """Real registries, one real keystore and policy engines for one test; closes them all."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._registries: list[Registry] = []
+        self._keystore: Keystore | None = None
+        self.keystore_path = directory / "client.hfks"
+        self.keystore_key = Keystore.generate_key()
+
+    def registry(self) -> Registry:
+        """A new, empty registry (SQLite in memory)."""
+        registry = Registry.open(":memory:")
+        self._registries.append(registry)
+        return registry
+
+    def keystore(self) -> Keystore:
+        """This test's keystore file, holding :data:`ENTRIES`."""
+        if self._keystore is None:
+            ks = Keystore.create(self.keystore_path, key=self.keystore_key)
+            for name, value in ENTRIES.items():
+                ks.put(name, Secret(value, label=name))
+            self._keystore = ks
+        return self._keystore
+
+    def __call__(
+        self, base_url: str, *, hooks: Iterable[PolicyHook] = (), **kwargs: Any
+    ) -> tuple[Registry, Keystore, PolicyEngine, Integration]:
+        """A registry holding one ACTIVE integration, the keystore and an engine."""
+        registry = self.registry()
+        item = active(registry, integration(base_url, **kwargs))
+        return registry, self.keystore(), PolicyEngine(hooks), item
+
+    def close(self) -> None:
+        for registry in self._registries:
+            registry.close()
+        if self._keystore is not None:
+            self._keystore.close()

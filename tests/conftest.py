@@ -60,3 +60,16 @@ def other_server() -> Iterator[LocalServer]:
     srv = LocalServer()
     yield srv
     srv.close()
+
+
+from pathlib import Path  # noqa: E402
+
+from tests.client_support import World  # noqa: E402
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """Real registry, keystore and policy engine for the governed-client tests."""
+    parts = World(tmp_path)
+    yield parts
+    parts.close()

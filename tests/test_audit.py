@@ -34,7 +34,7 @@ from hf_api_governance import (
     VerificationProblem,
     VerificationReport,
 )
-from hf_api_governance._audit import KNOWN_ACTIONS, _redact_url
+from hf_api_governance._audit import KNOWN_ACTIONS
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -247,7 +247,7 @@ def test_secrets_become_fingerprints_and_urls_are_redacted(db: Path) -> None:
     assert entry.evidence["old"] == secret.fingerprint
     assert entry.evidence["nested"]["list"] == [
         secret.fingerprint,
-        "https://api.example.com:8443/v1/x?key=<redacted>#<redacted>",
+        "https://api.example.com:8443/v1/x?key=REDACTED",
     ]
     assert entry.evidence["when"] == "2026-01-01T01:00:00.000000Z"
 
@@ -256,14 +256,17 @@ def test_secrets_become_fingerprints_and_urls_are_redacted(db: Path) -> None:
     ("url", "redacted"),
     [
         ("https://api.example.com/v1/users", "https://api.example.com/v1/users"),
-        ("https://u:p@h.example/p?a=1&b=2", "https://h.example/p?a=<redacted>&b=<redacted>"),
-        ("https://h.example/p?TOKENONLY", "https://h.example/p?<redacted>"),
-        ("http://[::1]:8080/x#frag", "http://[::1]:8080/x#<redacted>"),
-        ("https://h.example:99999/x", "<unparsable url redacted>"),
+        ("https://u:p@h.example/p?a=1&b=2", "https://h.example/p?a=REDACTED&b=REDACTED"),
+        ("https://h.example/p?TOKENONLY", "https://h.example/p?REDACTED"),
+        ("http://[::1]:8080/x#frag", "http://[::1]:8080/x"),
+        ("http://[::1/x", "<unparseable URL>"),
     ],
 )
-def test_redact_url_keeps_scheme_host_path_only(url: str, redacted: str) -> None:
-    assert _redact_url(url) == redacted
+def test_url_evidence_keeps_scheme_host_path_only(db: Path, url: str, redacted: str) -> None:
+    """URLs in evidence get the library's one URL redaction (``redact_url``)."""
+    with AuditLog.open(db, KEY) as log:
+        entry = log.append(actor="alice", action="call_sent", evidence={"url": url})
+    assert entry.evidence["url"] == redacted
 
 
 # -- tampering, each detected with the right problem and position ------------------

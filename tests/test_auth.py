@@ -29,6 +29,7 @@ from hf_api_governance import (
     IntegrationState,
     MimecastHmacAuth,
     OAuth2ClientCredentials,
+    Registry,
     RetryPolicy,
     Revoker,
     Secret,
@@ -45,13 +46,13 @@ from tests.client_support import (
     MC_APP_KEY,
     MC_SECRET_RAW,
     TOKEN,
+    World,
     active,
+    events,
     integration,
-    keystore,
     mimecast_spec,
     oauth_spec,
 )
-from tests.fakes import FakeRegistry
 from tests.servers import LocalServer, Received, Reply
 
 # ------------------------------------------------------------- simple schemes
@@ -148,8 +149,8 @@ def _mimecast_verifier(seen_ids: list[str]) -> Any:
     return handler
 
 
-def _mimecast_world(server: LocalServer) -> FakeRegistry:
-    registry = FakeRegistry()
+def _mimecast_world(world: World, server: LocalServer) -> Registry:
+    registry = world.registry()
     active(
         registry,
         integration(
@@ -163,11 +164,13 @@ def _mimecast_world(server: LocalServer) -> FakeRegistry:
     return registry
 
 
-def test_mimecast_requests_are_signed_as_the_server_verifies(server: LocalServer) -> None:
+def test_mimecast_requests_are_signed_as_the_server_verifies(
+    world: World, server: LocalServer
+) -> None:
     seen: list[str] = []
     server.route("POST", "/api/account/get-account", _mimecast_verifier(seen))
-    registry = _mimecast_world(server)
-    with GovernedSession(registry, "mc-api", keystore=keystore()) as session:
+    registry = _mimecast_world(world, server)
+    with GovernedSession(registry, "mc-api", keystore=world.keystore()) as session:
         for _ in range(2):
             response = session.post(server.url + "/api/account/get-account", json={"data": []})
             assert response.status_code == 200, response.text
@@ -208,31 +211,33 @@ def test_the_mimecast_hmac_auth_works_alone_with_a_plain_session(server: LocalSe
     ids=["InvalidClientIdentifier", "err_xdk_binding_expired", "418"],
 )
 def test_mimecast_revocation_signals_revoke_and_stop_all_sessions(
-    server: LocalServer, reply: Reply
+    world: World, server: LocalServer, reply: Reply
 ) -> None:
     server.route("POST", "/api/x", reply)
-    registry = _mimecast_world(server)
+    registry = _mimecast_world(world, server)
     with (
-        GovernedSession(registry, "mc-api", keystore=keystore()) as session,
+        GovernedSession(registry, "mc-api", keystore=world.keystore()) as session,
         pytest.raises(CredentialRevoked) as caught,
     ):
         session.post(server.url + "/api/x", json={"data": []})
     assert caught.value.integration_id == "mc-api"
     state = registry.get("mc-api")
     assert state.state is IntegrationState.REVOKED
-    (event,) = registry.events("mc-api", EventKind.REVOKED)
+    (event,) = events(registry, "mc-api", EventKind.REVOKED)
     assert event.evidence["revoker"] == Revoker.MIMECAST.value
     assert event.actor == "mimecast"
     server.clear()
     with (
-        GovernedSession(registry, "mc-api", keystore=keystore()) as fresh_session,
+        GovernedSession(registry, "mc-api", keystore=world.keystore()) as fresh_session,
         pytest.raises(AccessDenied),
     ):
         fresh_session.post(server.url + "/api/x", json={"data": []})
     assert server.received == []
 
 
-def test_another_mimecast_fail_code_is_an_api_error_not_a_revocation(server: LocalServer) -> None:
+def test_another_mimecast_fail_code_is_an_api_error_not_a_revocation(
+    world: World, server: LocalServer
+) -> None:
     server.route(
         "POST",
         "/api/x",
@@ -245,9 +250,9 @@ def test_another_mimecast_fail_code_is_an_api_error_not_a_revocation(server: Loc
             },
         ),
     )
-    registry = _mimecast_world(server)
+    registry = _mimecast_world(world, server)
     with (
-        GovernedSession(registry, "mc-api", keystore=keystore()) as session,
+        GovernedSession(registry, "mc-api", keystore=world.keystore()) as session,
         pytest.raises(ApiError) as caught,
     ):
         session.post(server.url + "/api/x", json={"data": []})
@@ -255,15 +260,15 @@ def test_another_mimecast_fail_code_is_an_api_error_not_a_revocation(server: Loc
     assert registry.get("mc-api").state is IntegrationState.ACTIVE
 
 
-def test_a_mimecast_post_is_retried_on_429_when_opted_in(server: LocalServer) -> None:
+def test_a_mimecast_post_is_retried_on_429_when_opted_in(world: World, server: LocalServer) -> None:
     replies = [
         Reply(429, headers={"X-RateLimit-Reset": "10"}),
         Reply(200, body={"data": [], "fail": []}),
     ]
     server.route("POST", "/api/x", lambda r: replies.pop(0))
-    registry = _mimecast_world(server)
+    registry = _mimecast_world(world, server)
     policy = RetryPolicy(base_wait=0.0, retry_non_idempotent=True)
-    with GovernedSession(registry, "mc-api", keystore=keystore(), retry=policy) as session:
+    with GovernedSession(registry, "mc-api", keystore=world.keystore(), retry=policy) as session:
         assert session.post(server.url + "/api/x", json={}).status_code == 200
         assert session.last_retry_stats.total_wait == pytest.approx(0.01)
 
@@ -319,8 +324,8 @@ class TokenServer:
         return Reply(401, headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
 
 
-def _oauth_world(server: LocalServer, client_auth: str = "body") -> FakeRegistry:
-    registry = FakeRegistry()
+def _oauth_world(world: World, server: LocalServer, client_auth: str = "body") -> Registry:
+    registry = world.registry()
     active(
         registry,
         integration(
@@ -331,10 +336,12 @@ def _oauth_world(server: LocalServer, client_auth: str = "body") -> FakeRegistry
 
 
 @pytest.mark.parametrize("client_auth", ["body", "basic"])
-def test_the_token_is_fetched_once_and_cached(server: LocalServer, client_auth: str) -> None:
+def test_the_token_is_fetched_once_and_cached(
+    world: World, server: LocalServer, client_auth: str
+) -> None:
     tokens = TokenServer(server)
-    registry = _oauth_world(server, client_auth)
-    with GovernedSession(registry, "acme-api", keystore=keystore()) as session:
+    registry = _oauth_world(world, server, client_auth)
+    with GovernedSession(registry, "acme-api", keystore=world.keystore()) as session:
         for _ in range(3):
             assert session.get(server.url + "/v1/data").status_code == 200
     assert tokens.issued == ["tok-1"]
@@ -373,10 +380,10 @@ def test_a_token_is_fetched_again_shortly_before_it_expires(server: LocalServer)
     assert not fresh
 
 
-def test_a_401_cured_by_one_refresh_is_not_a_revocation(server: LocalServer) -> None:
+def test_a_401_cured_by_one_refresh_is_not_a_revocation(world: World, server: LocalServer) -> None:
     tokens = TokenServer(server)
-    registry = _oauth_world(server)
-    with GovernedSession(registry, "acme-api", keystore=keystore()) as session:
+    registry = _oauth_world(world, server)
+    with GovernedSession(registry, "acme-api", keystore=world.keystore()) as session:
         assert session.get(server.url + "/v1/data").status_code == 200
         tokens.expire_all()  # the server forgets tok-1
         response = session.get(server.url + "/v1/data")
@@ -384,35 +391,35 @@ def test_a_401_cured_by_one_refresh_is_not_a_revocation(server: LocalServer) -> 
     assert [r.status_code for r in response.history] == [401]
     assert tokens.issued == ["tok-1", "tok-2"]
     assert registry.get("acme-api").state is IntegrationState.ACTIVE
-    assert registry.events("acme-api", EventKind.REVOKED) == []
+    assert events(registry, "acme-api", EventKind.REVOKED) == []
 
 
-def test_a_401_right_after_a_fresh_token_is_a_revocation(server: LocalServer) -> None:
+def test_a_401_right_after_a_fresh_token_is_a_revocation(world: World, server: LocalServer) -> None:
     tokens = TokenServer(server)
-    registry = _oauth_world(server)
-    with GovernedSession(registry, "acme-api", keystore=keystore()) as session:
+    registry = _oauth_world(world, server)
+    with GovernedSession(registry, "acme-api", keystore=world.keystore()) as session:
         assert session.get(server.url + "/v1/data").status_code == 200
         tokens.all_refused = True
         with pytest.raises(CredentialRevoked) as caught:
             session.get(server.url + "/v1/data")
     assert tokens.issued == ["tok-1", "tok-2"]  # one refresh, then it stopped
     assert caught.value.evidence["signal"] == "invalid_token_after_fresh_token"
-    (event,) = registry.events("acme-api", EventKind.REVOKED)
+    (event,) = events(registry, "acme-api", EventKind.REVOKED)
     assert event.evidence["revoker"] == "third_party"
     server.clear()
     with (
-        GovernedSession(registry, "acme-api", keystore=keystore()) as other,
+        GovernedSession(registry, "acme-api", keystore=world.keystore()) as other,
         pytest.raises(AccessDenied),
     ):
         other.get(server.url + "/v1/data")
     assert server.received == []
 
 
-def test_invalid_client_at_the_token_endpoint_revokes(server: LocalServer) -> None:
+def test_invalid_client_at_the_token_endpoint_revokes(world: World, server: LocalServer) -> None:
     tokens = TokenServer(server)
     tokens.refuse_client = True
-    registry = _oauth_world(server)
-    with GovernedSession(registry, "acme-api", keystore=keystore()) as session:
+    registry = _oauth_world(world, server)
+    with GovernedSession(registry, "acme-api", keystore=world.keystore()) as session:
         with pytest.raises(CredentialRevoked, match="invalid_client"):
             session.get(server.url + "/v1/data")
         with pytest.raises(AccessDenied):
@@ -454,10 +461,10 @@ def test_two_threads_share_one_first_fetch(server: LocalServer) -> None:
     assert got[0] is got[1]
 
 
-def test_two_threads_refused_together_share_one_refresh(server: LocalServer) -> None:
+def test_two_threads_refused_together_share_one_refresh(world: World, server: LocalServer) -> None:
     tokens = TokenServer(server)
-    registry = _oauth_world(server)
-    session = GovernedSession(registry, "acme-api", keystore=keystore())
+    registry = _oauth_world(world, server)
+    session = GovernedSession(registry, "acme-api", keystore=world.keystore())
     assert session.get(server.url + "/v1/data").status_code == 200
     tokens.expire_all()
     tokens.barrier = threading.Barrier(2)  # both stale requests arrive before either 401
@@ -479,14 +486,14 @@ def test_two_threads_refused_together_share_one_refresh(server: LocalServer) -> 
 
 
 def test_a_401_after_a_redirect_to_another_origin_fetches_no_token_for_it(
-    server: LocalServer, other_server: LocalServer
+    world: World, server: LocalServer, other_server: LocalServer
 ) -> None:
     tokens = TokenServer(server)
     server.route("GET", "/v1/moved", Reply(302, headers={"Location": other_server.url + "/x"}))
     other_server.route("GET", "/x", Reply(401, headers={"WWW-Authenticate": "Bearer"}))
-    registry = _oauth_world(server)
+    registry = _oauth_world(world, server)
     seen: list[int] = []
-    with GovernedSession(registry, "acme-api", keystore=keystore()) as session:
+    with GovernedSession(registry, "acme-api", keystore=world.keystore()) as session:
         assert session.get(server.url + "/v1/data").status_code == 200
         response = session.get(
             server.url + "/v1/moved",

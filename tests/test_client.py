@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +18,7 @@ import requests
 
 from hf_api_governance import (
     AccessDenied,
+    Action,
     ApiKind,
     CredentialRevoked,
     EventKind,
@@ -21,22 +26,30 @@ from hf_api_governance import (
     IntegrationNotFound,
     IntegrationState,
     InteroperabilitySuspended,
+    Keystore,
+    PolicyContext,
+    PolicyEngine,
+    Registry,
     RetryPolicy,
     Revoker,
+    Secret,
     TransportError,
     govern,
+    policy_hook,
 )
 from hf_api_governance._signals import format_http_date
 from tests.client_support import (
     ALL_SECRETS,
     API_KEY,
+    EXPIRED_LICENCE,
     TOKEN,
+    CountingKeystore,
+    World,
     active,
+    events,
     integration,
-    keystore,
-    world,
 )
-from tests.fakes import FakeRegistry
+from tests.other_process import revoke_in_another_process
 from tests.servers import LocalServer, Received, Reply
 
 FAST = RetryPolicy(max_attempts=4, base_wait=0.0, max_wait=0.05, total_timeout=5.0)
@@ -49,8 +62,16 @@ def ok(body: Any = None) -> Reply:
 # ----------------------------------------------------------------- admission
 
 
-def test_a_governed_get_carries_the_keystore_token_and_is_recorded(server: LocalServer) -> None:
-    registry, ks, engine, _ = world(server.url)
+def test_a_governed_get_carries_the_keystore_token_and_is_recorded(
+    world: World, server: LocalServer
+) -> None:
+    consulted: list[tuple[str, Action]] = []
+
+    @policy_hook(code="ACME_CONSULTED")
+    def consulted_hook(ctx: PolicyContext) -> None:
+        consulted.append((ctx.integration.id, ctx.action))
+
+    registry, ks, engine, _ = world(server.url, hooks=[consulted_hook])
     server.route("GET", "/v1/users", ok())
     calls: list[tuple[str, Mapping[str, Any]]] = []
     with GovernedSession(
@@ -60,8 +81,7 @@ def test_a_governed_get_carries_the_keystore_token_and_is_recorded(server: Local
     assert response.status_code == 200
     (received,) = server.received
     assert received.header("Authorization") == f"Bearer {TOKEN}"
-    assert engine.calls
-    assert engine.calls[0][0] == "acme-api"
+    assert consulted == [("acme-api", Action.CALL)]  # the engine decided, once
     action, evidence = calls[-1]
     assert action == "call_sent"
     assert evidence["status"] == 200
@@ -71,16 +91,18 @@ def test_a_governed_get_carries_the_keystore_token_and_is_recorded(server: Local
     assert evidence["latency_ms"] >= 0
 
 
-def test_a_relative_url_is_taken_from_the_base_url(server: LocalServer) -> None:
+def test_a_relative_url_is_taken_from_the_base_url(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url + "/v1")
     server.route("GET", "/v1/users", ok())
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
         assert session.get("/users").status_code == 200
 
 
-def test_a_denied_call_sends_nothing_and_carries_the_decision(server: LocalServer) -> None:
-    registry, ks, engine, _ = world(server.url)
-    engine.denied.add("acme-api")
+def test_a_denied_call_sends_nothing_and_carries_the_decision(
+    world: World, server: LocalServer
+) -> None:
+    registry, real_keystore, engine, _ = world(server.url, licences=[EXPIRED_LICENCE])
+    ks = CountingKeystore(real_keystore)
     calls: list[str] = []
     with (
         GovernedSession(
@@ -96,23 +118,25 @@ def test_a_denied_call_sends_nothing_and_carries_the_decision(server: LocalServe
     assert calls == ["call_denied"]
 
 
-def test_an_unknown_integration_fails_at_construction() -> None:
+def test_an_unknown_integration_fails_at_construction(world: World) -> None:
     with pytest.raises(IntegrationNotFound):
-        GovernedSession(FakeRegistry(), "nope")
+        GovernedSession(world.registry(), "nope")
 
 
-def test_without_an_engine_only_an_active_integration_may_call(server: LocalServer) -> None:
-    registry = FakeRegistry()
+def test_without_an_engine_only_an_active_integration_may_call(
+    world: World, server: LocalServer
+) -> None:
+    registry = world.registry()
     registry.register(integration(server.url), actor="test")  # PENDING
     with (
-        GovernedSession(registry, "acme-api", keystore=keystore()) as session,
+        GovernedSession(registry, "acme-api", keystore=world.keystore()) as session,
         pytest.raises(AccessDenied, match="STATE_PENDING"),
     ):
         session.get(server.url + "/x")
     assert server.received == []
 
 
-def test_a_revoked_credential_entry_is_never_sent_again(server: LocalServer) -> None:
+def test_a_revoked_credential_entry_is_never_sent_again(world: World, server: LocalServer) -> None:
     """Even if the integration got a new state, a revoked entry name is refused."""
     registry, ks, _engine, _ = world(server.url)
     registry.revoke("acme-api", by=Revoker.CUSTOMER, reason="leaked", actor="alice")
@@ -124,31 +148,68 @@ def test_a_revoked_credential_entry_is_never_sent_again(server: LocalServer) -> 
     assert server.received == []
 
 
-def test_a_revoked_credential_is_refused_even_if_the_engine_allows(server: LocalServer) -> None:
-    registry = FakeRegistry()
+def test_a_revoked_credential_is_refused_even_if_the_engine_allows(
+    world: World, server: LocalServer
+) -> None:
+    registry = world.registry()
     active(registry, integration(server.url, id="one", credential="shared-token"))
     active(registry, integration(server.url, id="two", credential="shared-token"))
     registry.revoke("one", by=Revoker.MIMECAST, reason="revoked")
-
-    class AllowAll:
-        def evaluate(self, integration: Any, action: Any, at: datetime | None = None) -> Any:
-            return type("D", (), {"allowed": True, "summary": lambda self: "ok"})()
-
-    ks = keystore()
-    ks.set("shared-token", TOKEN)
+    # An engine not told about revoked entries (no revoked_credentials=) allows "two":
+    # the client's own check against the registry is what refuses.
+    engine = PolicyEngine()
+    assert engine.evaluate(registry.get("two"), Action.CALL).allowed
     with (
-        GovernedSession(registry, "two", keystore=ks, engine=AllowAll()) as session,
+        GovernedSession(registry, "two", keystore=world.keystore(), engine=engine) as session,
         pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"),
     ):
         session.get(server.url + "/v1/users")
     assert server.received == []
 
 
+def test_a_revocation_by_another_process_stops_the_next_call_of_an_open_session(
+    world: World, server: LocalServer, tmp_path: Path
+) -> None:
+    """The session reads the registry before every request: nothing is sent after it."""
+    server.route("GET", "/v1/users", ok())
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as registry:
+        active(registry, integration(server.url))
+        with GovernedSession(
+            registry, "acme-api", keystore=world.keystore(), engine=PolicyEngine()
+        ) as session:
+            assert session.get(server.url + "/v1/users").status_code == 200
+            revoke_in_another_process(path, "acme-api")
+            with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
+                session.get(server.url + "/v1/users")
+    assert len(server.received) == 1
+
+
+def test_a_credential_replaced_in_the_keystore_is_sent_from_the_next_call(
+    world: World, server: LocalServer
+) -> None:
+    """Credentials are read just in time: a value rotated by another process is used at once."""
+    registry, ks, engine, _ = world(server.url)
+    server.route("GET", "/v1/users", ok())
+    rotated = "tok-Rotated7Hq2Lm9Xz4Pw"
+    with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
+        session.get(server.url + "/v1/users")
+        with Keystore.open(world.keystore_path, key=world.keystore_key) as other:
+            other.put("acme-token", Secret(rotated))
+        session.get(server.url + "/v1/users")
+        session.get(server.url + "/v1/users")
+    assert [r.header("Authorization") for r in server.received] == [
+        f"Bearer {TOKEN}",
+        f"Bearer {rotated}",
+        f"Bearer {rotated}",
+    ]
+
+
 # ---------------------------------------------------------------- origins
 
 
 def test_a_request_to_another_origin_is_refused(
-    server: LocalServer, other_server: LocalServer
+    world: World, server: LocalServer, other_server: LocalServer
 ) -> None:
     registry, ks, engine, _ = world(server.url)
     with (
@@ -168,7 +229,7 @@ def test_a_request_to_another_origin_is_refused(
     ],
 )
 def test_a_redirect_to_another_origin_drops_every_credential_header(
-    server: LocalServer, other_server: LocalServer, auth: dict[str, str] | None
+    world: World, server: LocalServer, other_server: LocalServer, auth: dict[str, str] | None
 ) -> None:
     registry, ks, engine, _ = world(server.url, auth=auth)
     server.route(
@@ -191,7 +252,9 @@ def test_a_redirect_to_another_origin_drops_every_credential_header(
     assert API_KEY not in json.dumps(sent)
 
 
-def test_a_redirect_within_the_origin_keeps_the_credentials(server: LocalServer) -> None:
+def test_a_redirect_within_the_origin_keeps_the_credentials(
+    world: World, server: LocalServer
+) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/old", Reply(301, headers={"Location": "/new"}))
     server.route("GET", "/new", ok())
@@ -200,7 +263,9 @@ def test_a_redirect_within_the_origin_keeps_the_credentials(server: LocalServer)
     assert [r.header("Authorization") for r in server.received] == [f"Bearer {TOKEN}"] * 2
 
 
-def test_govern_refuses_plain_http_to_a_non_loopback_host(server: LocalServer) -> None:
+def test_govern_refuses_plain_http_to_a_non_loopback_host(
+    world: World, server: LocalServer
+) -> None:
     registry, _ks, engine, _ = world(server.url)
     session = govern(requests.Session(), registry, "acme-api", engine=engine)
     with pytest.raises(AccessDenied, match="INSECURE_TRANSPORT"):
@@ -208,7 +273,7 @@ def test_govern_refuses_plain_http_to_a_non_loopback_host(server: LocalServer) -
 
 
 def test_govern_can_refuse_every_foreign_origin(
-    server: LocalServer, other_server: LocalServer
+    world: World, server: LocalServer, other_server: LocalServer
 ) -> None:
     registry, _ks, engine, _ = world(server.url)
     session = govern(requests.Session(), registry, "acme-api", engine=engine, refuse_foreign=True)
@@ -218,7 +283,7 @@ def test_govern_can_refuse_every_foreign_origin(
 
 
 def test_govern_strips_credentials_towards_a_foreign_origin(
-    server: LocalServer, other_server: LocalServer
+    world: World, server: LocalServer, other_server: LocalServer
 ) -> None:
     registry, _ks, engine, _ = world(server.url)
     other_server.route("GET", "/x", ok())
@@ -242,7 +307,7 @@ def _sequence(*replies: Reply) -> Any:
     return handler
 
 
-def test_a_503_then_200_is_retried(server: LocalServer) -> None:
+def test_a_503_then_200_is_retried(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/r", _sequence(Reply(503), ok()))
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine, retry=FAST) as session:
@@ -252,7 +317,7 @@ def test_a_503_then_200_is_retried(server: LocalServer) -> None:
     assert len(server.received) == 2
 
 
-def test_retry_after_in_seconds_is_honoured_and_capped(server: LocalServer) -> None:
+def test_retry_after_in_seconds_is_honoured_and_capped(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/r", _sequence(Reply(503, headers={"Retry-After": "7"}), ok()))
     policy = RetryPolicy(base_wait=0.0, max_wait=0.03)
@@ -262,7 +327,7 @@ def test_retry_after_in_seconds_is_honoured_and_capped(server: LocalServer) -> N
         assert session.last_retry_stats.total_wait == pytest.approx(0.03)
 
 
-def test_retry_after_as_an_http_date_is_honoured(server: LocalServer) -> None:
+def test_retry_after_as_an_http_date_is_honoured(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
     later = format_http_date(datetime.now(UTC) + timedelta(seconds=30))
     server.route("GET", "/r", _sequence(Reply(429, headers={"Retry-After": later}), ok()))
@@ -272,7 +337,9 @@ def test_retry_after_as_an_http_date_is_honoured(server: LocalServer) -> None:
         assert session.last_retry_stats.total_wait == pytest.approx(0.02)
 
 
-def test_a_mimecast_429_waits_for_x_ratelimit_reset_milliseconds(server: LocalServer) -> None:
+def test_a_mimecast_429_waits_for_x_ratelimit_reset_milliseconds(
+    world: World, server: LocalServer
+) -> None:
     registry, ks, engine, _ = world(server.url, kind=ApiKind.MIMECAST_API)
     server.route("GET", "/api/x", _sequence(Reply(429, headers={"X-RateLimit-Reset": "25"}), ok()))
     policy = RetryPolicy(base_wait=0.0, max_wait=1.0)
@@ -281,7 +348,7 @@ def test_a_mimecast_429_waits_for_x_ratelimit_reset_milliseconds(server: LocalSe
         assert session.last_retry_stats.total_wait == pytest.approx(0.025)
 
 
-def test_a_post_is_not_retried_unless_asked(server: LocalServer) -> None:
+def test_a_post_is_not_retried_unless_asked(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("POST", "/r", _sequence(Reply(503), ok()))
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine, retry=FAST) as session:
@@ -295,7 +362,9 @@ def test_a_post_is_not_retried_unless_asked(server: LocalServer) -> None:
     assert len(server.received) == 2
 
 
-def test_retries_stop_after_max_attempts_and_return_the_last_answer(server: LocalServer) -> None:
+def test_retries_stop_after_max_attempts_and_return_the_last_answer(
+    world: World, server: LocalServer
+) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/r", Reply(502))
     policy = RetryPolicy(max_attempts=3, base_wait=0.0, max_wait=0.01)
@@ -305,7 +374,7 @@ def test_retries_stop_after_max_attempts_and_return_the_last_answer(server: Loca
     assert len(server.received) == 3
 
 
-def test_no_retry_starts_past_the_total_timeout(server: LocalServer) -> None:
+def test_no_retry_starts_past_the_total_timeout(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/r", Reply(503, headers={"Retry-After": "120"}))
     policy = RetryPolicy(max_wait=60.0, total_timeout=1.0)
@@ -314,7 +383,7 @@ def test_no_retry_starts_past_the_total_timeout(server: LocalServer) -> None:
     assert len(server.received) == 1
 
 
-def test_a_revocation_during_backoff_stops_the_retries(server: LocalServer) -> None:
+def test_a_revocation_during_backoff_stops_the_retries(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
 
     def revoke_then_fail(_r: Received) -> Reply:
@@ -330,7 +399,7 @@ def test_a_revocation_during_backoff_stops_the_retries(server: LocalServer) -> N
     assert len(server.received) == 1
 
 
-def test_connection_errors_become_a_transport_error_without_secrets() -> None:
+def test_connection_errors_become_a_transport_error_without_secrets(world: World) -> None:
     import socket
 
     with socket.socket() as sock:
@@ -362,7 +431,9 @@ def test_connection_errors_become_a_transport_error_without_secrets() -> None:
 # ----------------------------------------------------------- contract (1.1.2)
 
 
-def test_consecutive_contract_failures_suspend_the_integration(server: LocalServer) -> None:
+def test_consecutive_contract_failures_suspend_the_integration(
+    world: World, server: LocalServer
+) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/good", ok({"data": [], "meta": {}}))
     server.route("GET", "/bad", ok({"items": []}))
@@ -380,12 +451,12 @@ def test_consecutive_contract_failures_suspend_the_integration(server: LocalServ
         assert registry.get("acme-api").state is IntegrationState.ACTIVE
         with pytest.raises(InteroperabilitySuspended):
             session.get(server.url + "/bad")  # 2 consecutive
-    (event,) = registry.events("acme-api", EventKind.SUSPENDED)
+    (event,) = events(registry, "acme-api", EventKind.SUSPENDED)
     assert event.evidence["cause"] == "api_changed"
     assert event.evidence["consecutive_failures"] == 2
 
 
-def test_a_callable_contract_gives_its_reason(server: LocalServer) -> None:
+def test_a_callable_contract_gives_its_reason(world: World, server: LocalServer) -> None:
     registry, ks, engine, _ = world(server.url)
     server.route("GET", "/x", ok({"v": 2}))
     with (
@@ -414,7 +485,7 @@ class _Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def test_no_secret_reaches_any_log_exception_or_event(server: LocalServer) -> None:
+def test_no_secret_reaches_any_log_exception_or_event(world: World, server: LocalServer) -> None:
     """Full flow at DEBUG (urllib3 included): values and their base64 never appear."""
     import base64
 
@@ -438,7 +509,7 @@ def test_no_secret_reaches_any_log_exception_or_event(server: LocalServer) -> No
             "/v1/users",
             Reply(401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}),
         )
-        registry = FakeRegistry()
+        registry = world.registry()
         active(
             registry,
             integration(server.url, auth=oauth_spec(server.url + "/oauth/token"), credential=None),
@@ -465,7 +536,7 @@ def test_no_secret_reaches_any_log_exception_or_event(server: LocalServer) -> No
                 },
             ),
         )
-        ks = keystore()
+        ks = world.keystore()
         with GovernedSession(registry, "acme-api", keystore=ks) as session:
             with pytest.raises(CredentialRevoked) as revoked:
                 session.get(server.url + "/v1/users", params={"key": "q-secret-value"})
@@ -495,9 +566,6 @@ def test_no_secret_reaches_any_log_exception_or_event(server: LocalServer) -> No
 
 
 def test_the_wrap_client_example_shows_a_revocation() -> None:
-    import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent

@@ -30,6 +30,7 @@ from hf_api_governance import (
     Classification,
     ConfidentialityError,
     Keystore,
+    KeystoreEntryNotFound,
     KeystoreError,
     Secret,
     ValidationError,
@@ -142,6 +143,22 @@ def test_passphrase_keystore_round_trips_and_put_overwrites(tmp_path: Path) -> N
         assert len(ks) == 1
 
 
+def test_a_missing_entry_is_a_keystore_lookup_error_naming_only_the_entry(
+    store: Keystore,
+) -> None:
+    """get, delete and fingerprint raise KeystoreEntryNotFound (also KeystoreError, LookupError)."""
+    fill(store)
+    for operation in (store.get, store.delete, store.fingerprint):
+        with pytest.raises(KeystoreEntryNotFound) as info:
+            operation("no-such-entry")
+        error = info.value
+        assert isinstance(error, KeystoreError)
+        assert isinstance(error, LookupError)
+        assert error.name == "no-such-entry"
+        assert str(error) == "no keystore entry named 'no-such-entry'"
+    assert store.names() == ["aware-api", "engage.token", "okta_1"]  # nothing changed
+
+
 def test_passphrases_are_compared_after_unicode_normalisation(tmp_path: Path) -> None:
     path = tmp_path / "ks"
     Keystore.create(path, "caf\u00e9", scrypt_log2_n=CHEAP).close()
@@ -152,9 +169,9 @@ def test_delete_removes_an_entry_durably(store: Keystore, key: bytes) -> None:
     fill(store)
     store.delete("okta_1")
     assert "okta_1" not in store
-    with pytest.raises(KeystoreError, match="no keystore entry named 'okta_1'"):
+    with pytest.raises(KeystoreEntryNotFound, match=r"^no keystore entry named 'okta_1'$"):
         store.get("okta_1")
-    with pytest.raises(KeystoreError, match="no keystore entry named 'okta_1'"):
+    with pytest.raises(KeystoreEntryNotFound, match=r"^no keystore entry named 'okta_1'$"):
         store.delete("okta_1")
     with Keystore.open(store.path, key=key) as again:
         assert again.names() == ["aware-api", "engage.token"]
@@ -209,6 +226,13 @@ def test_a_second_handle_sees_the_other_handles_changes(store: Keystore, key: by
         assert other.get("x").reveal() == "from the first"
         other.put("y", Secret("from the second"))
         assert store.names() == ["x", "y"]
+        # A value already read is read again once another handle replaced it.
+        assert store.get("x").reveal() == "from the first"
+        other.put("x", Secret("rotated by the second"))
+        assert store.get("x").reveal() == "rotated by the second"
+        other.delete("x")
+        with pytest.raises(KeystoreEntryNotFound):
+            store.get("x")
 
 
 # -- names and parameters ------------------------------------------------------

@@ -38,6 +38,7 @@ EXPECTED_PUBLIC = {
     "InteroperabilitySuspended",
     "InventoryError",
     "Keystore",
+    "KeystoreEntryNotFound",
     "KeystoreError",
     "Licence",
     "LicenceStatus",
@@ -60,6 +61,7 @@ EXPECTED_PUBLIC = {
     "SuspensionCause",
     "SyncReport",
     "SystemClock",
+    "TokenEndpointError",
     "TransportError",
     "ValidationError",
     "VerificationProblem",
@@ -91,3 +93,11 @@ def test_every_public_name_is_importable_and_documented() -> None:
 def test_every_library_exception_derives_from_governance_error() -> None:
     for name in exceptions.__all__:
         assert issubclass(getattr(exceptions, name), exceptions.GovernanceError)
+
+
+def test_every_library_exception_is_in_the_documented_tree_and_exported() -> None:
+    tree = exceptions.__doc__ or ""
+    for name in exceptions.__all__:
+        assert f" {name}" in tree, f"{name} is missing from the exceptions docstring tree"
+        assert getattr(hf_api_governance, name) is getattr(exceptions, name)
+        assert (getattr(exceptions, name).__doc__ or "").strip(), f"{name} has no docstring"

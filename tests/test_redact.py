@@ -384,6 +384,17 @@ def test_scrub_headers_catches_any_name_with_a_credential_word(
     assert set(scrubbed) == set(headers) | {name}
 
 
+def test_scrub_headers_also_hides_the_extra_names_and_the_mimecast_app_id() -> None:
+    headers = {"X-Tenant": "t-1", "X-MC-App-ID": "app", "X-MC-Date": "d", "Accept": "*/*"}
+    assert scrub_headers(headers, extra=["x-tenant"]) == {
+        "X-Tenant": "REDACTED",
+        "X-MC-App-ID": "REDACTED",
+        "X-MC-Date": "d",
+        "Accept": "*/*",
+    }
+    assert scrub_headers(headers, extra="X-TENANT")["X-Tenant"] == "REDACTED"  # one name
+
+
 # -- the filter on records --------------------------------------------------------------
 
 

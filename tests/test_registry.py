@@ -47,6 +47,7 @@ from hf_api_governance import (
 )
 from hf_api_governance import strategies as hst
 from hf_api_governance._model import next_state, replay
+from tests.other_process import revoke_in_another_process
 
 S = IntegrationState
 K = EventKind
@@ -585,6 +586,41 @@ def test_a_file_registry_persists_with_wal_and_schema_version(tmp_path: Path) ->
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == _store.SCHEMA_VERSION
+
+
+def test_every_read_sees_a_change_committed_through_another_connection(tmp_path: Path) -> None:
+    """Reads are kept between calls only while nothing was committed anywhere."""
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as reader, Registry.open(path) as writer:
+        writer.register(make(), actor="x")
+        writer.activate("okta-directory", actor="x")
+        first = reader.get("okta-directory")
+        assert first.state is S.ACTIVE
+        assert reader.get("okta-directory") is first  # nothing committed since: kept
+        assert reader.get_for_call("okta-directory") == (first, frozenset())
+        writer.revoke("okta-directory", by=Revoker.MIMECAST, reason="revoked")
+        assert reader.get("okta-directory").state is S.REVOKED
+        assert reader.is_credential_revoked("okta-directory-token")
+        integration, revoked = reader.get_for_call("okta-directory")
+        assert integration.state is S.REVOKED
+        assert revoked == frozenset({"okta-directory-token"})
+        writer.verify_info("okta-directory", actor="x", at=NOW)  # a change that keeps the state
+        assert reader.get("okta-directory").info_verified_at == NOW
+        # And this connection's own writes, of course.
+        reader.record("okta-directory", EventKind.SIGNAL_RECORDED, reason="seen", actor="x")
+        assert reader.get("okta-directory").history[-1].kind is EventKind.SIGNAL_RECORDED
+
+
+def test_a_revocation_by_another_process_is_seen_by_the_next_read(tmp_path: Path) -> None:
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as registry:
+        registry.register(make(), actor="x")
+        registry.activate("okta-directory", actor="x")
+        assert registry.get_for_call("okta-directory")[0].state is S.ACTIVE
+        revoke_in_another_process(path, "okta-directory")
+        integration, revoked = registry.get_for_call("okta-directory")
+        assert integration.state is S.REVOKED
+        assert revoked == frozenset({"okta-directory-token"})
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:

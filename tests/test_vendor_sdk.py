@@ -16,11 +16,15 @@ from hf_api_governance import (
     ApiKind,
     CredentialRevoked,
     EventKind,
+    Integration,
     IntegrationState,
     InteroperabilitySuspended,
+    Keystore,
+    PolicyEngine,
+    Registry,
     govern,
 )
-from tests.client_support import world
+from tests.client_support import INCYDR_SECRET, World, events
 from tests.servers import LocalServer, Received, Reply
 
 # The SDK calls pydantic's deprecated v1 API; that is its business, not ours.
@@ -65,21 +69,28 @@ def _incydr_client(server: LocalServer) -> Any:
     return incydr.Client(
         url=server.url,
         api_client_id="key-abc",
-        api_client_secret="incydr-secret-Xy9",
+        api_client_secret=INCYDR_SECRET,
         skip_auth=True,
     )
 
 
-def _incydr_world(server: LocalServer) -> Any:
-    return world(server.url, id="incydr-api", kind=ApiKind.MIMECAST_API, credential=None)
+def _incydr_world(
+    world: World, server: LocalServer
+) -> tuple[Registry, Keystore, PolicyEngine, Integration]:
+    # The SDK authenticates itself, but the integration still names the
+    # keystore entry its secret comes from (the policy engine requires one).
+    return world(
+        server.url, id="incydr-api", kind=ApiKind.MIMECAST_API, credential="incydr-client-secret"
+    )
 
 
 def test_a_governed_incydr_client_keeps_its_own_auth_and_records_notices(
+    world: World,
     server: LocalServer,
 ) -> None:
     api = IncydrApi(server)
     api.user_headers = {"Deprecation": "@1700000000"}
-    registry, _ks, engine, _ = _incydr_world(server)
+    registry, _ks, engine, _ = _incydr_world(world, server)
     client = _incydr_client(server)
     govern(client.session, registry, "incydr-api", engine=engine)
     assert client.users.v1.get_user("u-1").user_id == "u-1"
@@ -87,19 +98,21 @@ def test_a_governed_incydr_client_keeps_its_own_auth_and_records_notices(
     (oauth_call, *_rest) = server.requests_to("/v1/oauth")
     assert (oauth_call.header("Authorization") or "").startswith("Basic ")
     assert server.requests_to("/v1/users/u-1")[0].header("Authorization") == "Bearer t1"
-    assert len(registry.events("incydr-api", EventKind.DEPRECATION_NOTICED)) == 1
+    assert len(events(registry, "incydr-api", EventKind.DEPRECATION_NOTICED)) == 1
 
 
-def test_a_revoked_incydr_client_is_detected_through_the_sdk(server: LocalServer) -> None:
+def test_a_revoked_incydr_client_is_detected_through_the_sdk(
+    world: World, server: LocalServer
+) -> None:
     api = IncydrApi(server)
-    registry, _ks, engine, _ = _incydr_world(server)
+    registry, _ks, engine, _ = _incydr_world(world, server)
     client = _incydr_client(server)
     govern(client.session, registry, "incydr-api", engine=engine)
     assert client.users.v1.get_user("u-1").user_id == "u-1"
     api.client_revoked = True
     with pytest.raises(CredentialRevoked):
         client.users.v1.get_user("u-1")
-    (event,) = registry.events("incydr-api", EventKind.REVOKED)
+    (event,) = events(registry, "incydr-api", EventKind.REVOKED)
     assert event.evidence["revoker"] == "mimecast"
     server.clear()
     other = _incydr_client(server)  # a new SDK client, same registry
@@ -109,10 +122,12 @@ def test_a_revoked_incydr_client_is_detected_through_the_sdk(server: LocalServer
     assert server.received == []
 
 
-def test_incydr_invalid_token_right_after_a_token_is_a_revocation(server: LocalServer) -> None:
+def test_incydr_invalid_token_right_after_a_token_is_a_revocation(
+    world: World, server: LocalServer
+) -> None:
     api = IncydrApi(server)
     api.tokens_refused = True
-    registry, _ks, engine, _ = _incydr_world(server)
+    registry, _ks, engine, _ = _incydr_world(world, server)
     client = _incydr_client(server)
     govern(client.session, registry, "incydr-api", engine=engine)
     with pytest.raises(CredentialRevoked):
@@ -120,10 +135,12 @@ def test_incydr_invalid_token_right_after_a_token_is_a_revocation(server: LocalS
     assert registry.get("incydr-api").state is IntegrationState.REVOKED
 
 
-def test_a_sunset_incydr_api_is_suspended_through_the_sdk(server: LocalServer) -> None:
+def test_a_sunset_incydr_api_is_suspended_through_the_sdk(
+    world: World, server: LocalServer
+) -> None:
     api = IncydrApi(server)
     api.user_status = 410
-    registry, _ks, engine, _ = _incydr_world(server)
+    registry, _ks, engine, _ = _incydr_world(world, server)
     client = _incydr_client(server)
     govern(client.session, registry, "incydr-api", engine=engine)
     with pytest.raises(InteroperabilitySuspended):

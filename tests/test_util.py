@@ -1,0 +1,105 @@
+"""Shared private helpers: text checks, key text decoding, atomic writes."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hf_api_governance import ValidationError
+from hf_api_governance._facade import Governance
+from hf_api_governance._util import (
+    atomic_write,
+    b64decode_strict,
+    check_optional_text,
+    check_text,
+    decode_key_text,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (3, "name: must be text, got int"),
+        ("  ", "name: must not be empty"),
+        ("x" * 201, "name: must be at most 200 characters"),
+        ("a\nb", "name: must not contain control characters"),
+        ("a\ud800b", "name: must not contain control characters"),  # not encodable as UTF-8
+    ],
+)
+def test_check_text_names_the_field_and_the_problem(value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=f"^{message}"):
+        check_text("name", value)
+
+
+def test_check_text_returns_plain_text_and_optional_allows_none() -> None:
+    class Sub(str):
+        pass
+
+    assert type(check_text("name", Sub("Acme"))) is str
+    assert check_optional_text("name", None) is None
+    assert check_text("name", "x" * 300, max_len=300) == "x" * 300
+
+
+@given(st.binary(min_size=1, max_size=64))
+def test_base64_in_either_alphabet_with_or_without_padding_decodes(data: bytes) -> None:
+    for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+        assert b64decode_strict(encoded) == data
+        assert b64decode_strict(encoded.rstrip(b"=").decode()) == data
+
+
+def test_a_character_outside_the_alphabet_refuses_the_whole_text() -> None:
+    good = base64.b64encode(bytes(range(32))).decode()
+    assert b64decode_strict(good[:10] + "!" + good[10:]) is None
+    assert b64decode_strict(good[:10] + " " + good[10:]) is None
+    assert b64decode_strict("pässphrase") is None
+
+
+def test_key_text_prefers_hex_and_falls_back_to_base64() -> None:
+    key = bytes(range(32))
+    assert decode_key_text(key.hex()) == key
+    assert decode_key_text(key.hex().upper()) == key
+    assert decode_key_text(base64.b64encode(key).decode()) == key
+    assert decode_key_text("not a key at all!") is None
+
+
+def test_the_audit_key_from_the_environment_is_decoded_strictly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typo in HF_GOV_AUDIT_KEY is refused, never silently dropped (a different key)."""
+    text = base64.b64encode(os.urandom(33)).decode()
+    monkeypatch.setenv("HF_GOV_AUDIT_KEY", text[:20] + "*" + text[20:])
+    with pytest.raises(ValidationError, match=r"^HF_GOV_AUDIT_KEY:") as info:
+        Governance.open(tmp_path / "r.db", actor="ci")
+    assert text[:20] not in str(info.value)
+    monkeypatch.setenv("HF_GOV_AUDIT_KEY", text)
+    with Governance.open(tmp_path / "r.db", actor="ci") as gov:
+        assert gov.audit is not None
+
+
+def test_atomic_write_replaces_the_whole_file_with_the_mode_asked(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"old")
+    atomic_write(path, [b"new ", b"content"], mode=0o644)
+    assert path.read_bytes() == b"new content"
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"old")
+
+    def chunks() -> Iterator[bytes]:
+        yield b"half"
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, chunks())
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
