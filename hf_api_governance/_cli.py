@@ -229,9 +229,8 @@ def _check_inventory(
 
     from hf_api_governance._clock import SystemClock
     from hf_api_governance._inventory import load_inventory
-    from hf_api_governance._model import Event, EventKind, IntegrationState
+    from hf_api_governance._model import CLAUSES, Event, EventKind, IntegrationState
     from hf_api_governance._policy import PolicyEngine
-    from hf_api_governance._registry import CLAUSES
 
     declared = load_inventory(path)
     clock = SystemClock()
