@@ -146,6 +146,10 @@ def _open(
     db = _db_path(args)
     if not db.exists() and args.command not in ("init",):
         raise UsageError(f"{db}: no registry database; run 'hf-gov init' or give --db")
+    if need_keystore and not ks_path.exists():
+        # Never create a keystore by accident (a typo in --keystore would
+        # otherwise start an empty one): only 'hf-gov init' creates it.
+        raise UsageError(f"{ks_path}: no keystore; run 'hf-gov init' or give --keystore")
     passphrase = _passphrase(args) if use_keystore else None
     return Governance.open(
         db,

@@ -471,3 +471,13 @@ def test_progress_goes_to_a_terminal_stderr_only(
     small, err = _Terminal(), _Terminal()
     assert main(["check", str(EXAMPLE), "--at", "2026-01-15"], out=small, err=err) in (0, 1)
     assert err.getvalue() == ""
+
+
+def test_a_missing_keystore_is_never_created_by_accident(tmp_path: Path) -> None:
+    env = {"HF_GOV_PASSPHRASE": PASS}
+    assert run("init", cwd=tmp_path, env=env).returncode == 0
+    typo = tmp_path / "keystroe.hfks"
+    result = run("keys", "list", "--keystore", str(typo), cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "no keystore" in result.stderr
+    assert not typo.exists()
