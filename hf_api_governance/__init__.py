@@ -25,7 +25,7 @@ from hf_api_governance._clock import (
     FrozenClock,
     SystemClock,
 )
-from hf_api_governance._facade import Governance
+from hf_api_governance._facade import Governance, Report
 from hf_api_governance._inventory import (
     dump_inventory,
     load_inventory,
@@ -175,6 +175,7 @@ __all__ = [
     "PolicySettings",
     "RedactingFilter",
     "Registry",
+    "Report",
     "RetryPolicy",
     "RetryStats",
     "Revoker",

@@ -51,6 +51,7 @@ EXPECTED_PUBLIC = {
     "PolicySettings",
     "RedactingFilter",
     "Registry",
+    "Report",
     "RetryPolicy",
     "RetryStats",
     "Revoker",
