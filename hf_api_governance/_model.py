@@ -407,7 +407,89 @@ def check_url(field: str, value: object) -> str:
         )
     if any(c.isspace() for c in value):
         raise ValidationError(field, "must not contain whitespace")
+    if "#" in value:
+        raise ValidationError(field, "must not have a fragment (#...)")
+    _check_url_parameters(field, parts.path, parts.query)
     return value
+
+
+# Words that, alone or inside a parameter name, say the value is a credential.
+# Compared with the name's words (split at separators and camelCase humps), so
+# ``api_key``, ``apiKey`` and ``X-Amz-Signature`` match but ``keyword``,
+# ``author`` and ``country_code`` do not.
+_CREDENTIAL_PARAM_WORDS: Final = frozenset(
+    {
+        "key",
+        "sig",
+        "signature",
+        "auth",
+        "authorization",
+        "authorisation",
+        "session",
+        "sessionid",
+        "jsessionid",
+        "sid",
+        "pwd",
+        "pass",
+        "passphrase",
+        "assertion",
+        "cookie",
+        "apikey",
+        "accesskey",
+        "secretkey",
+    }
+)
+# Whole names that are credentials only when they stand alone: Azure Functions'
+# ``?code=<function key>``, an OAuth authorization ``code``.
+_CREDENTIAL_PARAM_NAMES: Final = frozenset({"code"})
+_NAME_WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def _is_credential_param(name: str) -> bool:
+    lowered = name.lower()
+    if lowered in _CREDENTIAL_PARAM_NAMES or _SECRETISH_KEY_RE.search(name):
+        return True
+    return any(word.lower() in _CREDENTIAL_PARAM_WORDS for word in _NAME_WORDS.findall(name))
+
+
+_QUOTABLE_PARAM: Final = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+
+
+def _check_url_parameters(field: str, path: str, query: str) -> None:
+    """Refuse a credential carried by the URL's query or path parameters (``;name=value``).
+
+    The message names the parameter when its name is a plain short word, and
+    never quotes a value.
+    """
+    items = [("path", item) for segment in path.split("/") for item in segment.split(";")[1:]]
+    items += [("query", item) for item in re.split(r"[&;]", query)]
+    advice = "; keep credentials in the keystore and name them in the auth scheme"
+    for where, item in items:
+        if not item:
+            continue
+        raw_name, equals, raw_value = item.partition("=")
+        name = urllib.parse.unquote_plus(raw_name)
+        if looks_like_secret(name):
+            raise ValidationError(
+                field,
+                f"must not carry a credential: a {where} parameter looks like a secret value"
+                + advice,
+            )
+        what = (
+            f"{where} parameter {name!r}"
+            if _QUOTABLE_PARAM.match(name)
+            else f"a {where} parameter"
+        )
+        if _is_credential_param(name):
+            raise ValidationError(
+                field, f"must not carry a credential: {what} names a credential" + advice
+            )
+        if equals and looks_like_secret(urllib.parse.unquote_plus(raw_value)):
+            raise ValidationError(
+                field,
+                f"must not carry a credential: {what} looks like it holds a secret value"
+                + advice,
+            )
 
 
 _Scalar = str | int | float | bool

@@ -378,6 +378,42 @@ BAD = [
         "must be a table",
     ),
     (
+        "secret in the base_url query",
+        replace(
+            GOOD,
+            'base_url = "https://example.okta.com/api/v1"',
+            f'base_url = "https://example.okta.com/api/v1?apiToken={CANARY}"',
+        ),
+        ("base_url =", 1),
+        "okta-directory",
+        "base_url",
+        "query parameter 'apiToken'",
+    ),
+    (
+        "secret in the token_url query",
+        replace(
+            GOOD,
+            'token_url = "https://api.services.mimecast.com/oauth/token"',
+            f'token_url = "https://api.services.mimecast.com/oauth/token?client_secret={CANARY}"',
+        ),
+        ("token_url =", 1),
+        "mimecast-aware",
+        "auth.token_url",
+        "query parameter 'client_secret'",
+    ),
+    (
+        "fragment in the base_url",
+        replace(
+            GOOD,
+            'base_url = "https://example.okta.com/api/v1"',
+            f'base_url = "https://example.okta.com/api/v1#{CANARY}"',
+        ),
+        ("base_url =", 1),
+        "okta-directory",
+        "base_url",
+        "must not have a fragment",
+    ),
+    (
         "licence not an array of tables",
         replace(
             GOOD.split('[[integration.licence]]\ngrantor = "Mimecast"')[0],

@@ -136,6 +136,87 @@ def test_loopback_may_use_plain_http() -> None:
         assert make(base_url=url).base_url == url
 
 
+# ---------------------------------------------------------- secrets in URL queries
+
+URL_CANARY = "CANARYq8Xv3Lm0Pn7Rt2Wb9Yc4Kd6"
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        (f"https://acme.okta.com/api/v1?apiToken={URL_CANARY}", "apiToken"),
+        (f"https://api.example.com/v1?api_key={URL_CANARY}", "api_key"),
+        ("https://api.example.com/v1?key=short", "key"),
+        ("https://api.example.com/v1?version=2&access_token=abc", "access_token"),
+        ("https://blob.example.com/c?sv=2022&sig=abc", "sig"),
+        ("https://api.example.com/v1?X-Amz-Signature=abc", "X-Amz-Signature"),
+        ("https://fn.example.com/api/x?code=abc", "code"),
+        ("https://api.example.com/v1?auth=abc", "auth"),
+        ("https://api.example.com/v1?subscription-key=abc", "subscription-key"),
+        ("https://api.example.com/v1?client%5Fsecret=abc", "client_secret"),
+        ("https://api.example.com/v1;jsessionid=abc", "jsessionid"),
+    ],
+)
+def test_a_credential_in_the_url_query_is_refused_naming_the_parameter(
+    url: str, param: str
+) -> None:
+    """Finding 5: a credential word in a query parameter name refuses the URL."""
+    with pytest.raises(ValidationError, match=r"^base_url: ") as info:
+        make(base_url=url)
+    message = str(info.value)
+    assert repr(param) in message
+    assert "abc" not in message
+    assert URL_CANARY not in message
+    assert "short" not in message
+
+
+def test_a_secret_looking_query_value_is_refused_without_quoting_it() -> None:
+    """Finding 5: the value is judged too, whatever the parameter is called."""
+    url = f"https://api.example.com/v1?tenant=acme&x={URL_CANARY}"
+    with pytest.raises(ValidationError, match=r"base_url: .*query parameter 'x'") as info:
+        make(base_url=url)
+    assert URL_CANARY not in str(info.value)
+    with pytest.raises(ValidationError, match=r"base_url: ") as info:
+        make(base_url=f"https://api.example.com/v1?{URL_CANARY}")
+    assert URL_CANARY not in str(info.value)
+
+
+def test_a_url_fragment_is_refused() -> None:
+    for url in (f"https://api.example.com/v1#{URL_CANARY}", "https://api.example.com/v1#"):
+        with pytest.raises(ValidationError, match=r"base_url: must not have a fragment") as info:
+            make(base_url=url)
+        assert URL_CANARY not in str(info.value)
+
+
+def test_a_secret_in_the_token_url_query_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"^auth.token_url: .*'client_secret'") as info:
+        AuthSpec(
+            "oauth2_client_credentials",
+            {
+                "token_url": f"https://idp.example.com/token?client_secret={URL_CANARY}",
+                "client_id": "cid",
+                "client_secret": "cs",
+            },
+        )
+    assert URL_CANARY not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example.com/v1?version=2",
+        "https://api.example.com/v1?api-version=2024-06-01&format=json&region=eu",
+        "https://api.example.com/v1?tenant=acme-prod&lang=en&page=1",
+        "https://api.example.com/v1?keyword=x&author=y&country_code=FR",
+        "https://api.example.com/v1?",
+        "https://api.example.com/v1?flag",
+        "https://api.example.com/v1?since=2026-01-01T00:00:00Z",
+    ],
+)
+def test_ordinary_query_parameters_stay_allowed(url: str) -> None:
+    assert make(base_url=url).base_url == url
+
+
 CANARY = "Zq8Xv3Lm0Pn7Rt2Wb9Yc4Kd6"
 
 
@@ -253,3 +334,8 @@ def test_event_evidence_refuses_secrets() -> None:
     event = Event("x", K.REVOKED, at, "mimecast", "401", "1.1.1", {"status": 401, "h": ["a"]})
     assert event.to_json()["evidence"] == {"status": 401, "h": ["a"]}
     assert event.to_json()["at"] == "2026-01-01T00:00:00Z"
+
+
+def test_an_encoded_credential_parameter_name_is_refused_without_quoting() -> None:
+    with pytest.raises(ValidationError, match=r"base_url: .*a query parameter names a credential"):
+        make(base_url="https://api.example.com/v1?my%20api%20key=abc")
