@@ -96,7 +96,10 @@ def parse_at(text: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         raise UsageError("--at: give a timezone (2026-12-31T09:00:00Z) or a plain date")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise UsageError("--at: out of range (in UTC it falls outside the years 1 to 9999)") from None
 
 
 # ------------------------------------------------------------------------- opening

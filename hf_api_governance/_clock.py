@@ -104,7 +104,8 @@ def ensure_aware(value: object, field: str) -> datetime:
         ``value`` converted to UTC.
 
     Raises:
-        ValidationError: ``value`` is not a datetime, or it is naive.
+        ValidationError: ``value`` is not a datetime, it is naive, or in UTC
+            it falls outside the years 1 to 9999.
     """
     if not isinstance(value, datetime):
         kind = type(value).__name__
@@ -115,4 +116,9 @@ def ensure_aware(value: object, field: str) -> datetime:
             "naive datetime (no timezone); give an aware datetime, e.g. "
             "datetime(2026, 1, 1, tzinfo=timezone.utc) or '2026-01-01T00:00:00Z'",
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            field, "is out of range: in UTC it falls outside the years 1 to 9999"
+        ) from None

@@ -641,12 +641,30 @@ def _evidence(value: object) -> Mapping[str, Any]:
 # ------------------------------------------------------------------------ licence
 
 
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def day_start(day: date) -> datetime:
+    """The first instant (UTC) of ``day``."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The first instant (UTC) after ``day``: the exclusive end of a last valid day.
+
+    For the last representable day (``9999-12-31``, what users write for "no
+    end") there is no next day: the end is the last representable instant.
+    """
+    if day == date.max:
+        return _END_OF_TIME
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
 def _instant(field: str, value: object, *, end: bool) -> datetime:
     if isinstance(value, datetime):
         return ensure_aware(value, field)
     if isinstance(value, date):
-        day = value + timedelta(days=1) if end else value
-        return datetime.combine(day, time(0), tzinfo=UTC)
+        return day_end(value) if end else day_start(value)
     raise ValidationError(field, f"must be a date or an aware datetime, got {type(value).__name__}")
 
 
@@ -659,10 +677,15 @@ def _date_or_aware(field: str, *, optional: bool = False) -> Any:
     return check
 
 
-def _normalise_when(value: object) -> object:
-    if isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None:
-        return value.astimezone(UTC)
-    return value
+def _normalise_when(field: str) -> Any:
+    """Build a converter that stores an aware datetime in UTC (other values untouched)."""
+
+    def convert(value: object) -> object:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return ensure_aware(value, field)
+        return value
+
+    return convert
 
 
 @attrs.frozen
@@ -692,11 +715,12 @@ class Licence:
     grantor: str = attrs.field(validator=_text("licence.grantor"))
     scope: str = attrs.field(validator=_text("licence.scope"))
     valid_from: date | datetime = attrs.field(
-        converter=_normalise_when, validator=_date_or_aware("licence.valid_from")
+        converter=_normalise_when("licence.valid_from"),
+        validator=_date_or_aware("licence.valid_from"),
     )
     valid_until: date | datetime | None = attrs.field(
         default=None,
-        converter=_normalise_when,
+        converter=_normalise_when("licence.valid_until"),
         validator=_date_or_aware("licence.valid_until", optional=True),
     )
     holder: str | None = attrs.field(default=None, validator=_text("licence.holder", optional=True))

@@ -19,7 +19,7 @@ import math
 import re
 import urllib.parse
 from collections.abc import Callable, Container, Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType, ModuleType
 from typing import Any, Final, TypeAlias
 
@@ -33,6 +33,8 @@ from hf_api_governance._model import (
     Integration,
     IntegrationState,
     Licence,
+    day_end,
+    day_start,
     is_loopback_host,
     looks_like_secret,
 )
@@ -714,14 +716,14 @@ def _start(licence: Licence) -> datetime:
     value = licence.valid_from
     if isinstance(value, datetime):
         return value
-    return datetime.combine(value, time(0), tzinfo=UTC)
+    return day_start(value)
 
 
 def _end(licence: Licence) -> datetime | None:
     value = licence.valid_until
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)
+    return day_end(value)  # 9999-12-31 ends at datetime.max, no overflow
 
 
 def _is_subscription(licence: Licence) -> bool:

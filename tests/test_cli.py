@@ -118,6 +118,40 @@ info_verified_at = 2026-11-01T00:00:00Z
     assert "1 integrations: 1 allowed" in result.stdout
 
 
+def test_check_accepts_a_licence_valid_through_9999_12_31(tmp_path: Path) -> None:
+    """Finding 10: no "unexpected OverflowError"; the licence simply has no practical end."""
+    inventory = tmp_path / "inv.toml"
+    inventory.write_text(
+        """\
+[[integration]]
+id = "okta"
+name = "Okta"
+service = "aware"
+kind = "third_party_api"
+vendor = "Okta"
+base_url = "https://acme.okta.com/api/v1"
+owner = "team-sec"
+credential = "okta-token"
+info_verified_at = 2026-11-01T00:00:00Z
+
+[[integration.licence]]
+grantor = "Okta"
+scope = "API"
+valid_from = 2024-01-01
+valid_until = 9999-12-31
+""",
+        encoding="utf-8",
+    )
+    result = run("check", str(inventory), "--at", "2026-11-26")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 integrations: 1 allowed" in result.stdout
+    assert result.stderr == ""
+    late = run("check", str(inventory), "--at", "9999-12-31")
+    assert late.returncode == 0, late.stdout + late.stderr
+    assert "LICENCE_EXPIRING" in late.stdout
+    assert "Overflow" not in late.stdout + late.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -148,6 +182,9 @@ def test_bad_inventory_is_one_clear_line_and_exit_2(
 def test_usage_errors_exit_2() -> None:
     assert run("check", str(EXAMPLE), "--at", "next tuesday").returncode == 2
     assert run("check", str(EXAMPLE), "--at", "2026-01-01T00:00:00").returncode == 2
+    late = run("check", str(EXAMPLE), "--at", "9999-12-31T23:00:00-05:00")
+    assert (late.returncode, late.stdout) == (2, "")
+    assert "--at: out of range" in late.stderr
     assert run("check", "/nonexistent/inventory.toml").returncode == 2
     assert run("frobnicate").returncode == 2
     assert run().returncode == 2

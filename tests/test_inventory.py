@@ -414,6 +414,14 @@ BAD = [
         "must not have a fragment",
     ),
     (
+        "instant outside the UTC range",
+        replace(GOOD, "valid_until = 2026-12-31", "valid_until = 9999-12-31T23:00:00-05:00"),
+        ("valid_until =", 1),
+        "okta-directory",
+        "licence[0].valid_until",
+        "is out of range",
+    ),
+    (
         "licence not an array of tables",
         replace(
             GOOD.split('[[integration.licence]]\ngrantor = "Mimecast"')[0],
@@ -491,6 +499,16 @@ def test_unreadable_files_are_inventory_errors(tmp_path: Path) -> None:
     latin1.write_bytes('name = "café"'.encode("latin-1"))
     with pytest.raises(InventoryError, match="not UTF-8"):
         load_inventory(latin1)
+
+
+def test_a_last_day_of_9999_loads_and_round_trips(tmp_path: Path) -> None:
+    """Finding 10: ``valid_until = 9999-12-31`` (users' "no end") is accepted."""
+    text = replace(GOOD, "valid_until = 2026-12-31", "valid_until = 9999-12-31")
+    okta, _ = load_inventory(write(tmp_path, text))
+    assert okta.licences[0].valid_until == date.max
+    assert okta.licences[0].ends_at == datetime.max.replace(tzinfo=UTC)
+    dump_inventory([okta], tmp_path / "again.toml")
+    assert load_inventory(tmp_path / "again.toml") == [okta]
 
 
 def test_a_secret_pasted_as_a_key_is_not_quoted(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -77,6 +77,40 @@ def test_open_ended_licence_never_expires() -> None:
     licence = Licence("Mimecast", "Aware subscription", date(2026, 1, 1))
     assert licence.status(datetime(2099, 1, 1, tzinfo=UTC)) is LicenceStatus.VALID
     assert licence.is_service_subscription
+
+
+def test_a_last_day_of_9999_means_valid_through_that_day_without_overflow() -> None:
+    """Finding 10: ``valid_until = 9999-12-31`` is what users write for "no end"."""
+    licence = Licence("Okta", "API", date(2024, 1, 1), date.max)
+    assert licence.ends_at == datetime.max.replace(tzinfo=UTC)
+    assert licence.covers(datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+    assert licence.status(datetime(2026, 1, 1, tzinfo=UTC)) is LicenceStatus.VALID
+    assert licence.status(datetime(9999, 12, 15, tzinfo=UTC)) is LicenceStatus.EXPIRING
+    assert Licence("Okta", "API", date.max, date.max).covers(datetime(9999, 12, 31, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("field", "when"),
+    [
+        ("valid_until", datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))),
+        ("valid_from", datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=5)))),
+    ],
+)
+def test_an_instant_outside_the_utc_range_is_refused_naming_the_field(
+    field: str, when: datetime
+) -> None:
+    """Finding 10: converting to UTC must not escape as a raw OverflowError."""
+    bounds = {"valid_from": date(2024, 1, 1), field: when}
+    with pytest.raises(ValidationError, match=rf"^licence\.{field}: is out of range"):
+        Licence("Okta", "API", **bounds)  # type: ignore[arg-type]
+
+
+def test_other_instants_outside_the_utc_range_are_refused_naming_the_field() -> None:
+    late = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ValidationError, match=r"^at: is out of range"):
+        Event("okta-directory", "registered", late, "me")
+    with pytest.raises(ValidationError, match=r"^info_verified_at: is out of range"):
+        make(info_verified_at=late)
 
 
 def test_licence_rejects_naive_and_inverted_windows() -> None:

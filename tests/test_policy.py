@@ -683,3 +683,11 @@ def test_a_decision_built_by_hand_must_be_consistent() -> None:
         Decision(True, Action.CALL, "x", datetime(2026, 1, 1))  # noqa: DTZ001
     with pytest.raises(ValidationError, match="findings"):
         Decision(True, Action.CALL, "x", NOW, ("junk",))  # type: ignore[arg-type]
+
+
+def test_a_licence_valid_through_9999_12_31_allows_without_overflow() -> None:
+    """Finding 10: the policy computes the licence end without overflowing."""
+    forever = make_integration(licences=[make_licence(valid_until=date.max)])
+    decision = engine().evaluate(forever, Action.CALL)
+    assert_allowed(decision)
+    assert not codes(decision)
