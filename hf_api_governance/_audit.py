@@ -873,6 +873,10 @@ class AuditLog:
             if last is not None:
                 raise AuditError("the audit log has entries but no head record; run verify()")
             return 0, GENESIS, self._seal_every, True
+        if not _head_well_formed(head):
+            # Wrong column types (the table is not STRICT) would otherwise escape
+            # as TypeError/AttributeError from the comparisons below.
+            raise AuditError("the audit log's head record is malformed; run verify()")
         if head.format != FORMAT:
             raise AuditError(
                 f"the audit log has format {head.format}; this version writes {FORMAT}"

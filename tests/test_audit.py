@@ -417,6 +417,35 @@ def test_tampered_head_record_is_detected(db: Path) -> None:
     assert_problem(verify(db), P.HEAD_INVALID, 1)
 
 
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "key_check = 'x'",
+        "entry_hash = 'x'",
+        "authenticator = 'x'",
+        "seq = 'abc'",
+        "seq = 1.5",
+        "seal_every = 'x'",
+        "seal_every = 0",
+        "format = 'x'",
+    ],
+)
+def test_a_malformed_head_record_is_an_audit_error_for_every_writer(db: Path, tamper: str) -> None:
+    """Finding 8: wrong column types in the head gave a raw TypeError on append/checkpoint."""
+    fill(db, 3)
+    raw(db).execute(f"UPDATE audit_log_head SET {tamper}")  # noqa: S608 - test-only SQL
+    with AuditLog.open(db, KEY) as log:
+        assert_problem(log.verify(), P.HEAD_INVALID, None)
+        with pytest.raises(AuditError, match="head record is malformed; run verify"):
+            log.append(actor="alice", action="updated")
+        with pytest.raises(AuditError, match="head record is malformed; run verify"):
+            log.checkpoint()
+        with pytest.raises(AuditError, match="head record is malformed; run verify"):
+            log.append_many([{"actor": "alice", "action": "updated"}])
+    (count,) = raw(db).execute("SELECT count(*) FROM audit_log").fetchone()
+    assert count == 3
+
+
 def test_truncation_behind_a_restored_head_is_caught_by_a_checkpoint(
     db: Path, tmp_path: Path
 ) -> None:
