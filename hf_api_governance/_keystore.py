@@ -278,10 +278,13 @@ class _Header:
         if flags != 0:
             raise _damaged(path)
         if kdf == KDF_SCRYPT:
-            # Bounded before the KDF runs, so a damaged header cannot ask for
-            # gigabytes of memory or minutes of work.
+            # Checked before the KDF runs (the header is authenticated only
+            # after it): a damaged header may ask for no more than the library
+            # ever writes, r and p fixed and n at most 2**20 (128*n*r = 1 GiB,
+            # what create(scrypt_log2_n=20) costs), not 2 GiB and 4 passes.
             if not (
-                MIN_SCRYPT_LOG2_N <= log2_n <= MAX_SCRYPT_LOG2_N and 1 <= r <= 16 and 1 <= p <= 4
+                MIN_SCRYPT_LOG2_N <= log2_n <= MAX_SCRYPT_LOG2_N
+                and (r, p) == (SCRYPT_R, SCRYPT_P)
             ):
                 raise _damaged(path)
         elif kdf == KDF_RAW:
@@ -297,7 +300,17 @@ def _derive_kek(header: _Header, source: _KeySource) -> bytes:
     if header.kdf == KDF_RAW:
         return source.material
     kdf = Scrypt(salt=header.salt, length=KEY_SIZE, n=1 << header.log2_n, r=header.r, p=header.p)
-    return kdf.derive(source.material)
+    try:
+        return kdf.derive(source.material)
+    except MemoryError:
+        pass
+    # Raised outside the handler: no traceback frame or context to carry.
+    need = 128 * (1 << header.log2_n) * header.r // (1 << 20)
+    raise KeystoreError(
+        f"not enough memory for the keystore's scrypt cost (n=2**{header.log2_n}, "
+        f"about {need} MiB): raise the memory limit, or re-key with a lower scrypt_log2_n "
+        "on a machine that has it"
+    )
 
 
 def _wrap(source: _KeySource, dek: bytes, fp_key: bytes) -> _Header:

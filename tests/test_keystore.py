@@ -396,6 +396,71 @@ def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(tmp_path: Pa
         assert outcome(damaged, passphrase="pw") == "error", offset
 
 
+def _no_scrypt(*args: object, **kwargs: object) -> None:
+    raise AssertionError("scrypt ran on a header the keystore never writes")
+
+
+@pytest.mark.parametrize(
+    ("log2_n", "r", "p"),
+    [(20, 16, 4), (20, 16, 1), (20, 8, 4), (20, 9, 1), (14, 1, 1), (14, 8, 2), (21, 8, 1)],
+)
+def test_a_tampered_kdf_cost_is_refused_before_scrypt_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log2_n: int, r: int, p: int
+) -> None:
+    """Finding 9: a header asking for 2 GiB / 20 s of scrypt is refused without running it."""
+    path = tmp_path / "ks"
+    Keystore.create(path, "pw", scrypt_log2_n=CHEAP).close()
+    data = bytearray(path.read_bytes())
+    data[13:16] = bytes((log2_n, r, p))
+    path.write_bytes(data)
+    monkeypatch.setattr(ksmod, "Scrypt", _no_scrypt)
+    with pytest.raises(KeystoreError, match=OPAQUE):
+        Keystore.open(path, "pw")
+
+
+def test_the_largest_cost_create_writes_is_still_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound admits every header the library writes (n=2**20, r=8, p=1)."""
+    seen: list[tuple[int, int, int]] = []
+    real = ksmod.Scrypt
+
+    def cheap(*, salt: bytes, length: int, n: int, r: int, p: int) -> object:
+        seen.append((n, r, p))
+        return real(salt=salt, length=length, n=1 << CHEAP, r=r, p=p)
+
+    monkeypatch.setattr(ksmod, "Scrypt", cheap)
+    path = tmp_path / "ks"
+    with Keystore.create(path, "pw", scrypt_log2_n=ksmod.MAX_SCRYPT_LOG2_N) as ks:
+        ks.put("a", Secret("value"))
+    with Keystore.open(path, "pw") as ks:
+        assert ks.get("a").reveal() == "value"
+    assert seen == [(1 << 20, 8, 1)] * 2
+
+
+class _HungryScrypt:
+    def __init__(self, **kwargs: object) -> None:
+        pass
+
+    def derive(self, material: bytes) -> bytes:
+        raise MemoryError
+
+
+def test_running_out_of_memory_in_scrypt_is_a_keystore_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 9: MemoryError from the KDF (a low ulimit) becomes KeystoreError."""
+    path = tmp_path / "ks"
+    Keystore.create(path, "CANARYpassphrase-0123", scrypt_log2_n=CHEAP).close()
+    monkeypatch.setattr(ksmod, "Scrypt", _HungryScrypt)
+    with pytest.raises(KeystoreError, match="not enough memory") as info:
+        Keystore.open(path, "CANARYpassphrase-0123")
+    assert "CANARY" not in str(info.value)
+    assert info.value.__cause__ is None
+    with pytest.raises(KeystoreError, match="not enough memory"):
+        Keystore.create(tmp_path / "new", "CANARYpassphrase-0123", scrypt_log2_n=CHEAP)
+
+
 def test_truncated_files_are_refused_at_every_length(store: Keystore, key: bytes) -> None:
     fill(store)
     data = store.path.read_bytes()
