@@ -56,7 +56,13 @@ import attrs
 from hf_api_governance._clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._redact import redact_url
 from hf_api_governance._secret import Secret
-from hf_api_governance._util import atomic_write, check_optional_text, check_text
+from hf_api_governance._util import (
+    atomic_write,
+    check_optional_text,
+    check_path,
+    check_text,
+    check_timeout,
+)
 from hf_api_governance.exceptions import AuditError, ValidationError
 
 __all__ = [
@@ -422,8 +428,9 @@ class Checkpoint:
 
         Raises:
             AuditError: The file cannot be written.
+            ValidationError: ``path`` is not a path.
         """
-        _atomic_write(Path(path), [self.to_json() + "\n"])
+        _atomic_write(Path(check_path("path", path)), [self.to_json() + "\n"])
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Checkpoint:
@@ -431,12 +438,14 @@ class Checkpoint:
 
         Raises:
             AuditError: The file cannot be read.
-            ValidationError: It does not hold a valid checkpoint.
+            ValidationError: ``path`` is not a path, or the file does not
+                hold a valid checkpoint.
         """
+        where = check_path("path", path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(where).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise AuditError(f"cannot read checkpoint {os.fspath(path)!r}: {exc}") from exc
+            raise AuditError(f"cannot read checkpoint {where!r}: {exc}") from exc
         return cls.from_json(text)
 
 
@@ -710,24 +719,27 @@ class AuditLog:
 
         Raises:
             AuditError: The database cannot be opened or set up.
-            ValidationError: An argument is invalid.
+            ValidationError: An argument is invalid (a path that is not a
+                path, a negative or non-numeric ``timeout``...).
         """
+        where = check_path("path", path)
+        timeout = check_timeout("timeout", timeout)
         try:
             conn = sqlite3.connect(
-                os.fspath(path), timeout=timeout, isolation_level=None, check_same_thread=False
+                where, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise AuditError(f"cannot open audit database {os.fspath(path)!r}: {exc}") from exc
+            raise AuditError(f"cannot open audit database {where!r}: {exc}") from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
-                raise AuditError(f"cannot switch {os.fspath(path)!r} to WAL mode")
+                raise AuditError(f"cannot switch {where!r} to WAL mode")
             conn.execute("PRAGMA synchronous = FULL")
             log = cls(conn, key, clock=clock, seal_every=seal_every)
         except sqlite3.Error as exc:
             conn.close()
-            raise AuditError(f"cannot set up audit database {os.fspath(path)!r}: {exc}") from exc
+            raise AuditError(f"cannot set up audit database {where!r}: {exc}") from exc
         except BaseException:
             conn.close()
             raise
@@ -1069,11 +1081,12 @@ class AuditLog:
             The number of entries written.
 
         Raises:
-            ValidationError: Unknown format.
+            ValidationError: Unknown format, or ``path`` is not a path.
             AuditError: The log cannot be read or the file cannot be written.
         """
         if format != "jsonl":
             raise ValidationError("format", "only 'jsonl' is supported")
+        where = Path(check_path("path", path))
         count = 0
 
         def lines() -> Iterator[str]:
@@ -1083,7 +1096,7 @@ class AuditLog:
                 yield _dumps(entry.to_dict()).decode() + "\n"
 
         with self._lock:
-            _atomic_write(Path(path), lines())
+            _atomic_write(where, lines())
         return count
 
     def checkpoint(self) -> Checkpoint:

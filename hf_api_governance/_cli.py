@@ -99,7 +99,9 @@ def parse_at(text: str) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise UsageError("--at: out of range (in UTC it falls outside the years 1 to 9999)") from None
+        raise UsageError(
+            "--at: out of range (in UTC it falls outside the years 1 to 9999)"
+        ) from None
 
 
 # ------------------------------------------------------------------------- opening

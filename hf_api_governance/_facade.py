@@ -25,10 +25,12 @@ from hf_api_governance._model import Integration, Revoker, SuspensionCause
 from hf_api_governance._policy import Action, Decision, PolicyEngine, PolicySettings
 from hf_api_governance._registry import Registry, SyncReport
 from hf_api_governance._secret import Classification, Secret
-from hf_api_governance._util import decode_key_text
+from hf_api_governance._util import check_path, decode_key_text
 from hf_api_governance.exceptions import (
     AccessDenied,
+    GovernanceError,
     KeystoreError,
+    StoreError,
     ValidationError,
 )
 
@@ -148,23 +150,48 @@ class Governance:
             The facade; close it when done.
 
         Raises:
-            KeystoreError: The keystore cannot be opened.
-            StoreError: The database cannot be used.
+            KeystoreError: The keystore cannot be opened (or its directory
+                cannot be created).
+            StoreError: The database cannot be used (or its directory cannot
+                be created).
+            PolicyError: ``hooks`` is not an iterable of policy hooks.
+            ValidationError: ``path`` or ``keystore`` is not a path, or
+                another argument is invalid.
+
+        Nothing stays open when opening fails: a keystore this call opened and
+        the database are closed again (a :class:`Keystore` object you passed
+        in is left open: it is yours).
         """
         clock = clock or SystemClock()
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        location = check_path("path", path)
+        given = _is_keystore_object(keystore)  # the caller's: never closed here
+        if not (keystore is None or given or isinstance(keystore, str | os.PathLike)):
+            raise ValidationError(
+                "keystore", f"must be a keystore path or a Keystore, got {type(keystore).__name__}"
+            )
+        if location != ":memory:":
+            _make_parent(Path(location), StoreError, "the registry database")
         ks = cls._open_keystore(keystore, passphrase)
-        key = audit_key if audit_key is not None else cls._audit_key(ks)
-        registry = Registry.open(path, clock=clock)
-        audit = registry.attach_audit(key) if key is not None else None
-        engine = PolicyEngine(
-            hooks=tuple(hooks),
-            clock=clock,
-            settings=settings or PolicySettings(),
-            keystore=ks,
-            revoked_credentials=_RevokedView(registry),
-        )
+        registry: Registry | None = None
+        try:
+            key = audit_key if audit_key is not None else cls._audit_key(ks)
+            registry = Registry.open(location, clock=clock)
+            audit = registry.attach_audit(key) if key is not None else None
+            engine = PolicyEngine(
+                hooks=hooks,
+                clock=clock,
+                settings=settings if settings is not None else PolicySettings(),
+                keystore=ks,
+                revoked_credentials=_RevokedView(registry),
+            )
+        except BaseException:
+            try:
+                if registry is not None:
+                    registry.close()
+            finally:
+                if ks is not None and not given:
+                    ks.close()
+            raise
         return cls(
             registry, engine, keystore=ks, audit=audit, actor=actor or _default_actor(), clock=clock
         )
@@ -179,6 +206,7 @@ class Governance:
 
         if isinstance(keystore, Keystore):
             return keystore
+        where = Path(check_path("keystore", keystore))
         if passphrase is None:
             env = os.environ.get("HF_GOV_PASSPHRASE")
             if not env:
@@ -186,10 +214,10 @@ class Governance:
                     "a passphrase is needed to open the keystore (HF_GOV_PASSPHRASE)"
                 )
             passphrase = Secret(env, Classification.CUSTOMER_DATA, "keystore passphrase")
-        if not Path(keystore).exists():
-            Path(keystore).parent.mkdir(parents=True, exist_ok=True)
-            return Keystore.create(keystore, passphrase)
-        return Keystore.open(keystore, passphrase)
+        if not where.exists():
+            _make_parent(where, KeystoreError, "the keystore")
+            return Keystore.create(where, passphrase)
+        return Keystore.open(where, passphrase)
 
     @staticmethod
     def _audit_key(keystore: Keystore | None) -> Secret | None:
@@ -367,6 +395,25 @@ class Governance:
     def __repr__(self) -> str:
         parts = f"keystore={self.keystore is not None}, audit={self.audit is not None}"
         return f"Governance(actor={self.actor!r}, {parts})"
+
+
+def _is_keystore_object(value: object) -> bool:
+    if value is None or isinstance(value, str | os.PathLike):
+        return False
+    from hf_api_governance._keystore import Keystore
+
+    return isinstance(value, Keystore)
+
+
+def _make_parent(path: Path, error: type[GovernanceError], what: str) -> None:
+    """Create ``path``'s directory; an OSError becomes ``error`` (StoreError, KeystoreError)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise error(
+            f"cannot create the directory {str(path.parent)!r} for {what}: {reason}"
+        ) from None
 
 
 class _RevokedView:

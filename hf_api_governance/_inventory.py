@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hf_api_governance._model import Integration, Licence, looks_like_secret
-from hf_api_governance._util import atomic_write
+from hf_api_governance._util import atomic_write, check_path
 from hf_api_governance.exceptions import InventoryError, ValidationError
 
 __all__ = ["dump_inventory", "load_inventory"]
@@ -145,7 +145,10 @@ def load_inventory(path: str | os.PathLike[str]) -> list[Integration]:
             line where known, the integration and the field; it never quotes
             a value.
     """
-    where = os.fspath(path)
+    try:
+        where = check_path("path", path)
+    except ValidationError as exc:
+        raise InventoryError(exc.problem, field="path") from None
     try:
         raw = Path(where).read_bytes()
     except OSError as exc:
@@ -431,7 +434,10 @@ def dump_inventory(
             written in TOML (an enablement value of ``None``), or the file
             cannot be written.
     """
-    where = os.fspath(path)
+    try:
+        where = check_path("path", path)
+    except ValidationError as exc:
+        raise InventoryError(exc.problem, field="path") from None
     chunks: list[str] = []
     if header:
         chunks.append("\n".join(f"# {line}".rstrip() for line in header.splitlines()) + "\n")

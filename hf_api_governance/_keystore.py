@@ -61,7 +61,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from hf_api_governance._secret import Classification, Secret
-from hf_api_governance._util import b64decode_strict, fsync_dir
+from hf_api_governance._util import b64decode_strict, check_path, fsync_dir
 from hf_api_governance.exceptions import (
     ConfidentialityError,
     KeystoreEntryNotFound,
@@ -176,7 +176,7 @@ def _key_bytes(key: object, field: str) -> bytes:
 
 
 def _read_key_file(key_file: str | os.PathLike[str]) -> bytes:
-    path = Path(key_file)
+    path = Path(check_path("key_file", key_file))
     try:
         material = path.read_bytes()
     except OSError as exc:
@@ -283,8 +283,7 @@ class _Header:
             # ever writes, r and p fixed and n at most 2**20 (128*n*r = 1 GiB,
             # what create(scrypt_log2_n=20) costs), not 2 GiB and 4 passes.
             if not (
-                MIN_SCRYPT_LOG2_N <= log2_n <= MAX_SCRYPT_LOG2_N
-                and (r, p) == (SCRYPT_R, SCRYPT_P)
+                MIN_SCRYPT_LOG2_N <= log2_n <= MAX_SCRYPT_LOG2_N and (r, p) == (SCRYPT_R, SCRYPT_P)
             ):
                 raise _damaged(path)
         elif kdf == KDF_RAW:
@@ -505,10 +504,11 @@ class Keystore:
             KeystoreError: The file exists or cannot be written.
             ValidationError: A parameter is invalid (names the field).
         """
+        where = Path(check_path("path", path))
         source = _key_source(passphrase, key, key_file, log2_n=_check_log2_n(scrypt_log2_n))
-        ks = cls._create(Path(path), source)
+        ks = cls._create(where, source)
         if ks is None:
-            raise KeystoreError(f"keystore {str(Path(path))!r} already exists; refusing to replace")
+            raise KeystoreError(f"keystore {str(where)!r} already exists; refusing to replace")
         return ks
 
     @classmethod
@@ -558,8 +558,9 @@ class Keystore:
                 for the last two).
             ValidationError: A parameter is invalid.
         """
+        where = Path(check_path("path", path))
         source = _key_source(passphrase, key, key_file)
-        ks = cls(_PRIVATE, Path(path))
+        ks = cls(_PRIVATE, where)
         try:
             ks._load(source)
         except BaseException:
@@ -590,18 +591,24 @@ class Keystore:
 
         Raises:
             KeystoreError: The variable is not set, or as :meth:`open`.
-            ValidationError: The variable does not hold a 32-byte key.
+            ValidationError: The variable does not hold a 32-byte key, ``var``
+                is not a variable name, or ``path`` is not a path.
         """
+        where = Path(check_path("path", path))
+        if not isinstance(var, str) or not var or "=" in var or "\x00" in var:
+            raise ValidationError(
+                "var", "must be the name of an environment variable (text without '=')"
+            )
         raw = os.environ.get(var)
         if not raw:
             raise KeystoreError(f"environment variable {var} is not set or empty")
         source = _KeySource(KDF_RAW, _decode_key(raw.encode("ascii", "replace"), var))
         del raw
         if create:
-            ks = cls._create(Path(path), source)
+            ks = cls._create(where, source)
             if ks is not None:
                 return ks
-        ks = cls(_PRIVATE, Path(path))
+        ks = cls(_PRIVATE, where)
         try:
             ks._load(source)
         except BaseException:

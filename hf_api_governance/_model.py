@@ -476,9 +476,7 @@ def _check_url_parameters(field: str, path: str, query: str) -> None:
                 + advice,
             )
         what = (
-            f"{where} parameter {name!r}"
-            if _QUOTABLE_PARAM.match(name)
-            else f"a {where} parameter"
+            f"{where} parameter {name!r}" if _QUOTABLE_PARAM.match(name) else f"a {where} parameter"
         )
         if _is_credential_param(name):
             raise ValidationError(
@@ -487,8 +485,7 @@ def _check_url_parameters(field: str, path: str, query: str) -> None:
         if equals and looks_like_secret(urllib.parse.unquote_plus(raw_value)):
             raise ValidationError(
                 field,
-                f"must not carry a credential: {what} looks like it holds a secret value"
-                + advice,
+                f"must not carry a credential: {what} looks like it holds a secret value" + advice,
             )
 
 
@@ -677,15 +674,19 @@ def _date_or_aware(field: str, *, optional: bool = False) -> Any:
     return check
 
 
-def _normalise_when(field: str) -> Any:
-    """Build a converter that stores an aware datetime in UTC (other values untouched)."""
+def _normalise_when(field: str, value: object) -> object:
+    """Store an aware datetime in UTC (other values untouched: the validator judges them)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return ensure_aware(value, field)
+    return value
 
-    def convert(value: object) -> object:
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            return ensure_aware(value, field)
-        return value
 
-    return convert
+def _valid_from(value: object) -> object:
+    return _normalise_when("licence.valid_from", value)
+
+
+def _valid_until(value: object) -> object:
+    return _normalise_when("licence.valid_until", value)
 
 
 @attrs.frozen
@@ -715,12 +716,12 @@ class Licence:
     grantor: str = attrs.field(validator=_text("licence.grantor"))
     scope: str = attrs.field(validator=_text("licence.scope"))
     valid_from: date | datetime = attrs.field(
-        converter=_normalise_when("licence.valid_from"),
+        converter=_valid_from,
         validator=_date_or_aware("licence.valid_from"),
     )
     valid_until: date | datetime | None = attrs.field(
         default=None,
-        converter=_normalise_when("licence.valid_until"),
+        converter=_valid_until,
         validator=_date_or_aware("licence.valid_until", optional=True),
     )
     holder: str | None = attrs.field(default=None, validator=_text("licence.holder", optional=True))
@@ -807,7 +808,15 @@ AUTH_SCHEMES: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...], tuple[s
 }
 
 
-def _params(value: Mapping[str, str]) -> Mapping[str, str]:
+def _params(value: object) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            "auth",
+            "parameters must be a mapping of parameter names to values, "
+            f"got {type(value).__name__}",
+        )
+    if not all(isinstance(key, str) for key in value):
+        raise ValidationError("auth", "parameter names must be text")
     return MappingProxyType(dict(value))
 
 
@@ -835,7 +844,7 @@ class AuthSpec:
     params: Mapping[str, str] = attrs.field(converter=_params, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        if self.scheme not in AUTH_SCHEMES:
+        if not isinstance(self.scheme, str) or self.scheme not in AUTH_SCHEMES:
             known = ", ".join(sorted(AUTH_SCHEMES))
             raise ValidationError("auth.scheme", f"unknown scheme; expected one of: {known}")
         entries, required, optional = AUTH_SCHEMES[self.scheme]
@@ -889,17 +898,29 @@ def _check_owner(_inst: object, _attr: object, value: Any) -> None:
         raise ValidationError("owner", "must be an e-mail address or a team name")
 
 
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def as_enum(cls: type[_E], field: str, value: object) -> _E:
+    """Return ``value`` as a member of ``cls``: a member, or its value in any case.
+
+    Raises:
+        ValidationError: Naming ``field`` and listing the accepted values.
+    """
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        try:
+            return cls(value.lower())
+        except ValueError:
+            pass
+    known = ", ".join(str(m.value) for m in cls)
+    raise ValidationError(field, f"must be one of: {known}")
+
+
 def _enum(cls: type[enum.Enum], field: str) -> Any:
     def convert(value: object) -> Any:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.lower())
-            except ValueError:
-                pass
-        known = ", ".join(m.value for m in cls)
-        raise ValidationError(field, f"must be one of: {known}")
+        return as_enum(cls, field, value)
 
     return convert
 
@@ -932,8 +953,14 @@ def _event_at(value: object) -> datetime:
     return ensure_aware(value, "at")
 
 
-def _history(value: Iterable[Event]) -> tuple[Event, ...]:
-    return tuple(value)
+def _history(value: object) -> tuple[Event, ...]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError("history", f"must be a list of Event, got {type(value).__name__}")
+    events = tuple(value)
+    for i, item in enumerate(events):
+        if not isinstance(item, Event):
+            raise ValidationError(f"history[{i}]", f"must be an Event, got {type(item).__name__}")
+    return events
 
 
 def _licences(value: object) -> tuple[Licence, ...]:
@@ -1027,6 +1054,21 @@ class Integration:
 # -------------------------------------------------------------------------- event
 
 
+def _check_reason(_inst: object, _attr: object, value: Any) -> None:
+    check_reason(value)
+
+
+def check_reason(value: object, field: str = "reason") -> str:
+    """Validate an event's reason: text, possibly empty.
+
+    Raises:
+        ValidationError: Not text.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be text, got {type(value).__name__}")
+    return value
+
+
 def _check_clause(_inst: object, _attr: object, value: Any) -> None:
     if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)*", value)):
         raise ValidationError("clause", "must be a contract clause number such as '1.1.2'")
@@ -1057,7 +1099,7 @@ class Event:
     kind: EventKind = attrs.field(converter=_event_kind)
     at: datetime = attrs.field(converter=_event_at)
     actor: str = attrs.field(validator=_text("actor"))
-    reason: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    reason: str = attrs.field(default="", validator=_check_reason)
     clause: str | None = attrs.field(default=None, validator=_check_clause)
     evidence: Mapping[str, Any] = attrs.field(factory=dict, converter=_evidence, hash=False)
     seq: int | None = attrs.field(default=None)

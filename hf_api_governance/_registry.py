@@ -32,7 +32,9 @@ from hf_api_governance._model import (
     Revoker,
     Service,
     SuspensionCause,
+    as_enum,
     check_entry_name,
+    check_reason,
     next_state,
     scrub,
     thaw,
@@ -173,6 +175,8 @@ class Registry:
         Raises:
             StoreError: The file cannot be opened, is not a registry, has a
                 newer schema version, or stays locked.
+            ValidationError: ``path`` is not a path, or ``timeout`` not a
+                non-negative number of seconds.
         """
         store = SQLiteStore.open(path, timeout=timeout)
         return cls(store, clock or SystemClock(), on_event)
@@ -650,8 +654,11 @@ class Registry:
         Raises:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is already REVOKED or RETIRED.
+            ValidationError: ``by`` is not a :class:`Revoker` (or its value),
+                or ``reason`` is not text.
         """
-        revoker = Revoker(by)
+        revoker = as_enum(Revoker, "by", by)
+        check_reason(reason)
         with self._store.write() as tx:
             self._revoke(tx, integration_id, revoker, reason, evidence, actor)
             result = tx.get(integration_id, with_history=True)
@@ -698,8 +705,15 @@ class Registry:
 
         Returns:
             The ids revoked, sorted.
+
+        Raises:
+            ValidationError: ``by`` is not a :class:`Revoker`, ``service`` not
+                a :class:`Service` (or their values), or ``reason`` is not text.
         """
-        revoker = Revoker(by)
+        revoker = as_enum(Revoker, "by", by)
+        check_reason(reason)
+        if service is not None:
+            service = as_enum(Service, "service", service)
         revoked: list[str] = []
         with self._store.write() as tx:
             for ident, state, svc in tx.ids():
@@ -725,8 +739,11 @@ class Registry:
         Raises:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is not ACTIVE.
+            ValidationError: ``cause`` is not a :class:`SuspensionCause` (or
+                its value), or ``reason`` is not text.
         """
-        why = SuspensionCause(cause)
+        why = as_enum(SuspensionCause, "cause", cause)
+        check_reason(reason)
         return self._change(
             integration_id,
             _K.SUSPENDED,

@@ -47,6 +47,7 @@ from hf_api_governance._model import (
     thaw,
     trusted,
 )
+from hf_api_governance._util import check_path, check_timeout
 from hf_api_governance.exceptions import GovernanceError, StoreError
 
 _T = TypeVar("_T")
@@ -583,10 +584,15 @@ class SQLiteStore:
         Raises:
             StoreError: The file cannot be opened, is not a registry database,
                 has a newer schema, or stays locked beyond ``timeout``.
+            ValidationError: ``path`` is not a path, or ``timeout`` not a
+                non-negative number of seconds.
         """
-        location = os.fspath(path)
-        if not isinstance(location, str):
+        if isinstance(path, bytes) or (
+            isinstance(path, os.PathLike) and isinstance(os.fspath(path), bytes)
+        ):
             raise StoreError("the registry database path must be text, not bytes")
+        location = check_path("path", path)
+        timeout = check_timeout("timeout", timeout)
         try:
             conn = sqlite3.connect(
                 location, timeout=timeout, isolation_level=None, check_same_thread=False

@@ -11,6 +11,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import math
 import os
 import tempfile
 from collections.abc import Iterable
@@ -22,7 +23,9 @@ __all__ = [
     "atomic_write",
     "b64decode_strict",
     "check_optional_text",
+    "check_path",
     "check_text",
+    "check_timeout",
     "decode_key_text",
     "fsync_dir",
 ]
@@ -63,6 +66,50 @@ def check_text(field: str, value: object, *, max_len: int = 200) -> str:
 def check_optional_text(field: str, value: object, *, max_len: int = 200) -> str | None:
     """:func:`check_text`, with ``None`` allowed."""
     return None if value is None else check_text(field, value, max_len=max_len)
+
+
+# -- paths and timeouts ------------------------------------------------------------
+
+
+def check_path(field: str, value: object) -> str:
+    """Return ``value`` (a ``str`` or :class:`os.PathLike` naming a file) as text.
+
+    Raises:
+        ValidationError: ``value`` is not a path, is bytes, is empty or holds
+            a NUL character.
+    """
+    text: object = value
+    if isinstance(value, os.PathLike):
+        try:
+            text = os.fspath(value)
+        except TypeError:
+            text = None
+    if not isinstance(text, str):
+        raise ValidationError(
+            field, f"must be a file path (str or os.PathLike), got {type(value).__name__}"
+        )
+    if not text:
+        raise ValidationError(field, "must not be empty")
+    if "\x00" in text:
+        raise ValidationError(field, "must not contain a NUL character")
+    return text
+
+
+def check_timeout(field: str, value: object) -> float:
+    """Return ``value`` if it is a finite, non-negative number of seconds.
+
+    Raises:
+        ValidationError: Not a number (``bool`` included), NaN, infinite or negative.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(field, f"must be a number of seconds, got {type(value).__name__}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValidationError(field, "must be a finite, non-negative number of seconds")
+    return seconds
 
 
 # -- keys written as text ----------------------------------------------------------------

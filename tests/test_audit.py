@@ -409,6 +409,37 @@ def test_wrong_key_is_detected_and_refused_for_writing(db: Path) -> None:
     assert verify(db).ok
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"path": None}, "path"),
+        ({"path": 42}, "path"),
+        ({"timeout": "x"}, "timeout"),
+        ({"timeout": float("inf")}, "timeout"),
+        ({"timeout": -1.0}, "timeout"),
+    ],
+)
+def test_open_with_a_bad_path_or_timeout_names_the_field(
+    db: Path, kwargs: dict[str, Any], field: str
+) -> None:
+    """Finding 11: AuditLog.open(None) / timeout="x" raised raw TypeErrors."""
+    with pytest.raises(ValidationError) as info:
+        AuditLog.open(**{"path": db, "key": KEY, **kwargs})
+    assert info.value.field == field
+
+
+def test_checkpoint_and_export_paths_that_are_not_paths_name_the_field(db: Path) -> None:
+    with AuditLog.open(db, KEY) as log:
+        checkpoint = log.checkpoint()
+        for call in (
+            lambda: checkpoint.save(None),  # type: ignore[arg-type]
+            lambda: Checkpoint.load(None),  # type: ignore[arg-type]
+            lambda: log.export(None),  # type: ignore[arg-type]
+        ):
+            with pytest.raises(ValidationError, match=r"^path: must be a file path"):
+                call()
+
+
 def test_tampered_head_record_is_detected(db: Path) -> None:
     fill(db, 5)
     raw(db).execute("UPDATE audit_log_head SET seq = 4")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,15 +15,20 @@ from hf_api_governance import (
     Action,
     Classification,
     CredentialRevoked,
+    GovernanceError,
     Integration,
     IntegrationState,
     InteroperabilitySuspended,
     Keystore,
+    KeystoreError,
     Licence,
+    PolicyError,
     RetryPolicy,
     Revoker,
     Secret,
+    StoreError,
     SuspensionCause,
+    ValidationError,
 )
 from hf_api_governance._facade import AUDIT_KEY_ENTRY, Governance
 from tests.servers import LocalServer, Received, Reply
@@ -220,3 +226,76 @@ def test_open_creates_the_home_directory_for_the_database_and_a_new_keystore(
         assert gov.audit is not None
     assert (home / "registry.db").is_file()
     assert (home / "keystore.hfks").is_file()
+
+
+# ------------------------------------------------------------------ bad arguments
+
+
+def test_open_with_a_path_that_is_not_a_path_names_the_field() -> None:
+    """Finding 11: Governance.open(None) raised a raw TypeError."""
+    for path in (None, 42, ""):
+        with pytest.raises(ValidationError) as info:
+            Governance.open(path)  # type: ignore[arg-type]
+        assert info.value.field == "path"
+    with pytest.raises(ValidationError) as info:
+        Governance.open(":memory:", keystore=42)  # type: ignore[arg-type]
+    assert info.value.field == "keystore"
+
+
+def test_open_under_a_regular_file_is_a_store_or_keystore_error(tmp_path: Path) -> None:
+    """Finding 11: a parent that is a file raised a raw NotADirectoryError."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(StoreError, match="cannot create the directory"):
+        Governance.open(blocker / "sub" / "registry.db")
+    with pytest.raises(KeystoreError, match="cannot create the directory"):
+        Governance.open(
+            tmp_path / "registry.db", keystore=blocker / "sub" / "ks.hfks", passphrase=PASSPHRASE
+        )
+
+
+def test_open_with_hooks_none_is_a_policy_error_naming_hooks() -> None:
+    with pytest.raises(PolicyError, match="hooks must be an iterable"):
+        Governance.open(":memory:", hooks=None)  # type: ignore[arg-type]
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"audit_key": b"too short"}, ValidationError),
+        ({"hooks": None}, PolicyError),
+        ({"settings": "not settings"}, GovernanceError),
+    ],
+)
+def test_a_failed_open_closes_the_keystore_and_registry_it_opened(
+    tmp_path: Path, kwargs: dict[str, object], error: type[Exception]
+) -> None:
+    """Suspicion from the review: a keystore opened by open() leaked when a later part failed."""
+    Keystore.create(tmp_path / "ks.hfks", PASSPHRASE, scrypt_log2_n=14).close()
+    before = _open_fds()
+    with pytest.raises(error):
+        Governance.open(
+            tmp_path / "registry.db",
+            keystore=tmp_path / "ks.hfks",
+            passphrase=PASSPHRASE,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    assert _open_fds() == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_a_failed_open_leaves_a_keystore_object_the_caller_gave_open(tmp_path: Path) -> None:
+    with Keystore.create(tmp_path / "ks.hfks", PASSPHRASE, scrypt_log2_n=14) as ks:
+        blocker = tmp_path / "file"
+        blocker.write_text("not a database\n" * 100, encoding="utf-8")
+        before = _open_fds()
+        with pytest.raises(StoreError):
+            Governance.open(tmp_path / "file", keystore=ks)
+        assert _open_fds() == before
+        ks.put("still-open", Secret("value"))
+        assert ks.get("still-open").reveal() == "value"

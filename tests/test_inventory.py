@@ -557,3 +557,13 @@ def test_nothing_is_written_from_a_file_with_any_error(tmp_path: Path) -> None:
         with pytest.raises(InventoryError, match=r"'broken'.*'name': is required"):
             registry.sync(load_inventory(path), actor="ci")
         assert registry.integrations() == []
+
+
+@pytest.mark.parametrize("path", [None, 42, ""])
+def test_a_path_that_is_not_a_path_is_an_inventory_error(path: object) -> None:
+    """Finding 11: load_inventory(None) raised a raw TypeError from os.fspath."""
+    with pytest.raises(InventoryError, match=r"^field 'path': must") as info:
+        load_inventory(path)  # type: ignore[arg-type]
+    assert info.value.field == "path"
+    with pytest.raises(InventoryError, match=r"^field 'path': must") as info:
+        dump_inventory([], path)  # type: ignore[arg-type]

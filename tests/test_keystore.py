@@ -20,8 +20,10 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -423,7 +425,7 @@ def test_the_largest_cost_create_writes_is_still_accepted(
 ) -> None:
     """The bound admits every header the library writes (n=2**20, r=8, p=1)."""
     seen: list[tuple[int, int, int]] = []
-    real = ksmod.Scrypt
+    real = Scrypt
 
     def cheap(*, salt: bytes, length: int, n: int, r: int, p: int) -> object:
         seen.append((n, r, p))
@@ -757,3 +759,26 @@ def test_concurrent_writer_processes_lose_no_entry(tmp_path: Path, key: bytes) -
         assert len(names) == 5 * per_child
         for name in names:
             assert ks.get(name).reveal() == expected_value(name)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda tmp: Keystore.open(None, "pw"), "path"),  # type: ignore[arg-type]
+        (lambda tmp: Keystore.open(42, "pw"), "path"),  # type: ignore[arg-type]
+        (lambda tmp: Keystore.create(None, "pw", scrypt_log2_n=CHEAP), "path"),  # type: ignore[arg-type]
+        (lambda tmp: Keystore.open(tmp / "ks", key_file=42), "key_file"),  # type: ignore[arg-type]
+        (lambda tmp: Keystore.from_env(None), "path"),  # type: ignore[arg-type]
+        (lambda tmp: Keystore.from_env(tmp / "ks", var=None), "var"),  # type: ignore[arg-type]
+        (lambda tmp: Keystore.from_env(tmp / "ks", var=""), "var"),
+        (lambda tmp: Keystore.from_env(tmp / "ks", var="A=B"), "var"),
+    ],
+)
+def test_bad_paths_and_variable_names_are_validation_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: Any, field: str
+) -> None:
+    """Finding 11: no raw TypeError from os.fspath or os.environ."""
+    monkeypatch.setenv("HF_GOV_KEYSTORE_KEY", base64.b64encode(bytes(32)).decode())
+    with pytest.raises(ValidationError) as info:
+        call(tmp_path)
+    assert info.value.field == field

@@ -373,3 +373,28 @@ def test_event_evidence_refuses_secrets() -> None:
 def test_an_encoded_credential_parameter_name_is_refused_without_quoting() -> None:
     with pytest.raises(ValidationError, match=r"base_url: .*a query parameter names a credential"):
         make(base_url="https://api.example.com/v1?my%20api%20key=abc")
+
+
+# ------------------------------------------------- wrong types are ValidationErrors
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: AuthSpec("bearer", None), "auth"),
+        (lambda: AuthSpec("bearer", ["token"]), "auth"),
+        (lambda: AuthSpec(["bearer"], {}), "auth.scheme"),  # type: ignore[arg-type]
+        (lambda: AuthSpec(None, {}), "auth.scheme"),  # type: ignore[arg-type]
+        (lambda: AuthSpec("bearer", {1: "x", "token": "t"}), "auth"),
+        (lambda: make(history=None), "history"),
+        (lambda: make(history=[1]), "history[0]"),
+        (lambda: make(history="abc"), "history"),
+        (lambda: Event("x", "registered", datetime.now(UTC), "me", None), "reason"),  # type: ignore[arg-type]
+        (lambda: Event("x", "registered", datetime.now(UTC), "me", 3), "reason"),  # type: ignore[arg-type]
+    ],
+)
+def test_wrong_types_are_validation_errors_naming_the_field(build: object, field: str) -> None:
+    """Finding 11: no raw TypeError from the public constructors."""
+    with pytest.raises(ValidationError) as info:
+        build()  # type: ignore[operator]
+    assert info.value.field == field

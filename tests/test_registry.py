@@ -425,6 +425,42 @@ def test_revoke_all_revokes_every_live_integration_in_one_go(registry: Registry)
     assert registry.revoked_credentials() == {"a-token", "b-token", "d-token"}
 
 
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda r: r.revoke("okta-directory", by="bogus", reason="r"), "by"),
+        (lambda r: r.revoke("okta-directory", by=None, reason="r"), "by"),
+        (lambda r: r.revoke("okta-directory", by=Revoker.CUSTOMER, reason=None), "reason"),
+        (lambda r: r.revoke_all(by="bogus", reason="r"), "by"),
+        (lambda r: r.revoke_all(reason=None), "reason"),
+        (lambda r: r.revoke_all(reason="r", service="email"), "service"),
+        (lambda r: r.suspend("okta-directory", cause="bogus", reason="r", actor="a"), "cause"),
+        (lambda r: r.suspend("okta-directory", cause="manual", reason=None, actor="a"), "reason"),
+    ],
+)
+def test_bad_revoke_and_suspend_arguments_name_the_field_and_change_nothing(
+    registry: Registry, call: Callable[[Registry], object], field: str
+) -> None:
+    """Finding 11: enum and reason arguments are validated up front."""
+    registry.register(make(), actor="x")
+    registry.activate("okta-directory", actor="x")
+    before = snapshot(registry)
+    with pytest.raises(ValidationError) as info:
+        call(registry)
+    assert info.value.field == field
+    assert snapshot(registry) == before
+
+
+def test_revoke_and_suspend_accept_enum_values_as_text(registry: Registry) -> None:
+    for ident, service in (("a", "engage"), ("b", "aware")):
+        registry.register(make(ident, service=service), actor="x")
+        registry.activate(ident, actor="x")
+    suspended = registry.suspend("a", cause="API_CHANGED", reason="v2 gone", actor="x")  # type: ignore[arg-type]
+    assert suspended.history[-1].evidence["cause"] == "api_changed"
+    assert registry.revoke_all(by="third_party", reason="r", service="aware") == ["b"]  # type: ignore[arg-type]
+    assert registry.revoke("a", by="customer", reason="r").state is S.REVOKED  # type: ignore[arg-type]
+
+
 def test_evidence_is_scrubbed_of_secrets(registry: Registry) -> None:
     canary = "Zq8Xv3Lm0Pn7Rt2Wb9Yc4Kd6"
     registry.register(make(), actor="a")
@@ -981,3 +1017,25 @@ def test_several_processes_lose_no_update_and_no_event(tmp_path: Path) -> None:
         assert replay(item.history) is item.state
     seqs = [e.seq for i in items.values() for e in i.history]
     assert len(seqs) == len(set(seqs))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"path": None}, "path"),
+        ({"path": 42}, "path"),
+        ({"path": ""}, "path"),
+        ({"path": "reg\x00.db"}, "path"),
+        ({"timeout": "x"}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": True}, "timeout"),
+    ],
+)
+def test_open_with_a_bad_path_or_timeout_names_the_field(
+    kwargs: dict[str, Any], field: str
+) -> None:
+    """Finding 11: Registry.open(None) raised a raw TypeError from os.fspath."""
+    with pytest.raises(ValidationError) as info:
+        Registry.open(**kwargs)
+    assert info.value.field == field
