@@ -696,7 +696,9 @@ class Licence:
     A licence is valid at instant ``t`` when ``starts_at <= t < ends_at``. A
     :class:`~datetime.date` without a time means the start of that day (UTC)
     for ``valid_from`` and the *end* of that day for ``valid_until``: the
-    licence is valid through that whole day. ``valid_until=None`` means no end.
+    licence is valid through that whole day. ``valid_until=None`` means no end;
+    ``date(9999, 12, 31)`` (what people write for "no end") is accepted too and
+    ends at the last representable instant (``datetime.max`` in UTC).
 
     Args:
         grantor: Who grants it (the vendor; ``"Mimecast"`` for the Human
