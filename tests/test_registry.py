@@ -981,3 +981,22 @@ def test_several_processes_lose_no_update_and_no_event(tmp_path: Path) -> None:
         assert replay(item.history) is item.state
     seqs = [e.seq for i in items.values() for e in i.history]
     assert len(seqs) == len(set(seqs))
+
+
+def test_a_reason_quoting_a_token_is_stored_redacted() -> None:
+    """Security review, finding 7: no event reason can carry a credential."""
+    from tests.client_support import integration
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ"
+    with Registry.open(":memory:") as registry:
+        registry.register(integration("https://api.example.com"), actor="test")
+        registry.activate("acme-api", actor="test")
+        registry.record(
+            "acme-api",
+            EventKind.SIGNAL_RECORDED,
+            reason=f"the API echoed Authorization: Bearer {jwt}",
+            actor="test",
+        )
+        event = registry.history("acme-api")[-1]
+    assert jwt not in event.reason
+    assert event.reason.startswith("the API echoed Authorization")
