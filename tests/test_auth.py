@@ -595,7 +595,7 @@ def test_a_token_endpoint_that_cannot_be_reached_keeps_no_secret_in_the_error() 
             f"http://127.0.0.1:{port}/token",
             CLIENT_ID,
             Secret(CLIENT_SECRET),
-            client_auth=client_auth,  # type: ignore[arg-type]
+            client_auth=client_auth,
         )
         with pytest.raises(TransportError) as caught:
             auth.token()
