@@ -677,6 +677,7 @@ def test_a_revocation_that_cannot_be_recorded_still_raises_and_is_never_sent_aga
             other.close()
         assert isinstance(caught.value.__cause__, StoreError)
         assert "could not be recorded" in str(caught.value)
+        assert TOKEN not in exception_texts(caught.value)
         assert registry.get("acme-api").state is IntegrationState.ACTIVE  # not recorded...
         server.route("GET", "/v1/users", ok())
         with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
@@ -728,8 +729,7 @@ def test_a_revocation_on_a_very_long_url_is_recorded_and_audited(
     """Finding 2: evidence is bounded so that it always fits the registry and the audit log."""
     from hf_api_governance._facade import Governance
 
-    _revoking(server, urllib.parse.quote(path))
-    server.route("GET", path, Reply(401, body={"error": "invalid_client"}))
+    _revoking(server, urllib.parse.quote(path))  # the server sees the path percent-encoded
     with Governance.open(tmp_path / "gov.db", keystore=world.keystore(), actor="ops") as gov:
         active(gov.registry, integration(server.url))
         session = gov.session("acme-api")
@@ -759,10 +759,11 @@ def test_a_recorder_failure_does_not_skip_the_revocation_check(
 
     with (
         GovernedSession(registry, "acme-api", keystore=ks, engine=engine, recorder=failing) as s,
-        pytest.raises(CredentialRevoked),
+        pytest.raises(CredentialRevoked) as caught,
     ):
         s.get(server.url + "/v1/users")
     assert registry.get("acme-api").state is IntegrationState.REVOKED
+    assert TOKEN not in exception_texts(caught.value)
 
 
 def test_a_recorder_failure_after_a_normal_answer_is_raised(
