@@ -23,13 +23,18 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import requests
-from requests.auth import AuthBase, _basic_auth_str
+from requests.auth import AuthBase
 
 from hf_api_governance._model import check_url
 from hf_api_governance._redact import redact_url
 from hf_api_governance._secret import Secret
 from hf_api_governance._signals import json_body, oauth_error, url_evidence
-from hf_api_governance.exceptions import TokenEndpointError, TransportError, ValidationError
+from hf_api_governance.exceptions import (
+    GovernanceError,
+    TokenEndpointError,
+    TransportError,
+    ValidationError,
+)
 
 __all__ = [
     "ApiKeyHeaderAuth",
@@ -53,15 +58,82 @@ def _as_secret(value: object, field: str) -> Secret:
     raise ValidationError(field, "must be a non-empty Secret or str")
 
 
-def _text(secret: Secret) -> str:
+# The checks below never let a UnicodeError escape: its ``object`` would be the
+# secret (or ``"Bearer <secret>"``), and even a suppressed ``__context__`` keeps
+# it alive. Helpers return ``None`` instead and the caller raises, outside any
+# ``except`` block, a ValidationError that names the field and quotes nothing.
+
+
+def _decoded(secret: Secret) -> str | None:
+    """The secret as text, or ``None`` when it is not UTF-8 (bytes) or not encodable (str)."""
     value = secret.reveal()
-    return value if isinstance(value, str) else value.decode("utf-8")
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates
+            return None
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
-def _header_value(text: str, field: str) -> str:
-    if any(c in text for c in "\r\n\x00"):
-        raise ValidationError(field, "must not contain line breaks")
+def _text(secret: Secret, field: str) -> str:
+    text = _decoded(secret)
+    if text is None:
+        raise ValidationError(field, "must be UTF-8 text")
     return text
+
+
+def _sendable(secret: Secret) -> str | None:
+    """The secret as a header value http.client sends unchanged, or ``None``.
+
+    Printable text in latin-1 (what http.client encodes header values in):
+    no control characters (CR, LF, NUL, tab, DEL, C1), nothing beyond U+00FF.
+    """
+    text = _decoded(secret)
+    if text is None or not text.isprintable():
+        return None
+    if text.isascii() or max(text) <= "\xff":
+        return text
+    return None
+
+
+def _header_value(secret: Secret, field: str) -> str:
+    text = _sendable(secret)
+    if text is None:
+        raise ValidationError(
+            field,
+            "must be printable text an HTTP header can carry "
+            "(latin-1, no control characters such as line breaks)",
+        )
+    return text
+
+
+def _basic_part(secret: Secret) -> bytes | None:
+    """A Basic credential's bytes: bytes as given, text in latin-1 as requests does, else UTF-8."""
+    value = secret.reveal()
+    if isinstance(value, bytes):
+        return value
+    if value.isascii() or max(value) <= "\xff":
+        return value.encode("latin-1")
+    try:
+        return value.encode("utf-8")  # RFC 7617 section 2.1: charset UTF-8
+    except UnicodeEncodeError:  # lone surrogates
+        return None
+
+
+def _basic_header(username: Secret, password: Secret) -> str:
+    user = _basic_part(username)
+    if user is None:
+        raise ValidationError("username", "must be UTF-8 text or bytes")
+    secret = _basic_part(password)
+    if secret is None:
+        raise ValidationError("password", "must be UTF-8 text or bytes")
+    return "Basic " + base64.b64encode(user + b":" + secret).decode("ascii")
 
 
 class BearerAuth(AuthBase):
@@ -80,7 +152,7 @@ class BearerAuth(AuthBase):
         self._token = _as_secret(token, "token")
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = "Bearer " + _header_value(_text(self._token), "token")
+        r.headers["Authorization"] = "Bearer " + _header_value(self._token, "token")
         return r
 
     def __repr__(self) -> str:
@@ -106,7 +178,7 @@ class ApiKeyHeaderAuth(AuthBase):
         self.credential_headers = frozenset({header.lower()})
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers[self.header] = _header_value(_text(self._key), "key")
+        r.headers[self.header] = _header_value(self._key, "key")
         return r
 
     def __repr__(self) -> str:
@@ -131,7 +203,7 @@ class BasicAuth(AuthBase):
         self._password = _as_secret(password, "password")
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = _basic_auth_str(_text(self._username), _text(self._password))
+        r.headers["Authorization"] = _basic_header(self._username, self._password)
         return r
 
     def __repr__(self) -> str:
@@ -209,12 +281,13 @@ class MimecastHmacAuth(AuthBase):
         date = mimecast_date(self._now())
         request_id = str(uuid.uuid4())
         path = urllib.parse.urlsplit(r.url or "").path or "/"
-        signature = mimecast_signature(self._key, date, request_id, path, _text(self._app_key))
-        access = _header_value(_text(self._access_key), "access_key")
+        app_key = _text(self._app_key, "app_key")
+        signature = mimecast_signature(self._key, date, request_id, path, app_key)
+        access = _header_value(self._access_key, "access_key")
         r.headers["Authorization"] = f"MC {access}:{signature}"
         r.headers["x-mc-date"] = date
         r.headers["x-mc-req-id"] = request_id
-        r.headers["x-mc-app-id"] = _header_value(_text(self._app_id), "app_id")
+        r.headers["x-mc-app-id"] = _header_value(self._app_id, "app_id")
         return r
 
     def __repr__(self) -> str:
@@ -298,11 +371,16 @@ class OAuth2ClientCredentials(AuthBase):
             # RFC 6749 section 2.3.1: form-urlencode both before Basic encoding.
             quote = urllib.parse.quote_plus
             auth = BasicAuth(
-                quote(_text(self._client_id)), Secret(quote(_text(self._client_secret)))
+                quote(_text(self._client_id, "client_id")),
+                Secret(quote(_text(self._client_secret, "client_secret"))),
             )
         else:
-            data["client_id"] = _text(self._client_id)
-            data["client_secret"] = _text(self._client_secret)
+            data["client_id"] = _text(self._client_id, "client_id")
+            data["client_secret"] = _text(self._client_secret, "client_secret")
+        # The request exception must not outlive this method, not even as the
+        # __context__ of ours: its .request.body holds the client secret.
+        failure: str | None = None
+        response: requests.Response | None = None
         try:
             response = self._session.post(
                 self.token_url,
@@ -312,12 +390,16 @@ class OAuth2ClientCredentials(AuthBase):
                 allow_redirects=False,
                 headers={"Accept": "application/json"},
             )
-        except requests.RequestException as exc:
-            raise TransportError(
-                f"token request to {redact_url(self.token_url)} failed: {type(exc).__name__}"
-            ) from None
+        except GovernanceError:
+            raise
+        except Exception as exc:  # requests', and any other: never kept
+            failure = type(exc).__name__
         finally:
             del data
+        if response is None:
+            raise TransportError(
+                f"token request to {redact_url(self.token_url)} failed: {failure or 'no response'}"
+            )
         body = json_body(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if response.status_code != 200 or not isinstance(token, str) or not token:
@@ -374,7 +456,7 @@ class OAuth2ClientCredentials(AuthBase):
 
     @staticmethod
     def _apply(r: requests.PreparedRequest, token: Secret, fresh: bool) -> None:
-        r.headers["Authorization"] = "Bearer " + _header_value(_text(token), "access_token")
+        r.headers["Authorization"] = "Bearer " + _header_value(token, "access_token")
         setattr(r, FRESH_TOKEN_ATTR, fresh)
         setattr(r, "_hf_gov_token", token)  # noqa: B010 - identity for invalidate()
 

@@ -22,7 +22,6 @@ Both run one :class:`_Governor` per integration:
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import threading
@@ -30,10 +29,11 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, NoReturn, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util import parse_url
 
 from hf_api_governance._auth import (
     FRESH_TOKEN_ATTR,
@@ -56,7 +56,7 @@ from hf_api_governance._model import (
     is_loopback_host,
 )
 from hf_api_governance._policy import Action, Decision, Finding, Severity
-from hf_api_governance._redact import redact_url, scrub_headers
+from hf_api_governance._redact import is_credential_header, redact_url, scrub_headers
 from hf_api_governance._retry import (
     RetriesExhausted,
     RetryPolicy,
@@ -72,6 +72,7 @@ from hf_api_governance._signals import (
     MIMECAST_REVOCATION_STATUS,
     OAUTH_REVOCATION_ERRORS,
     bearer_error,
+    bound_evidence,
     iso,
     json_body,
     mimecast_fail_codes,
@@ -90,6 +91,7 @@ from hf_api_governance.exceptions import (
     IllegalTransition,
     InteroperabilitySuspended,
     TransportError,
+    ValidationError,
 )
 
 __all__ = [
@@ -218,15 +220,92 @@ Origin = tuple[str, str, int]
 
 @functools.lru_cache(maxsize=512)
 def origin_of(url: str) -> Origin | None:
-    """``(scheme, host, port)`` of ``url``, or ``None`` if it cannot be parsed."""
+    r"""``(scheme, host, port)`` of ``url``, or ``None`` if it cannot be read unambiguously.
+
+    Admission reads URLs with :mod:`urllib.parse`; the connection is opened
+    where urllib3 reads them. Both must agree on scheme, host and port, or the
+    URL is refused: ``http://other:1\@ours:2/`` is ``ours`` to the first and
+    ``other`` to the second. A backslash in the authority is refused outright.
+    The host is the one urllib3 connects to (lower case, IDNA for a
+    non-ASCII name, no IPv6 brackets).
+    """
     try:
         parts = urllib.parse.urlsplit(url)
         scheme = parts.scheme.lower()
         port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
         host = (parts.hostname or "").lower()
+        if "\\" in parts.netloc:
+            return None
+        other = parse_url(url)  # urllib3's LocationParseError is a ValueError
     except ValueError:
         return None
-    return scheme, host, port
+    other_scheme = (other.scheme or "").lower()
+    other_host = (other.host or "").lower()
+    if other_host.startswith("[") and other_host.endswith("]"):
+        other_host = other_host[1:-1]
+    other_port = other.port or _DEFAULT_PORTS.get(other_scheme, 0)
+    if (scheme, port) != (other_scheme, other_port):
+        return None
+    if host != other_host:
+        # A non-ASCII name: urllib3 connects to its IDNA form; same host if
+        # urllib3 reads the name urllib.parse found the same way.
+        try:
+            alone = parse_url(f"{scheme}://{host}").host if not host.isascii() else None
+        except ValueError:
+            return None
+        if alone is None or alone.lower() != other_host:
+            return None
+    return scheme, other_host, port
+
+
+def _carries_credential(name: str, extra: frozenset[str]) -> bool:
+    lowered = name.lower()
+    return lowered in CREDENTIAL_HEADERS or lowered in extra or is_credential_header(lowered)
+
+
+def _strip_credentials(request: requests.PreparedRequest, extra: frozenset[str]) -> None:
+    """Remove every header that carries a credential (the log scrubber's word test too)."""
+    for name in [h for h in request.headers if _carries_credential(h, extra)]:
+        del request.headers[name]
+
+
+_RECORDED_URL_CHARS: Final = 2048
+
+
+def _recorded_url(url: str) -> str:
+    """The redacted URL for the recorder, cut so that a call entry always fits the audit log."""
+    safe = redact_url(url)
+    return safe if len(safe) <= _RECORDED_URL_CHARS else safe[:_RECORDED_URL_CHARS] + "..."
+
+
+class _Unsendable(requests.RequestException):
+    """Internal: an attempt failed with an exception that is not requests' (only its name kept).
+
+    http.client refusing to encode a header, a parser refusing a URL...: the
+    original may hold a header value (a credential), so it is dropped.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _error_name(error: BaseException) -> str:
+    return error.name if isinstance(error, _Unsendable) else type(error).__name__
+
+
+def _attempt(
+    adapter: _GovernedAdapter, request: requests.PreparedRequest, kwargs: dict[str, Any]
+) -> requests.Response:
+    """One ungoverned attempt; a non-requests failure becomes :class:`_Unsendable`."""
+    name = ""
+    try:
+        return adapter.raw_send(request, kwargs)
+    except requests.RequestException:
+        raise
+    except Exception as exc:
+        name = type(exc).__name__
+    raise _Unsendable(name)  # outside the except block: no __context__
 
 
 def _own_origins(integration: Integration) -> frozenset[Origin]:
@@ -258,6 +337,69 @@ _ADMITTED: contextvars.ContextVar[Integration | None] = contextvars.ContextVar(
 )
 
 
+# ------------------------------------------------------------------- arguments
+
+
+def _is_type_spec(value: object) -> bool:
+    return isinstance(value, type) or (
+        isinstance(value, tuple) and bool(value) and all(isinstance(v, type) for v in value)
+    )
+
+
+def _check_arguments(
+    registry: object,
+    integration_id: object,
+    *,
+    engine: object,
+    recorder: object,
+    actor: object,
+    retry: object,
+    contract: object,
+    contract_failures: object,
+    clock: object,
+) -> None:
+    """Refuse bad arguments of :class:`GovernedSession` and :func:`govern` up front.
+
+    Raises:
+        ValidationError: Naming the first bad argument.
+    """
+    if not all(
+        callable(getattr(registry, m, None)) for m in ("get", "revoke", "suspend", "record")
+    ):
+        raise ValidationError(
+            "registry", "must be a Registry (an object with get, revoke, suspend and record)"
+        )
+    if not isinstance(integration_id, str) or not integration_id:
+        raise ValidationError("integration_id", "must be a non-empty str")
+    if engine is not None and not callable(getattr(engine, "evaluate", None)):
+        raise ValidationError("engine", "must be a PolicyEngine (with evaluate) or None")
+    if recorder is not None and not callable(recorder):
+        raise ValidationError("recorder", "must be a callable (action, evidence) or None")
+    if not isinstance(actor, str) or not actor.strip():
+        raise ValidationError("actor", "must be a non-empty str")
+    if not isinstance(retry, RetryPolicy):
+        raise ValidationError("retry", f"must be a RetryPolicy, got {type(retry).__name__}")
+    if (
+        contract is not None
+        and not callable(contract)
+        and not (
+            isinstance(contract, Mapping)
+            and all(isinstance(k, str) and _is_type_spec(v) for k, v in contract.items())
+        )
+    ):
+        raise ValidationError(
+            "contract", "must be a callable or a mapping of member names to types (or tuples)"
+        )
+    if (
+        isinstance(contract_failures, bool)
+        or not isinstance(contract_failures, int)
+        or not 1 <= contract_failures <= 1000
+    ):
+        raise ValidationError("contract_failures", "must be an int from 1 to 1000")
+    if clock is not None and not callable(getattr(clock, "now", None)):
+        raise ValidationError("clock", "must be a Clock (with now()) or None")
+
+
 # --------------------------------------------------------------------- governor
 
 
@@ -278,6 +420,17 @@ class _Governor:
         clock: Clock | None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        _check_arguments(
+            registry,
+            integration_id,
+            engine=engine,
+            recorder=recorder,
+            actor=actor,
+            retry=retry,
+            contract=contract,
+            contract_failures=contract_failures,
+            clock=clock,
+        )
         self.registry = registry
         self.integration_id = integration_id
         self.engine = engine
@@ -285,7 +438,7 @@ class _Governor:
         self.actor = actor
         self.retry = retry
         self.contract = contract
-        self.contract_failures = max(1, contract_failures)
+        self.contract_failures = contract_failures
         self.clock: Clock = clock or SystemClock()
         self.sleep = sleep
         # One read per request: the registry's combined read where it has one.
@@ -306,6 +459,11 @@ class _Governor:
         self._contract_failed = 0
         self._token_seen = False
         self.last_retry_stats = RetryStats()
+        # Signals this governor acted on, in memory, set *before* the registry is
+        # asked to record them: if recording fails, this session still stops.
+        self._dead: frozenset[str] | None = None  # credential entries seen revoked
+        self._dead_reason = ""
+        self._unrecorded_suspension: str | None = None  # a suspension the registry lacks
 
     def _read_separately(self) -> tuple[Integration, frozenset[str]]:
         integration = self.registry.get(self.integration_id)
@@ -361,6 +519,8 @@ class _Governor:
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
+            if self._dead is not None or self._unrecorded_suspension is not None:
+                self._refuse_seen_signal(integration)
             if self.engine is not None:
                 decision = self.engine.evaluate(integration, Action.CALL, at=self.clock.now())
                 if not decision.allowed:
@@ -388,14 +548,57 @@ class _Governor:
         except AccessDenied as denied:
             self._record_call(
                 "call_denied",
-                {"method": method, "url": redact_url(url), "reason": str(denied)[:500]},
+                {"method": method, "url": _recorded_url(url), "reason": str(denied)[:500]},
             )
             raise
         return integration
 
+    def _refuse_seen_signal(self, integration: Integration) -> None:
+        """Deny while a revocation or unrecorded suspension this governor saw stands."""
+        dead = self._dead
+        if dead is not None and (not dead or not dead.isdisjoint(integration.credential_entries)):
+            raise _deny(
+                "CREDENTIAL_REVOKED",
+                "1.1.1",
+                f"this session saw the credential of integration {self.integration_id!r} "
+                f"revoked ({self._dead_reason}); it is never sent again",
+                integration_id=self.integration_id,
+                at=self.clock.now(),
+            )
+        if self._unrecorded_suspension is not None:
+            raise _deny(
+                "INTEROP_SUSPENDED",
+                "1.1.2",
+                f"this session saw interoperability with integration {self.integration_id!r} "
+                f"suspended ({self._unrecorded_suspension}) and could not record it; "
+                "record it in the registry, then open a new session",
+                integration_id=self.integration_id,
+                at=self.clock.now(),
+            )
+
     def is_own(self, url: str) -> bool:
         """Whether ``url`` is at one of the integration's origins."""
         return origin_of(url) in self.origins
+
+    def refuse_foreign(self, method: str, url: str) -> NoReturn:
+        """Record and raise the refusal of a request whose URL left the admitted origins.
+
+        Raises:
+            AccessDenied: Always (code ``FOREIGN_ORIGIN``).
+        """
+        denied = _deny(
+            "FOREIGN_ORIGIN",
+            "1.1.1",
+            f"{_recorded_url(url)} is not an origin of integration {self.integration_id!r} "
+            "(or cannot be read unambiguously); nothing was sent",
+            integration_id=self.integration_id,
+            at=self.clock.now(),
+        )
+        self._record_call(
+            "call_denied",
+            {"method": method, "url": _recorded_url(url), "reason": str(denied)[:500]},
+        )
+        raise denied
 
     # -- 3. inspection ----------------------------------------------------------
 
@@ -406,13 +609,15 @@ class _Governor:
             {h: response.headers[h] for h in _EVIDENCE_HEADERS if h in response.headers},
             extra=self.extra_headers,
         )
-        return {
-            "status": response.status_code,
-            "method": request.method or "?",
-            **url_evidence(request.url or ""),
-            "headers": {k: safe_text(v) for k, v in headers.items()},
-            **facts,
-        }
+        return bound_evidence(
+            {
+                "status": response.status_code,
+                "method": (request.method or "?")[:16],
+                **url_evidence(request.url or ""),
+                "headers": {k: safe_text(v, 100) for k, v in headers.items()},
+                **facts,
+            }
+        )
 
     def inspect(
         self,
@@ -471,9 +676,12 @@ class _Governor:
                     integration,
                     response,
                     self._evidence(
-                        request, response, signal="mimecast_fail", codes=[c[:100] for c in dead]
+                        request,
+                        response,
+                        signal="mimecast_fail",
+                        codes=[c[:100] for c in dead[:10]],
                     ),
-                    f"the Mimecast API answered {dead[0]}",
+                    f"the Mimecast API answered {dead[0][:100]}",
                 )
         if 200 <= status < 300:
             if request.method == "POST" and "json" in headers.get("Content-Type", "").lower():
@@ -590,6 +798,8 @@ class _Governor:
         response: requests.Response,
     ) -> None:
         problem = contract_problem(self.contract, response)
+        if problem is not None:  # it may quote the body: only its safe form is kept
+            problem = safe_text(problem)
         with self._lock:
             if problem is None:
                 self._contract_failed = 0
@@ -608,7 +818,7 @@ class _Governor:
                     response,
                     signal="contract",
                     consecutive_failures=failed,
-                    problem=safe_text(problem),
+                    problem=problem,
                 ),
                 f"{failed} consecutive responses broke the recorded contract: {problem}",
             )
@@ -621,20 +831,47 @@ class _Governor:
         response: requests.Response,
         evidence: dict[str, Any],
         reason: str,
-    ) -> None:
-        by = Revoker.MIMECAST if integration.kind is ApiKind.MIMECAST_API else Revoker.THIRD_PARTY
-        # IllegalTransition: revoked meanwhile (another thread or process), same outcome.
-        with contextlib.suppress(IllegalTransition):
-            self.registry.revoke(self.integration_id, by=by, reason=reason, evidence=evidence)
+    ) -> NoReturn:
         response.close()
+        self._revoked(integration, evidence, reason)
+
+    def _revoked(self, integration: Integration, evidence: dict[str, Any], reason: str) -> NoReturn:
+        """Stop sending the credential, record the revocation, raise :class:`CredentialRevoked`.
+
+        Always raises CredentialRevoked: when the registry cannot record the
+        revocation (locked, unreachable, refusing the evidence), the failure
+        is its ``__cause__`` and the message says so; this governor refuses
+        the credential from now on all the same.
+        """
+        if self._dead is None:  # first: nothing below may stop this
+            self._dead = frozenset(integration.credential_entries)
+            self._dead_reason = reason
+        evidence = bound_evidence(evidence)
+        by = Revoker.MIMECAST if integration.kind is ApiKind.MIMECAST_API else Revoker.THIRD_PARTY
+        failure: Exception | None = None
+        try:
+            self.registry.revoke(self.integration_id, by=by, reason=reason, evidence=evidence)
+        except IllegalTransition:
+            pass  # revoked meanwhile (another thread or process): same outcome
+        except Exception as exc:
+            failure = exc
+        message = f"integration {self.integration_id!r}: {reason}; "
+        if failure is None:
+            raise CredentialRevoked(
+                self.integration_id,
+                message + "the credential is recorded as revoked and will not be sent again",
+                evidence,
+            ) from None
         raise CredentialRevoked(
             self.integration_id,
-            f"integration {self.integration_id!r}: {reason}; the credential is recorded as "
-            "revoked and will not be sent again",
+            message + f"the revocation could not be recorded in the registry "
+            f"({type(failure).__name__}, see __cause__): this session never sends the "
+            "credential again, but other sessions will until it is recorded "
+            "(hf-gov revoke)",
             evidence,
-        )
+        ) from failure
 
-    def token_refused(self, integration: Integration, error: TokenEndpointError) -> None:
+    def token_refused(self, integration: Integration, error: TokenEndpointError) -> NoReturn:
         """Turn a refused token request into a revocation when the code says so.
 
         Raises:
@@ -642,21 +879,9 @@ class _Governor:
             TokenEndpointError: Otherwise, unchanged.
         """
         if error.error in OAUTH_REVOCATION_ERRORS or error.error in MIMECAST_REVOCATION_CODES:
-            by = (
-                Revoker.MIMECAST
-                if integration.kind is ApiKind.MIMECAST_API
-                else Revoker.THIRD_PARTY
-            )
             evidence = {**error.evidence, "signal": "oauth_error"}
             reason = f"the token endpoint answered {error.error} (RFC 6749 section 5.2)"
-            with contextlib.suppress(IllegalTransition):
-                self.registry.revoke(self.integration_id, by=by, reason=reason, evidence=evidence)
-            raise CredentialRevoked(
-                self.integration_id,
-                f"integration {self.integration_id!r}: {reason}; the credential is recorded "
-                "as revoked and will not be sent again",
-                evidence,
-            ) from None
+            self._revoked(integration, evidence, reason)
         raise error
 
     def _suspend(
@@ -666,30 +891,53 @@ class _Governor:
         cause: SuspensionCause,
         evidence: dict[str, Any],
         reason: str,
-    ) -> None:
-        evidence = {**evidence, "cause": cause.value}
-        try:
-            self.registry.suspend(
-                self.integration_id, cause=cause, reason=reason, evidence=evidence, actor=self.actor
-            )
-        except IllegalTransition:
-            # Not ACTIVE (pending, or suspended meanwhile): keep the signal on record.
-            if integration.state is not IntegrationState.SUSPENDED:
-                self.registry.record(
-                    self.integration_id,
-                    EventKind.SIGNAL_RECORDED,
-                    reason=reason,
-                    actor=self.actor,
-                    clause="1.1.2",
-                    evidence=evidence,
-                )
+    ) -> NoReturn:
+        """Record a suspension and raise :class:`InteroperabilitySuspended`.
+
+        Always raises InteroperabilitySuspended; when the registry cannot
+        record it, the failure is its ``__cause__`` and this governor makes
+        no further call (the registry still shows the integration ACTIVE).
+        """
+        self._unrecorded_suspension = reason  # first: nothing below may stop this
         response.close()
+        evidence = bound_evidence({**evidence, "cause": cause.value})
+        failure: Exception | None = None
+        try:
+            try:
+                self.registry.suspend(
+                    self.integration_id,
+                    cause=cause,
+                    reason=reason,
+                    evidence=evidence,
+                    actor=self.actor,
+                )
+            except IllegalTransition:
+                # Not ACTIVE (pending, or suspended meanwhile): keep the signal on record.
+                if integration.state is not IntegrationState.SUSPENDED:
+                    self.registry.record(
+                        self.integration_id,
+                        EventKind.SIGNAL_RECORDED,
+                        reason=reason,
+                        actor=self.actor,
+                        clause="1.1.2",
+                        evidence=evidence,
+                    )
+        except Exception as exc:
+            failure = exc
+        else:
+            self._unrecorded_suspension = None  # the registry holds it: reinstatement is its call
+        message = (
+            f"integration {self.integration_id!r}: {reason}; interoperability is suspended "
+            f"({cause.value})"
+        )
+        if failure is None:
+            raise InteroperabilitySuspended(self.integration_id, message, evidence) from None
         raise InteroperabilitySuspended(
             self.integration_id,
-            f"integration {self.integration_id!r}: {reason}; interoperability is suspended "
-            f"({cause.value})",
+            message + f"; the suspension could not be recorded in the registry "
+            f"({type(failure).__name__}, see __cause__): this session makes no further call",
             evidence,
-        )
+        ) from failure
 
     def _record_call(self, action: str, evidence: Mapping[str, Any]) -> None:
         if self.recorder is not None:
@@ -709,10 +957,15 @@ class _Governor:
         started = time.monotonic()
         clock_start = time.perf_counter()
         first: requests.Response | BaseException
+        unsendable = ""
         try:
             first = adapter.raw_send(request, kwargs)
         except requests.RequestException as exc:
             first = exc
+        except Exception as exc:  # http.client cannot encode a header...: keep only the name
+            unsendable = type(exc).__name__
+        if unsendable:
+            first = _Unsendable(unsendable)
         stats = _ONE_ATTEMPT
         error: BaseException | None = None
         try:
@@ -721,7 +974,7 @@ class _Governor:
                 def attempt() -> requests.Response:
                     nonlocal integration
                     integration = self.admit(method, request.url or "")
-                    return adapter.raw_send(request, kwargs)
+                    return _attempt(adapter, request, kwargs)
 
                 response, stats = run_retries(
                     first,
@@ -741,32 +994,41 @@ class _Governor:
         except requests.RequestException as exc:
             error = exc
         if error is not None:
+            name = _error_name(error)
+            del error, first  # their repr may show the URL's query: not kept in this frame
             self.last_retry_stats = stats
             self._record_call(
                 "call_failed",
                 {
                     "method": method,
-                    "url": redact_url(request.url or ""),
-                    "error": type(error).__name__,
+                    "url": _recorded_url(request.url or ""),
+                    "error": name,
                     "attempts": stats.attempts,
                 },
             )
             raise TransportError(
-                f"{method} {redact_url(request.url or '')} failed after {stats.attempts} "
-                f"attempt(s): {type(error).__name__}"
+                f"{method} {_recorded_url(request.url or '')} failed after {stats.attempts} "
+                f"attempt(s): {name}"
             ) from None
         self.last_retry_stats = stats
         if self.recorder is not None:
-            self._record_call(
-                "call_sent",
-                {
-                    "method": method,
-                    "url": redact_url(request.url or ""),
-                    "status": response.status_code,
-                    "latency_ms": round((time.perf_counter() - clock_start) * 1000, 3),
-                    "attempts": stats.attempts,
-                },
-            )
+            try:
+                self._record_call(
+                    "call_sent",
+                    {
+                        "method": method,
+                        "url": _recorded_url(request.url or ""),
+                        "status": response.status_code,
+                        "latency_ms": round((time.perf_counter() - clock_start) * 1000, 3),
+                        "attempts": stats.attempts,
+                    },
+                )
+            except BaseException:
+                # The answer is read all the same: a revocation or suspension in it
+                # is acted on (and raised, the recorder's failure as its context).
+                self.inspect(integration, request, response)
+                response.close()
+                raise
         self.inspect(integration, request, response)
         return response
 
@@ -838,29 +1100,34 @@ class _GovernedAdapter(HTTPAdapter):
             "proxies": proxies,
         }
         gov = self.governor
+        url = request.url or ""
         integration: Integration | None = getattr(request, _ADMITTED_ATTR, None)
         if integration is None:
-            url = request.url or ""
             if not gov.is_own(url):
                 return self._send_foreign(request, kwargs)
             integration = gov.admit(request.method or "GET", url)
+        elif not gov.is_own(url):
+            # Admitted for the URL the caller gave; the URL prepared from it (what
+            # urllib3 connects to) must be at the same origins, always.
+            gov.refuse_foreign(request.method or "GET", url)
         return gov.send(self, integration, request, kwargs)
 
     def _send_foreign(
         self, request: requests.PreparedRequest, kwargs: dict[str, Any]
     ) -> requests.Response:
         url = request.url or ""
-        if self.foreign == "refuse":
+        origin = origin_of(url)
+        if self.foreign == "refuse" or origin is None:
             raise _deny(
                 "FOREIGN_ORIGIN",
                 "1.1.1",
-                f"{redact_url(url)} is not an origin of integration "
-                f"{self.governor.integration_id!r}",
+                f"{_recorded_url(url)} is not an origin of integration "
+                f"{self.governor.integration_id!r}"
+                + (" (it cannot be read unambiguously)" if origin is None else ""),
                 integration_id=self.governor.integration_id,
                 at=self.governor.clock.now(),
             )
-        origin = origin_of(url)
-        if origin is not None and origin[0] != "https" and not is_loopback_host(origin[1]):
+        if origin[0] != "https" and not is_loopback_host(origin[1]):
             raise _deny(
                 "INSECURE_TRANSPORT",
                 "1.1.3",
@@ -868,10 +1135,13 @@ class _GovernedAdapter(HTTPAdapter):
                 integration_id=self.governor.integration_id,
                 at=self.governor.clock.now(),
             )
-        strip = CREDENTIAL_HEADERS | self.governor.extra_headers
-        for name in [h for h in request.headers if h.lower() in strip]:
-            del request.headers[name]
-        return super().send(request, **kwargs)
+        _strip_credentials(request, self.governor.extra_headers)
+        name = ""
+        try:
+            return _attempt(self, request, kwargs)
+        except _Unsendable as unsendable:
+            name = unsendable.name
+        raise TransportError(f"{request.method} {_recorded_url(url)} failed: {name}")
 
 
 # ---------------------------------------------------------------------- session
@@ -921,6 +1191,7 @@ class GovernedSession(requests.Session):
 
     Raises:
         IntegrationNotFound: No integration ``integration_id``.
+        ValidationError: An argument is not acceptable (the field is named).
     """
 
     def __init__(
@@ -937,6 +1208,10 @@ class GovernedSession(requests.Session):
         contract_failures: int = 3,
         clock: Clock | None = None,
     ) -> None:
+        if keystore is not None and not (
+            callable(getattr(keystore, "get", None)) and hasattr(keystore, "__contains__")
+        ):
+            raise ValidationError("keystore", "must be a Keystore (with get) or None")
         super().__init__()
         self._governor = _Governor(
             registry,
@@ -1099,9 +1374,7 @@ class GovernedSession(requests.Session):
         """
         original = response.request.url or ""
         if self.should_strip_auth(original, prepared_request.url or ""):
-            strip = CREDENTIAL_HEADERS | self._governor.extra_headers
-            for name in [h for h in prepared_request.headers if h.lower() in strip]:
-                del prepared_request.headers[name]
+            _strip_credentials(prepared_request, self._governor.extra_headers)
             # No token refresh towards a foreign host: drop our auth hooks, keep the caller's.
             prepared_request.hooks["response"] = [
                 hook
@@ -1157,7 +1430,12 @@ def govern(
 
     Raises:
         IntegrationNotFound: No integration ``integration_id``.
+        ValidationError: An argument is not acceptable (the field is named).
     """
+    if not isinstance(session, requests.Session):
+        raise ValidationError("session", "must be a requests.Session")
+    if not isinstance(refuse_foreign, bool):
+        raise ValidationError("refuse_foreign", "must be a bool")
     governor = _Governor(
         registry,
         integration_id,

@@ -489,6 +489,17 @@ def _is_credential_header(lowered: str) -> bool:
     )
 
 
+def is_credential_header(name: str) -> bool:
+    """Whether a header named ``name`` (any case) carries a credential.
+
+    The same test :func:`scrub_headers` applies: ``x-mc-app-id``, or a name
+    holding ``token``, ``secret``, ``key``, ``auth``, ``password``,
+    ``signature``, ``cookie``, ``session`` or ``credential``. The governed
+    client strips such headers from requests to a foreign origin.
+    """
+    return _is_credential_header(_safe_str(name).lower())
+
+
 def scrub_headers(headers: Mapping[str, str], *, extra: Iterable[str] = ()) -> dict[str, str]:
     """Return a copy of ``headers`` that is safe to log.
 

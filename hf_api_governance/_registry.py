@@ -35,10 +35,12 @@ from hf_api_governance._model import (
     as_enum,
     check_entry_name,
     check_reason,
+    looks_like_secret,
     next_state,
     scrub,
     thaw,
 )
+from hf_api_governance._redact import REDACTED, redact_text
 from hf_api_governance._secret import Secret
 from hf_api_governance._store import SQLiteStore, Store, StoreSession
 
@@ -123,6 +125,21 @@ def _licence_evidence(licence: Licence) -> dict[str, Any]:
         "valid_until": None if licence.valid_until is None else licence.valid_until.isoformat(),
         "reference": licence.reference,
     }
+
+
+def _safe_reason(reason: str) -> str:
+    """An event reason with credential shapes and secret-looking words redacted.
+
+    Reasons are free text, often quoting what an API or a caller said; they
+    are stored and shown as they are, so no credential may stay in one.
+    Anything but a ``str`` is left for :class:`Event` to refuse.
+    """
+    if not isinstance(reason, str):  # callers without type checking pass anything
+        return reason  # type: ignore[unreachable]
+    text = redact_text(reason)
+    if looks_like_secret(text):
+        text = " ".join(REDACTED if looks_like_secret(w) else w for w in text.split(" "))
+    return text
 
 
 @attrs.define(repr=False)
@@ -383,7 +400,7 @@ class Registry:
                 kind,
                 at if at is not None else self._clock.now(),
                 actor,
-                reason,
+                _safe_reason(reason),
                 clause if clause is not None else CLAUSES[kind],
                 scrub(evidence),
             )

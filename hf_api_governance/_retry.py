@@ -39,19 +39,33 @@ RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
-def _positive(field: str, *, allow_zero: bool = False) -> Callable[[object, object, float], None]:
+MAX_ATTEMPTS: Final = 100
+MAX_WAIT: Final = 3600.0
+MAX_TOTAL_TIMEOUT: Final = 86400.0
+
+
+def _positive(
+    field: str, *, maximum: float, allow_zero: bool = False
+) -> Callable[[object, object, float], None]:
     def check(_inst: object, _attr: object, value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
             raise ValidationError(field, "must be a number")
         if value < 0 or (value == 0 and not allow_zero):
-            raise ValidationError(field, "must be positive" if not allow_zero else ">= 0")
+            raise ValidationError(field, "must be positive" if not allow_zero else "must be >= 0")
+        if value > maximum:
+            raise ValidationError(field, f"must be at most {maximum:g} seconds")
 
     return check
 
 
 def _attempts(_inst: object, _attr: object, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError("max_attempts", "must be an integer >= 1")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ATTEMPTS:
+        raise ValidationError("max_attempts", f"must be an integer from 1 to {MAX_ATTEMPTS}")
+
+
+def _flag(_inst: object, _attr: object, value: bool) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError("retry_non_idempotent", "must be a bool")
 
 
 @attrs.frozen
@@ -59,12 +73,14 @@ class RetryPolicy:
     """How a governed client retries transient faults.
 
     Args:
-        max_attempts: Attempts in all, the first included (1 disables retries).
+        max_attempts: Attempts in all, the first included (1 disables retries;
+            at most 100).
         base_wait: First backoff step in seconds; step ``n`` waits a random
-            time up to ``base_wait * 2**n`` (full jitter).
-        max_wait: Cap on every single wait, ``Retry-After`` included.
+            time up to ``base_wait * 2**n`` (full jitter). At most an hour.
+        max_wait: Cap on every single wait, ``Retry-After`` included (at most
+            an hour).
         total_timeout: No retry starts whose wait would end later than this
-            many seconds after the first attempt.
+            many seconds after the first attempt (at most a day).
         retry_non_idempotent: Also retry ``POST`` and ``PATCH`` (Mimecast API
             1.0 uses ``POST`` for reads: set this for it).
 
@@ -73,12 +89,16 @@ class RetryPolicy:
     """
 
     max_attempts: int = attrs.field(default=4, validator=_attempts)
-    base_wait: float = attrs.field(default=0.5, validator=_positive("base_wait", allow_zero=True))
-    max_wait: float = attrs.field(default=30.0, validator=_positive("max_wait", allow_zero=True))
-    total_timeout: float = attrs.field(default=120.0, validator=_positive("total_timeout"))
-    retry_non_idempotent: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool)
+    base_wait: float = attrs.field(
+        default=0.5, validator=_positive("base_wait", maximum=MAX_WAIT, allow_zero=True)
     )
+    max_wait: float = attrs.field(
+        default=30.0, validator=_positive("max_wait", maximum=MAX_WAIT, allow_zero=True)
+    )
+    total_timeout: float = attrs.field(
+        default=120.0, validator=_positive("total_timeout", maximum=MAX_TOTAL_TIMEOUT)
+    )
+    retry_non_idempotent: bool = attrs.field(default=False, validator=_flag)
 
 
 @attrs.frozen

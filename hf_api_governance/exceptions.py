@@ -224,7 +224,10 @@ class CredentialRevoked(_SignalError):
     """An API response showed that the integration's credential was revoked (clause 1.1.1).
 
     The integration has been recorded as REVOKED; the credential will not be
-    sent again.
+    sent again. If the registry could not record it, the failure is the
+    ``__cause__`` and the message says so: the session that saw the signal
+    still never sends the credential again, but others learn of it only once
+    it is recorded.
 
     Attributes:
         integration_id: The integration whose credential was revoked.
@@ -235,7 +238,9 @@ class CredentialRevoked(_SignalError):
 class InteroperabilitySuspended(_SignalError):
     """An API signalled that it no longer works as registered (clause 1.1.2).
 
-    The integration has been recorded as SUSPENDED.
+    The integration has been recorded as SUSPENDED (if the registry could not
+    record it, the failure is the ``__cause__``, the message says so, and the
+    session that saw the signal makes no further call).
 
     Attributes:
         integration_id: The integration that was suspended.

@@ -179,3 +179,59 @@ class World:
             registry.close()
         if self._keystore is not None:
             self._keystore.close()
+
+
+# ------------------------------------------------------------------ exception scans
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception reachable through ``__cause__`` and ``__context__``.
+
+    A suppressed context (``raise ... from None``) is still reachable, and
+    still kept alive by the exception: it is walked too.
+    """
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo.extend((item.__cause__, item.__context__))
+    return seen
+
+
+def _repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return "<unrepresentable>"
+
+
+def exception_texts(exc: BaseException) -> str:
+    """Everything an error reporter could show of ``exc``: the chain, attributes, locals.
+
+    Messages, ``repr``, ``args``, the attributes (a ``UnicodeError``'s
+    ``object``, a requests exception's request body and headers) and the
+    locals of every library frame in each traceback, as a traceback formatter
+    with ``capture_locals`` shows them (frames of the tests themselves are
+    left out: they hold the canaries on purpose).
+    """
+    parts: list[str] = []
+    for item in exception_chain(exc):
+        parts += [type(item).__name__, str(item), _repr(item), _repr(item.args)]
+        parts += [f"{k}={_repr(v)}" for k, v in vars(item).items()]
+        for name in ("object", "reason"):
+            if hasattr(item, name):
+                parts.append(_repr(getattr(item, name)))
+        request = getattr(item, "request", None)
+        if request is not None:
+            parts.append(_repr(getattr(request, "body", None)))
+            parts.append(_repr(dict(getattr(request, "headers", None) or {})))
+        tb = item.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if f"{Path(__file__).parent}" not in frame.f_code.co_filename:
+                parts += [f"{k}={_repr(v)}" for k, v in frame.f_locals.items()]
+            tb = tb.tb_next
+    return "\n".join(parts)

@@ -504,3 +504,125 @@ def test_a_401_after_a_redirect_to_another_origin_fetches_no_token_for_it(
     assert len(other_server.received) == 1
     assert other_server.received[0].header("Authorization") is None
     assert 401 in seen  # the caller's own hook still ran on the foreign hop
+
+
+# ------------------------------------------------- security review regressions
+
+_UNSENDABLE: list[str | bytes] = [
+    b"\xffCANARY-bytes-Hq7Lm2Xw9Kp",  # not UTF-8
+    "CANARY-euro-\u20ac-Hq7Lm2Xw9",  # not latin-1: http.client cannot encode it
+    "CANARY-surrogate-\udcff-Hq7Lm2",  # not even UTF-8 encodable
+    "CANARY-tab-\t-Hq7Lm2Xw9Kp",  # a control character
+    "CANARY-del-\x7f-Hq7Lm2Xw9Kp",
+]
+
+
+def _spec_with(entry: str, scheme: str, server: LocalServer) -> tuple[dict[str, str], str]:
+    """An auth spec whose credential of interest is keystore entry ``entry``; its field."""
+    if scheme == "bearer":
+        return {"scheme": "bearer", "token": entry}, "token"
+    if scheme == "api_key_header":
+        return {"scheme": "api_key_header", "header": "X-Acme-Key", "key": entry}, "key"
+    if scheme == "basic":
+        return {"scheme": "basic", "username": "acme-client-id", "password": entry}, "password"
+    if scheme == "oauth2":
+        spec = oauth_spec(server.url + "/oauth/token")
+        return {**spec, "client_secret": entry}, "client_secret"
+    return {**mimecast_spec(), "app_key": entry}, "app_key"
+
+
+@pytest.mark.parametrize("value", _UNSENDABLE, ids=["bytes", "euro", "surrogate", "tab", "del"])
+@pytest.mark.parametrize("scheme", ["bearer", "api_key_header", "basic", "oauth2", "mimecast"])
+def test_an_unsendable_credential_is_a_validation_error_without_its_value(
+    world: World, server: LocalServer, scheme: str, value: str | bytes
+) -> None:
+    """Finding 3: never a raw UnicodeError whose ``.object`` is the secret."""
+    from tests.canary import leaks
+    from tests.client_support import exception_texts
+
+    text = isinstance(value, str) and "\udcff" not in value
+    if scheme == "basic" and (text or isinstance(value, bytes)):
+        pytest.skip("Basic credentials are Base64 of bytes: any bytes or UTF-8 text goes")
+    if scheme in ("oauth2", "mimecast") and text:
+        pytest.skip("a form field (URL-encoded) or an HMAC input: any UTF-8 text goes")
+    ks = world.keystore()
+    ks.put("odd-entry", Secret(value))
+    spec, field = _spec_with("odd-entry", scheme, server)
+    TokenServer(server)
+    registry = world.registry()
+    kind = ApiKind.MIMECAST_API if scheme == "mimecast" else ApiKind.THIRD_PARTY_API
+    active(registry, integration(server.url, auth=spec, credential=None, kind=kind))
+    with (
+        GovernedSession(registry, "acme-api", keystore=ks) as session,
+        pytest.raises(ValidationError) as caught,
+    ):
+        session.get(server.url + "/v1/data")
+    assert caught.value.field == field
+    assert leaks(exception_texts(caught.value), value) == []
+    assert server.received == []
+
+
+@given(st.one_of(st.text(max_size=40), st.binary(max_size=40)).filter(bool))
+def test_bearer_either_writes_a_sendable_header_or_refuses(value: str | bytes) -> None:
+    """Any value: a header http.client can send as is, or a ValidationError; nothing else."""
+    refused: ValidationError | None = None
+    try:
+        prepared = _prepared(BearerAuth(Secret(value)))
+    except ValidationError as exc:
+        refused = exc
+    if refused is not None:
+        assert refused.field == "token"
+        assert refused.__context__ is None
+        return
+    header = prepared.headers["Authorization"]
+    header.encode("latin-1")
+    assert header.isprintable()
+    expected = value if isinstance(value, str) else value.decode("utf-8")
+    assert header == f"Bearer {expected}"
+
+
+def test_a_token_endpoint_that_cannot_be_reached_keeps_no_secret_in_the_error() -> None:
+    """Finding 4: the requests exception (its request body holds the client secret) is gone."""
+    import socket
+
+    from tests.client_support import exception_texts
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for client_auth in ("body", "basic"):
+        auth = OAuth2ClientCredentials(
+            f"http://127.0.0.1:{port}/token",
+            CLIENT_ID,
+            Secret(CLIENT_SECRET),
+            client_auth=client_auth,
+        )
+        with pytest.raises(TransportError) as caught:
+            auth.token()
+        assert caught.value.__context__ is None
+        assert caught.value.__cause__ is None
+        texts = exception_texts(caught.value)
+        assert CLIENT_SECRET not in texts
+        assert base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode() not in texts
+
+
+def test_a_governed_session_whose_token_endpoint_is_down_keeps_no_secret(
+    world: World, server: LocalServer
+) -> None:
+    import socket
+
+    from tests.client_support import exception_texts
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    registry = world.registry()
+    spec = oauth_spec(f"http://127.0.0.1:{port}/oauth/token")
+    base = f"http://127.0.0.1:{port}"
+    active(registry, integration(base, auth=spec, credential=None))
+    with (
+        GovernedSession(registry, "acme-api", keystore=world.keystore()) as session,
+        pytest.raises(TransportError) as caught,
+    ):
+        session.get(base + "/v1/data")
+    assert CLIENT_SECRET not in exception_texts(caught.value)

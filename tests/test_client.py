@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ from tests.client_support import (
     World,
     active,
     events,
+    exception_texts,
     integration,
 )
 from tests.other_process import revoke_in_another_process
@@ -581,3 +583,344 @@ def test_the_wrap_client_example_shows_a_revocation() -> None:
     assert "2. revoked:" in result.stdout
     assert "requests sent after the revocation: 0" in result.stdout
     assert "s3cr3t-demo-value" not in result.stdout + result.stderr
+
+
+# ------------------------------------------------- security review regressions
+
+
+def _ambiguous(server: LocalServer, other_server: LocalServer) -> list[str]:
+    """URLs that urllib.parse and urllib3 read as different hosts (finding 1)."""
+    return [
+        # urllib.parse: host 127.0.0.1:<ours>; urllib3 (which connects): localhost:<other>
+        f"http://localhost:{other_server.port}\\@127.0.0.1:{server.port}/v1/users",
+        f"http://localhost:{other_server.port}\\\\@127.0.0.1:{server.port}/v1/users",
+    ]
+
+
+def test_a_url_the_two_parsers_read_differently_sends_no_credential(
+    world: World, server: LocalServer, other_server: LocalServer
+) -> None:
+    """Finding 1: admission and connection must agree on the host, or nothing is sent."""
+    registry, ks, engine, _ = world(server.url)
+    server.route("GET", "/v1/users", ok())
+    other_server.route("GET", "/", ok())
+    with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
+        for url in _ambiguous(server, other_server):
+            with pytest.raises(AccessDenied, match="FOREIGN_ORIGIN"):
+                session.get(url)
+    assert other_server.received == []
+    assert server.received == []
+
+
+def test_govern_sends_no_credential_to_the_host_an_ambiguous_url_reaches(
+    world: World, server: LocalServer, other_server: LocalServer
+) -> None:
+    """requests re-reads the URL before the adapter sees it: it is foreign, so stripped."""
+    registry, _ks, engine, _ = world(server.url)
+    sdk = requests.Session()
+    sdk.headers["Authorization"] = f"Bearer {TOKEN}"
+    sdk.headers["X-Vendor-Token"] = TOKEN
+    govern(sdk, registry, "acme-api", engine=engine)
+    for url in _ambiguous(server, other_server):
+        sdk.get(url)
+    assert len(other_server.received) == 2
+    for received in other_server.received:
+        assert TOKEN not in json.dumps(dict(received.headers))
+    assert server.received == []
+
+
+def test_the_adapter_checks_the_url_actually_sent_not_the_one_admitted(
+    world: World, server: LocalServer, other_server: LocalServer
+) -> None:
+    """Defence in depth: a prepared URL that left the admitted origin is refused."""
+
+    class Rewriting(GovernedSession):
+        def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+            prepared = super().prepare_request(request)
+            prepared.url = other_server.url + "/v1/users"  # what a parser mismatch would do
+            return prepared
+
+    registry, ks, engine, _ = world(server.url)
+    other_server.route("GET", "/v1/users", ok())
+    with (
+        Rewriting(registry, "acme-api", keystore=ks, engine=engine) as session,
+        pytest.raises(AccessDenied, match="FOREIGN_ORIGIN"),
+    ):
+        session.get(server.url + "/v1/users")
+    assert other_server.received == []
+
+
+def _revoking(server: LocalServer, path: str = "/v1/users") -> None:
+    server.route("GET", path, Reply(401, body={"error": "invalid_client"}))
+
+
+def test_a_revocation_that_cannot_be_recorded_still_raises_and_is_never_sent_again(
+    world: World, server: LocalServer, tmp_path: Path
+) -> None:
+    """Finding 2: the registry is locked by another process when the revocation comes."""
+    import sqlite3
+
+    from hf_api_governance import StoreError
+
+    _revoking(server)
+    path = tmp_path / "registry.db"
+    with Registry.open(path, timeout=0.2) as registry:
+        active(registry, integration(server.url))
+        session = GovernedSession(registry, "acme-api", keystore=world.keystore())
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # a long `hf-gov sync` in another process
+        try:
+            with pytest.raises(CredentialRevoked) as caught:
+                session.get(server.url + "/v1/users")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert isinstance(caught.value.__cause__, StoreError)
+        assert "could not be recorded" in str(caught.value)
+        assert TOKEN not in exception_texts(caught.value)
+        assert registry.get("acme-api").state is IntegrationState.ACTIVE  # not recorded...
+        server.route("GET", "/v1/users", ok())
+        with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
+            session.get(server.url + "/v1/users")  # ...yet this session never sends it again
+        session.close()
+    assert len(server.received) == 1
+
+
+def test_a_suspension_that_cannot_be_recorded_still_raises_and_stops_the_session(
+    world: World, server: LocalServer, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from hf_api_governance import StoreError
+
+    server.route("GET", "/v1/users", Reply(410))
+    path = tmp_path / "registry.db"
+    with Registry.open(path, timeout=0.2) as registry:
+        active(registry, integration(server.url))
+        session = GovernedSession(registry, "acme-api", keystore=world.keystore())
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(InteroperabilitySuspended) as caught:
+                session.get(server.url + "/v1/users")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert isinstance(caught.value.__cause__, StoreError)
+        assert "could not be recorded" in str(caught.value)
+        server.route("GET", "/v1/users", ok())
+        with pytest.raises(AccessDenied, match="INTEROP_SUSPENDED"):
+            session.get(server.url + "/v1/users")
+        session.close()
+    assert len(server.received) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/" + "/".join(["abcd"] * 3000),  # ~15 KB: a call_sent entry fits, full evidence not
+        "/" + "/".join(["a" * 190] * 100),  # 19 KB of ordinary segments
+        "/" + "/".join(["\u00e9" * 150] * 60),  # non-ASCII: longer as escaped JSON
+    ],
+)
+def test_a_revocation_on_a_very_long_url_is_recorded_and_audited(
+    world: World, server: LocalServer, tmp_path: Path, path: str
+) -> None:
+    """Finding 2: evidence is bounded so that it always fits the registry and the audit log."""
+    from hf_api_governance._facade import Governance
+
+    _revoking(server, urllib.parse.quote(path))  # the server sees the path percent-encoded
+    with Governance.open(tmp_path / "gov.db", keystore=world.keystore(), actor="ops") as gov:
+        active(gov.registry, integration(server.url))
+        session = gov.session("acme-api")
+        with pytest.raises(CredentialRevoked) as caught:
+            session.get(server.url + path)
+        assert caught.value.__cause__ is None
+        assert gov.registry.get("acme-api").state is IntegrationState.REVOKED
+        (event,) = events(gov.registry, "acme-api", EventKind.REVOKED)
+        assert len(json.dumps(event.to_json())) < 16384
+        assert gov.audit is not None
+        assert [e.action for e in gov.audit.entries()][-2:] == ["call_sent", "revoked"]
+        with pytest.raises(AccessDenied):
+            session.get(server.url + "/v1/users")
+    assert len(server.received) == 1
+
+
+def test_a_recorder_failure_does_not_skip_the_revocation_check(
+    world: World, server: LocalServer
+) -> None:
+    """Finding 2: the response is inspected even when recording the call fails."""
+    _revoking(server)
+    registry, ks, engine, _ = world(server.url)
+
+    def failing(action: str, evidence: Mapping[str, Any]) -> None:
+        if action == "call_sent":
+            raise OSError("audit disk full")
+
+    with (
+        GovernedSession(registry, "acme-api", keystore=ks, engine=engine, recorder=failing) as s,
+        pytest.raises(CredentialRevoked) as caught,
+    ):
+        s.get(server.url + "/v1/users")
+    assert registry.get("acme-api").state is IntegrationState.REVOKED
+    assert TOKEN not in exception_texts(caught.value)
+
+
+def test_a_recorder_failure_after_a_normal_answer_is_raised(
+    world: World, server: LocalServer
+) -> None:
+    server.route("GET", "/v1/users", ok())
+    registry, ks, engine, _ = world(server.url)
+
+    def failing(action: str, evidence: Mapping[str, Any]) -> None:
+        raise OSError("audit disk full")
+
+    with (
+        GovernedSession(registry, "acme-api", keystore=ks, engine=engine, recorder=failing) as s,
+        pytest.raises(OSError, match="audit disk full"),
+    ):
+        s.get(server.url + "/v1/users")
+
+
+def test_a_header_that_cannot_be_encoded_is_a_transport_error_without_its_value(
+    world: World, server: LocalServer
+) -> None:
+    """Finding 3: a vendor SDK's own header that http.client cannot encode."""
+    from tests.canary import leaks
+
+    canary = "CANARY-sdk-\u20ac-Hq7Lm2Xw9"
+    registry, _ks, engine, _ = world(server.url)
+    sdk = requests.Session()
+    sdk.headers["X-Vendor-Token"] = canary
+    govern(sdk, registry, "acme-api", engine=engine)
+    with pytest.raises(TransportError) as caught:
+        sdk.get(server.url + "/v1/users")
+    assert caught.value.__context__ is None
+    assert leaks(exception_texts(caught.value), canary) == []
+    assert server.received == []
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Vendor-Token", "Api-Token", "X-Session-Key", "X-Acme-Signature", "Cookie"]
+)
+def test_govern_strips_every_credential_shaped_header_towards_a_foreign_origin(
+    world: World, server: LocalServer, other_server: LocalServer, name: str
+) -> None:
+    """Finding 6: the same word test as the log scrubber, not a fixed list."""
+    registry, _ks, engine, _ = world(server.url)
+    other_server.route("GET", "/collect", ok())
+    sdk = requests.Session()
+    sdk.headers[name] = TOKEN
+    govern(sdk, registry, "acme-api", engine=engine)
+    assert sdk.get(other_server.url + "/collect").status_code == 200
+    (received,) = other_server.received
+    assert received.header(name) is None
+    assert TOKEN not in json.dumps(dict(received.headers))
+
+
+def test_a_redirect_to_another_origin_drops_credential_shaped_headers(
+    world: World, server: LocalServer, other_server: LocalServer
+) -> None:
+    registry, ks, engine, _ = world(server.url)
+    server.route("GET", "/v1/moved", Reply(302, headers={"Location": other_server.url + "/x"}))
+    other_server.route("GET", "/x", ok())
+    with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
+        session.get(server.url + "/v1/moved", headers={"X-Vendor-Token": API_KEY})
+    assert server.received[0].header("X-Vendor-Token") == API_KEY
+    (landed,) = other_server.received
+    assert landed.header("X-Vendor-Token") is None
+
+
+def test_a_contract_problem_quoting_a_token_is_not_stored_or_raised(
+    world: World, server: LocalServer
+) -> None:
+    """Finding 7: the problem text is scrubbed in the reason and the message too."""
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ"
+    server.route("GET", "/x", ok({"access_token": jwt}))
+    registry, ks, engine, _ = world(server.url)
+    with (
+        GovernedSession(
+            registry,
+            "acme-api",
+            keystore=ks,
+            engine=engine,
+            contract=lambda r: "data" in r.json() or f"unexpected body {r.text}",
+            contract_failures=1,
+        ) as session,
+        pytest.raises(InteroperabilitySuspended) as caught,
+    ):
+        session.get(server.url + "/x")
+    assert jwt not in exception_texts(caught.value)
+    (event,) = events(registry, "acme-api", EventKind.SUSPENDED)
+    assert jwt not in json.dumps(event.to_json())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"registry": None}, "registry"),
+        ({"integration_id": None}, "integration_id"),
+        ({"integration_id": ""}, "integration_id"),
+        ({"contract_failures": "3"}, "contract_failures"),
+        ({"contract_failures": 0}, "contract_failures"),
+        ({"contract_failures": True}, "contract_failures"),
+        ({"retry": None}, "retry"),
+        ({"retry": {"max_attempts": 2}}, "retry"),
+        ({"actor": ""}, "actor"),
+        ({"actor": None}, "actor"),
+        ({"recorder": "log"}, "recorder"),
+        ({"contract": 42}, "contract"),
+        ({"contract": {"data": "list"}}, "contract"),
+        ({"engine": "allow"}, "engine"),
+        ({"keystore": "keys.hfks"}, "keystore"),
+        ({"clock": "now"}, "clock"),
+    ],
+)
+def test_bad_session_arguments_are_a_validation_error_naming_the_field(
+    world: World, server: LocalServer, kwargs: dict[str, Any], field: str
+) -> None:
+    """Finding 11: GovernedSession and govern() check their arguments up front."""
+    from hf_api_governance import ValidationError
+
+    registry, _ks, _engine, _ = world(server.url)
+    args: dict[str, Any] = {"registry": registry, "integration_id": "acme-api", **kwargs}
+    positional = (args.pop("registry"), args.pop("integration_id"))
+    with pytest.raises(ValidationError) as caught:
+        GovernedSession(*positional, **args)
+    assert caught.value.field == field
+    if field != "keystore":
+        with pytest.raises(ValidationError) as caught:
+            govern(requests.Session(), *positional, **args)
+        assert caught.value.field == field
+
+
+def test_govern_needs_a_requests_session(world: World, server: LocalServer) -> None:
+    from hf_api_governance import ValidationError
+
+    registry, _ks, _engine, _ = world(server.url)
+    with pytest.raises(ValidationError) as caught:
+        govern(None, registry, "acme-api")  # type: ignore[arg-type]
+    assert caught.value.field == "session"
+    with pytest.raises(ValidationError) as caught:
+        govern(requests.Session(), registry, "acme-api", refuse_foreign="yes")  # type: ignore[arg-type]
+    assert caught.value.field == "refuse_foreign"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"max_attempts": 10**100}, "max_attempts"),
+        ({"max_attempts": 101}, "max_attempts"),
+        ({"base_wait": float("inf")}, "base_wait"),
+        ({"max_wait": 10**9}, "max_wait"),
+        ({"total_timeout": float("inf")}, "total_timeout"),
+        ({"total_timeout": 10**9}, "total_timeout"),
+        ({"retry_non_idempotent": "yes"}, "retry_non_idempotent"),
+    ],
+)
+def test_retry_bounds_are_checked(kwargs: dict[str, Any], field: str) -> None:
+    from hf_api_governance import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        RetryPolicy(**kwargs)
+    assert caught.value.field == field

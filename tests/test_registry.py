@@ -1039,3 +1039,22 @@ def test_open_with_a_bad_path_or_timeout_names_the_field(
     with pytest.raises(ValidationError) as info:
         Registry.open(**kwargs)
     assert info.value.field == field
+
+
+def test_a_reason_quoting_a_token_is_stored_redacted() -> None:
+    """Security review, finding 7: no event reason can carry a credential."""
+    from tests.client_support import integration
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ"
+    with Registry.open(":memory:") as registry:
+        registry.register(integration("https://api.example.com"), actor="test")
+        registry.activate("acme-api", actor="test")
+        registry.record(
+            "acme-api",
+            EventKind.SIGNAL_RECORDED,
+            reason=f"the API echoed Authorization: Bearer {jwt}",
+            actor="test",
+        )
+        event = registry.history("acme-api")[-1]
+    assert jwt not in event.reason
+    assert event.reason.startswith("the API echoed Authorization")

@@ -295,3 +295,34 @@ def test_revocation_evidence_is_secret_free_and_accepted(world: World, server: L
     assert event.evidence["error"] == "unauthorized_client"
     assert event.evidence["path"] == ("oauth", "token")
     assert TOKEN not in json.dumps(event.to_json())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/" + "/".join(["abcd"] * 3000),
+        "/" + "/".join(["a" * 190] * 100),
+        "/" + "/".join(["\u00e9\u20ac\U0001f600" * 80] * 60),
+        "/" + "x" * 50_000,
+    ],
+)
+def test_url_evidence_is_bounded_whatever_the_url(path: str) -> None:
+    """Finding 2: evidence of any URL fits the audit log's 16 KiB limit many times over."""
+    from hf_api_governance._signals import url_evidence
+
+    facts = url_evidence("https://api.example.com" + path + "?q=1")
+    assert len(json.dumps(facts)) <= 4096  # ensure_ascii: the longest encoding
+    assert facts["host"] == "api.example.com"
+    assert facts["path"][0].startswith(path.split("/")[1][:8])
+    assert facts["path_truncated"] is True
+
+
+def test_url_evidence_of_an_ordinary_url_is_complete() -> None:
+    from hf_api_governance._signals import url_evidence
+
+    facts = url_evidence("https://api.example.com:8443/v1/users/42")
+    assert facts == {
+        "scheme": "https",
+        "host": "api.example.com:8443",
+        "path": ["v1", "users", "42"],
+    }
