@@ -38,6 +38,7 @@ from hf_api_governance._model import (
     is_loopback_host,
     looks_like_secret,
 )
+from hf_api_governance._redact import redact_text
 from hf_api_governance._secret import Secret
 from hf_api_governance.exceptions import PolicyError, ValidationError
 
@@ -584,7 +585,7 @@ def _import(path: object) -> ModuleType:
     except Exception as exc:  # any failure while importing user code
         raise PolicyError(
             f"cannot import policy module {path!r}: {type(exc).__name__}: {_scrub(exc)}"
-        ) from exc
+        ) from None  # the original message may quote a secret; the scrubbed one is above
 
 
 def _hooks_of(module: ModuleType, path: str) -> list[PolicyHook]:
@@ -615,12 +616,24 @@ _SCRUB_LIMIT: Final = 200
 _PUNCT: Final = "'\"()[]{}<>,;:."
 
 
+# "password: hunter2", "secret is hunter2": prose that log redaction leaves alone
+# (it must not eat ordinary log text) but a policy error message must not quote.
+_CREDENTIAL_PROSE: Final = re.compile(
+    r"(?P<name>\b(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|key|credential)s?"
+    r"\b\s*(?:[:=]|\bis\b)\s*)(?P<value>[^\s,;]+)",
+    re.IGNORECASE,
+)
+
+
 def _scrub(exc: BaseException) -> str:
     """Render an exception message with anything that looks like a secret redacted."""
     try:
         text = str(exc)
     except Exception:
         return "<unprintable message>"
+    # Credential shapes first ("token=hunter2", "password: x", "Bearer ..."),
+    # then any word that looks like a key on its own.
+    text = _CREDENTIAL_PROSE.sub(r"\g<name>[redacted]", redact_text(text))
     words = []
     for word in text.split():
         words.append("[redacted]" if looks_like_secret(word.strip(_PUNCT)) else word)

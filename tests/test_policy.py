@@ -493,6 +493,21 @@ def test_an_error_inside_a_builtin_policy_denies_and_names_it() -> None:
     assert finding.clause is None
 
 
+@pytest.mark.parametrize(
+    "leak",
+    ["token=hunter2", "password: hunter2", "Authorization: Bearer hunter2", "api_key=hunter2"],
+)
+def test_a_policy_error_message_never_quotes_a_short_credential(leak: str) -> None:
+    class Leaky:
+        def __contains__(self, item: object) -> bool:
+            raise RuntimeError(f"backend said {leak}")
+
+    decision = engine(revoked_credentials=Leaky()).evaluate(make_integration(), "call")
+    finding = assert_denied(decision, "POLICY_ERROR")
+    assert "hunter2" not in finding.message
+    assert "hunter2" not in json.dumps(decision.to_json())
+
+
 # -------------------------------------------------------------- Decision / Finding
 
 
