@@ -387,6 +387,10 @@ def check_url(field: str, value: object) -> str:
     """
     if not isinstance(value, str) or not value:
         raise ValidationError(field, "must be an absolute URL")
+    if "\\" in value or not value.isprintable():
+        # HTTP clients disagree on what a backslash means ("http://a\\@b/" is host
+        # b for urllib.parse, host a for urllib3): refuse the ambiguity outright.
+        raise ValidationError(field, "must not contain a backslash or control characters")
     try:
         parts = urllib.parse.urlsplit(value)
         host = parts.hostname

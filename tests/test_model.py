@@ -398,3 +398,25 @@ def test_wrong_types_are_validation_errors_naming_the_field(build: object, field
     with pytest.raises(ValidationError) as info:
         build()  # type: ignore[operator]
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:9\\@127.0.0.1:8/x",
+        "https://api.example.com\\@evil.example/v1",
+        "https://api.example.com/v1\x00",
+    ],
+)
+def test_urls_that_http_clients_read_differently_are_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match="backslash or control"):
+        make(base_url=url)
+    with pytest.raises(ValidationError, match=r"auth\.token_url: must not contain a backslash"):
+        make(
+            auth={
+                "scheme": "oauth2_client_credentials",
+                "token_url": url,
+                "client_id": "mc-id",
+                "client_secret": "mc-secret",
+            }
+        )
