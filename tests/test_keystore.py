@@ -421,6 +421,23 @@ def test_change_passphrase_draws_a_new_salt_and_wrap_nonce_even_for_the_same_pas
     assert got["a"].reveal() == "value"
 
 
+def test_the_keystore_file_is_private_to_its_owner_after_every_write(tmp_path: Path) -> None:
+    """docs/security.md: mode 0600, even under umask 0, after create, put and re-keying."""
+    old = os.umask(0)
+    try:
+        path = tmp_path / "ks"
+        with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
+            assert path.stat().st_mode & 0o777 == 0o600
+            ks.put("a", Secret("value"))
+            assert path.stat().st_mode & 0o777 == 0o600
+            ks.change_passphrase("new pw", scrypt_log2_n=CHEAP)
+            assert path.stat().st_mode & 0o777 == 0o600
+            ks.delete("a")
+            assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
 def test_every_flipped_byte_of_a_key_protected_file_is_detected(
     store: Keystore, key: bytes
 ) -> None:
