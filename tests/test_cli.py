@@ -532,7 +532,7 @@ def _okta_row(argv: list[str]) -> dict[str, object]:
     return dict(row)
 
 
-def _codes(row: dict[str, object]) -> set[str]:
+def _finding_codes(row: dict[str, object]) -> set[str]:
     findings = row["findings"]
     assert isinstance(findings, list)
     return {f["code"] for f in findings}
@@ -557,9 +557,9 @@ def test_at_with_an_offset_decides_which_side_of_a_licence_end_a_check_falls() -
     inside = _okta_row(["check", str(EXAMPLE), "--at", "2026-12-20T21:00:00-02:00"])
     outside = _okta_row(["check", str(EXAMPLE), "--at", "2026-12-20T23:00:00-02:00"])
     assert inside["allowed"] is True
-    assert "LICENCE_EXPIRED" not in _codes(inside)
+    assert "LICENCE_EXPIRED" not in _finding_codes(inside)
     assert outside["allowed"] is False
-    assert "LICENCE_EXPIRED" in _codes(outside)
+    assert "LICENCE_EXPIRED" in _finding_codes(outside)
 
 
 def test_at_is_honoured_when_checking_a_registry_database(
@@ -573,7 +573,7 @@ def test_at_is_honoured_when_checking_a_registry_database(
     assert main(["sync", str(EXAMPLE)], out=io.StringIO(), err=io.StringIO()) == 0
     db = str(tmp_path / ".hf-gov" / "registry.db")
     # sync leaves integrations PENDING (denied either way): compare the licence findings.
-    last_day = _codes(_okta_row(["check", db, "--at", "2026-12-20"]))
-    day_after = _codes(_okta_row(["check", db, "--at", "2026-12-21"]))
+    last_day = _finding_codes(_okta_row(["check", db, "--at", "2026-12-20"]))
+    day_after = _finding_codes(_okta_row(["check", db, "--at", "2026-12-21"]))
     assert "LICENCE_EXPIRED" not in last_day
     assert "LICENCE_EXPIRED" in day_after
