@@ -577,3 +577,24 @@ def test_at_is_honoured_when_checking_a_registry_database(
     day_after = _finding_codes(_okta_row(["check", db, "--at", "2026-12-21"]))
     assert "LICENCE_EXPIRED" not in last_day
     assert "LICENCE_EXPIRED" in day_after
+
+
+# ------------------------------------------------------------------ unexpected errors
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_1_without_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its message may hold anything (a value read from a file): only the type is shown."""
+    from hf_api_governance import _cli
+
+    def broken(*_: object) -> int:
+        raise RuntimeError(f"internal detail {CANARY}")
+
+    monkeypatch.setattr(_cli, "cmd_check", broken)
+    out, err = io.StringIO(), io.StringIO()
+    assert _cli.main(["check", str(EXAMPLE)], out=out, err=err) == 1
+    assert out.getvalue() == ""
+    assert err.getvalue() == "hf-gov: unexpected RuntimeError (run with --debug for details)\n"
+    with pytest.raises(RuntimeError, match="internal detail"):
+        _cli.main(["check", str(EXAMPLE), "--debug"], out=io.StringIO(), err=io.StringIO())
