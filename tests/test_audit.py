@@ -477,6 +477,26 @@ def test_a_malformed_head_record_is_an_audit_error_for_every_writer(db: Path, ta
     assert count == 3
 
 
+def test_a_truncated_log_whose_head_does_not_verify_refuses_to_grow(db: Path) -> None:
+    """Entries cut back to seq 3 with the head's seq and hash moved there: no writer extends it."""
+    fill(db, 5)
+    conn = raw(db)
+    (third_hash,) = conn.execute("SELECT entry_hash FROM audit_log WHERE seq = 3").fetchone()
+    conn.execute("DELETE FROM audit_log WHERE seq > 3")
+    # The authenticator is left as it was: it still vouches for seq 5.
+    conn.execute("UPDATE audit_log_head SET seq = 3, entry_hash = ?", (third_hash,))
+    with AuditLog.open(db, KEY) as log:
+        with pytest.raises(AuditError, match="head record does not verify; run verify"):
+            log.append(actor="alice", action="updated")
+        with pytest.raises(AuditError, match="head record does not verify; run verify"):
+            log.append_many([{"actor": "alice", "action": "updated"}])
+        with pytest.raises(AuditError, match="head record does not verify; run verify"):
+            log.checkpoint()
+        assert_problem(log.verify(), P.HEAD_INVALID, 3)
+    (count,) = conn.execute("SELECT count(*) FROM audit_log").fetchone()
+    assert count == 3
+
+
 def test_truncation_behind_a_restored_head_is_caught_by_a_checkpoint(
     db: Path, tmp_path: Path
 ) -> None:

@@ -518,3 +518,83 @@ def test_a_missing_keystore_is_never_created_by_accident(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "no keystore" in result.stderr
     assert not typo.exists()
+
+
+# ------------------------------------------------------------------ --at
+
+
+def _okta_row(argv: list[str]) -> dict[str, object]:
+    from hf_api_governance._cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main([*argv, "--json"], out=out, err=err) in (0, 1), err.getvalue()
+    (row,) = [r for r in json.loads(out.getvalue())["integrations"] if r["id"] == "okta-directory"]
+    return dict(row)
+
+
+def _finding_codes(row: dict[str, object]) -> set[str]:
+    findings = row["findings"]
+    assert isinstance(findings, list)
+    return {f["code"] for f in findings}
+
+
+def test_at_a_plain_date_is_the_start_of_that_day_in_utc() -> None:
+    from hf_api_governance._cli import parse_at
+
+    assert parse_at("2026-12-20") == datetime(2026, 12, 20, tzinfo=UTC)
+
+
+def test_at_an_instant_with_an_offset_is_converted_to_utc() -> None:
+    from hf_api_governance._cli import parse_at
+
+    at = parse_at("2026-12-20T23:00:00-02:00")
+    assert at == datetime(2026, 12, 21, 1, 0, tzinfo=UTC)
+    assert at.tzinfo is UTC
+
+
+def test_at_with_an_offset_decides_which_side_of_a_licence_end_a_check_falls() -> None:
+    """okta-directory's licence is valid through 2026-12-20 (UTC): 23:00 UTC in, 01:00 UTC out."""
+    inside = _okta_row(["check", str(EXAMPLE), "--at", "2026-12-20T21:00:00-02:00"])
+    outside = _okta_row(["check", str(EXAMPLE), "--at", "2026-12-20T23:00:00-02:00"])
+    assert inside["allowed"] is True
+    assert "LICENCE_EXPIRED" not in _finding_codes(inside)
+    assert outside["allowed"] is False
+    assert "LICENCE_EXPIRED" in _finding_codes(outside)
+
+
+def test_at_is_honoured_when_checking_a_registry_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hf_api_governance._cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_GOV_PASSPHRASE", PASS)
+    assert main(["init"], out=io.StringIO(), err=io.StringIO()) == 0
+    assert main(["sync", str(EXAMPLE)], out=io.StringIO(), err=io.StringIO()) == 0
+    db = str(tmp_path / ".hf-gov" / "registry.db")
+    # sync leaves integrations PENDING (denied either way): compare the licence findings.
+    last_day = _finding_codes(_okta_row(["check", db, "--at", "2026-12-20"]))
+    day_after = _finding_codes(_okta_row(["check", db, "--at", "2026-12-21"]))
+    assert "LICENCE_EXPIRED" not in last_day
+    assert "LICENCE_EXPIRED" in day_after
+
+
+# ------------------------------------------------------------------ unexpected errors
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_1_without_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its message may hold anything (a value read from a file): only the type is shown."""
+    from hf_api_governance import _cli
+
+    def broken(*_: object) -> int:
+        raise RuntimeError(f"internal detail {CANARY}")
+
+    monkeypatch.setattr(_cli, "cmd_check", broken)
+    out, err = io.StringIO(), io.StringIO()
+    assert _cli.main(["check", str(EXAMPLE)], out=out, err=err) == 1
+    assert out.getvalue() == ""
+    assert err.getvalue() == "hf-gov: unexpected RuntimeError (run with --debug for details)\n"
+    with pytest.raises(RuntimeError, match="internal detail"):
+        _cli.main(["check", str(EXAMPLE), "--debug"], out=io.StringIO(), err=io.StringIO())

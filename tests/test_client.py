@@ -254,6 +254,41 @@ def test_a_redirect_to_another_origin_drops_every_credential_header(
     assert API_KEY not in json.dumps(sent)
 
 
+CUSTOM_KEY_HEADER = {"scheme": "api_key_header", "header": "X-Acme-Client", "key": "acme-key"}
+"""An api-key header whose name has no credential word: only the declaration marks it."""
+
+
+def test_a_redirect_to_another_origin_drops_a_declared_key_header_without_a_credential_word(
+    world: World, server: LocalServer, other_server: LocalServer
+) -> None:
+    registry, ks, engine, _ = world(server.url, auth=CUSTOM_KEY_HEADER)
+    server.route(
+        "GET", "/v1/moved", Reply(302, headers={"Location": other_server.url + "/landing"})
+    )
+    other_server.route("GET", "/landing", ok())
+    with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
+        assert session.get(server.url + "/v1/moved").status_code == 200
+    (first,) = server.received
+    assert first.header("X-Acme-Client") == API_KEY
+    (landed,) = other_server.received
+    assert landed.header("X-Acme-Client") is None
+    assert API_KEY not in json.dumps(dict(landed.headers))
+
+
+def test_govern_strips_a_declared_key_header_without_a_credential_word_towards_a_foreign_origin(
+    world: World, server: LocalServer, other_server: LocalServer
+) -> None:
+    registry, _ks, engine, _ = world(server.url, auth=CUSTOM_KEY_HEADER)
+    other_server.route("GET", "/collect", ok())
+    sdk = requests.Session()
+    sdk.headers["X-Acme-Client"] = API_KEY
+    govern(sdk, registry, "acme-api", engine=engine)
+    assert sdk.get(other_server.url + "/collect").status_code == 200
+    (received,) = other_server.received
+    assert received.header("X-Acme-Client") is None
+    assert API_KEY not in json.dumps(dict(received.headers))
+
+
 def test_a_redirect_within_the_origin_keeps_the_credentials(
     world: World, server: LocalServer
 ) -> None:

@@ -187,6 +187,21 @@ def test_reveal_is_decided_and_audited_by_fingerprint_only(gov: Governance, tmp_
         assert form not in raw
 
 
+@pytest.mark.parametrize("entry", [AUDIT_KEY_ENTRY, "not-in-the-keystore"])
+def test_reveal_refuses_an_entry_that_is_not_one_of_the_integrations_credentials(
+    gov: Governance, entry: str
+) -> None:
+    """The audit key (or any other keystore entry) cannot be read through reveal()."""
+    assert gov.keystore is not None
+    assert AUDIT_KEY_ENTRY in gov.keystore
+    with pytest.raises(ValidationError) as info:
+        gov.reveal("mimecast-aware", entry)
+    assert info.value.field == "entry"
+    assert gov.audit is not None
+    assert not [e for e in gov.audit.entries() if e.action == "credential_revealed"]
+    gov.close()
+
+
 def test_reveal_is_refused_once_revoked(gov: Governance) -> None:
     gov.revoke("mimecast-aware", by=Revoker.MIMECAST, reason="notice from Mimecast")
     with pytest.raises(AccessDenied) as info:

@@ -363,6 +363,81 @@ def test_change_key_switches_from_passphrase_to_key(tmp_path: Path, key: bytes) 
     assert outcome(path, key=key) != "error"
 
 
+# -- randomness -----------------------------------------------------------------
+
+SALT = slice(16, 32)
+WRAP_NONCE = slice(32, 44)
+
+
+def entry_nonces(data: bytes) -> dict[str, bytes]:
+    return {name: data[start : start + 12] for name, start, _ in entry_regions(data)}
+
+
+def test_every_entry_nonce_is_fresh_also_when_the_same_entry_is_written_again(
+    store: Keystore,
+) -> None:
+    """AES-GCM under one key: a repeated nonce would leak the XOR of two values."""
+    store.put("a", Secret("same value"))
+    store.put("b", Secret("same value"))
+    first = entry_nonces(store.path.read_bytes())
+    store.put("a", Secret("same value"))
+    second = entry_nonces(store.path.read_bytes())
+    assert second["b"] == first["b"]  # b was not rewritten
+    nonces = [first["a"], first["b"], second["a"]]
+    assert len(set(nonces)) == 3
+    wrap_nonce = store.path.read_bytes()[WRAP_NONCE]
+    assert wrap_nonce not in nonces
+
+
+def test_two_keystores_with_one_passphrase_get_their_own_salt_and_wrap_nonce(
+    tmp_path: Path,
+) -> None:
+    headers = []
+    for name in ("one", "two"):
+        with Keystore.create(tmp_path / name, "shared passphrase", scrypt_log2_n=CHEAP):
+            pass
+        headers.append((tmp_path / name).read_bytes()[: ksmod._HEADER_SIZE])
+    one, two = headers
+    assert one[SALT] != two[SALT]
+    assert one[SALT] != bytes(16)
+    assert one[WRAP_NONCE] != two[WRAP_NONCE]
+
+
+def test_change_passphrase_draws_a_new_salt_and_wrap_nonce_even_for_the_same_passphrase(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ks"
+    with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
+        ks.put("a", Secret("value"))
+        before = path.read_bytes()
+        ks.change_passphrase("pw", scrypt_log2_n=CHEAP)
+        after = path.read_bytes()
+    assert after[SALT] != before[SALT]
+    assert after[WRAP_NONCE] != before[WRAP_NONCE]
+    assert after[: ksmod._HEADER_SIZE] != before[: ksmod._HEADER_SIZE]
+    assert entry_nonces(after) == entry_nonces(before)  # the entries are not re-encrypted
+    got = outcome(path, passphrase="pw")
+    assert isinstance(got, dict)
+    assert got["a"].reveal() == "value"
+
+
+def test_the_keystore_file_is_private_to_its_owner_after_every_write(tmp_path: Path) -> None:
+    """docs/security.md: mode 0600, even under umask 0, after create, put and re-keying."""
+    old = os.umask(0)
+    try:
+        path = tmp_path / "ks"
+        with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
+            assert path.stat().st_mode & 0o777 == 0o600
+            ks.put("a", Secret("value"))
+            assert path.stat().st_mode & 0o777 == 0o600
+            ks.change_passphrase("new pw", scrypt_log2_n=CHEAP)
+            assert path.stat().st_mode & 0o777 == 0o600
+            ks.delete("a")
+            assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
 def test_every_flipped_byte_of_a_key_protected_file_is_detected(
     store: Keystore, key: bytes
 ) -> None:

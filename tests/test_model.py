@@ -327,6 +327,122 @@ def test_lifecycle_transitions_from_the_design() -> None:
         assert next_state(state, K.RETIRED) is S.RETIRED
 
 
+# Every (state, event) pair, written out: DESIGN.md section 2 and next_state's docstring.
+# PENDING -activated-> ACTIVE <-suspended/reinstated-> SUSPENDED; PENDING, ACTIVE and
+# SUSPENDED -revoked-> REVOKED -credential_replaced-> ACTIVE; a replacement elsewhere keeps
+# the state; any state but RETIRED -retired-> RETIRED; data events keep every state but
+# RETIRED; registered only from "not registered" (None).
+ILLEGAL = None
+FULL_TABLE: dict[IntegrationState | None, dict[EventKind, IntegrationState | None]] = {
+    None: {
+        K.REGISTERED: S.PENDING,
+        K.UPDATED: ILLEGAL,
+        K.LICENCE_ADDED: ILLEGAL,
+        K.LICENCE_REMOVED: ILLEGAL,
+        K.INFO_VERIFIED: ILLEGAL,
+        K.ACTIVATED: ILLEGAL,
+        K.REVOKED: ILLEGAL,
+        K.SUSPENDED: ILLEGAL,
+        K.REINSTATED: ILLEGAL,
+        K.RETIRED: ILLEGAL,
+        K.CREDENTIAL_REPLACED: ILLEGAL,
+        K.DEPRECATION_NOTICED: ILLEGAL,
+        K.SIGNAL_RECORDED: ILLEGAL,
+    },
+    S.PENDING: {
+        K.REGISTERED: ILLEGAL,
+        K.UPDATED: S.PENDING,
+        K.LICENCE_ADDED: S.PENDING,
+        K.LICENCE_REMOVED: S.PENDING,
+        K.INFO_VERIFIED: S.PENDING,
+        K.ACTIVATED: S.ACTIVE,
+        K.REVOKED: S.REVOKED,
+        K.SUSPENDED: ILLEGAL,
+        K.REINSTATED: ILLEGAL,
+        K.RETIRED: S.RETIRED,
+        K.CREDENTIAL_REPLACED: S.PENDING,
+        K.DEPRECATION_NOTICED: S.PENDING,
+        K.SIGNAL_RECORDED: S.PENDING,
+    },
+    S.ACTIVE: {
+        K.REGISTERED: ILLEGAL,
+        K.UPDATED: S.ACTIVE,
+        K.LICENCE_ADDED: S.ACTIVE,
+        K.LICENCE_REMOVED: S.ACTIVE,
+        K.INFO_VERIFIED: S.ACTIVE,
+        K.ACTIVATED: ILLEGAL,
+        K.REVOKED: S.REVOKED,
+        K.SUSPENDED: S.SUSPENDED,
+        K.REINSTATED: ILLEGAL,
+        K.RETIRED: S.RETIRED,
+        K.CREDENTIAL_REPLACED: S.ACTIVE,
+        K.DEPRECATION_NOTICED: S.ACTIVE,
+        K.SIGNAL_RECORDED: S.ACTIVE,
+    },
+    S.SUSPENDED: {
+        K.REGISTERED: ILLEGAL,
+        K.UPDATED: S.SUSPENDED,
+        K.LICENCE_ADDED: S.SUSPENDED,
+        K.LICENCE_REMOVED: S.SUSPENDED,
+        K.INFO_VERIFIED: S.SUSPENDED,
+        K.ACTIVATED: ILLEGAL,
+        K.REVOKED: S.REVOKED,
+        K.SUSPENDED: ILLEGAL,
+        K.REINSTATED: S.ACTIVE,
+        K.RETIRED: S.RETIRED,
+        K.CREDENTIAL_REPLACED: S.SUSPENDED,
+        K.DEPRECATION_NOTICED: S.SUSPENDED,
+        K.SIGNAL_RECORDED: S.SUSPENDED,
+    },
+    S.REVOKED: {
+        K.REGISTERED: ILLEGAL,
+        K.UPDATED: S.REVOKED,
+        K.LICENCE_ADDED: S.REVOKED,
+        K.LICENCE_REMOVED: S.REVOKED,
+        K.INFO_VERIFIED: S.REVOKED,
+        K.ACTIVATED: ILLEGAL,
+        K.REVOKED: ILLEGAL,
+        K.SUSPENDED: ILLEGAL,
+        K.REINSTATED: ILLEGAL,
+        K.RETIRED: S.RETIRED,
+        K.CREDENTIAL_REPLACED: S.ACTIVE,
+        K.DEPRECATION_NOTICED: S.REVOKED,
+        K.SIGNAL_RECORDED: S.REVOKED,
+    },
+    S.RETIRED: {
+        K.REGISTERED: ILLEGAL,
+        K.UPDATED: ILLEGAL,
+        K.LICENCE_ADDED: ILLEGAL,
+        K.LICENCE_REMOVED: ILLEGAL,
+        K.INFO_VERIFIED: ILLEGAL,
+        K.ACTIVATED: ILLEGAL,
+        K.REVOKED: ILLEGAL,
+        K.SUSPENDED: ILLEGAL,
+        K.REINSTATED: ILLEGAL,
+        K.RETIRED: ILLEGAL,
+        K.CREDENTIAL_REPLACED: ILLEGAL,
+        K.DEPRECATION_NOTICED: ILLEGAL,
+        K.SIGNAL_RECORDED: ILLEGAL,
+    },
+}
+
+
+def test_the_full_transition_table_is_exactly_the_design() -> None:
+    """Every (state or None) x event pair: the target state, or IllegalTransition."""
+    assert list(FULL_TABLE) == [None, *IntegrationState]
+    mismatches = []
+    for state, row in FULL_TABLE.items():
+        assert list(row) == list(EventKind), state
+        for kind, expected in row.items():
+            try:
+                got: IntegrationState | None = next_state(state, kind, "okta-directory")
+            except IllegalTransition:
+                got = ILLEGAL
+            if got is not expected:
+                mismatches.append((state, kind, expected, got))
+    assert mismatches == []
+
+
 @pytest.mark.parametrize(
     ("state", "kind"),
     [

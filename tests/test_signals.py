@@ -16,6 +16,7 @@ from hf_api_governance import (
     CredentialRevoked,
     Event,
     EventKind,
+    FrozenClock,
     GovernedSession,
     IntegrationState,
     InteroperabilitySuspended,
@@ -233,6 +234,25 @@ def test_a_past_sunset_suspends_and_stops_later_calls(world: World, server: Loca
         "+00:00", "Z"
     )
     assert event.clause == "1.1.2"
+
+
+def test_a_sunset_at_exactly_the_current_instant_suspends(
+    world: World, server: LocalServer
+) -> None:
+    """RFC 8594: the resource may be gone from the Sunset instant on, that instant included."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    api = DeprecatingApi(server)
+    api.headers = {"Sunset": format_http_date(at)}
+    registry, ks, engine, _ = world(server.url)
+    with (
+        GovernedSession(
+            registry, "acme-api", keystore=ks, engine=engine, clock=FrozenClock(at)
+        ) as session,
+        pytest.raises(InteroperabilitySuspended) as caught,
+    ):
+        session.get(server.url + "/v2/items")
+    assert caught.value.evidence["cause"] == "sunset"
+    assert registry.get("acme-api").state is IntegrationState.SUSPENDED
 
 
 @pytest.mark.parametrize(
