@@ -274,8 +274,17 @@ def test_open_with_hooks_none_is_a_policy_error_naming_hooks() -> None:
         Governance.open(":memory:", hooks=None)  # type: ignore[arg-type]
 
 
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def _open_files_under(directory: Path) -> list[str]:
+    """Files under ``directory`` this process holds open (robust to unrelated fds closing)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(str(directory)):
+            found.append(target)
+    return found
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
@@ -288,19 +297,35 @@ def _open_fds() -> int:
     ],
 )
 def test_a_failed_open_closes_the_keystore_and_registry_it_opened(
-    tmp_path: Path, kwargs: dict[str, object], error: type[Exception]
+    tmp_path: Path,
+    kwargs: dict[str, object],
+    error: type[Exception],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Suspicion from the review: a keystore opened by open() leaked when a later part failed."""
     Keystore.create(tmp_path / "ks.hfks", PASSPHRASE, scrypt_log2_n=14).close()
-    before = _open_fds()
-    with pytest.raises(error):
+    assert _open_files_under(tmp_path) == []
+    closed: list[str] = []
+    real_close = Keystore.close
+
+    def recording_close(self: Keystore) -> None:
+        closed.append(str(self.path))  # a path, not self: no resurrection in __del__
+        real_close(self)
+
+    monkeypatch.setattr(Keystore, "close", recording_close)
+    # Keep the exception (and so open()'s frame) alive: a keystore left open would
+    # otherwise be closed by the garbage collector and the check could not fail.
+    with pytest.raises(error) as raised:
         Governance.open(
             tmp_path / "registry.db",
             keystore=tmp_path / "ks.hfks",
             passphrase=PASSPHRASE,
             **kwargs,  # type: ignore[arg-type]
         )
-    assert _open_fds() == before
+    assert _open_files_under(tmp_path) == []
+    # The keystore open() opened was closed (keys dropped), not left to the GC.
+    assert str(tmp_path / "ks.hfks") in closed
+    assert raised.value is not None
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
@@ -308,9 +333,9 @@ def test_a_failed_open_leaves_a_keystore_object_the_caller_gave_open(tmp_path: P
     with Keystore.create(tmp_path / "ks.hfks", PASSPHRASE, scrypt_log2_n=14) as ks:
         blocker = tmp_path / "file"
         blocker.write_text("not a database\n" * 100, encoding="utf-8")
-        before = _open_fds()
         with pytest.raises(StoreError):
             Governance.open(tmp_path / "file", keystore=ks)
-        assert _open_fds() == before
+        # The failed registry left nothing open; the caller's keystore stays usable.
+        assert not [p for p in _open_files_under(tmp_path) if p.endswith("/file")]
         ks.put("still-open", Secret("value"))
         assert ks.get("still-open").reveal() == "value"
