@@ -104,3 +104,20 @@ def test_hf_gov_check_loads_the_example_policy_package() -> None:
     assert "ACME_LICENCE_RUNWAY" in codes["okta-directory"]  # ends 2026-12-20
     assert "ACME_INCYDR_OWNER_NOT_SECURITY" not in codes["splunk-siem"]  # owner "secops"
     assert not any(c.startswith("ACME_") for c in codes["mimecast-engage"])
+
+
+def test_quickstart_example_never_prints_its_key() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Secret(<redacted>" in result.stdout
+    assert "fp1:" in result.stderr  # the log line carries the fingerprint
+    for stream in (result.stdout, result.stderr):
+        assert "example-not-a-real-key" not in stream
+        assert base64.b64encode(b"example-not-a-real-key").decode() not in stream
