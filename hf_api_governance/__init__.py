@@ -13,24 +13,31 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from hf_api_governance._audit import (
+from hf_api_governance._audit.log import (
     AuditEntry,
     AuditLog,
     Checkpoint,
     VerificationProblem,
     VerificationReport,
 )
-from hf_api_governance._clock import (
+from hf_api_governance._base.clock import (
     Clock,
     FrozenClock,
     SystemClock,
 )
-from hf_api_governance._facade import Governance, Report
-from hf_api_governance._inventory import (
-    dump_inventory,
-    load_inventory,
+from hf_api_governance._confidential.redact import (
+    RedactingFilter,
+    install_redaction,
+    redact_text,
+    redact_url,
+    scrub_headers,
 )
-from hf_api_governance._model import (
+from hf_api_governance._confidential.secret import (
+    Classification,
+    Secret,
+)
+from hf_api_governance._facade import Governance, Report
+from hf_api_governance._model.values import (
     ApiKind,
     AuthSpec,
     Event,
@@ -43,7 +50,7 @@ from hf_api_governance._model import (
     Service,
     SuspensionCause,
 )
-from hf_api_governance._policy import (
+from hf_api_governance._policy.engine import (
     Action,
     Decision,
     Finding,
@@ -55,20 +62,13 @@ from hf_api_governance._policy import (
     load_hooks,
     policy_hook,
 )
-from hf_api_governance._redact import (
-    RedactingFilter,
-    install_redaction,
-    redact_text,
-    redact_url,
-    scrub_headers,
+from hf_api_governance._registry.inventory import (
+    dump_inventory,
+    load_inventory,
 )
-from hf_api_governance._registry import (
+from hf_api_governance._registry.registry import (
     Registry,
     SyncReport,
-)
-from hf_api_governance._secret import (
-    Classification,
-    Secret,
 )
 from hf_api_governance.exceptions import (
     AccessDenied,
@@ -91,42 +91,42 @@ from hf_api_governance.exceptions import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._auth import (
+    from hf_api_governance._client.auth import (
         ApiKeyHeaderAuth,
         BasicAuth,
         BearerAuth,
         MimecastHmacAuth,
         OAuth2ClientCredentials,
     )
-    from hf_api_governance._client import (
-        GovernedSession,
-        govern,
-    )
-    from hf_api_governance._keystore import Keystore
-    from hf_api_governance._retry import (
+    from hf_api_governance._client.retry import (
         RetryPolicy,
         RetryStats,
     )
-    from hf_api_governance._signals import (
+    from hf_api_governance._client.session import (
+        GovernedSession,
+        govern,
+    )
+    from hf_api_governance._client.signals import (
         CustodyResult,
         check_custody,
     )
+    from hf_api_governance._confidential.keystore import Keystore
 
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
-    "ApiKeyHeaderAuth": "hf_api_governance._auth",
-    "BasicAuth": "hf_api_governance._auth",
-    "BearerAuth": "hf_api_governance._auth",
-    "MimecastHmacAuth": "hf_api_governance._auth",
-    "OAuth2ClientCredentials": "hf_api_governance._auth",
-    "GovernedSession": "hf_api_governance._client",
-    "govern": "hf_api_governance._client",
-    "Keystore": "hf_api_governance._keystore",
-    "RetryPolicy": "hf_api_governance._retry",
-    "RetryStats": "hf_api_governance._retry",
-    "CustodyResult": "hf_api_governance._signals",
-    "check_custody": "hf_api_governance._signals",
+    "ApiKeyHeaderAuth": "hf_api_governance._client.auth",
+    "BasicAuth": "hf_api_governance._client.auth",
+    "BearerAuth": "hf_api_governance._client.auth",
+    "MimecastHmacAuth": "hf_api_governance._client.auth",
+    "OAuth2ClientCredentials": "hf_api_governance._client.auth",
+    "GovernedSession": "hf_api_governance._client.session",
+    "govern": "hf_api_governance._client.session",
+    "Keystore": "hf_api_governance._confidential.keystore",
+    "RetryPolicy": "hf_api_governance._client.retry",
+    "RetryStats": "hf_api_governance._client.retry",
+    "CustodyResult": "hf_api_governance._client.signals",
+    "check_custody": "hf_api_governance._client.signals",
 }
 
 __all__ = [

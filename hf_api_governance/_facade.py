@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hf_api_governance._audit import AuditLog
-from hf_api_governance._clock import Clock, SystemClock, ensure_aware
-from hf_api_governance._model import Integration, Revoker, SuspensionCause
-from hf_api_governance._policy import Action, Decision, PolicyEngine, PolicySettings
-from hf_api_governance._registry import Registry, SyncReport
-from hf_api_governance._secret import Classification, Secret
-from hf_api_governance._util import check_path, decode_key_text
+from hf_api_governance._audit.log import AuditLog
+from hf_api_governance._base.checks import check_path, decode_key_text
+from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._confidential.secret import Classification, Secret
+from hf_api_governance._model.values import Integration, Revoker, SuspensionCause
+from hf_api_governance._policy.engine import Action, Decision, PolicyEngine, PolicySettings
+from hf_api_governance._registry.registry import Registry, SyncReport
 from hf_api_governance.exceptions import (
     AccessDenied,
     GovernanceError,
@@ -35,8 +35,8 @@ from hf_api_governance.exceptions import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._client import GovernedSession
-    from hf_api_governance._keystore import Keystore
+    from hf_api_governance._client.session import GovernedSession
+    from hf_api_governance._confidential.keystore import Keystore
 
 __all__ = ["AUDIT_KEY_ENTRY", "Governance", "Report"]
 
@@ -202,7 +202,7 @@ class Governance:
     ) -> Keystore | None:
         if keystore is None:
             return None
-        from hf_api_governance._keystore import Keystore
+        from hf_api_governance._confidential.keystore import Keystore
 
         if isinstance(keystore, Keystore):
             return keystore
@@ -346,7 +346,7 @@ class Governance:
 
     def session(self, integration_id: str, **kwargs: Any) -> GovernedSession:
         """A :class:`GovernedSession` for the integration, wired to this facade's parts."""
-        from hf_api_governance._client import GovernedSession
+        from hf_api_governance._client.session import GovernedSession
 
         return GovernedSession(
             self.registry,
@@ -400,7 +400,7 @@ class Governance:
 def _is_keystore_object(value: object) -> bool:
     if value is None or isinstance(value, str | os.PathLike):
         return False
-    from hf_api_governance._keystore import Keystore
+    from hf_api_governance._confidential.keystore import Keystore
 
     return isinstance(value, Keystore)
 

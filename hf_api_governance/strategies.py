@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 import attrs
 from hypothesis import strategies as st
 
-from hf_api_governance._model import (
+from hf_api_governance._model.values import (
     CLAUSES,
     ApiKind,
     AuthSpec,
@@ -35,7 +35,7 @@ from hf_api_governance._model import (
     next_state,
     shortest_path,
 )
-from hf_api_governance._policy import Action, PolicySettings
+from hf_api_governance._policy.engine import Action, PolicySettings
 from hf_api_governance.exceptions import IllegalTransition
 
 __all__ = [

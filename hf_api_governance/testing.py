@@ -31,8 +31,8 @@ from typing import Any, Final, overload
 
 import attrs
 
-from hf_api_governance._clock import FrozenClock, ensure_aware
-from hf_api_governance._model import (
+from hf_api_governance._base.clock import FrozenClock, ensure_aware
+from hf_api_governance._model.values import (
     CLAUSES,
     Event,
     EventKind,
@@ -44,7 +44,7 @@ from hf_api_governance._model import (
     next_state,
     shortest_path,
 )
-from hf_api_governance._policy import Decision, Finding, Severity
+from hf_api_governance._policy.engine import Decision, Finding, Severity
 from hf_api_governance.exceptions import IllegalTransition, ValidationError
 
 __all__ = [

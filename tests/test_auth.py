@@ -36,7 +36,7 @@ from hf_api_governance import (
     TransportError,
     ValidationError,
 )
-from hf_api_governance._auth import mimecast_date, mimecast_signature
+from hf_api_governance._client.auth import mimecast_date, mimecast_signature
 from tests.client_support import (
     API_KEY,
     CLIENT_ID,

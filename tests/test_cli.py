@@ -193,7 +193,7 @@ def test_usage_errors_exit_2() -> None:
 def test_help_does_not_import_requests_or_cryptography() -> None:
     code = (
         "import sys, io, contextlib\n"
-        "from hf_api_governance._cli import main\n"
+        "from hf_api_governance._cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    rc = main(['--help'])\n"
         "print(rc, 'requests' in sys.modules, 'cryptography' in sys.modules)\n"
@@ -422,7 +422,7 @@ def test_checking_an_inventory_decides_as_a_registry_with_everything_activated()
     import io
 
     from hf_api_governance import FrozenClock, PolicyEngine, Registry, load_inventory
-    from hf_api_governance._cli import main
+    from hf_api_governance._cli.main import main
 
     at = datetime(2026, 11, 26, 12, tzinfo=UTC)
     out = io.StringIO()
@@ -481,7 +481,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
 def test_progress_goes_to_a_terminal_stderr_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hf_api_governance._cli import main
+    from hf_api_governance._cli.main import main
 
     big = _big_inventory(tmp_path)
     out: io.StringIO = _Terminal()
@@ -524,7 +524,7 @@ def test_a_missing_keystore_is_never_created_by_accident(tmp_path: Path) -> None
 
 
 def _okta_row(argv: list[str]) -> dict[str, object]:
-    from hf_api_governance._cli import main
+    from hf_api_governance._cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     assert main([*argv, "--json"], out=out, err=err) in (0, 1), err.getvalue()
@@ -539,13 +539,13 @@ def _finding_codes(row: dict[str, object]) -> set[str]:
 
 
 def test_at_a_plain_date_is_the_start_of_that_day_in_utc() -> None:
-    from hf_api_governance._cli import parse_at
+    from hf_api_governance._cli.main import parse_at
 
     assert parse_at("2026-12-20") == datetime(2026, 12, 20, tzinfo=UTC)
 
 
 def test_at_an_instant_with_an_offset_is_converted_to_utc() -> None:
-    from hf_api_governance._cli import parse_at
+    from hf_api_governance._cli.main import parse_at
 
     at = parse_at("2026-12-20T23:00:00-02:00")
     assert at == datetime(2026, 12, 21, 1, 0, tzinfo=UTC)
@@ -565,7 +565,7 @@ def test_at_with_an_offset_decides_which_side_of_a_licence_end_a_check_falls() -
 def test_at_is_honoured_when_checking_a_registry_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hf_api_governance._cli import main
+    from hf_api_governance._cli.main import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_GOV_PASSPHRASE", PASS)
@@ -586,7 +586,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_1_without_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Its message may hold anything (a value read from a file): only the type is shown."""
-    from hf_api_governance import _cli
+    from hf_api_governance._cli import main as _cli
 
     def broken(*_: object) -> int:
         raise RuntimeError(f"internal detail {CANARY}")

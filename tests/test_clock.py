@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hf_api_governance import Clock, FrozenClock, SystemClock, ValidationError
-from hf_api_governance._clock import ensure_aware
+from hf_api_governance._base.clock import ensure_aware
 
 
 def test_system_clock_is_aware_utc() -> None:

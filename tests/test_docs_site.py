@@ -32,7 +32,7 @@ def test_the_committed_diagrams_are_what_the_script_draws() -> None:
 
 
 def test_the_lifecycle_diagram_shows_every_state_and_transition() -> None:
-    from hf_api_governance._model import _TRANSITIONS, IntegrationState
+    from hf_api_governance._model.values import _TRANSITIONS, IntegrationState
 
     svg = _tool("diagrams").lifecycle_svg()
     for state in IntegrationState:
@@ -51,7 +51,7 @@ def test_the_cli_reference_is_what_the_script_writes() -> None:
 def test_the_cli_reference_names_every_command_and_option() -> None:
     import argparse
 
-    from hf_api_governance._cli import build_parser
+    from hf_api_governance._cli.main import build_parser
 
     page = _tool("cli_reference").render()
 

@@ -37,7 +37,7 @@ from hf_api_governance import (
     Secret,
     ValidationError,
 )
-from hf_api_governance import _keystore as ksmod
+from hf_api_governance._confidential import keystore as ksmod
 
 CHEAP = 14  # the smallest scrypt cost the keystore accepts: keeps the suite fast
 OPAQUE = "cannot decrypt keystore: wrong passphrase or damaged file"

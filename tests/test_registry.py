@@ -43,10 +43,10 @@ from hf_api_governance import (
     SuspensionCause,
     SyncReport,
     ValidationError,
-    _store,
 )
 from hf_api_governance import strategies as hst
-from hf_api_governance._model import next_state, replay
+from hf_api_governance._model.values import next_state, replay
+from hf_api_governance._registry import sqlite as _store
 from tests.other_process import revoke_in_another_process
 
 S = IntegrationState

@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hf_api_governance import ValidationError
-from hf_api_governance._facade import Governance
-from hf_api_governance._util import (
+from hf_api_governance._base.checks import (
     atomic_write,
     b64decode_strict,
     check_optional_text,
     check_text,
     decode_key_text,
 )
+from hf_api_governance._facade import Governance
 
 
 @pytest.mark.parametrize(

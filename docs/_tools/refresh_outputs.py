@@ -26,7 +26,7 @@ BLOCK = re.compile(
 
 def refresh(page: Path) -> bool:
     """Rewrite the outputs in ``page``; return whether it changed."""
-    from hf_api_governance._cli import main
+    from hf_api_governance._cli.main import main
 
     text = page.read_text(encoding="utf-8")
 

@@ -25,10 +25,10 @@ from typing import Any, Final, Literal
 import requests
 from requests.auth import AuthBase
 
-from hf_api_governance._model import check_url
-from hf_api_governance._redact import redact_url
-from hf_api_governance._secret import Secret
-from hf_api_governance._signals import json_body, oauth_error, url_evidence
+from hf_api_governance._client.signals import json_body, oauth_error, url_evidence
+from hf_api_governance._confidential.redact import redact_url
+from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._model.values import check_url
 from hf_api_governance.exceptions import (
     GovernanceError,
     TokenEndpointError,

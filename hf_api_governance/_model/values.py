@@ -23,9 +23,9 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
-from hf_api_governance._clock import ensure_aware
-from hf_api_governance._secret import Secret
-from hf_api_governance._util import check_optional_text, check_text
+from hf_api_governance._base.checks import check_optional_text, check_text
+from hf_api_governance._base.clock import ensure_aware
+from hf_api_governance._confidential.secret import Secret
 from hf_api_governance.exceptions import IllegalTransition, ValidationError
 
 __all__ = [

@@ -122,7 +122,7 @@ def _keystore_path(args: argparse.Namespace) -> Path:
 def _passphrase(
     args: argparse.Namespace, *, confirm: bool = False, prompt: str = "Keystore passphrase: "
 ) -> Any:
-    from hf_api_governance._secret import Classification, Secret
+    from hf_api_governance._confidential.secret import Classification, Secret
 
     env = os.environ.get("HF_GOV_PASSPHRASE")
     if env:
@@ -169,7 +169,7 @@ def _open(
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._policy import Action
+    from hf_api_governance._policy.engine import Action
 
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
@@ -198,7 +198,7 @@ def _load_hooks(modules: Sequence[str]) -> tuple[Any, ...]:
     """Import ``--hooks`` modules; any failure is a one-line usage error (exit 2)."""
     if not modules:
         return ()
-    from hf_api_governance._policy import PolicyEngine, load_hooks
+    from hf_api_governance._policy.engine import PolicyEngine, load_hooks
     from hf_api_governance.exceptions import PolicyError
 
     try:
@@ -236,10 +236,10 @@ def _check_inventory(
     """
     import attrs
 
-    from hf_api_governance._clock import SystemClock
-    from hf_api_governance._inventory import load_inventory
-    from hf_api_governance._model import CLAUSES, Event, EventKind, IntegrationState
-    from hf_api_governance._policy import PolicyEngine
+    from hf_api_governance._base.clock import SystemClock
+    from hf_api_governance._model.values import CLAUSES, Event, EventKind, IntegrationState
+    from hf_api_governance._policy.engine import PolicyEngine
+    from hf_api_governance._registry.inventory import load_inventory
 
     declared = load_inventory(path)
     clock = SystemClock()
@@ -354,7 +354,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._inventory import load_inventory
+    from hf_api_governance._registry.inventory import load_inventory
 
     declared = load_inventory(args.inventory)
     with _open(args) as gov:
@@ -428,7 +428,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._model import Revoker
+    from hf_api_governance._model.values import Revoker
 
     with _open(args) as gov:
         gov.revoke(args.id, by=Revoker(args.by), reason=args.reason)
@@ -437,7 +437,7 @@ def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_suspend(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._model import SuspensionCause
+    from hf_api_governance._model.values import SuspensionCause
 
     with _open(args) as gov:
         gov.suspend(args.id, cause=SuspensionCause(args.cause), reason=args.reason)
@@ -462,8 +462,8 @@ def cmd_verify_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_keys_set(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import getpass
 
-    from hf_api_governance._model import check_entry_name
-    from hf_api_governance._secret import Classification, Secret
+    from hf_api_governance._confidential.secret import Classification, Secret
+    from hf_api_governance._model.values import check_entry_name
 
     check_entry_name("NAME", args.name)
     if sys.stdin.isatty():
@@ -497,7 +497,7 @@ def cmd_keys_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_keys_change_passphrase(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._secret import Classification, Secret
+    from hf_api_governance._confidential.secret import Classification, Secret
 
     with _open(args, need_keystore=True) as gov:
         assert gov.keystore is not None  # noqa: S101 - need_keystore
@@ -513,7 +513,7 @@ def cmd_keys_change_passphrase(args: argparse.Namespace, out: TextIO, err: TextI
 
 
 def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._audit import Checkpoint
+    from hf_api_governance._audit.log import Checkpoint
 
     checkpoint = Checkpoint.load(args.checkpoint) if args.checkpoint else None
     with _open(args, need_keystore=True) as gov:

@@ -54,7 +54,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
-from hf_api_governance._secret import Secret
+from hf_api_governance._confidential.secret import Secret
 from hf_api_governance.exceptions import ConfidentialityError, ValidationError
 
 __all__ = [

@@ -32,7 +32,8 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar
 
-from hf_api_governance._model import (
+from hf_api_governance._base.checks import check_path, check_timeout
+from hf_api_governance._model.values import (
     AUTH_SCHEMES,
     ApiKind,
     AuthSpec,
@@ -47,7 +48,6 @@ from hf_api_governance._model import (
     thaw,
     trusted,
 )
-from hf_api_governance._util import check_path, check_timeout
 from hf_api_governance.exceptions import GovernanceError, StoreError
 
 _T = TypeVar("_T")

@@ -1,7 +1,7 @@
 """What an HTTP response tells about an integration: revocation, interoperability, custody.
 
 This module is pure: it reads responses and header values and returns facts.
-The governed client (:mod:`hf_api_governance._client`) turns those facts into
+The governed client (:mod:`hf_api_governance._client.session`) turns those facts into
 registry events and exceptions.
 
 The signal tables below are data, with their sources, so that they can be
@@ -22,7 +22,7 @@ from typing import Any, Final
 import attrs
 import requests
 
-from hf_api_governance._model import is_loopback_host, looks_like_secret
+from hf_api_governance._model.values import is_loopback_host, looks_like_secret
 
 __all__ = [
     "MIMECAST_REVOCATION_CODES",

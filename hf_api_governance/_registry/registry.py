@@ -1,7 +1,7 @@
 """The registry: every API integration, its licences, its state and its history.
 
 The registry owns state (DESIGN.md section 3). Every change goes through the
-lifecycle state machine (:func:`~hf_api_governance._model.next_state`), is one
+lifecycle state machine (:func:`~hf_api_governance._model.values.next_state`), is one
 transaction, and records one :class:`~hf_api_governance.Event` per change with
 the time from the clock, the actor, the reason, the contract clause and
 secret-free evidence. The stored state always equals the state replayed from
@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from hf_api_governance._clock import Clock, SystemClock, ensure_aware
-from hf_api_governance._model import (
+from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._confidential.redact import REDACTED, redact_text
+from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._model.values import (
     CLAUSES,
     ApiKind,
     Event,
@@ -40,12 +42,10 @@ from hf_api_governance._model import (
     scrub,
     thaw,
 )
-from hf_api_governance._redact import REDACTED, redact_text
-from hf_api_governance._secret import Secret
-from hf_api_governance._store import SQLiteStore, Store, StoreSession
+from hf_api_governance._registry.sqlite import SQLiteStore, Store, StoreSession
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._audit import AuditLog
+    from hf_api_governance._audit.log import AuditLog
 from hf_api_governance.exceptions import IntegrationNotFound, StoreError, ValidationError
 
 __all__ = ["Registry", "SyncReport"]
@@ -220,7 +220,7 @@ class Registry:
             StoreError: The store is not the SQLite store, or is closed.
             ValidationError: The key is invalid.
         """
-        from hf_api_governance._audit import DEFAULT_SEAL_EVERY, AuditLog
+        from hf_api_governance._audit.log import DEFAULT_SEAL_EVERY, AuditLog
 
         store = self._store
         if not isinstance(store, SQLiteStore):

@@ -35,7 +35,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 
-from hf_api_governance._auth import (
+from hf_api_governance._base.clock import Clock, SystemClock
+from hf_api_governance._client.auth import (
     FRESH_TOKEN_ATTR,
     ApiKeyHeaderAuth,
     BasicAuth,
@@ -44,28 +45,14 @@ from hf_api_governance._auth import (
     OAuth2ClientCredentials,
     TokenEndpointError,
 )
-from hf_api_governance._clock import Clock, SystemClock
-from hf_api_governance._model import (
-    ApiKind,
-    Event,
-    EventKind,
-    Integration,
-    IntegrationState,
-    Revoker,
-    SuspensionCause,
-    is_loopback_host,
-)
-from hf_api_governance._policy import Action, Decision, Finding, Severity
-from hf_api_governance._redact import is_credential_header, redact_url, scrub_headers
-from hf_api_governance._retry import (
+from hf_api_governance._client.retry import (
     RetriesExhausted,
     RetryPolicy,
     RetryStats,
     run_retries,
     should_retry,
 )
-from hf_api_governance._secret import Secret
-from hf_api_governance._signals import (
+from hf_api_governance._client.signals import (
     BEARER_REVOCATION_ERROR,
     CREDENTIAL_HEADERS,
     MIMECAST_REVOCATION_CODES,
@@ -84,6 +71,19 @@ from hf_api_governance._signals import (
     safe_text,
     url_evidence,
 )
+from hf_api_governance._confidential.redact import is_credential_header, redact_url, scrub_headers
+from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._model.values import (
+    ApiKind,
+    Event,
+    EventKind,
+    Integration,
+    IntegrationState,
+    Revoker,
+    SuspensionCause,
+    is_loopback_host,
+)
+from hf_api_governance._policy.engine import Action, Decision, Finding, Severity
 from hf_api_governance.exceptions import (
     AccessDenied,
     ApiError,

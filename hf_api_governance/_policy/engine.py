@@ -25,8 +25,10 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from hf_api_governance._clock import Clock, SystemClock, ensure_aware
-from hf_api_governance._model import (
+from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._confidential.redact import redact_text
+from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._model.values import (
     ApiKind,
     Event,
     EventKind,
@@ -38,8 +40,6 @@ from hf_api_governance._model import (
     is_loopback_host,
     looks_like_secret,
 )
-from hf_api_governance._redact import redact_text
-from hf_api_governance._secret import Secret
 from hf_api_governance.exceptions import PolicyError, ValidationError
 
 __all__ = [

@@ -60,8 +60,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from hf_api_governance._secret import Classification, Secret
-from hf_api_governance._util import b64decode_strict, check_path, fsync_dir
+from hf_api_governance._base.checks import b64decode_strict, check_path, fsync_dir
+from hf_api_governance._confidential.secret import Classification, Secret
 from hf_api_governance.exceptions import (
     ConfidentialityError,
     KeystoreEntryNotFound,

@@ -1,0 +1,1 @@
+"""Evidence of governance: append-only, hash-chained audit entries, the log and its verification."""

@@ -1,0 +1,1 @@
+"""Foundations every layer uses: the clock, argument checks, encodings and atomic files."""

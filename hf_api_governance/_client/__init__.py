@@ -1,0 +1,1 @@
+"""Governed HTTP: the session, the governor, auth schemes, retries and response signals."""

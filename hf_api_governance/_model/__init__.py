@@ -1,0 +1,1 @@
+"""The domain: value objects, the lifecycle table and the field rules."""

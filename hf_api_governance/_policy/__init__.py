@@ -1,0 +1,1 @@
+"""Decisions: findings and decisions, user hooks, the built-in clause policies and the engine."""
