@@ -50,7 +50,7 @@ from hf_api_governance._model.values import (
     Service,
     SuspensionCause,
 )
-from hf_api_governance._policy.engine import (
+from hf_api_governance._policy import (
     Action,
     Decision,
     Finding,

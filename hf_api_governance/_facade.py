@@ -24,7 +24,7 @@ from hf_api_governance._base.checks import check_path, decode_key_text
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._confidential.secret import Classification, Secret
 from hf_api_governance._model.values import Integration, Revoker, SuspensionCause
-from hf_api_governance._policy.engine import Action, Decision, PolicyEngine, PolicySettings
+from hf_api_governance._policy import Action, Decision, PolicyEngine, PolicySettings
 from hf_api_governance._registry.registry import Registry, SyncReport
 from hf_api_governance.exceptions import (
     AccessDenied,

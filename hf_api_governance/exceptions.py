@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; _policy imports this module
-    from hf_api_governance._policy.engine import Decision
+    from hf_api_governance._policy import Decision
 
 __all__ = [
     "AccessDenied",

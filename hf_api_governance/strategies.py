@@ -35,7 +35,7 @@ from hf_api_governance._model.values import (
     next_state,
     shortest_path,
 )
-from hf_api_governance._policy.engine import Action, PolicySettings
+from hf_api_governance._policy import Action, PolicySettings
 from hf_api_governance.exceptions import IllegalTransition
 
 __all__ = [

@@ -44,7 +44,7 @@ from hf_api_governance._model.values import (
     next_state,
     shortest_path,
 )
-from hf_api_governance._policy.engine import Decision, Finding, Severity
+from hf_api_governance._policy import Decision, Finding, Severity
 from hf_api_governance.exceptions import IllegalTransition, ValidationError
 
 __all__ = [

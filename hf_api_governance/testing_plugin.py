@@ -21,7 +21,7 @@ import pytest
 
 from hf_api_governance._base.clock import FrozenClock
 from hf_api_governance._facade import Governance
-from hf_api_governance._policy.engine import PolicyEngine
+from hf_api_governance._policy import PolicyEngine
 from hf_api_governance._registry.registry import Registry
 from hf_api_governance.testing import NOW
 

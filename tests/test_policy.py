@@ -30,7 +30,7 @@ from hf_api_governance import (
     ValidationError,
 )
 from hf_api_governance import strategies as hst
-from hf_api_governance._policy.engine import BUILTIN_CODES
+from hf_api_governance._policy import BUILTIN_CODES
 from hf_api_governance.testing import (
     NOW,
     assert_allowed,

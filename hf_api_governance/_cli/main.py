@@ -169,7 +169,7 @@ def _open(
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._policy.engine import Action
+    from hf_api_governance._policy import Action
 
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
@@ -198,7 +198,7 @@ def _load_hooks(modules: Sequence[str]) -> tuple[Any, ...]:
     """Import ``--hooks`` modules; any failure is a one-line usage error (exit 2)."""
     if not modules:
         return ()
-    from hf_api_governance._policy.engine import PolicyEngine, load_hooks
+    from hf_api_governance._policy import PolicyEngine, load_hooks
     from hf_api_governance.exceptions import PolicyError
 
     try:
@@ -238,7 +238,7 @@ def _check_inventory(
 
     from hf_api_governance._base.clock import SystemClock
     from hf_api_governance._model.values import CLAUSES, Event, EventKind, IntegrationState
-    from hf_api_governance._policy.engine import PolicyEngine
+    from hf_api_governance._policy import PolicyEngine
     from hf_api_governance._registry.inventory import load_inventory
 
     declared = load_inventory(path)

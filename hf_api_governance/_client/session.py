@@ -83,7 +83,7 @@ from hf_api_governance._model.values import (
     SuspensionCause,
     is_loopback_host,
 )
-from hf_api_governance._policy.engine import Action, Decision, Finding, Severity
+from hf_api_governance._policy import Action, Decision, Finding, Severity
 from hf_api_governance.exceptions import (
     AccessDenied,
     ApiError,

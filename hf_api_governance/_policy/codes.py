@@ -1,0 +1,31 @@
+"""The built-in finding codes: the table every finding the library produces draws from.
+
+User hooks may not use these codes; ``docs/codes.md`` documents each.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["BUILTIN_CODES"]
+
+
+BUILTIN_CODES: Final = frozenset(
+    {
+        "CREDENTIAL_REVOKED",
+        "CREDENTIAL_MISSING",
+        "INTEROP_SUSPENDED",
+        "LICENCE_MISSING",
+        "LICENCE_EXPIRED",
+        "LICENCE_NOT_YET_VALID",
+        "LICENCE_EXPIRING",
+        "DEPRECATION_NOTICED",
+        "INFO_STALE",
+        "INSECURE_TRANSPORT",
+        "SERVICE_SUBSCRIPTION_EXPIRED",
+        "SERVICE_SUBSCRIPTION_EXPIRING",
+        "NOT_ACTIVE",
+        "POLICY_ERROR",
+    }
+)
+"""Codes reserved by the built-in policies; hooks may not use them."""
