@@ -19,8 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 import attrs
 from hypothesis import strategies as st
 
+from hf_api_governance._confidential.detect import looks_like_secret
+from hf_api_governance._model.lifecycle import CLAUSES, next_state, shortest_path
 from hf_api_governance._model.values import (
-    CLAUSES,
     ApiKind,
     AuthSpec,
     Event,
@@ -31,9 +32,6 @@ from hf_api_governance._model.values import (
     Revoker,
     Service,
     SuspensionCause,
-    looks_like_secret,
-    next_state,
-    shortest_path,
 )
 from hf_api_governance._policy import Action, PolicySettings
 from hf_api_governance.exceptions import IllegalTransition

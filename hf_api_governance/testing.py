@@ -32,8 +32,8 @@ from typing import Any, Final, overload
 import attrs
 
 from hf_api_governance._base.clock import FrozenClock, ensure_aware
+from hf_api_governance._model.lifecycle import CLAUSES, next_state, shortest_path
 from hf_api_governance._model.values import (
-    CLAUSES,
     Event,
     EventKind,
     Integration,
@@ -41,8 +41,6 @@ from hf_api_governance._model.values import (
     Licence,
     Revoker,
     SuspensionCause,
-    next_state,
-    shortest_path,
 )
 from hf_api_governance._policy import Decision, Finding, Severity
 from hf_api_governance.exceptions import IllegalTransition, ValidationError

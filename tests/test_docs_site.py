@@ -32,7 +32,8 @@ def test_the_committed_diagrams_are_what_the_script_draws() -> None:
 
 
 def test_the_lifecycle_diagram_shows_every_state_and_transition() -> None:
-    from hf_api_governance._model.values import _TRANSITIONS, IntegrationState
+    from hf_api_governance._model.lifecycle import TRANSITIONS as _TRANSITIONS
+    from hf_api_governance._model.values import IntegrationState
 
     svg = _tool("diagrams").lifecycle_svg()
     for state in IntegrationState:

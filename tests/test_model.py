@@ -23,7 +23,8 @@ from hf_api_governance import (
     ValidationError,
 )
 from hf_api_governance import strategies as hst
-from hf_api_governance._model.values import looks_like_secret, next_state, replay
+from hf_api_governance._confidential.detect import looks_like_secret
+from hf_api_governance._model.lifecycle import next_state, replay
 
 S = IntegrationState
 K = EventKind

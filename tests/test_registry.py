@@ -45,7 +45,7 @@ from hf_api_governance import (
     ValidationError,
 )
 from hf_api_governance import strategies as hst
-from hf_api_governance._model.values import next_state, replay
+from hf_api_governance._model.lifecycle import next_state, replay
 from hf_api_governance._registry import sqlite as _store
 from tests.other_process import revoke_in_another_process
 

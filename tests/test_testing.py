@@ -17,7 +17,7 @@ from hf_api_governance import (
     SuspensionCause,
     ValidationError,
 )
-from hf_api_governance._model.values import replay
+from hf_api_governance._model.lifecycle import replay
 from hf_api_governance.testing import (
     NOW,
     assert_allowed,

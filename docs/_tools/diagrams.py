@@ -6,7 +6,7 @@ Run from the repository root::
     python docs/_tools/diagrams.py --check  # exit 1 if a committed SVG is out of date
 
 The lifecycle diagram is built from the state machine itself
-(``hf_api_governance._model.values._TRANSITIONS``): every state-changing transition
+(``hf_api_governance._model.lifecycle.TRANSITIONS``): every state-changing transition
 in the table becomes an arrow, every transition that keeps the state is listed
 under the drawing. A state or transition with no place on the drawing stops
 the script, so the picture cannot silently fall behind the code. Coordinates
@@ -28,7 +28,8 @@ OUT = ROOT / "docs" / "diagrams"
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from hf_api_governance._model.values import _TRANSITIONS, EventKind, IntegrationState  # noqa: E402
+from hf_api_governance._model.lifecycle import TRANSITIONS  # noqa: E402
+from hf_api_governance._model.values import EventKind, IntegrationState  # noqa: E402
 
 FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"'
 Point = tuple[float, float]
@@ -158,10 +159,10 @@ CURVES: dict[tuple[IntegrationState, IntegrationState], tuple[Point, Point]] = {
 
 
 def lifecycle_svg() -> str:
-    """The lifecycle state machine, from ``_TRANSITIONS``."""
+    """The lifecycle state machine, from ``TRANSITIONS``."""
     arrows: dict[tuple[IntegrationState | None, IntegrationState], list[EventKind]] = {}
     kept: dict[EventKind, list[IntegrationState]] = {}
-    for kind, steps in _TRANSITIONS.items():
+    for kind, steps in TRANSITIONS.items():
         for source, target in steps.items():
             if source == target:
                 kept.setdefault(kind, []).append(target)

@@ -8,12 +8,20 @@ explicit instant), so tests can freeze time and provisioning scripts can ask
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Final, Protocol, runtime_checkable
 
 from hf_api_governance.exceptions import ValidationError
 
-__all__ = ["Clock", "FrozenClock", "SystemClock", "ensure_aware"]
+__all__ = [
+    "END_OF_TIME",
+    "Clock",
+    "FrozenClock",
+    "SystemClock",
+    "day_end",
+    "day_start",
+    "ensure_aware",
+]
 
 
 @runtime_checkable
@@ -122,3 +130,22 @@ def ensure_aware(value: object, field: str) -> datetime:
         raise ValidationError(
             field, "is out of range: in UTC it falls outside the years 1 to 9999"
         ) from None
+
+
+END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def day_start(day: date) -> datetime:
+    """The first instant (UTC) of ``day``."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The first instant (UTC) after ``day``: the exclusive end of a last valid day.
+
+    For the last representable day (``9999-12-31``, what users write for "no
+    end") there is no next day: the end is the last representable instant.
+    """
+    if day == date.max:
+        return END_OF_TIME
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)

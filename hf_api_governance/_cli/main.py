@@ -237,7 +237,8 @@ def _check_inventory(
     import attrs
 
     from hf_api_governance._base.clock import SystemClock
-    from hf_api_governance._model.values import CLAUSES, Event, EventKind, IntegrationState
+    from hf_api_governance._model.lifecycle import CLAUSES
+    from hf_api_governance._model.values import Event, EventKind, IntegrationState
     from hf_api_governance._policy import PolicyEngine
     from hf_api_governance._registry.inventory import load_inventory
 
@@ -463,7 +464,7 @@ def cmd_keys_set(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import getpass
 
     from hf_api_governance._confidential.secret import Classification, Secret
-    from hf_api_governance._model.values import check_entry_name
+    from hf_api_governance._model.rules import check_entry_name
 
     check_entry_name("NAME", args.name)
     if sys.stdin.isatty():

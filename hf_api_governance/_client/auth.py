@@ -28,7 +28,7 @@ from requests.auth import AuthBase
 from hf_api_governance._client.signals import json_body, oauth_error, url_evidence
 from hf_api_governance._confidential.redact import redact_url
 from hf_api_governance._confidential.secret import Secret
-from hf_api_governance._model.values import check_url
+from hf_api_governance._model.rules import check_url
 from hf_api_governance.exceptions import (
     GovernanceError,
     TokenEndpointError,

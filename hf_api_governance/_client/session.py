@@ -73,6 +73,7 @@ from hf_api_governance._client.signals import (
 )
 from hf_api_governance._confidential.redact import is_credential_header, redact_url, scrub_headers
 from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._model.rules import is_loopback_host
 from hf_api_governance._model.values import (
     ApiKind,
     Event,
@@ -81,7 +82,6 @@ from hf_api_governance._model.values import (
     IntegrationState,
     Revoker,
     SuspensionCause,
-    is_loopback_host,
 )
 from hf_api_governance._policy import Action, Decision, Finding, Severity
 from hf_api_governance.exceptions import (

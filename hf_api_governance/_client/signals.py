@@ -22,7 +22,8 @@ from typing import Any, Final
 import attrs
 import requests
 
-from hf_api_governance._model.values import is_loopback_host, looks_like_secret
+from hf_api_governance._confidential.detect import looks_like_secret
+from hf_api_governance._model.rules import is_loopback_host
 
 __all__ = [
     "MIMECAST_REVOCATION_CODES",

@@ -10,23 +10,26 @@ reads them.
 from __future__ import annotations
 
 import enum
-import functools
-import ipaddress
-import math
 import re
-import urllib.parse
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
 import attrs
 
-from hf_api_governance._base.checks import check_optional_text, check_text
-from hf_api_governance._base.clock import ensure_aware
-from hf_api_governance._confidential.secret import Secret
-from hf_api_governance.exceptions import IllegalTransition, ValidationError
+from hf_api_governance._base.checks import check_text
+from hf_api_governance._base.clock import day_end, day_start, ensure_aware
+from hf_api_governance._confidential.evidence import freeze_mapping, thaw
+from hf_api_governance._model.rules import (
+    EMAIL_RE,
+    ID_RE,
+    TEAM_RE,
+    check_entry_name,
+    check_url,
+    text_field,
+)
+from hf_api_governance.exceptions import ValidationError
 
 __all__ = [
     "ApiKind",
@@ -40,10 +43,7 @@ __all__ = [
     "Revoker",
     "Service",
     "SuspensionCause",
-    "next_state",
-    "replay",
 ]
-
 # --------------------------------------------------------------------------- enums
 
 
@@ -129,536 +129,15 @@ class EventKind(enum.Enum):
     """A response worth recording (a 403, a contract check failure); no state change."""
 
 
-# ------------------------------------------------------------------ state machine
-
-_S = IntegrationState
-_K = EventKind
-_LIVE: Final = frozenset({_S.PENDING, _S.ACTIVE, _S.SUSPENDED, _S.REVOKED})
-
-# kind -> {from state: to state}. ``None`` stands for "not registered yet".
-_TRANSITIONS: Final[Mapping[EventKind, Mapping[IntegrationState | None, IntegrationState]]] = {
-    _K.REGISTERED: {None: _S.PENDING},
-    _K.ACTIVATED: {_S.PENDING: _S.ACTIVE},
-    _K.SUSPENDED: {_S.ACTIVE: _S.SUSPENDED},
-    _K.REINSTATED: {_S.SUSPENDED: _S.ACTIVE},
-    _K.REVOKED: dict.fromkeys((_S.PENDING, _S.ACTIVE, _S.SUSPENDED), _S.REVOKED),
-    _K.CREDENTIAL_REPLACED: {
-        _S.PENDING: _S.PENDING,
-        _S.ACTIVE: _S.ACTIVE,
-        _S.SUSPENDED: _S.SUSPENDED,
-        _S.REVOKED: _S.ACTIVE,
-    },
-    _K.RETIRED: dict.fromkeys(_LIVE, _S.RETIRED),
-    **{
-        kind: {s: s for s in _LIVE}
-        for kind in (
-            _K.UPDATED,
-            _K.LICENCE_ADDED,
-            _K.LICENCE_REMOVED,
-            _K.INFO_VERIFIED,
-            _K.DEPRECATION_NOTICED,
-            _K.SIGNAL_RECORDED,
-        )
-    },
-}
-
-_OPERATION: Final = {
-    _K.REGISTERED: "register",
-    _K.UPDATED: "update",
-    _K.LICENCE_ADDED: "add a licence",
-    _K.LICENCE_REMOVED: "remove a licence",
-    _K.INFO_VERIFIED: "verify information",
-    _K.ACTIVATED: "activate",
-    _K.REVOKED: "revoke",
-    _K.SUSPENDED: "suspend",
-    _K.REINSTATED: "reinstate",
-    _K.RETIRED: "retire",
-    _K.CREDENTIAL_REPLACED: "replace the credential",
-    _K.DEPRECATION_NOTICED: "record a deprecation notice",
-    _K.SIGNAL_RECORDED: "record a signal",
-}
-
-
-CLAUSES: Final[Mapping[EventKind, str | None]] = {
-    EventKind.REGISTERED: "1.1",
-    EventKind.UPDATED: "1.1",
-    EventKind.INFO_VERIFIED: "1.1",
-    EventKind.LICENCE_ADDED: "1.1.2",
-    EventKind.LICENCE_REMOVED: "1.1.2",
-    EventKind.ACTIVATED: None,
-    EventKind.REVOKED: "1.1.1",
-    EventKind.CREDENTIAL_REPLACED: "1.1.1",
-    EventKind.SUSPENDED: "1.1.2",
-    EventKind.REINSTATED: "1.1.2",
-    EventKind.RETIRED: None,
-    EventKind.DEPRECATION_NOTICED: "1.1.2",
-    EventKind.SIGNAL_RECORDED: None,
-}
-"""The contract clause each kind of event concerns by default (what the registry records)."""
-
-
-def next_state(
-    current: IntegrationState | None, kind: EventKind, integration_id: str = "?"
-) -> IntegrationState:
-    """Return the state an event of ``kind`` leads to from ``current``.
-
-    The lifecycle (DESIGN.md section 2)::
-
-        (new) --registered--> PENDING --activated--> ACTIVE <--suspended/reinstated--> SUSPENDED
-        PENDING | ACTIVE | SUSPENDED --revoked--> REVOKED --credential_replaced--> ACTIVE
-        any state but RETIRED --retired--> RETIRED (final: nothing changes it)
-
-    Events that record data (updated, licence added or removed, information
-    verified, deprecation noticed, signal recorded) and a credential
-    replacement outside REVOKED keep the state, and are refused on a RETIRED
-    integration.
-
-    Args:
-        current: The present state, or ``None`` for an integration that is not
-            registered yet.
-        kind: The event.
-        integration_id: For the error message.
-
-    Returns:
-        The new state.
-
-    Raises:
-        IllegalTransition: The state machine forbids the event in ``current``.
-    """
-    target = _TRANSITIONS[kind].get(current)
-    if target is None:
-        raise IllegalTransition(
-            integration_id,
-            current.value if current is not None else "not registered",
-            _OPERATION[kind],
-        )
-    return target
-
-
-def shortest_path(
-    current: IntegrationState | None, target: IntegrationState
-) -> list[EventKind] | None:
-    """The shortest list of events leading from ``current`` to ``target``.
-
-    A breadth-first search over :func:`next_state`, events tried in
-    :class:`EventKind` order. Returns ``[]`` when ``current`` is ``target``
-    and ``None`` when ``target`` cannot be reached (from RETIRED, nothing can).
-    """
-    frontier: list[tuple[IntegrationState | None, list[EventKind]]] = [(current, [])]
-    seen: set[IntegrationState | None] = {current}
-    while frontier:
-        state, path = frontier.pop(0)
-        if state is target:
-            return path
-        for kind in EventKind:
-            nxt = _TRANSITIONS[kind].get(state)
-            if nxt is not None and nxt not in seen:
-                seen.add(nxt)
-                frontier.append((nxt, [*path, kind]))
-    return None
-
-
-def replay(events: Iterable[Event]) -> IntegrationState | None:
-    """Replay a history from the start and return the state it leads to.
-
-    Returns ``None`` for an empty history.
-
-    Raises:
-        IllegalTransition: The history contains an impossible step.
-    """
-    state: IntegrationState | None = None
-    for event in events:
-        state = next_state(state, event.kind, event.integration_id)
-    return state
-
-
-# -------------------------------------------------------------------- validators
-
-_ID_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-ENTRY_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TEAM_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,99}$")
-_SECRETISH_KEY_RE: Final = re.compile(
-    r"secret|passw(or)?d|passwd|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE
-)
-_SECRET_PREFIXES: Final = ("eyJ", "sk_", "sk-", "ghp_", "gho_", "xox", "AKIA", "ASIA", "-----BEGIN")
-
-
-def looks_like_secret(text: str) -> bool:
-    """Guess whether ``text`` is a secret value rather than a name.
-
-    A heuristic to catch a key pasted where a keystore entry *name* belongs:
-    known key prefixes (JWT, Slack, GitHub, AWS, Stripe...), base64-looking
-    runs, or a long run of high-entropy text. Text with spaces and URLs are
-    judged word by word (path segment by path segment), so a sentence, a URL
-    or an ISO 8601 instant is not taken for a key, but ``Bearer <key>`` or a
-    key in a query string is.
-    """
-    if any(c.isspace() for c in text):
-        return any(looks_like_secret(word) for word in text.split())
-    if "://" in text:
-        return any(_looks_like_secret_word(part) for part in _URL_SPLIT.split(text) if part)
-    return _looks_like_secret_word(text)
-
-
-_URL_SPLIT: Final = re.compile(r"[/?&#;,<>'\"=]+")
-_BASE64ISH: Final = re.compile(r"[A-Za-z0-9+/=_-]{20,}")
-
-
-def _looks_like_secret_word(text: str) -> bool:
-    if text.startswith(_SECRET_PREFIXES):
-        return True
-    if any(c in text for c in "+/=") and _BASE64ISH.fullmatch(text):
-        return True
-    if len(text) < 20:
-        return False
-    counts = Counter(text)
-    entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
-    has_digit = any(c.isdigit() for c in text)
-    has_upper = any(c.isupper() for c in text)
-    has_lower = any(c.islower() for c in text)
-    separators = sum(text.count(c) for c in "-_.")
-    # Names are words joined by separators; keys are long runs of mixed characters.
-    longest_run = max((len(part) for part in re.split(r"[-_.]", text)), default=0)
-    return (
-        entropy >= 3.5
-        and has_digit
-        and ((has_upper and has_lower) or longest_run >= 24)
-        and (separators <= 2 or longest_run >= 20)
-    )
-
-
-def _text(field: str, *, max_len: int = 200, optional: bool = False) -> Any:
-    """Build an attrs validator for a (possibly optional) text field."""
-
-    def check(_inst: object, _attr: object, value: Any) -> None:
-        if optional:
-            check_optional_text(field, value, max_len=max_len)
-        else:
-            check_text(field, value, max_len=max_len)
-
-    return check
-
-
-def check_entry_name(field: str, value: object) -> str:
-    """Validate a keystore entry name used as a credential reference.
-
-    Raises:
-        ValidationError: Not a valid entry name, or it looks like a secret value.
-    """
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be a keystore entry name, got {type(value).__name__}")
-    if looks_like_secret(value):
-        # Never quote the value: it may be a real key pasted by mistake.
-        raise ValidationError(
-            field,
-            "looks like a secret value, not a keystore entry name; store the value with "
-            "'hf-gov keys set NAME' and put the NAME here",
-        )
-    if not ENTRY_NAME_RE.match(value):
-        raise ValidationError(
-            field,
-            "must be a keystore entry name: letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit, at most 128 characters",
-        )
-    return value
-
-
-@functools.lru_cache(maxsize=512)
-def is_loopback_host(host: str) -> bool:
-    """Tell whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``).
-
-    Cached: the policy engine and the governed client ask on every call.
-    """
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(field: str, value: object) -> str:
-    """Validate an API URL: absolute, https unless the host is loopback, no credentials in it.
-
-    Raises:
-        ValidationError: The URL is not acceptable.
-    """
-    if not isinstance(value, str) or not value:
-        raise ValidationError(field, "must be an absolute URL")
-    if "\\" in value or not value.isprintable():
-        # HTTP clients disagree on what a backslash means ("http://a\\@b/" is host
-        # b for urllib.parse, host a for urllib3): refuse the ambiguity outright.
-        raise ValidationError(field, "must not contain a backslash or control characters")
-    try:
-        parts = urllib.parse.urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ValidationError(field, "is not a valid URL") from None
-    if parts.scheme not in ("https", "http") or not host:
-        raise ValidationError(
-            field, "must be an absolute http(s) URL such as https://api.example.com/v1"
-        )
-    if parts.username is not None or parts.password is not None:
-        raise ValidationError(
-            field, "must not contain credentials (user:password@); use the keystore"
-        )
-    if parts.scheme == "http" and not is_loopback_host(host):
-        raise ValidationError(
-            field, "must use https: plain http is only accepted for loopback hosts (clause 1.1.3)"
-        )
-    if any(c.isspace() for c in value):
-        raise ValidationError(field, "must not contain whitespace")
-    if "#" in value:
-        raise ValidationError(field, "must not have a fragment (#...)")
-    _check_url_parameters(field, parts.path, parts.query)
-    return value
-
-
-# Words that, alone or inside a parameter name, say the value is a credential.
-# Compared with the name's words (split at separators and camelCase humps), so
-# ``api_key``, ``apiKey`` and ``X-Amz-Signature`` match but ``keyword``,
-# ``author`` and ``country_code`` do not.
-_CREDENTIAL_PARAM_WORDS: Final = frozenset(
-    {
-        "key",
-        "sig",
-        "signature",
-        "auth",
-        "authorization",
-        "authorisation",
-        "session",
-        "sessionid",
-        "jsessionid",
-        "sid",
-        "pwd",
-        "pass",
-        "passphrase",
-        "assertion",
-        "cookie",
-        "apikey",
-        "accesskey",
-        "secretkey",
-    }
-)
-# Whole names that are credentials only when they stand alone: Azure Functions'
-# ``?code=<function key>``, an OAuth authorization ``code``.
-_CREDENTIAL_PARAM_NAMES: Final = frozenset({"code"})
-_NAME_WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-
-
-def _is_credential_param(name: str) -> bool:
-    lowered = name.lower()
-    if lowered in _CREDENTIAL_PARAM_NAMES or _SECRETISH_KEY_RE.search(name):
-        return True
-    return any(word.lower() in _CREDENTIAL_PARAM_WORDS for word in _NAME_WORDS.findall(name))
-
-
-_QUOTABLE_PARAM: Final = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
-
-
-def _check_url_parameters(field: str, path: str, query: str) -> None:
-    """Refuse a credential carried by the URL's query or path parameters (``;name=value``).
-
-    The message names the parameter when its name is a plain short word, and
-    never quotes a value.
-    """
-    items = [("path", item) for segment in path.split("/") for item in segment.split(";")[1:]]
-    items += [("query", item) for item in re.split(r"[&;]", query)]
-    advice = "; keep credentials in the keystore and name them in the auth scheme"
-    for where, item in items:
-        if not item:
-            continue
-        raw_name, equals, raw_value = item.partition("=")
-        name = urllib.parse.unquote_plus(raw_name)
-        if looks_like_secret(name):
-            raise ValidationError(
-                field,
-                f"must not carry a credential: a {where} parameter looks like a secret value"
-                + advice,
-            )
-        what = (
-            f"{where} parameter {name!r}" if _QUOTABLE_PARAM.match(name) else f"a {where} parameter"
-        )
-        if _is_credential_param(name):
-            raise ValidationError(
-                field, f"must not carry a credential: {what} names a credential" + advice
-            )
-        if equals and looks_like_secret(urllib.parse.unquote_plus(raw_value)):
-            raise ValidationError(
-                field,
-                f"must not carry a credential: {what} looks like it holds a secret value" + advice,
-            )
-
-
-_Scalar = str | int | float | bool
-
-
-def _freeze_mapping(field: str, value: object, *, allow_secretish_keys: bool) -> Mapping[str, Any]:
-    if value is None:
-        return MappingProxyType({})
-    if not isinstance(value, Mapping):
-        raise ValidationError(field, f"must be a mapping, got {type(value).__name__}")
-    frozen: dict[str, Any] = {}
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise ValidationError(field, "keys must be non-empty text")
-        where = f"{field}.{key}"
-        if not allow_secretish_keys and _SECRETISH_KEY_RE.search(key):
-            raise ValidationError(
-                where, "must not hold secrets; keep them in the keystore and name the entry"
-            )
-        frozen[key] = _freeze_value(where, item)
-    return MappingProxyType(frozen)
-
-
-def _freeze_value(field: str, item: object) -> Any:
-    if isinstance(item, Secret):
-        raise ValidationError(field, "must not hold a Secret; record its fingerprint instead")
-    if item is None or isinstance(item, bool | int):
-        return item
-    if isinstance(item, float):
-        if not math.isfinite(item):
-            raise ValidationError(field, "must be a finite number")
-        return item
-    if isinstance(item, str):
-        if looks_like_secret(item):
-            raise ValidationError(field, "looks like a secret value; it must not be recorded here")
-        return item
-    if isinstance(item, list | tuple):
-        return tuple(_freeze_value(f"{field}[{i}]", x) for i, x in enumerate(item))
-    if isinstance(item, Mapping):
-        return _freeze_mapping(field, item, allow_secretish_keys=True)
-    raise ValidationError(
-        field, f"must be text, a number, a boolean or a list; got {type(item).__name__}"
-    )
-
-
-def thaw(value: Any) -> Any:
-    """Turn a frozen evidence/enablement value back into plain JSON-able Python."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [thaw(v) for v in value]
-    return value
-
-
-REDACTED: Final = "[redacted]"
-_SAFE_SECRETISH_SUFFIXES: Final = ("_url", "_name", "_entry", "_fingerprint")
-_SCRUB_KEY_RE: Final = re.compile(
-    rf"{_SECRETISH_KEY_RE.pattern}|authori[sz]ation|cookie|signature|session", re.IGNORECASE
-)
-
-
-def scrub(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return evidence that :class:`Event` accepts: secrets replaced, values made JSON-able.
-
-    Recording a fact must never fail because of what the fact contains (a
-    revocation detected from a response is recorded even if a header held a
-    token), and must never store a secret. So, recursively: a
-    :class:`~hf_api_governance.Secret`, bytes, text that :func:`looks_like_secret`,
-    and text under a secret-sounding key (``token``, ``password``... but not
-    ``token_url``) become ``"[redacted]"``; enums become their value, dates
-    ISO 8601 text, non-finite floats text, other objects their type name.
-    """
-    if value is None:
-        return {}
-    return {str(k) or "?": _scrub_item(str(k), v) for k, v in value.items()}
-
-
-def _scrub_item(key: str, item: object) -> Any:
-    if isinstance(item, Secret | bytes | bytearray | memoryview):
-        return REDACTED
-    if item is None or isinstance(item, bool | int):
-        return item
-    if isinstance(item, float):
-        return item if math.isfinite(item) else str(item)
-    if isinstance(item, enum.Enum):
-        return _scrub_item(key, item.value)
-    if isinstance(item, datetime | date):
-        return item.isoformat()
-    if isinstance(item, str):
-        secretish_key = _SCRUB_KEY_RE.search(key) and not key.lower().endswith(
-            _SAFE_SECRETISH_SUFFIXES
-        )
-        return REDACTED if secretish_key or looks_like_secret(item) else item
-    if isinstance(item, Mapping):
-        return {str(k) or "?": _scrub_item(str(k), v) for k, v in item.items()}
-    if isinstance(item, list | tuple | set | frozenset):
-        return [_scrub_item(key, v) for v in item]
-    return f"<{type(item).__name__}>"
-
-
-_T = TypeVar("_T")
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
-    return names
-
-
-def trusted(cls: type[_T], /, **values: Any) -> _T:
-    """Build a value object *without* validation, from values validated earlier.
-
-    For the registry store's read path only: rows were written from validated
-    objects, and validating 10,000 integrations again on every read would
-    dominate the time to list them. ``values`` must already be in canonical
-    form (enums, aware UTC datetimes, tuples, :func:`freeze_json` mappings)
-    and name every field.
-
-    Raises:
-        KeyError: A field is missing.
-    """
-    obj = object.__new__(cls)
-    for name in _field_names(cls):
-        object.__setattr__(obj, name, values[name])
-    return obj
-
-
-def freeze_json(value: Any) -> Any:
-    """Freeze decoded JSON the way the model stores it (read-only mappings, tuples)."""
-    if isinstance(value, dict):
-        return MappingProxyType({k: freeze_json(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(freeze_json(v) for v in value)
-    return value
-
-
 def _enablement(value: object) -> Mapping[str, Any]:
-    return _freeze_mapping("enablement", value, allow_secretish_keys=False)
+    return freeze_mapping("enablement", value, allow_secretish_keys=False)
 
 
 def _evidence(value: object) -> Mapping[str, Any]:
-    return _freeze_mapping("evidence", value, allow_secretish_keys=True)
+    return freeze_mapping("evidence", value, allow_secretish_keys=True)
 
 
 # ------------------------------------------------------------------------ licence
-
-
-_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
-
-
-def day_start(day: date) -> datetime:
-    """The first instant (UTC) of ``day``."""
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def day_end(day: date) -> datetime:
-    """The first instant (UTC) after ``day``: the exclusive end of a last valid day.
-
-    For the last representable day (``9999-12-31``, what users write for "no
-    end") there is no next day: the end is the last representable instant.
-    """
-    if day == date.max:
-        return _END_OF_TIME
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def _instant(field: str, value: object, *, end: bool) -> datetime:
@@ -719,8 +198,8 @@ class Licence:
             window ends before it starts.
     """
 
-    grantor: str = attrs.field(validator=_text("licence.grantor"))
-    scope: str = attrs.field(validator=_text("licence.scope"))
+    grantor: str = attrs.field(validator=text_field("licence.grantor"))
+    scope: str = attrs.field(validator=text_field("licence.scope"))
     valid_from: date | datetime = attrs.field(
         converter=_valid_from,
         validator=_date_or_aware("licence.valid_from"),
@@ -730,10 +209,12 @@ class Licence:
         converter=_valid_until,
         validator=_date_or_aware("licence.valid_until", optional=True),
     )
-    holder: str | None = attrs.field(default=None, validator=_text("licence.holder", optional=True))
+    holder: str | None = attrs.field(
+        default=None, validator=text_field("licence.holder", optional=True)
+    )
     reference: str | None = attrs.field(
         default=None,
-        validator=_text("licence.reference", max_len=500, optional=True),
+        validator=text_field("licence.reference", max_len=500, optional=True),
     )
 
     def __attrs_post_init__(self) -> None:
@@ -886,7 +367,7 @@ class AuthSpec:
 
 
 def _check_id(_inst: object, _attr: object, value: Any) -> None:
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not ID_RE.match(value):
         raise ValidationError(
             "id",
             "must be a slug: lowercase letters, digits and '-', at most 64 characters, "
@@ -900,7 +381,7 @@ def _base_url(_inst: object, _attr: object, value: Any) -> None:
 
 def _check_owner(_inst: object, _attr: object, value: Any) -> None:
     value = check_text("owner", value)
-    if not (_EMAIL_RE.match(value) or _TEAM_RE.match(value)):
+    if not (EMAIL_RE.match(value) or TEAM_RE.match(value)):
         raise ValidationError("owner", "must be an e-mail address or a team name")
 
 
@@ -1023,14 +504,14 @@ class Integration:
     """
 
     id: str = attrs.field(validator=_check_id)
-    name: str = attrs.field(validator=_text("name"))
+    name: str = attrs.field(validator=text_field("name"))
     service: Service = attrs.field(converter=_service)
     kind: ApiKind = attrs.field(converter=_api_kind)
-    vendor: str = attrs.field(validator=_text("vendor"))
+    vendor: str = attrs.field(validator=text_field("vendor"))
     base_url: str = attrs.field(validator=_base_url)
     owner: str = attrs.field(validator=_check_owner)
     api_version: str | None = attrs.field(
-        default=None, validator=_text("api_version", max_len=64, optional=True)
+        default=None, validator=text_field("api_version", max_len=64, optional=True)
     )
     credential: str | None = attrs.field(default=None, converter=_credential)
     licences: tuple[Licence, ...] = attrs.field(default=(), converter=_licences)
@@ -1104,7 +585,7 @@ class Event:
     integration_id: str = attrs.field(validator=_check_id)
     kind: EventKind = attrs.field(converter=_event_kind)
     at: datetime = attrs.field(converter=_event_at)
-    actor: str = attrs.field(validator=_text("actor"))
+    actor: str = attrs.field(validator=text_field("actor"))
     reason: str = attrs.field(default="", validator=_check_reason)
     clause: str | None = attrs.field(default=None, validator=_check_clause)
     evidence: Mapping[str, Any] = attrs.field(factory=dict, converter=_evidence, hash=False)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Container
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from hf_api_governance._base.clock import day_end, day_start
+from hf_api_governance._model.rules import is_loopback_host
 from hf_api_governance._model.values import (
     ApiKind,
     Event,
@@ -20,9 +22,6 @@ from hf_api_governance._model.values import (
     Integration,
     IntegrationState,
     Licence,
-    day_end,
-    day_start,
-    is_loopback_host,
 )
 from hf_api_governance._policy.decision import Action, Finding, Severity, rfc3339, trusted_finding
 from hf_api_governance._policy.settings import PolicySettings

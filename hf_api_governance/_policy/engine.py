@@ -17,9 +17,7 @@ from datetime import datetime
 from typing import Final
 
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
-from hf_api_governance._model.values import (
-    Integration,
-)
+from hf_api_governance._model.values import Integration
 from hf_api_governance._policy.builtin import Builtins
 from hf_api_governance._policy.codes import BUILTIN_CODES
 from hf_api_governance._policy.decision import (

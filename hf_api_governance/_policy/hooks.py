@@ -16,12 +16,9 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._confidential.redact import redact_text
-from hf_api_governance._model.values import (
-    Event,
-    Integration,
-    looks_like_secret,
-)
+from hf_api_governance._model.values import Event, Integration
 from hf_api_governance._policy.codes import BUILTIN_CODES
 from hf_api_governance._policy.decision import (
     CLAUSE_RE,

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from hf_api_governance._base.checks import atomic_write, check_path
-from hf_api_governance._model.values import Integration, Licence, looks_like_secret
+from hf_api_governance._confidential.detect import looks_like_secret
+from hf_api_governance._model.values import Integration, Licence
 from hf_api_governance.exceptions import InventoryError, ValidationError
 
 __all__ = ["dump_inventory", "load_inventory"]

@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._confidential.detect import looks_like_secret
+from hf_api_governance._confidential.evidence import scrub, thaw
 from hf_api_governance._confidential.redact import REDACTED, redact_text
 from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._model.lifecycle import CLAUSES, next_state
+from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
-    CLAUSES,
     ApiKind,
     Event,
     EventKind,
@@ -35,12 +38,7 @@ from hf_api_governance._model.values import (
     Service,
     SuspensionCause,
     as_enum,
-    check_entry_name,
     check_reason,
-    looks_like_secret,
-    next_state,
-    scrub,
-    thaw,
 )
 from hf_api_governance._registry.sqlite import SQLiteStore, Store, StoreSession
 

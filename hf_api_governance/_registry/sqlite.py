@@ -33,6 +33,9 @@ from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar
 
 from hf_api_governance._base.checks import check_path, check_timeout
+from hf_api_governance._base.construct import trusted
+from hf_api_governance._confidential.evidence import freeze_json, thaw
+from hf_api_governance._model.lifecycle import replay
 from hf_api_governance._model.values import (
     AUTH_SCHEMES,
     ApiKind,
@@ -43,10 +46,6 @@ from hf_api_governance._model.values import (
     IntegrationState,
     Licence,
     Service,
-    freeze_json,
-    replay,
-    thaw,
-    trusted,
 )
 from hf_api_governance.exceptions import GovernanceError, StoreError
 
