@@ -25,13 +25,8 @@ from hf_api_governance._base.clock import (
     FrozenClock,
     SystemClock,
 )
-from hf_api_governance._confidential.redact import (
-    RedactingFilter,
-    install_redaction,
-    redact_text,
-    redact_url,
-    scrub_headers,
-)
+from hf_api_governance._confidential.log_filter import RedactingFilter, install_redaction
+from hf_api_governance._confidential.redact import redact_text, redact_url, scrub_headers
 from hf_api_governance._confidential.secret import (
     Classification,
     Secret,

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from hf_api_governance._audit.log import AuditLog
-from hf_api_governance._base.checks import check_path, decode_key_text
+from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._base.encoding import decode_key_text
 from hf_api_governance._confidential.secret import Classification, Secret
 from hf_api_governance._model.values import Integration, Revoker, SuspensionCause
 from hf_api_governance._policy import Action, Decision, PolicyEngine, PolicySettings

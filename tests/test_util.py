@@ -12,13 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hf_api_governance import ValidationError
-from hf_api_governance._base.checks import (
-    atomic_write,
-    b64decode_strict,
-    check_optional_text,
-    check_text,
-    decode_key_text,
-)
+from hf_api_governance._base.checks import check_optional_text, check_text
+from hf_api_governance._base.encoding import b64decode_strict, decode_key_text
+from hf_api_governance._base.files import atomic_write
 from hf_api_governance._facade import Governance
 
 

@@ -54,13 +54,13 @@ from typing import Any, ClassVar, Final, Literal
 import attrs
 
 from hf_api_governance._base.checks import (
-    atomic_write,
     check_optional_text,
     check_path,
     check_text,
     check_timeout,
 )
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._base.files import atomic_write
 from hf_api_governance._confidential.redact import redact_url
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance.exceptions import AuditError, ValidationError

@@ -60,7 +60,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from hf_api_governance._base.checks import b64decode_strict, check_path, fsync_dir
+from hf_api_governance._base.checks import check_path
+from hf_api_governance._base.encoding import b64decode_strict
+from hf_api_governance._base.files import fsync_dir
 from hf_api_governance._confidential.secret import Classification, Secret
 from hf_api_governance.exceptions import (
     ConfidentialityError,

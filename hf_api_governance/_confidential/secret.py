@@ -36,7 +36,7 @@ import os
 from collections.abc import Callable
 from typing import Any, NoReturn, final
 
-from hf_api_governance._base.checks import decode_key_text
+from hf_api_governance._base.encoding import decode_key_text
 from hf_api_governance.exceptions import ConfidentialityError, ValidationError
 
 __all__ = ["Classification", "Secret"]

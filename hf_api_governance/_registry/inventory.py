@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Final
 
-from hf_api_governance._base.checks import atomic_write, check_path
+from hf_api_governance._base.checks import check_path
+from hf_api_governance._base.files import atomic_write
 from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._model.values import Integration, Licence
 from hf_api_governance.exceptions import InventoryError, ValidationError
