@@ -247,7 +247,7 @@ def test_secrets_become_fingerprints_and_urls_are_redacted(db: Path) -> None:
     assert entry.evidence["old"] == secret.fingerprint
     assert entry.evidence["nested"]["list"] == [
         secret.fingerprint,
-        "https://api.example.com:8443/v1/x?key=REDACTED",
+        "https://api.example.com:8443/v1/x?key=[redacted]",
     ]
     assert entry.evidence["when"] == "2026-01-01T01:00:00.000000Z"
 
@@ -256,8 +256,8 @@ def test_secrets_become_fingerprints_and_urls_are_redacted(db: Path) -> None:
     ("url", "redacted"),
     [
         ("https://api.example.com/v1/users", "https://api.example.com/v1/users"),
-        ("https://u:p@h.example/p?a=1&b=2", "https://h.example/p?a=REDACTED&b=REDACTED"),
-        ("https://h.example/p?TOKENONLY", "https://h.example/p?REDACTED"),
+        ("https://u:p@h.example/p?a=1&b=2", "https://h.example/p?a=[redacted]&b=[redacted]"),
+        ("https://h.example/p?TOKENONLY", "https://h.example/p?[redacted]"),
         ("http://[::1]:8080/x#frag", "http://[::1]:8080/x"),
         ("http://[::1/x", "<unparseable URL>"),
     ],

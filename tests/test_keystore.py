@@ -37,6 +37,7 @@ from hf_api_governance import (
     Secret,
     ValidationError,
 )
+from hf_api_governance._base.identifiers import ENTRY_NAME
 from hf_api_governance._confidential import keystore as ksmod
 
 CHEAP = 14  # the smallest scrypt cost the keystore accepts: keeps the suite fast
@@ -255,7 +256,7 @@ def test_invalid_entry_names_raise_validation_error_naming_the_field(
     assert bad not in store
 
 
-@given(st.text(max_size=140).filter(lambda s: not ksmod._NAME_RE.fullmatch(s)))
+@given(st.text(max_size=140).filter(lambda s: not ENTRY_NAME.fullmatch(s)))
 def test_any_name_outside_the_slug_pattern_is_refused(bad: str) -> None:
     with pytest.raises(ValidationError, match=r"^name: "):
         ksmod.validate_name(bad)

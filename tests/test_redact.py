@@ -132,7 +132,7 @@ def test_a_registered_canary_never_survives_in_formatted_output(
         logger.exception("failure", extra={"extra_field": None})
     logger.info("stack", stack_info=True, extra={"extra_field": noise})
     output = stream.getvalue()
-    assert "REDACTED" in output
+    assert "[redacted]" in output
     assert_not_recoverable(output, value)
     assert_not_recoverable(redacting.redact(noise + written), value)
     assert_not_recoverable(redact_text(written, [key]), value)
@@ -155,14 +155,14 @@ def test_every_registered_secret_is_removed_from_one_message(values: list[str | 
 def test_overlapping_occurrences_of_two_secrets_are_both_removed() -> None:
     first, second = Secret("CANARYoverlap-AAAA-XYZW"), Secret("XYZW-CANARYoverlap-BBBB")
     text = "a CANARYoverlap-AAAA-XYZW-CANARYoverlap-BBBB z"
-    assert RedactingFilter([first, second]).redact(text) == "a REDACTED z"
-    assert RedactingFilter([second, first]).redact(text) == "a REDACTED z"
+    assert RedactingFilter([first, second]).redact(text) == "a [redacted] z"
+    assert RedactingFilter([second, first]).redact(text) == "a [redacted] z"
 
 
 def test_unregister_stops_looking_for_a_secret() -> None:
     key = Secret("CANARYunregister-value-1")
     redacting = RedactingFilter([key])
-    assert redacting.redact("x CANARYunregister-value-1") == "x REDACTED"
+    assert redacting.redact("x CANARYunregister-value-1") == "x [redacted]"
     redacting.unregister(key)
     redacting.unregister(key)  # unknown now: ignored
     assert redacting.redact("x CANARYunregister-value-1") == "x CANARYunregister-value-1"
@@ -200,50 +200,50 @@ tokens = st.text(
 ).map(lambda core: MARKER + core)
 
 SHAPES = [
-    ("Authorization: Bearer {t}", "Authorization: Bearer REDACTED"),
-    ("authorization: basic {t}==", "authorization: basic REDACTED"),
-    ("Authorization: MC app-id:{t}", "Authorization: MC REDACTED"),
-    ("Authorization: Custom-Scheme {t}", "Authorization: Custom-Scheme REDACTED"),
-    ("Authorization: {t}", "Authorization: REDACTED"),
-    ("Proxy-Authorization: Basic {t}", "Proxy-Authorization: Basic REDACTED"),
-    ("Cookie: session={t}; theme=dark", "Cookie: REDACTED"),
-    ("Set-Cookie: sid={t}; Path=/; HttpOnly", "Set-Cookie: REDACTED"),
-    ("X-Api-Key: {t}", "X-Api-Key: REDACTED"),
-    ("x-mc-app-key: {t}", "x-mc-app-key: REDACTED"),
-    ("X-Auth-Token: {t}", "X-Auth-Token: REDACTED"),
+    ("Authorization: Bearer {t}", "Authorization: Bearer [redacted]"),
+    ("authorization: basic {t}==", "authorization: basic [redacted]"),
+    ("Authorization: MC app-id:{t}", "Authorization: MC [redacted]"),
+    ("Authorization: Custom-Scheme {t}", "Authorization: Custom-Scheme [redacted]"),
+    ("Authorization: {t}", "Authorization: [redacted]"),
+    ("Proxy-Authorization: Basic {t}", "Proxy-Authorization: Basic [redacted]"),
+    ("Cookie: session={t}; theme=dark", "Cookie: [redacted]"),
+    ("Set-Cookie: sid={t}; Path=/; HttpOnly", "Set-Cookie: [redacted]"),
+    ("X-Api-Key: {t}", "X-Api-Key: [redacted]"),
+    ("x-mc-app-key: {t}", "x-mc-app-key: [redacted]"),
+    ("X-Auth-Token: {t}", "X-Auth-Token: [redacted]"),
     (
         "grant_type=client_credentials&client_secret={t}&scope=read",
-        "client_secret=REDACTED&scope=read",
+        "client_secret=[redacted]&scope=read",
     ),
-    ("access_token={t}&x=1", "access_token=REDACTED&x=1"),
-    ("refresh_token={t}", "refresh_token=REDACTED"),
-    ("username=bob&password={t}", "username=bob&password=REDACTED"),
-    ("api_key={t}", "api_key=REDACTED"),
-    ("token={t}", "token=REDACTED"),
-    ("GET /v1/x?page=2&token={t} HTTP/1.1", "?page=2&token=REDACTED HTTP/1.1"),
+    ("access_token={t}&x=1", "access_token=[redacted]&x=1"),
+    ("refresh_token={t}", "refresh_token=[redacted]"),
+    ("username=bob&password={t}", "username=bob&password=[redacted]"),
+    ("api_key={t}", "api_key=[redacted]"),
+    ("token={t}", "token=[redacted]"),
+    ("GET /v1/x?page=2&token={t} HTTP/1.1", "?page=2&token=[redacted] HTTP/1.1"),
     (
         '{{"access_token": "{t}", "token_type": "bearer"}}',
-        '"access_token": "REDACTED", "token_type": "bearer"',
+        '"access_token": "[redacted]", "token_type": "bearer"',
     ),
-    ('{{"client_secret":"{t}"}}', '"client_secret":"REDACTED"'),
-    ('{{"refresh_token": "{t}"}}', '"refresh_token": "REDACTED"'),
-    ('{{"password": "{t}"}}', '"password": "REDACTED"'),
-    ('{{"id_token": "{t}"}}', '"id_token": "REDACTED"'),
+    ('{{"client_secret":"{t}"}}', '"client_secret":"[redacted]"'),
+    ('{{"refresh_token": "{t}"}}', '"refresh_token": "[redacted]"'),
+    ('{{"password": "{t}"}}', '"password": "[redacted]"'),
+    ('{{"id_token": "{t}"}}', '"id_token": "[redacted]"'),
     (
         "{{'access_token': '{t}', 'expires_in': 3600}}",
-        "'access_token': 'REDACTED', 'expires_in': 3600",
+        "'access_token': '[redacted]', 'expires_in': 3600",
     ),
-    ("{{'Authorization': 'Bearer {t}'}}", "'Authorization': 'REDACTED'"),
-    ('b\'{{"access_token": "{t}"}}\'', '"access_token": "REDACTED"'),
-    ("body=b'client_id=abc&client_secret={t}'", "client_secret=REDACTED'"),
+    ("{{'Authorization': 'Bearer {t}'}}", "'Authorization': '[redacted]'"),
+    ('b\'{{"access_token": "{t}"}}\'', '"access_token": "[redacted]"'),
+    ("body=b'client_id=abc&client_secret={t}'", "client_secret=[redacted]'"),
     (
         "send: b'POST /t HTTP/1.1\\r\\nAuthorization: Bearer {t}\\r\\nHost: h\\r\\n'",
-        "Authorization: Bearer REDACTED\\r\\nHost: h",
+        "Authorization: Bearer [redacted]\\r\\nHost: h",
     ),
-    ("token used: Bearer {t} (expired)", "Bearer REDACTED (expired)"),
-    ("https://bob:{t}@api.example.com/x", "https://bob:REDACTED@api.example.com/x"),
-    ("Client(password='{t}', user='bob')", "password='REDACTED', user='bob'"),
-    ('payload="{{\\"password\\": \\"{t}\\"}}"', '\\"password\\": \\"REDACTED\\"'),
+    ("token used: Bearer {t} (expired)", "Bearer [redacted] (expired)"),
+    ("https://bob:{t}@api.example.com/x", "https://bob:[redacted]@api.example.com/x"),
+    ("Client(password='{t}', user='bob')", "password='[redacted]', user='bob'"),
+    ('payload="{{\\"password\\": \\"{t}\\"}}"', '\\"password\\": \\"[redacted]\\"'),
 ]
 
 
@@ -260,7 +260,7 @@ def test_credential_shapes_are_removed(template: str, expected: str, token: str)
 def test_a_jwt_and_a_pem_private_key_are_removed() -> None:
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlLXZhbHVl"
     pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQCANARY\n-----END PRIVATE KEY-----"
-    assert redact_text(f"id {jwt} and\n{pem}\nend") == "id REDACTED and\nREDACTED\nend"
+    assert redact_text(f"id {jwt} and\n{pem}\nend") == "id [redacted] and\n[redacted]\nend"
 
 
 @pytest.mark.parametrize(
@@ -296,9 +296,9 @@ def test_the_filter_redact_never_crashes(text: str, values: list[str | bytes]) -
 def test_redact_url_keeps_scheme_host_port_path_and_parameter_names() -> None:
     url = "https://user:pa55@api.example.com:8443/v1/x;jsessionid=abc?key=s3cr3t&page=2&flag#frag"
     assert redact_url(url) == (
-        "https://api.example.com:8443/v1/x;jsessionid=REDACTED?key=REDACTED&page=REDACTED&REDACTED"
+        "https://api.example.com:8443/v1/x;jsessionid=[redacted]?key=[redacted]&page=[redacted]&[redacted]"
     )
-    assert redact_url("/relative/path?access_token=abc") == "/relative/path?access_token=REDACTED"
+    assert redact_url("/relative/path?access_token=abc") == "/relative/path?access_token=[redacted]"
     assert redact_url("https://token@github.com/org/repo.git") == "https://github.com/org/repo.git"
 
 
@@ -323,7 +323,7 @@ def test_redact_url_drops_every_query_value_userinfo_and_fragment(
     output = redact_url(url)
     assert output.startswith(f"{scheme}://{host}/p?")
     for name, value in query.items():
-        assert f"{name}=REDACTED" in output
+        assert f"{name}=[redacted]" in output
         assert_no_leak(output, value)
     assert_no_leak(output, userinfo)
     assert "#" not in output
@@ -358,16 +358,16 @@ def test_scrub_headers_replaces_credential_headers_only() -> None:
                 "X-Amz-Security-Token",
                 "X-Hub-Signature-256",
             ],
-            "REDACTED",
+            "[redacted]",
         ),
         "X-MC-Req-ID": "req-1",
         "Accept": "application/json",
         "Content-Type": "text/plain",
-        "Location": "https://x.example/cb?code=REDACTED",
+        "Location": "https://x.example/cb?code=[redacted]",
     }
     assert headers["Authorization"] == "Bearer abc"  # the input is untouched
     case_insensitive = requests.structures.CaseInsensitiveDict({"authorization": "Bearer abc"})
-    assert scrub_headers(case_insensitive) == {"authorization": "REDACTED"}
+    assert scrub_headers(case_insensitive) == {"authorization": "[redacted]"}
 
 
 @given(
@@ -380,19 +380,19 @@ def test_scrub_headers_catches_any_name_with_a_credential_word(
 ) -> None:
     name = f"X-{word.upper()}-Thing"
     scrubbed = scrub_headers({**headers, name: value})
-    assert scrubbed[name] == "REDACTED"
+    assert scrubbed[name] == "[redacted]"
     assert set(scrubbed) == set(headers) | {name}
 
 
 def test_scrub_headers_also_hides_the_extra_names_and_the_mimecast_app_id() -> None:
     headers = {"X-Tenant": "t-1", "X-MC-App-ID": "app", "X-MC-Date": "d", "Accept": "*/*"}
     assert scrub_headers(headers, extra=["x-tenant"]) == {
-        "X-Tenant": "REDACTED",
-        "X-MC-App-ID": "REDACTED",
+        "X-Tenant": "[redacted]",
+        "X-MC-App-ID": "[redacted]",
         "X-MC-Date": "d",
         "Accept": "*/*",
     }
-    assert scrub_headers(headers, extra="X-TENANT")["X-Tenant"] == "REDACTED"  # one name
+    assert scrub_headers(headers, extra="X-TENANT")["X-Tenant"] == "[redacted]"  # one name
 
 
 # -- the filter on records --------------------------------------------------------------
@@ -408,7 +408,8 @@ def test_a_shape_split_between_format_and_arguments_is_removed() -> None:
     record = _record("Authorization: Bearer %s for %(x)s", None)
     record.msg, record.args = "Authorization: Bearer %s (retry %d)", ("CANARYsplit-token-1", 2)
     assert RedactingFilter().filter(record) is True
-    assert record.getMessage() == "Authorization: Bearer REDACTED"  # a header runs to the line end
+    # a header runs to the line end
+    assert record.getMessage() == "Authorization: Bearer [redacted]"
     assert not record.args
 
 
@@ -472,7 +473,7 @@ def test_exception_text_is_redacted_and_exc_info_dropped_unless_kept(keep: bool)
     except ValueError:
         logger.exception("failed", extra={"extra_field": "-"})
     output = stream.getvalue()
-    assert "ValueError: bad url https://h/x?access_token=REDACTED and REDACTED" in output
+    assert "ValueError: bad url https://h/x?access_token=[redacted] and [redacted]" in output
     assert "CANARY" not in output
     assert (records[0].exc_info is not None) is keep
     assert "CANARY" not in (records[0].exc_text or "")
@@ -527,7 +528,7 @@ def test_install_redaction_covers_records_from_child_loggers(
         child.debug("client_secret=%s and %s", "CANARYother-01", "CANARYinstalled-01")
         logging.getLogger("tests.redact.tree.created.later").warning("token=CANARYlate-01")
         assert "CANARY" not in stream.getvalue()
-        assert stream.getvalue().count("REDACTED") == 3
+        assert stream.getvalue().count("[redacted]") == 3
         assert redacting in parent.handlers[0].filters
         assert redacting in child.filters
     finally:
@@ -547,7 +548,7 @@ def test_install_redaction_covers_the_handlers_of_ancestors(
         logging.getLogger("tests.redact.tree.branch.made.after").warning("token=CANARYlate-02")
     finally:
         redacting.detach()
-    assert stream.getvalue() == "token=REDACTED\n"
+    assert stream.getvalue() == "token=[redacted]\n"
 
 
 def test_install_redaction_refuses_what_is_not_a_logger() -> None:
@@ -653,8 +654,8 @@ def test_a_real_requests_debug_log_shows_no_credential_once_redaction_is_install
         redacting.detach()
     redacted = debug_http_logs.getvalue()
     assert "urllib3.connectionpool" in redacted
-    assert "Authorization: Bearer REDACTED" in redacted
-    assert "client_secret=REDACTED" in redacted
+    assert "Authorization: Bearer [redacted]" in redacted
+    assert "client_secret=[redacted]" in redacted
     assert "CANARY" not in redacted, redacted
     assert_not_recoverable(redacted, "CANARYclient/secret+0001=")
     assert_not_recoverable(redacted, "CANARYbearer-token-0001")

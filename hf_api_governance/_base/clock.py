@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final, Protocol, runtime_checkable
+from typing import Final, Literal, Protocol, runtime_checkable
 
 from hf_api_governance.exceptions import ValidationError
 
@@ -149,3 +149,14 @@ def day_end(day: date) -> datetime:
     if day == date.max:
         return END_OF_TIME
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def utc_text(at: datetime, timespec: Literal["auto", "seconds", "microseconds"] = "auto") -> str:
+    """The one way the library writes an instant: RFC 3339 in UTC, ending in ``Z``.
+
+    ``"auto"`` writes microseconds only when there are some; ``"seconds"``
+    drops them (what people read); ``"microseconds"`` always writes six
+    digits (fixed-width text that sorts, for the audit log).
+    """
+    utc = at.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="seconds" if timespec == "seconds" else timespec) + "Z"

@@ -74,6 +74,8 @@ from hf_api_governance.exceptions import (
 if sys.platform != "win32":
     import fcntl
 
+from hf_api_governance._base.identifiers import ENTRY_NAME
+
 __all__ = ["Keystore"]
 
 _log = logging.getLogger("hf_api_governance.keystore")
@@ -104,7 +106,6 @@ _MIN_FILE_SIZE = _BODY_START + MAC_SIZE
 _ENTRY_AD: Final = b"hf-api-governance/keystore/v1/entry\x00"
 _INFO_ENTRIES: Final = b"hf-api-governance/keystore/v1/entry-key"
 _INFO_MAC: Final = b"hf-api-governance/keystore/v1/file-mac"
-_NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", re.ASCII)
 _NO_LABEL: Final = 0xFFFF
 _KIND_STR: Final = 0
 _KIND_BYTES: Final = 1
@@ -129,7 +130,7 @@ def validate_name(name: object) -> str:
     """Return ``name`` if it is a valid entry name, else raise ValidationError."""
     if not isinstance(name, str):
         raise ValidationError("name", f"must be str, got {type(name).__name__}")
-    if not _NAME_RE.fullmatch(name):
+    if not ENTRY_NAME.fullmatch(name):
         # The offending text is not quoted: a value pasted in the wrong place
         # must not end up in a log.
         raise ValidationError(
@@ -743,7 +744,7 @@ class Keystore:
         return self.get(name).fingerprint
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        if not isinstance(name, str) or not ENTRY_NAME.fullmatch(name):
             return False
         with self._mutex:
             self._open_keys()

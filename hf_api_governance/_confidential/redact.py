@@ -54,7 +54,7 @@ __all__ = [
     "scrub_headers",
 ]
 
-REDACTED = "REDACTED"
+REDACTED = "[redacted]"
 _BAD_URL = "<unparseable URL>"
 _BROKEN = "<unrepresentable>"
 _MIN_CORE = 8  # shortest base64 fragment searched for at a shifted alignment
@@ -115,7 +115,7 @@ _ASSIGNMENT = re.compile(
 # b64token (RFC 6750); trailing "=" only as padding, not as the start of "=value".
 _BEARER = re.compile(r"(?P<pre>(?<![\w-])bearer[ \t]+)(?P<val>[\w.~+/-]+(?:=+(?![\w.~+/-]))?)")
 _OPENING_QUOTE = re.compile(r"b?[\"']|\\[\"']")
-_REPEATED = re.compile(f"(?:{REDACTED}){{2,}}")
+_REPEATED = re.compile(f"(?:{re.escape(REDACTED)}){{2,}}")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 

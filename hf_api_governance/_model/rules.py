@@ -14,13 +14,12 @@ import urllib.parse
 from typing import Any, Final
 
 from hf_api_governance._base.checks import check_optional_text, check_text
+from hf_api_governance._base.identifiers import ENTRY_NAME
 from hf_api_governance._confidential.detect import SECRETISH_KEY_RE, looks_like_secret
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = ["check_entry_name", "check_url", "is_loopback_host"]
 
-ID_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-ENTRY_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TEAM_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,99}$")
 
@@ -52,7 +51,7 @@ def check_entry_name(field: str, value: object) -> str:
             "looks like a secret value, not a keystore entry name; store the value with "
             "'hf-gov keys set NAME' and put the NAME here",
         )
-    if not ENTRY_NAME_RE.match(value):
+    if not ENTRY_NAME.fullmatch(value):
         raise ValidationError(
             field,
             "must be a keystore entry name: letters, digits, '.', '_' or '-', "

@@ -19,11 +19,11 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from hf_api_governance._base.checks import check_text
-from hf_api_governance._base.clock import day_end, day_start, ensure_aware
+from hf_api_governance._base.clock import day_end, day_start, ensure_aware, utc_text
+from hf_api_governance._base.identifiers import CLAUSE, INTEGRATION_ID
 from hf_api_governance._confidential.evidence import freeze_mapping, thaw
 from hf_api_governance._model.rules import (
     EMAIL_RE,
-    ID_RE,
     TEAM_RE,
     check_entry_name,
     check_url,
@@ -367,7 +367,7 @@ class AuthSpec:
 
 
 def _check_id(_inst: object, _attr: object, value: Any) -> None:
-    if not isinstance(value, str) or not ID_RE.match(value):
+    if not isinstance(value, str) or not INTEGRATION_ID.fullmatch(value):
         raise ValidationError(
             "id",
             "must be a slug: lowercase letters, digits and '-', at most 64 characters, "
@@ -557,7 +557,7 @@ def check_reason(value: object, field: str = "reason") -> str:
 
 
 def _check_clause(_inst: object, _attr: object, value: Any) -> None:
-    if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)*", value)):
+    if value is not None and not (isinstance(value, str) and CLAUSE.fullmatch(value)):
         raise ValidationError("clause", "must be a contract clause number such as '1.1.2'")
 
 
@@ -597,7 +597,7 @@ class Event:
             "seq": self.seq,
             "integration_id": self.integration_id,
             "kind": self.kind.value,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "at": utc_text(self.at),
             "actor": self.actor,
             "reason": self.reason,
             "clause": self.clause,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Container
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from hf_api_governance._base.clock import day_end, day_start
+from hf_api_governance._base.clock import day_end, day_start, utc_text
 from hf_api_governance._model.rules import is_loopback_host
 from hf_api_governance._model.values import (
     ApiKind,
@@ -23,7 +23,7 @@ from hf_api_governance._model.values import (
     IntegrationState,
     Licence,
 )
-from hf_api_governance._policy.decision import Action, Finding, Severity, rfc3339, trusted_finding
+from hf_api_governance._policy.decision import Action, Finding, Severity, trusted_finding
 from hf_api_governance._policy.settings import PolicySettings
 
 __all__ = []
@@ -67,7 +67,7 @@ def _day(value: datetime) -> str:
 def _until(licence: Licence, end: datetime, *, past: bool = False) -> str:
     """Say when a licence ends the way it was written: a last day, or an end instant."""
     if isinstance(licence.valid_until, datetime):
-        return f"{'ended' if past else 'ends'} at {rfc3339(end)}"
+        return f"{'ended' if past else 'ends'} at {utc_text(end)}"
     return f"{'was' if past else 'is'} valid through {licence.valid_until}"
 
 
@@ -78,12 +78,12 @@ def _licence_facts(licence: Licence) -> dict[str, Any]:
         "reference": licence.reference,
         "valid_from": licence.valid_from.isoformat()
         if not isinstance(licence.valid_from, datetime)
-        else rfc3339(licence.valid_from),
+        else utc_text(licence.valid_from),
         "valid_until": None
         if licence.valid_until is None
         else licence.valid_until.isoformat()
         if not isinstance(licence.valid_until, datetime)
-        else rfc3339(licence.valid_until),
+        else utc_text(licence.valid_until),
     }
 
 
@@ -143,7 +143,7 @@ class Builtins:
                 revoker, actor, when, reason = "unknown", None, None, None
             else:
                 revoker = str(event.evidence.get("revoker", event.actor))
-                actor, when, reason = event.actor, rfc3339(event.at), event.reason
+                actor, when, reason = event.actor, utc_text(event.at), event.reason
             on = f" on {when[:10]}" if when else ""
             out.append(
                 trusted_finding(
@@ -225,7 +225,7 @@ class Builtins:
             details = {
                 "cause": cause,
                 "suspended_by": event.actor,
-                "suspended_at": rfc3339(event.at),
+                "suspended_at": utc_text(event.at),
                 "reason": event.reason,
                 "evidence": event.evidence,
             }
@@ -293,7 +293,7 @@ class Builtins:
                         i.id,
                         {
                             **_licence_facts(best),
-                            "ends_at": rfc3339(best_end),
+                            "ends_at": utc_text(best_end),
                             "days_left": left.days,
                         },
                     )
@@ -309,7 +309,7 @@ class Builtins:
                     f"{_day(upcoming_start)}: wait until it starts, or record a licence valid "
                     "now (Registry.add_licence)",
                     i.id,
-                    {**_licence_facts(upcoming), "starts_at": rfc3339(upcoming_start)},
+                    {**_licence_facts(upcoming), "starts_at": utc_text(upcoming_start)},
                 )
             )
         else:
@@ -325,7 +325,7 @@ class Builtins:
                     f"renew the licence with {ended.grantor} or record the renewal "
                     "(Registry.add_licence)",
                     i.id,
-                    {**_licence_facts(ended), "ended_at": rfc3339(ended_at)},
+                    {**_licence_facts(ended), "ended_at": utc_text(ended_at)},
                 )
             )
 
@@ -350,7 +350,7 @@ class Builtins:
                 "(new api_version or base_url)",
                 i.id,
                 {
-                    "noticed_at": rfc3339(notice.at),
+                    "noticed_at": utc_text(notice.at),
                     "reason": notice.reason,
                     "evidence": notice.evidence,
                 },
@@ -391,7 +391,7 @@ class Builtins:
                         f"{left.days} days left: renew it with Mimecast or record the "
                         "renewal (Registry.add_licence)",
                         i.id,
-                        {**_licence_facts(lic), "ends_at": rfc3339(end), "days_left": left.days},
+                        {**_licence_facts(lic), "ends_at": utc_text(end), "days_left": left.days},
                     )
                 )
             return
@@ -399,7 +399,7 @@ class Builtins:
             return
         if last is not None and last_end is not None:
             when = _until(last, last_end, past=True)
-            details = {**_licence_facts(last), "ended_at": rfc3339(last_end)}
+            details = {**_licence_facts(last), "ended_at": utc_text(last_end)}
         else:
             when = "has not started yet"
             details = {}
@@ -428,7 +428,7 @@ class Builtins:
             if age <= limit:
                 return
             when = f"was last verified on {_day(verified)}, {age.days} days ago"
-            details = {"verified_at": rfc3339(verified), "age_days": age.days}
+            details = {"verified_at": utc_text(verified), "age_days": age.days}
         details["max_age_days"] = limit.days
         out.append(
             trusted_finding(

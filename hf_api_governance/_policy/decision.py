@@ -9,17 +9,16 @@ finding denies.
 from __future__ import annotations
 
 import enum
-import math
-import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
 
-from hf_api_governance._base.clock import ensure_aware
-from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._base.clock import ensure_aware, utc_text
+from hf_api_governance._base.identifiers import CLAUSE, FINDING_CODE
+from hf_api_governance._confidential.evidence import DETAILS, thaw, walk
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = ["Action", "Decision", "Finding", "Severity"]
@@ -65,77 +64,25 @@ _RANK: Final = {Severity.DENY: 0, Severity.WARN: 1, Severity.INFO: 2}
 
 # ------------------------------------------------------------------------ finding
 
-CODE_RE: Final = re.compile(r"^[A-Z][A-Z0-9_]{2,63}$")
-CLAUSE_RE: Final = re.compile(r"^\d+(\.\d+)*$")
-
-
-def rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _json_value(field: str, value: object) -> Any:
-    """Freeze a details value into JSON-able, immutable form (tuples, read-only mappings)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValidationError(field, "must be a finite number")
-        return value
-    if isinstance(value, Secret):
-        raise ValidationError(field, "must not hold a Secret; use its fingerprint")
-    if isinstance(value, datetime):
-        return rfc3339(ensure_aware(value, field))
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, enum.Enum):
-        return _json_value(field, value.value)
-    if isinstance(value, Mapping):
-        return _json_mapping(field, value)
-    if isinstance(value, list | tuple):
-        return tuple(_json_value(f"{field}[{i}]", v) for i, v in enumerate(value))
-    if isinstance(value, set | frozenset):
-        return tuple(sorted((_json_value(f"{field}[]", v) for v in value), key=repr))
-    raise ValidationError(
-        field,
-        "must be JSON-able: text, number, boolean, None, datetime, date, timedelta, "
-        f"enum, list or mapping; got {type(value).__name__}",
-    )
-
-
-def _json_mapping(field: str, value: object) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValidationError(field, f"must be a mapping, got {type(value).__name__}")
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise ValidationError(field, "keys must be non-empty text")
-        out[key] = _json_value(f"{field}.{key}", item)
-    return MappingProxyType(out)
-
 
 def _details(value: object) -> Mapping[str, Any]:
-    return _json_mapping("details", {} if value is None else value)
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise ValidationError("details", f"must be a mapping, got {type(value).__name__}")
+    result: Mapping[str, Any] = walk(value, "details", DETAILS)
+    return result
 
 
 def _check_code(_inst: object, _attr: object, value: Any) -> None:
-    if not isinstance(value, str) or not CODE_RE.match(value):
+    if not isinstance(value, str) or not FINDING_CODE.fullmatch(value):
         raise ValidationError(
             "code", "must match ^[A-Z][A-Z0-9_]{2,63}$ (upper case, digits, '_'; 3 to 64 long)"
         )
 
 
 def _check_clause(_inst: object, _attr: object, value: Any) -> None:
-    if value is not None and not (isinstance(value, str) and CLAUSE_RE.match(value)):
+    if value is not None and not (isinstance(value, str) and CLAUSE.fullmatch(value)):
         raise ValidationError("clause", "must be a contract clause number such as '1.1.2', or None")
 
 
@@ -191,7 +138,7 @@ class Finding:
             "severity": self.severity.value,
             "message": self.message,
             "integration_id": self.integration_id,
-            "details": _thaw(self.details),
+            "details": thaw(self.details),
         }
 
 
@@ -303,7 +250,7 @@ class Decision:
             "allowed": self.allowed,
             "action": self.action.value,
             "integration_id": self.integration_id,
-            "at": rfc3339(self.at),
+            "at": utc_text(self.at),
             "summary": self.summary(),
             "findings": [f.to_json() for f in self.findings],
         }

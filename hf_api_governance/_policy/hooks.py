@@ -8,7 +8,6 @@ finding, becomes a DENY ``POLICY_ERROR`` finding: policies fail closed.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import ModuleType
@@ -16,13 +15,11 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from hf_api_governance._confidential.detect import looks_like_secret
-from hf_api_governance._confidential.redact import redact_text
+from hf_api_governance._base.identifiers import CLAUSE, FINDING_CODE
+from hf_api_governance._confidential.evidence import safe_message
 from hf_api_governance._model.values import Event, Integration
 from hf_api_governance._policy.codes import BUILTIN_CODES
 from hf_api_governance._policy.decision import (
-    CLAUSE_RE,
-    CODE_RE,
     Action,
     Finding,
     Severity,
@@ -167,7 +164,7 @@ def policy_hook(
         PolicyError: The code, clause, actions or name is invalid, or the
             code is a built-in one.
     """
-    if not isinstance(code, str) or not CODE_RE.match(code):
+    if not isinstance(code, str) or not FINDING_CODE.fullmatch(code):
         raise PolicyError(
             f"policy_hook: code {code!r} must match ^[A-Z][A-Z0-9_]{{2,63}}$ "
             "(upper case letters, digits and '_', starting with a letter)"
@@ -177,7 +174,7 @@ def policy_hook(
             f"policy_hook: code {code!r} is a built-in finding code; choose another "
             "(for example prefix it with your company name)"
         )
-    if clause is not None and not (isinstance(clause, str) and CLAUSE_RE.match(clause)):
+    if clause is not None and not (isinstance(clause, str) and CLAUSE.fullmatch(clause)):
         raise PolicyError(f"policy_hook: clause {clause!r} must look like '1.1.2' or be None")
     declared = _hook_actions(actions)
     if name is not None and (not isinstance(name, str) or not name.strip()):
@@ -226,7 +223,7 @@ def _import(path: object) -> ModuleType:
         return importlib.import_module(path)
     except Exception as exc:  # any failure while importing user code
         raise PolicyError(
-            f"cannot import policy module {path!r}: {type(exc).__name__}: {_scrub(exc)}"
+            f"cannot import policy module {path!r}: {type(exc).__name__}: {safe_message(exc)}"
         ) from None  # the original message may quote a secret; the scrubbed one is above
 
 
@@ -254,36 +251,6 @@ def _hooks_of(module: ModuleType, path: str) -> list[PolicyHook]:
 
 # ---------------------------------------------------------------- error findings
 
-_SCRUB_LIMIT: Final = 200
-_PUNCT: Final = "'\"()[]{}<>,;:."
-
-
-# "password: hunter2", "secret is hunter2": prose that log redaction leaves alone
-# (it must not eat ordinary log text) but a policy error message must not quote.
-_CREDENTIAL_PROSE: Final = re.compile(
-    r"(?P<name>\b(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|key|credential)s?"
-    r"\b\s*(?:[:=]|\bis\b)\s*)(?P<value>[^\s,;]+)",
-    re.IGNORECASE,
-)
-
-
-def _scrub(exc: BaseException) -> str:
-    """Render an exception message with anything that looks like a secret redacted."""
-    try:
-        text = str(exc)
-    except Exception:
-        return "<unprintable message>"
-    # Credential shapes first ("token=hunter2", "password: x", "Bearer ..."),
-    # then any word that looks like a key on its own.
-    text = _CREDENTIAL_PROSE.sub(r"\g<name>[redacted]", redact_text(text))
-    words = []
-    for word in text.split():
-        words.append("[redacted]" if looks_like_secret(word.strip(_PUNCT)) else word)
-    out = " ".join(words)
-    if len(out) > _SCRUB_LIMIT:
-        out = out[: _SCRUB_LIMIT - 3] + "..."
-    return out
-
 
 def _policy_error(policy: str, integration_id: str, problem: str, **details: Any) -> Finding:
     return trusted_finding(
@@ -297,7 +264,7 @@ def _policy_error(policy: str, integration_id: str, problem: str, **details: Any
 
 
 def exception_finding(policy: str, integration_id: str, exc: Exception) -> Finding:
-    error = _scrub(exc)
+    error = safe_message(exc)
     kind = type(exc).__name__
     return _policy_error(
         policy, integration_id, f"{kind}: {error}" if error else kind, error_type=kind, error=error

@@ -15,12 +15,14 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Final
 
 from hf_api_governance._base.checks import check_path
+from hf_api_governance._base.clock import utc_text
 from hf_api_governance._base.files import atomic_write
+from hf_api_governance._base.identifiers import INTEGRATION_ID
 from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._model.values import Integration, Licence
 from hf_api_governance.exceptions import InventoryError, ValidationError
@@ -45,7 +47,6 @@ _LICENCE_KEYS: Final = ("grantor", "scope", "valid_from", "valid_until", "holder
 _LICENCE_REQUIRED: Final = ("grantor", "scope", "valid_from")
 _SAFE_NAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _BARE_KEY: Final = re.compile(r"^[A-Za-z0-9_-]+$")
-_ID_SLUG: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _INT64: Final = 2**63
 
 
@@ -219,7 +220,9 @@ class _Loader:
     def _integration(self, index: int, table: Mapping[str, Any]) -> Integration:
         raw_id = table.get("id")
         ident = (
-            raw_id if isinstance(raw_id, str) and _ID_SLUG.match(raw_id) and _safe(raw_id) else None
+            raw_id
+            if isinstance(raw_id, str) and INTEGRATION_ID.fullmatch(raw_id) and _safe(raw_id)
+            else None
         )
         for key in table:
             if key not in _INTEGRATION_KEYS and key not in _TABLES:
@@ -355,10 +358,6 @@ def _key(key: str) -> str:
     return key if _BARE_KEY.match(key) else _string(key)
 
 
-def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _value(value: object, field: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -374,7 +373,7 @@ def _value(value: object, field: str) -> str:
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, datetime):
-        return _instant(value)
+        return utc_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Sequence):
