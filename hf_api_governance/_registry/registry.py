@@ -42,7 +42,8 @@ from hf_api_governance._model.values import (
     scrub,
     thaw,
 )
-from hf_api_governance._registry.sqlite import SQLiteStore, Store, StoreSession
+from hf_api_governance._registry.sqlite import SQLiteStore
+from hf_api_governance._registry.store import Store, StoreSession
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.log import AuditLog

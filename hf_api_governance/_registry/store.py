@@ -1,0 +1,119 @@
+"""The storage interface behind the registry: what a store must offer, nothing more.
+
+The :class:`~hf_api_governance.Registry` holds the domain rules (the state
+machine, events, clauses); a :class:`Store` only keeps rows. Anything that can
+give a transactional :class:`StoreSession` can serve the registry without
+touching domain code: :class:`~hf_api_governance._registry.sqlite.SQLiteStore`
+today, PostgreSQL later. The registry imports this module, never a concrete
+store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from hf_api_governance._model.values import (
+    ApiKind,
+    Event,
+    Integration,
+    IntegrationState,
+    Service,
+)
+
+__all__ = ["Store", "StoreSession"]
+
+
+class StoreSession(Protocol):
+    """The operations the registry needs, inside one transaction."""
+
+    @property
+    def connection(self) -> Any:
+        """The underlying DB-API connection (handed to ``on_event`` hooks)."""
+        ...
+
+    def get(self, integration_id: str, *, with_history: bool) -> Integration | None:
+        """Return one integration with its current state, or ``None``."""
+        ...
+
+    def select(
+        self,
+        *,
+        service: Service | None,
+        kind: ApiKind | None,
+        state: IntegrationState | None,
+        with_history: bool,
+    ) -> list[Integration]:
+        """Return the integrations matching every given filter, ordered by id."""
+        ...
+
+    def ids(self) -> list[tuple[str, IntegrationState, Service]]:
+        """Return ``(id, state, service)`` of every integration, ordered by id."""
+        ...
+
+    def history(self, integration_id: str) -> tuple[Event, ...]:
+        """Return the events of one integration, oldest first."""
+        ...
+
+    def insert(self, integration: Integration) -> None:
+        """Store a new integration (declared fields, licences and state)."""
+        ...
+
+    def save(self, integration: Integration) -> None:
+        """Overwrite the declared fields, licences and state of an existing integration."""
+        ...
+
+    def append(self, event: Event) -> Event:
+        """Append an event and return it with its ``seq``."""
+        ...
+
+    def mark_revoked(
+        self, names: Iterable[str], *, integration_id: str, seq: int, at: datetime
+    ) -> None:
+        """Record credential entry names as revoked (names already recorded are kept)."""
+        ...
+
+    def is_revoked(self, name: str) -> bool:
+        """Whether the entry name was recorded as revoked."""
+        ...
+
+    def revoked(self) -> frozenset[str]:
+        """Every entry name recorded as revoked."""
+        ...
+
+
+class Store(Protocol):
+    """A transactional home for integrations, licences, events and revoked credentials."""
+
+    @property
+    def location(self) -> str:
+        """Where the data lives (a path), for messages."""
+        ...
+
+    def read(self) -> AbstractContextManager[StoreSession]:
+        """Open a read transaction: a consistent snapshot."""
+        ...
+
+    def write(self) -> AbstractContextManager[StoreSession]:
+        """Open a write transaction, serialised with every other writer.
+
+        Commits when the block ends normally; rolls back everything when it
+        raises, and re-raises.
+        """
+        ...
+
+    def version(self) -> Hashable | None:
+        """A token that changes whenever anything is committed, by any process.
+
+        The registry keeps what it read while the token stays the same, so
+        the token must change on every commit, this process's or another's
+        (a revocation recorded elsewhere must be seen by the next read).
+        ``None`` means the store cannot tell: nothing is kept.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the storage; later calls raise StoreError."""
+        ...
