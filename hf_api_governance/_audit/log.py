@@ -47,6 +47,7 @@ import sqlite3
 import threading
 import types
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Final, Literal
@@ -619,7 +620,11 @@ class AuditLog:
       Close it with :meth:`close` or use it as a context manager.
     * ``AuditLog(connection, key)`` uses a :class:`sqlite3.Connection` you own
       (the registry's). It creates the tables if missing
-      (:meth:`ensure_schema`) and never closes the connection.
+      (:meth:`ensure_schema`) and never closes the connection. Pass ``lock``,
+      the lock that serialises your own use of the connection, so that the
+      log's appends and reads never run in the middle of your transactions
+      (the registry's store hands over its own, see
+      :meth:`Registry.attach_audit <hf_api_governance.Registry.attach_audit>`).
 
     Transaction contract for a borrowed connection (what the registry relies on):
 
@@ -649,8 +654,9 @@ class AuditLog:
     transaction, and ``seq`` is the table's ``INTEGER PRIMARY KEY``, so
     several processes appending at once produce one unbroken chain, and a
     process killed mid-append leaves the log as it was before that append.
-    An :class:`AuditLog` serialises its own calls with a lock; the connection
-    rules of :mod:`sqlite3` still apply to a borrowed connection.
+    An :class:`AuditLog` serialises its own calls with a lock (``lock``, or
+    one of its own); the connection rules of :mod:`sqlite3` still apply to a
+    borrowed connection.
 
     Args:
         connection: An open SQLite connection.
@@ -660,9 +666,12 @@ class AuditLog:
         seal_every: Put an entry authenticator on every n-th entry. Used when
             the log is created; an existing log keeps the value it was
             created with.
+        lock: A reentrant lock (such as :class:`threading.RLock`) held around
+            every use of the connection; share it with whoever else uses the
+            connection. Default: a lock of the log's own.
 
     Raises:
-        ValidationError: ``key`` or ``seal_every`` is invalid.
+        ValidationError: ``key``, ``seal_every`` or ``lock`` is invalid.
         AuditError: The tables cannot be created.
     """
 
@@ -673,6 +682,7 @@ class AuditLog:
         *,
         clock: Clock | None = None,
         seal_every: int = DEFAULT_SEAL_EVERY,
+        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         if not isinstance(connection, sqlite3.Connection):
             raise ValidationError(
@@ -685,6 +695,8 @@ class AuditLog:
             raise ValidationError("seal_every", "must be an integer >= 1")
         if clock is not None and not isinstance(clock, Clock):
             raise ValidationError("clock", "must have a now() method returning a datetime")
+        if lock is not None and not isinstance(lock, AbstractContextManager):
+            raise ValidationError("lock", "must be a lock such as threading.RLock()")
         self._conn = connection
         self._mac = hmac.new(raw, digestmod=hashlib.sha256)
         del raw
@@ -692,7 +704,7 @@ class AuditLog:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._seal_every = seal_every
         self._owns = False
-        self._lock = threading.RLock()
+        self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
         self.ensure_schema(connection)
 
     @classmethod

@@ -11,7 +11,6 @@ the history; loading checks it and fails closed when it does not.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
@@ -42,16 +41,22 @@ from hf_api_governance._model.values import (
     scrub,
     thaw,
 )
-from hf_api_governance._registry.sqlite import SQLiteStore
-from hf_api_governance._registry.store import Store, StoreSession
+from hf_api_governance._registry.store import (
+    Store,
+    StoreConnection,
+    StoreLock,
+    StoreSession,
+    open_default_store,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.log import AuditLog
-from hf_api_governance.exceptions import IntegrationNotFound, StoreError, ValidationError
+from hf_api_governance.exceptions import IntegrationNotFound, ValidationError
 
 __all__ = ["Registry", "SyncReport"]
 
-OnEvent = Callable[[sqlite3.Connection, Event], None]
+OnEvent = Callable[[StoreConnection, Event], None]
+"""An ``on_event`` hook: called with the store's connection and each stored event."""
 
 _K = EventKind
 _S = IntegrationState
@@ -180,8 +185,9 @@ class Registry:
             path: The database file, or ``":memory:"`` (tests).
             clock: Where event times come from (default: the system clock).
             on_event: Called inside the writing transaction right after each
-                event row is inserted, with the connection and the stored
-                event (the audit log hooks in here). If it raises, the whole
+                event row is inserted, with the store's connection (a
+                :class:`sqlite3.Connection`) and the stored event (the audit
+                log hooks in here). If it raises, the whole
                 change rolls back and the exception propagates. It must not
                 commit or roll back itself.
             timeout: Seconds to wait for another process's write lock before
@@ -196,7 +202,7 @@ class Registry:
             ValidationError: ``path`` is not a path, or ``timeout`` not a
                 non-negative number of seconds.
         """
-        store = SQLiteStore.open(path, timeout=timeout)
+        store = open_default_store(path, timeout=timeout)
         return cls(store, clock or SystemClock(), on_event)
 
     # ------------------------------------------------------------ audit
@@ -204,10 +210,13 @@ class Registry:
     def attach_audit(self, key: bytes | Secret, *, seal_every: int | None = None) -> AuditLog:
         """Record every registry event in a tamper-evident audit log, atomically.
 
-        The log lives in the registry's own database (table ``audit_log``)
-        and shares its connection and lock: each change and its audit entry
-        are written in the same transaction, so they land together or not at
-        all. Entries carry the event's actor, kind (as the action), clause,
+        The log lives in the registry's own database (table ``audit_log``).
+        The store builds it (:meth:`Store.share
+        <hf_api_governance._registry.store.Store.share>`) on the store's
+        connection and hands it the store's lock: each change and its audit
+        entry are written in the same transaction, so they land together or
+        not at all, and the log's own appends never interleave with a change.
+        Entries carry the event's actor, kind (as the action), clause,
         evidence and reason. Call once, right after :meth:`open`.
 
         Args:
@@ -218,22 +227,25 @@ class Registry:
             The log, for verification, export and direct appends.
 
         Raises:
-            StoreError: The store is not the SQLite store, or is closed.
-            ValidationError: The key is invalid.
+            StoreError: The store is closed.
+            ValidationError: The key is invalid, or the store's connection is
+                not a SQLite connection (the audit log is written in SQLite).
         """
         from hf_api_governance._audit.log import DEFAULT_SEAL_EVERY, AuditLog
 
-        store = self._store
-        if not isinstance(store, SQLiteStore):
-            raise StoreError("the audit log needs the SQLite store")
-        log = store.share(
-            lambda conn: AuditLog(
-                conn, key, clock=self._clock, seal_every=seal_every or DEFAULT_SEAL_EVERY
+        def build(connection: StoreConnection, lock: StoreLock) -> AuditLog:
+            return AuditLog(
+                connection,
+                key,
+                clock=self._clock,
+                seal_every=seal_every or DEFAULT_SEAL_EVERY,
+                lock=lock,
             )
-        )
+
+        log = self._store.share(build)
         previous = self._on_event
 
-        def record(conn: sqlite3.Connection, event: Event) -> None:
+        def record(conn: StoreConnection, event: Event) -> None:
             if previous is not None:
                 previous(conn, event)
             evidence = dict(thaw(event.evidence))

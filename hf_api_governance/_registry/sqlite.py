@@ -49,7 +49,7 @@ from hf_api_governance._model.values import (
 from hf_api_governance.exceptions import GovernanceError, StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._registry.store import StoreSession
+    from hf_api_governance._registry.store import StoreLock, StoreSession
 
 _T = TypeVar("_T")
 
@@ -616,11 +616,13 @@ class SQLiteStore:
         """A write transaction (``BEGIN IMMEDIATE``: writers from every process serialise)."""
         return self._transaction("BEGIN IMMEDIATE")
 
-    def share(self, factory: Callable[[sqlite3.Connection], _T]) -> _T:
-        """Build an object on this store's connection and make it use the store's lock.
+    def share(self, build: Callable[[sqlite3.Connection, StoreLock], _T]) -> _T:
+        """Build a participant in this store's transactions on its connection, with its lock.
 
-        For the audit log, which must write in the registry's transactions.
-        The object's ``_lock`` attribute, if any, is replaced by the store's.
+        For the audit log, which must write in the registry's transactions:
+        ``build(connection, lock)`` runs under the store's lock and receives
+        this store's connection and that (reentrant) lock, to hold around
+        each use of the connection.
 
         Raises:
             StoreError: The store is closed.
@@ -628,10 +630,7 @@ class SQLiteStore:
         with self._lock:
             conn = self._connection()
             with self._mapped():
-                shared = factory(conn)
-            if hasattr(shared, "_lock"):
-                shared._lock = self._lock
-            return shared
+                return build(conn, self._lock)
 
     def close(self) -> None:
         """Close the connection; idempotent."""

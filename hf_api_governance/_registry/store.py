@@ -6,14 +6,22 @@ give a transactional :class:`StoreSession` can serve the registry without
 touching domain code: :class:`~hf_api_governance._registry.sqlite.SQLiteStore`
 today, PostgreSQL later. The registry imports this module, never a concrete
 store.
+
+The seam with the audit log (and with ``on_event`` hooks) is explicit: a
+store hands out its native connection (:data:`StoreConnection`), with each
+:class:`StoreSession` and through :meth:`Store.share`, together with the lock
+that serialises every use of that connection. Whatever writes on it inside a
+:meth:`Store.write` transaction commits or rolls back with the registry's
+change; nothing reaches into the store's private state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import os
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from hf_api_governance._model.values import (
     ApiKind,
@@ -23,15 +31,33 @@ from hf_api_governance._model.values import (
     Service,
 )
 
-__all__ = ["Store", "StoreSession"]
+__all__ = ["Store", "StoreConnection", "StoreLock", "StoreSession", "open_default_store"]
+
+_T = TypeVar("_T")
+
+StoreConnection: TypeAlias = Any
+"""A store's native connection (a :class:`sqlite3.Connection` for the SQLite store).
+
+Typed ``Any`` on purpose: the registry only passes it along, to ``on_event``
+hooks and to what :meth:`Store.share` builds, which know the backend they
+were written for.
+"""
+
+StoreLock: TypeAlias = AbstractContextManager[Any]
+"""The reentrant lock that serialises every use of a store's connection."""
 
 
 class StoreSession(Protocol):
     """The operations the registry needs, inside one transaction."""
 
     @property
-    def connection(self) -> Any:
-        """The underlying DB-API connection (handed to ``on_event`` hooks)."""
+    def connection(self) -> StoreConnection:
+        """The store's native connection, inside this transaction.
+
+        The registry hands it to ``on_event`` hooks; what they write on it
+        commits or rolls back with the transaction. It is the connection
+        :meth:`Store.share` gives, and the store's lock is held meanwhile.
+        """
         ...
 
     def get(self, integration_id: str, *, with_history: bool) -> Integration | None:
@@ -114,6 +140,42 @@ class Store(Protocol):
         """
         ...
 
+    def share(self, build: Callable[[StoreConnection, StoreLock], _T]) -> _T:
+        """Build a participant in this store's transactions, such as the audit log.
+
+        ``build`` is called, under the store's lock, with the store's
+        connection and that lock, and its result is returned. The participant
+        must hold the lock around every use of the connection (so its own
+        transactions never interleave with the store's) and, when it writes
+        inside a :meth:`write` transaction (from an ``on_event`` hook), must
+        neither commit nor roll back.
+
+        Raises:
+            StoreError: The store is closed.
+        """
+        ...
+
     def close(self) -> None:
         """Release the storage; later calls raise StoreError."""
         ...
+
+
+def open_default_store(path: str | os.PathLike[str], *, timeout: float) -> Store:
+    """Open the store :meth:`Registry.open <hf_api_governance.Registry.open>` uses.
+
+    That is a SQLite file (:meth:`SQLiteStore.open
+    <hf_api_governance._registry.sqlite.SQLiteStore.open>`). The one place
+    that names a concrete store, so that the registry does not: another store
+    is given to ``Registry(store)`` directly.
+
+    Args:
+        path: A file path, or ``":memory:"``.
+        timeout: Seconds to wait for another process's write lock.
+
+    Raises:
+        StoreError: The database cannot be opened or used.
+        ValidationError: ``path`` or ``timeout`` is invalid.
+    """
+    from hf_api_governance._registry.sqlite import SQLiteStore  # only when asked for
+
+    return SQLiteStore.open(path, timeout=timeout)
