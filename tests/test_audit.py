@@ -35,7 +35,7 @@ from hf_api_governance import (
     VerificationProblem,
     VerificationReport,
 )
-from hf_api_governance._audit.log import KNOWN_ACTIONS
+from hf_api_governance._audit.entries import KNOWN_ACTIONS
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
