@@ -6,6 +6,16 @@ transaction, and records one :class:`~hf_api_governance.Event` per change with
 the time from the clock, the actor, the reason, the contract clause and
 secret-free evidence. The stored state always equals the state replayed from
 the history; loading checks it and fails closed when it does not.
+
+The registry reaches storage only through the
+:class:`~hf_api_governance._registry.store.Store` protocol; it never names a
+concrete store.
+
+This module is longer than most (about 900 lines) on purpose: it holds one
+class whose write methods all follow the same transaction discipline (check
+the transition, save, emit the events, through ``_change`` and ``_emit``),
+and about half of it is the public methods' documentation. Splitting the
+class across modules would scatter that discipline.
 """
 
 from __future__ import annotations

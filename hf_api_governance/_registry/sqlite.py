@@ -58,6 +58,7 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 # ------------------------------------------------------------------ SQLite schema
 
 APPLICATION_ID: Final = 0x68664741  # "hfGA"
+"""``PRAGMA application_id`` of a registry database."""
 
 # Each step brings the schema from version i to i + 1. Append, never edit.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -112,8 +113,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) WITHOUT ROWID""",
     ),
 ]
+"""The schema steps, oldest first (the DDL of each version)."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
+"""The schema version this release writes (``PRAGMA user_version``)."""
 
 # ------------------------------------------------------------------ codecs
 
