@@ -13,13 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from hf_api_governance._audit.log import (
+from hf_api_governance._audit.entries import (
     AuditEntry,
-    AuditLog,
     Checkpoint,
     VerificationProblem,
     VerificationReport,
 )
+from hf_api_governance._audit.log import AuditLog
 from hf_api_governance._base.clock import (
     Clock,
     FrozenClock,

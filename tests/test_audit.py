@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from hf_api_governance import (
     VerificationProblem,
     VerificationReport,
 )
-from hf_api_governance._audit.log import KNOWN_ACTIONS
+from hf_api_governance._audit.entries import KNOWN_ACTIONS
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -893,6 +894,36 @@ def test_constructor_validates_key_and_options() -> None:
     assert log.append(actor="a", action="updated").seq == 1
     assert "Secret" not in repr(log)
     assert KEY.hex() not in repr(log)
+
+
+def test_a_shared_lock_is_used_and_checked() -> None:
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    with pytest.raises(ValidationError, match="lock"):
+        AuditLog(conn, KEY, lock="not a lock")  # type: ignore[arg-type]
+    lock = threading.RLock()
+    log = AuditLog(conn, KEY, lock=lock)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    appended: list[int] = []
+    writer = threading.Thread(
+        target=lambda: appended.append(log.append(actor="a", action="updated").seq)
+    )
+    writer.start()
+    writer.join(0.2)
+    assert appended == []  # waits for the lock's holder
+    release.set()
+    writer.join(5)
+    holder.join(5)
+    assert appended == [1]
 
 
 def test_export_is_atomic_and_rejects_unknown_formats(db: Path, tmp_path: Path) -> None:

@@ -6,11 +6,11 @@ import multiprocessing
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager, closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pytest
@@ -47,9 +47,17 @@ from hf_api_governance import (
 from hf_api_governance import strategies as hst
 from hf_api_governance._model.lifecycle import next_state, replay
 from hf_api_governance._registry import sqlite as _store
+from hf_api_governance._registry.store import (
+    Store,
+    StoreConnection,
+    StoreLock,
+    StoreSession,
+    open_default_store,
+)
 from tests.other_process import revoke_in_another_process
 
 S = IntegrationState
+T = TypeVar("T")
 K = EventKind
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
@@ -608,6 +616,47 @@ def test_a_sqlite_error_raised_inside_a_change_becomes_store_error() -> None:
         with pytest.raises(StoreError, match=r":memory:.*no such table"):
             registry.register(make(), actor="x")
         assert registry.integrations() == []
+
+
+class _ForeignStore:
+    """A Store that is not a SQLiteStore: it only delegates, through the protocol."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+        self.shared = 0
+
+    @property
+    def location(self) -> str:
+        return self._inner.location
+
+    def read(self) -> AbstractContextManager[StoreSession]:
+        return self._inner.read()
+
+    def write(self) -> AbstractContextManager[StoreSession]:
+        return self._inner.write()
+
+    def version(self) -> Hashable | None:
+        return self._inner.version()
+
+    def share(self, build: Callable[[StoreConnection, StoreLock], T]) -> T:
+        self.shared += 1
+        return self._inner.share(build)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_the_audit_log_attaches_to_any_store_through_the_protocol(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    store = _ForeignStore(open_default_store(tmp_path / "r.db", timeout=1.0))
+    with Registry(store, clock) as registry:
+        log = registry.attach_audit(bytes(range(32)))
+        assert store.shared == 1
+        registry.register(make(), actor="x")
+        registry.activate("okta-directory", actor="x")
+        assert [e.action for e in log.entries()] == ["registered", "activated"]
+        assert log.verify().ok
 
 
 # ------------------------------------------------------------------ storage

@@ -69,8 +69,8 @@ class Rules:
     """What :func:`walk` does with what it meets.
 
     Args:
-        credentials: A :class:`Secret` (and raw bytes): ``"refuse"``, ``"redact"``
-            or ``"fingerprint"``.
+        credentials: A :class:`Secret` or raw bytes: ``"refuse"``, ``"redact"``
+            or ``"fingerprint"`` (a Secret's fingerprint; bytes are refused).
         keylike_text: Text that looks like a key (:func:`looks_like_secret`).
         credential_keys: Any value under a secret-sounding key (``token``,
             ``password``, ``authorization``... but not ``token_url``).
@@ -80,6 +80,7 @@ class Rules:
         urls: Remove credentials from text that is a URL.
         freeze: Return read-only mappings and tuples instead of dicts and lists.
         max_depth: How many levels of containers are walked.
+        timespec: How instants are written (:func:`utc_text`).
     """
 
     credentials: Literal["refuse", "redact", "fingerprint"]
@@ -89,6 +90,7 @@ class Rules:
     urls: bool = False
     freeze: bool = False
     max_depth: int = 16
+    timespec: Literal["auto", "seconds", "microseconds"] = "auto"
 
 
 MODEL: Final = Rules(
@@ -100,7 +102,12 @@ DETAILS: Final = Rules(
 )
 """Finding details (value objects: frozen, strict; hooks choose what they report)."""
 AUDIT: Final = Rules(
-    credentials="fingerprint", keylike_text="keep", credential_keys="keep", urls=True, max_depth=4
+    credentials="fingerprint",
+    keylike_text="keep",
+    credential_keys="keep",
+    urls=True,
+    max_depth=4,
+    timespec="microseconds",
 )
 """Audit entry evidence (secrets as fingerprints, URLs without credentials, 4 levels)."""
 SCRUB: Final = Rules(
@@ -149,17 +156,16 @@ def _walk(value: object, field: str, rules: Rules, depth: int) -> Any:
     if isinstance(value, Secret | bytes | bytearray | memoryview):
         if rules.credentials == "fingerprint" and isinstance(value, Secret):
             return value.fingerprint
-        if rules.credentials == "refuse":
-            return _refuse(
-                field, "must not hold a Secret or bytes; record its fingerprint", rules, REDACTED
-            )
-        return REDACTED
+        if rules.credentials == "redact":
+            return REDACTED
+        problem = "must not hold a Secret or bytes; record its fingerprint"
+        return _refuse(field, problem, rules, REDACTED)
     if isinstance(value, enum.Enum):
         return _walk(value.value, field, rules, depth)
     if isinstance(value, datetime):
         if value.tzinfo is None and rules.lenient:
             return value.isoformat()
-        return utc_text(ensure_aware(value, field))
+        return utc_text(ensure_aware(value, field), rules.timespec)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, timedelta):

@@ -6,12 +6,21 @@ transaction, and records one :class:`~hf_api_governance.Event` per change with
 the time from the clock, the actor, the reason, the contract clause and
 secret-free evidence. The stored state always equals the state replayed from
 the history; loading checks it and fails closed when it does not.
+
+The registry reaches storage only through the
+:class:`~hf_api_governance._registry.store.Store` protocol; it never names a
+concrete store.
+
+This module is longer than most (about 900 lines) on purpose: it holds one
+class whose write methods all follow the same transaction discipline (check
+the transition, save, emit the events, through ``_change`` and ``_emit``),
+and about half of it is the public methods' documentation. Splitting the
+class across modules would scatter that discipline.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
@@ -40,15 +49,22 @@ from hf_api_governance._model.values import (
     as_enum,
     check_reason,
 )
-from hf_api_governance._registry.sqlite import SQLiteStore, Store, StoreSession
+from hf_api_governance._registry.store import (
+    Store,
+    StoreConnection,
+    StoreLock,
+    StoreSession,
+    open_default_store,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.log import AuditLog
-from hf_api_governance.exceptions import IntegrationNotFound, StoreError, ValidationError
+from hf_api_governance.exceptions import IntegrationNotFound, ValidationError
 
 __all__ = ["Registry", "SyncReport"]
 
-OnEvent = Callable[[sqlite3.Connection, Event], None]
+OnEvent = Callable[[StoreConnection, Event], None]
+"""An ``on_event`` hook: called with the store's connection and each stored event."""
 
 _K = EventKind
 _S = IntegrationState
@@ -177,8 +193,9 @@ class Registry:
             path: The database file, or ``":memory:"`` (tests).
             clock: Where event times come from (default: the system clock).
             on_event: Called inside the writing transaction right after each
-                event row is inserted, with the connection and the stored
-                event (the audit log hooks in here). If it raises, the whole
+                event row is inserted, with the store's connection (a
+                :class:`sqlite3.Connection`) and the stored event (the audit
+                log hooks in here). If it raises, the whole
                 change rolls back and the exception propagates. It must not
                 commit or roll back itself.
             timeout: Seconds to wait for another process's write lock before
@@ -193,7 +210,7 @@ class Registry:
             ValidationError: ``path`` is not a path, or ``timeout`` not a
                 non-negative number of seconds.
         """
-        store = SQLiteStore.open(path, timeout=timeout)
+        store = open_default_store(path, timeout=timeout)
         return cls(store, clock or SystemClock(), on_event)
 
     # ------------------------------------------------------------ audit
@@ -201,10 +218,13 @@ class Registry:
     def attach_audit(self, key: bytes | Secret, *, seal_every: int | None = None) -> AuditLog:
         """Record every registry event in a tamper-evident audit log, atomically.
 
-        The log lives in the registry's own database (table ``audit_log``)
-        and shares its connection and lock: each change and its audit entry
-        are written in the same transaction, so they land together or not at
-        all. Entries carry the event's actor, kind (as the action), clause,
+        The log lives in the registry's own database (table ``audit_log``).
+        The store builds it (:meth:`Store.share
+        <hf_api_governance._registry.store.Store.share>`) on the store's
+        connection and hands it the store's lock: each change and its audit
+        entry are written in the same transaction, so they land together or
+        not at all, and the log's own appends never interleave with a change.
+        Entries carry the event's actor, kind (as the action), clause,
         evidence and reason. Call once, right after :meth:`open`.
 
         Args:
@@ -215,22 +235,25 @@ class Registry:
             The log, for verification, export and direct appends.
 
         Raises:
-            StoreError: The store is not the SQLite store, or is closed.
-            ValidationError: The key is invalid.
+            StoreError: The store is closed.
+            ValidationError: The key is invalid, or the store's connection is
+                not a SQLite connection (the audit log is written in SQLite).
         """
         from hf_api_governance._audit.log import DEFAULT_SEAL_EVERY, AuditLog
 
-        store = self._store
-        if not isinstance(store, SQLiteStore):
-            raise StoreError("the audit log needs the SQLite store")
-        log = store.share(
-            lambda conn: AuditLog(
-                conn, key, clock=self._clock, seal_every=seal_every or DEFAULT_SEAL_EVERY
+        def build(connection: StoreConnection, lock: StoreLock) -> AuditLog:
+            return AuditLog(
+                connection,
+                key,
+                clock=self._clock,
+                seal_every=seal_every or DEFAULT_SEAL_EVERY,
+                lock=lock,
             )
-        )
+
+        log = self._store.share(build)
         previous = self._on_event
 
-        def record(conn: sqlite3.Connection, event: Event) -> None:
+        def record(conn: StoreConnection, event: Event) -> None:
             if previous is not None:
                 previous(conn, event)
             evidence = dict(thaw(event.evidence))

@@ -1,9 +1,7 @@
-"""Storage behind the registry: a small interface and its SQLite implementation.
+"""The SQLite store: :class:`SQLiteStore`, the registry's storage in one file.
 
-The :class:`~hf_api_governance.Registry` holds the domain rules (the state
-machine, events, clauses); a :class:`Store` only keeps rows. Anything that can
-give a transactional :class:`StoreSession` (SQLite here; PostgreSQL later)
-can serve the registry without touching domain code.
+It implements :class:`~hf_api_governance._registry.store.Store`; the registry
+knows only that interface.
 
 SQLite layout (schema version :data:`SCHEMA_VERSION`, kept in
 ``PRAGMA user_version``; ``PRAGMA application_id`` marks the file as ours):
@@ -26,11 +24,11 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from types import MappingProxyType
-from typing import Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hf_api_governance._base.checks import check_path, check_timeout
 from hf_api_governance._base.construct import trusted
@@ -49,109 +47,17 @@ from hf_api_governance._model.values import (
 )
 from hf_api_governance.exceptions import GovernanceError, StoreError
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._registry.store import StoreLock, StoreSession
+
 _T = TypeVar("_T")
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore", "Store", "StoreSession"]
-
-# ------------------------------------------------------------------ interface
-
-
-class StoreSession(Protocol):
-    """The operations the registry needs, inside one transaction."""
-
-    @property
-    def connection(self) -> Any:
-        """The underlying DB-API connection (handed to ``on_event`` hooks)."""
-        ...
-
-    def get(self, integration_id: str, *, with_history: bool) -> Integration | None:
-        """Return one integration with its current state, or ``None``."""
-        ...
-
-    def select(
-        self,
-        *,
-        service: Service | None,
-        kind: ApiKind | None,
-        state: IntegrationState | None,
-        with_history: bool,
-    ) -> list[Integration]:
-        """Return the integrations matching every given filter, ordered by id."""
-        ...
-
-    def ids(self) -> list[tuple[str, IntegrationState, Service]]:
-        """Return ``(id, state, service)`` of every integration, ordered by id."""
-        ...
-
-    def history(self, integration_id: str) -> tuple[Event, ...]:
-        """Return the events of one integration, oldest first."""
-        ...
-
-    def insert(self, integration: Integration) -> None:
-        """Store a new integration (declared fields, licences and state)."""
-        ...
-
-    def save(self, integration: Integration) -> None:
-        """Overwrite the declared fields, licences and state of an existing integration."""
-        ...
-
-    def append(self, event: Event) -> Event:
-        """Append an event and return it with its ``seq``."""
-        ...
-
-    def mark_revoked(
-        self, names: Iterable[str], *, integration_id: str, seq: int, at: datetime
-    ) -> None:
-        """Record credential entry names as revoked (names already recorded are kept)."""
-        ...
-
-    def is_revoked(self, name: str) -> bool:
-        """Whether the entry name was recorded as revoked."""
-        ...
-
-    def revoked(self) -> frozenset[str]:
-        """Every entry name recorded as revoked."""
-        ...
-
-
-class Store(Protocol):
-    """A transactional home for integrations, licences, events and revoked credentials."""
-
-    @property
-    def location(self) -> str:
-        """Where the data lives (a path), for messages."""
-        ...
-
-    def read(self) -> AbstractContextManager[StoreSession]:
-        """Open a read transaction: a consistent snapshot."""
-        ...
-
-    def write(self) -> AbstractContextManager[StoreSession]:
-        """Open a write transaction, serialised with every other writer.
-
-        Commits when the block ends normally; rolls back everything when it
-        raises, and re-raises.
-        """
-        ...
-
-    def version(self) -> Hashable | None:
-        """A token that changes whenever anything is committed, by any process.
-
-        The registry keeps what it read while the token stays the same, so
-        the token must change on every commit, this process's or another's
-        (a revocation recorded elsewhere must be seen by the next read).
-        ``None`` means the store cannot tell: nothing is kept.
-        """
-        ...
-
-    def close(self) -> None:
-        """Release the storage; later calls raise StoreError."""
-        ...
-
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 # ------------------------------------------------------------------ SQLite schema
 
 APPLICATION_ID: Final = 0x68664741  # "hfGA"
+"""``PRAGMA application_id`` of a registry database."""
 
 # Each step brings the schema from version i to i + 1. Append, never edit.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -206,8 +112,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
         ) WITHOUT ROWID""",
     ),
 ]
+"""The schema steps, oldest first (the DDL of each version)."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
+"""The schema version this release writes (``PRAGMA user_version``)."""
 
 # ------------------------------------------------------------------ codecs
 
@@ -710,11 +618,13 @@ class SQLiteStore:
         """A write transaction (``BEGIN IMMEDIATE``: writers from every process serialise)."""
         return self._transaction("BEGIN IMMEDIATE")
 
-    def share(self, factory: Callable[[sqlite3.Connection], _T]) -> _T:
-        """Build an object on this store's connection and make it use the store's lock.
+    def share(self, build: Callable[[sqlite3.Connection, StoreLock], _T]) -> _T:
+        """Build a participant in this store's transactions on its connection, with its lock.
 
-        For the audit log, which must write in the registry's transactions.
-        The object's ``_lock`` attribute, if any, is replaced by the store's.
+        For the audit log, which must write in the registry's transactions:
+        ``build(connection, lock)`` runs under the store's lock and receives
+        this store's connection and that (reentrant) lock, to hold around
+        each use of the connection.
 
         Raises:
             StoreError: The store is closed.
@@ -722,10 +632,7 @@ class SQLiteStore:
         with self._lock:
             conn = self._connection()
             with self._mapped():
-                shared = factory(conn)
-            if hasattr(shared, "_lock"):
-                shared._lock = self._lock
-            return shared
+                return build(conn, self._lock)
 
     def close(self) -> None:
         """Close the connection; idempotent."""

@@ -1,0 +1,235 @@
+"""Verification of the audit log: stream the chain, check every tag, diagnose the first fault.
+
+:func:`verify_chain` is what :meth:`AuditLog.verify
+<hf_api_governance.AuditLog.verify>` runs inside its read snapshot: one pass
+in ``seq`` order at constant memory (one SHA-256 per entry, one HMAC per
+``seal_every`` entries), then the head and the checkpoint. The first entry
+that fails is classified once, on a slow path (:func:`_diagnose`), into a
+:class:`~hf_api_governance.VerificationProblem`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sqlite3
+
+from hf_api_governance._audit.chain import FORMAT, GENESIS, Tags, head_well_formed, read_head
+from hf_api_governance._audit.entries import (
+    Checkpoint,
+    VerificationProblem,
+    VerificationReport,
+    format_at,
+)
+
+__all__ = ["verify_chain"]
+
+
+def verify_chain(
+    conn: sqlite3.Connection, tags: Tags, checkpoint: Checkpoint | None
+) -> VerificationReport:
+    """Check the chain, authenticators, head and an optional checkpoint; stop at the first problem.
+
+    Reads in the caller's transaction (a snapshot) and holds no lock: the
+    caller provides both, and maps :class:`sqlite3.Error`.
+
+    Args:
+        conn: The connection holding the log's tables.
+        tags: The authenticators under the key to verify with.
+        checkpoint: A checkpoint kept elsewhere, if any.
+
+    Returns:
+        The report; ``report.ok`` is ``True`` when everything verified.
+    """
+    P = VerificationProblem
+    head = read_head(conn)
+    if head is None:
+        first = conn.execute("SELECT min(seq) FROM audit_log").fetchone()[0]
+        if first is not None:
+            return _bad(0, first, P.HEAD_INVALID, "the log has entries but no head record")
+    elif not head_well_formed(head):
+        return _bad(0, None, P.HEAD_INVALID, "the head record is malformed")
+    elif head.format != FORMAT:
+        return _bad(0, None, P.HEAD_INVALID, f"unknown log format {head.format}")
+    elif not hmac.compare_digest(head.key_check, tags.key_check):
+        return _bad(0, None, P.WRONG_KEY, "this is not the key the log was written with")
+    if checkpoint is not None:
+        cp_hash = bytes.fromhex(checkpoint.head_hash)
+        expected_tag = tags.checkpoint(checkpoint.seq, cp_hash, checkpoint.at)
+        if not hmac.compare_digest(bytes.fromhex(checkpoint.authenticator), expected_tag):
+            return _bad(
+                0, None, P.CHECKPOINT_MISMATCH,
+                "the checkpoint does not verify under this key: altered, or from another log",
+            )  # fmt: skip
+    if head is None:
+        if checkpoint is not None and checkpoint.seq > 0:
+            return _bad(
+                0, 1, P.TRUNCATED_AFTER_CHECKPOINT,
+                f"the log is empty but the checkpoint is at seq {checkpoint.seq}",
+            )  # fmt: skip
+        return VerificationReport(ok=True, entries_checked=0, message="the audit log is empty")
+    if not hmac.compare_digest(
+        head.authenticator, tags.head(head.seal_every, head.seq, head.entry_hash)
+    ):
+        return _bad(0, head.seq, P.HEAD_INVALID, "the head record's authenticator is wrong")
+
+    # Hot loop: one SHA-256 per entry, one HMAC per seal_every entries.
+    sha256 = hashlib.sha256
+    seal_every = head.seal_every
+    countdown = seal_every
+    expected = 1
+    prev = GENESIS
+    last_sealed = 0
+    cursor = conn.execute(
+        "SELECT seq, CAST(body AS BLOB), prev_hash, entry_hash, authenticator "
+        "FROM audit_log WHERE seq <= ? ORDER BY seq",
+        (head.seq,),
+    )
+    for seq, body, ph, eh, tag in cursor:
+        countdown -= 1
+        if seq != expected or ph != prev or sha256(ph + body).digest() != eh:
+            return _diagnose(conn, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every)
+        if countdown == 0 or tag is not None:
+            if countdown != 0 or tag is None or tag != tags.entry(seq, eh):
+                return _diagnose(
+                    conn, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every
+                )
+            countdown = seal_every
+            last_sealed = seq
+        prev = eh
+        expected += 1
+    last = expected - 1
+
+    if checkpoint is not None and last < checkpoint.seq:
+        return _bad(
+            last, last + 1, P.TRUNCATED_AFTER_CHECKPOINT,
+            f"the log ends at seq {last} but the checkpoint taken "
+            f"{format_at(checkpoint.at)} is at seq {checkpoint.seq}",
+        )  # fmt: skip
+    if last < head.seq:
+        return _bad(
+            last, last + 1, P.ENTRY_MISSING,
+            f"the log ends at seq {last} but its authenticated head is at seq {head.seq}",
+        )  # fmt: skip
+    if prev != head.entry_hash:
+        return _bad(
+            last_sealed, last_sealed + 1, P.AUTHENTICATOR_WRONG,
+            f"entries {last_sealed + 1}..{last} do not lead to the authenticated head: "
+            "rewritten by someone without the key",
+        )  # fmt: skip
+    extra = conn.execute("SELECT min(seq) FROM audit_log WHERE seq > ?", (head.seq,))
+    beyond = extra.fetchone()[0]
+    if beyond is not None:
+        return _bad(
+            last, beyond, P.ENTRY_INSERTED,
+            f"entry {beyond} lies after the authenticated head (seq {head.seq})",
+        )  # fmt: skip
+    if checkpoint is not None and checkpoint.seq > 0:
+        row = conn.execute(
+            "SELECT entry_hash FROM audit_log WHERE seq = ?", (checkpoint.seq,)
+        ).fetchone()
+        if row is None or row[0] != bytes.fromhex(checkpoint.head_hash):
+            return _bad(
+                last, checkpoint.seq, P.CHECKPOINT_MISMATCH,
+                f"entry {checkpoint.seq} no longer has the hash the checkpoint recorded: "
+                "the log was rewritten since",
+            )  # fmt: skip
+    return VerificationReport(
+        ok=True, entries_checked=last, message=f"the audit log verified: {last} entries"
+    )
+
+
+def _body_seq(body: bytes) -> int | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    value = data.get("seq") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _stored_body_seq(conn: sqlite3.Connection, seq: int) -> int | None:
+    row = conn.execute("SELECT CAST(body AS BLOB) FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    return None if row is None else _body_seq(row[0])
+
+
+def _diagnose(
+    conn: sqlite3.Connection,
+    expected: int,
+    prev: bytes,
+    seq: int,
+    body: object,
+    ph: object,
+    eh: object,
+    tag: object,
+    last_sealed: int,
+    seal_every: int,
+) -> VerificationReport:
+    """Classify the first failing entry (slow path, runs once)."""
+    P = VerificationProblem
+    ok_so_far = expected - 1
+    if seq != expected:
+        return _bad(ok_so_far, expected, P.ENTRY_MISSING, f"entry {expected} is missing")
+    if not isinstance(body, bytes) or not isinstance(ph, bytes) or not isinstance(eh, bytes):
+        return _bad(ok_so_far, seq, P.CONTENT_MODIFIED, f"entry {seq} has a mistyped field")
+    if hashlib.sha256(ph + body).digest() != eh:
+        return _bad(
+            ok_so_far, seq, P.CONTENT_MODIFIED,
+            f"entry {seq} does not match its hash: its content, prev_hash or entry_hash "
+            "was changed",
+        )  # fmt: skip
+    body_seq = _body_seq(body)
+    if body_seq is None:
+        return _bad(ok_so_far, seq, P.CONTENT_MODIFIED, f"entry {seq} is not a valid entry")
+    if body_seq != seq:
+        shift = seq - body_seq
+        following = _stored_body_seq(conn, seq + 1)
+        if following is not None and following + shift != seq + 1:
+            return _bad(
+                ok_so_far, seq, P.ENTRIES_REORDERED,
+                f"entry {seq} holds the entry written as {body_seq}",
+            )  # fmt: skip
+        if shift < 0:
+            return _bad(
+                ok_so_far, seq, P.ENTRY_MISSING,
+                f"entries {seq}..{body_seq - 1} were removed and the rest renumbered",
+            )  # fmt: skip
+        return _bad(
+            ok_so_far, body_seq, P.ENTRY_INSERTED,
+            f"{shift} entr{'y' if shift == 1 else 'ies'} inserted before the entry "
+            f"written as {body_seq}",
+        )  # fmt: skip
+    if ph != prev:
+        return _bad(
+            ok_so_far, seq, P.CHAIN_BROKEN,
+            f"entry {seq}'s prev_hash is not the hash of entry {seq - 1}",
+        )  # fmt: skip
+    if _stored_body_seq(conn, seq + 1) == seq:
+        return _bad(
+            ok_so_far, seq, P.ENTRY_INSERTED,
+            f"entry {seq} was inserted: the original entry {seq} now sits at {seq + 1}",
+        )  # fmt: skip
+    if tag is None:
+        what = "has no authenticator"
+    elif seq % seal_every != 0:
+        what = "carries an unexpected authenticator"
+    else:
+        what = "has a wrong authenticator"
+    return _bad(
+        ok_so_far, seq, P.AUTHENTICATOR_WRONG,
+        f"entry {seq} {what}: altered, or entries {last_sealed + 1}..{seq} were rewritten "
+        "by someone without the key",
+    )  # fmt: skip
+
+
+def _bad(
+    checked: int, first_bad: int | None, problem: VerificationProblem, message: str
+) -> VerificationReport:
+    return VerificationReport(
+        ok=False,
+        entries_checked=checked,
+        first_bad_seq=first_bad,
+        problem=problem,
+        message=message,
+    )

@@ -1,0 +1,181 @@
+"""The storage interface behind the registry: what a store must offer, nothing more.
+
+The :class:`~hf_api_governance.Registry` holds the domain rules (the state
+machine, events, clauses); a :class:`Store` only keeps rows. Anything that can
+give a transactional :class:`StoreSession` can serve the registry without
+touching domain code: :class:`~hf_api_governance._registry.sqlite.SQLiteStore`
+today, PostgreSQL later. The registry imports this module, never a concrete
+store.
+
+The seam with the audit log (and with ``on_event`` hooks) is explicit: a
+store hands out its native connection (:data:`StoreConnection`), with each
+:class:`StoreSession` and through :meth:`Store.share`, together with the lock
+that serialises every use of that connection. Whatever writes on it inside a
+:meth:`Store.write` transaction commits or rolls back with the registry's
+change; nothing reaches into the store's private state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable, Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol, TypeAlias, TypeVar
+
+from hf_api_governance._model.values import (
+    ApiKind,
+    Event,
+    Integration,
+    IntegrationState,
+    Service,
+)
+
+__all__ = ["Store", "StoreConnection", "StoreLock", "StoreSession", "open_default_store"]
+
+_T = TypeVar("_T")
+
+StoreConnection: TypeAlias = Any
+"""A store's native connection (a :class:`sqlite3.Connection` for the SQLite store).
+
+Typed ``Any`` on purpose: the registry only passes it along, to ``on_event``
+hooks and to what :meth:`Store.share` builds, which know the backend they
+were written for.
+"""
+
+StoreLock: TypeAlias = AbstractContextManager[Any]
+"""The reentrant lock that serialises every use of a store's connection."""
+
+
+class StoreSession(Protocol):
+    """The operations the registry needs, inside one transaction."""
+
+    @property
+    def connection(self) -> StoreConnection:
+        """The store's native connection, inside this transaction.
+
+        The registry hands it to ``on_event`` hooks; what they write on it
+        commits or rolls back with the transaction. It is the connection
+        :meth:`Store.share` gives, and the store's lock is held meanwhile.
+        """
+        ...
+
+    def get(self, integration_id: str, *, with_history: bool) -> Integration | None:
+        """Return one integration with its current state, or ``None``."""
+        ...
+
+    def select(
+        self,
+        *,
+        service: Service | None,
+        kind: ApiKind | None,
+        state: IntegrationState | None,
+        with_history: bool,
+    ) -> list[Integration]:
+        """Return the integrations matching every given filter, ordered by id."""
+        ...
+
+    def ids(self) -> list[tuple[str, IntegrationState, Service]]:
+        """Return ``(id, state, service)`` of every integration, ordered by id."""
+        ...
+
+    def history(self, integration_id: str) -> tuple[Event, ...]:
+        """Return the events of one integration, oldest first."""
+        ...
+
+    def insert(self, integration: Integration) -> None:
+        """Store a new integration (declared fields, licences and state)."""
+        ...
+
+    def save(self, integration: Integration) -> None:
+        """Overwrite the declared fields, licences and state of an existing integration."""
+        ...
+
+    def append(self, event: Event) -> Event:
+        """Append an event and return it with its ``seq``."""
+        ...
+
+    def mark_revoked(
+        self, names: Iterable[str], *, integration_id: str, seq: int, at: datetime
+    ) -> None:
+        """Record credential entry names as revoked (names already recorded are kept)."""
+        ...
+
+    def is_revoked(self, name: str) -> bool:
+        """Whether the entry name was recorded as revoked."""
+        ...
+
+    def revoked(self) -> frozenset[str]:
+        """Every entry name recorded as revoked."""
+        ...
+
+
+class Store(Protocol):
+    """A transactional home for integrations, licences, events and revoked credentials."""
+
+    @property
+    def location(self) -> str:
+        """Where the data lives (a path), for messages."""
+        ...
+
+    def read(self) -> AbstractContextManager[StoreSession]:
+        """Open a read transaction: a consistent snapshot."""
+        ...
+
+    def write(self) -> AbstractContextManager[StoreSession]:
+        """Open a write transaction, serialised with every other writer.
+
+        Commits when the block ends normally; rolls back everything when it
+        raises, and re-raises.
+        """
+        ...
+
+    def version(self) -> Hashable | None:
+        """A token that changes whenever anything is committed, by any process.
+
+        The registry keeps what it read while the token stays the same, so
+        the token must change on every commit, this process's or another's
+        (a revocation recorded elsewhere must be seen by the next read).
+        ``None`` means the store cannot tell: nothing is kept.
+        """
+        ...
+
+    def share(self, build: Callable[[StoreConnection, StoreLock], _T]) -> _T:
+        """Build a participant in this store's transactions, such as the audit log.
+
+        ``build`` is called, under the store's lock, with the store's
+        connection and that lock, and its result is returned. The participant
+        must hold the lock around every use of the connection (so its own
+        transactions never interleave with the store's) and, when it writes
+        inside a :meth:`write` transaction (from an ``on_event`` hook), must
+        neither commit nor roll back.
+
+        Raises:
+            StoreError: The store is closed.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the storage; later calls raise StoreError."""
+        ...
+
+
+def open_default_store(path: str | os.PathLike[str], *, timeout: float) -> Store:
+    """Open the store :meth:`Registry.open <hf_api_governance.Registry.open>` uses.
+
+    That is a SQLite file (:meth:`SQLiteStore.open
+    <hf_api_governance._registry.sqlite.SQLiteStore.open>`). The one place
+    that names a concrete store, so that the registry does not: another store
+    is given to ``Registry(store)`` directly.
+
+    Args:
+        path: A file path, or ``":memory:"``.
+        timeout: Seconds to wait for another process's write lock.
+
+    Raises:
+        StoreError: The database cannot be opened or used.
+        ValidationError: ``path`` or ``timeout`` is invalid.
+    """
+    from hf_api_governance._registry.sqlite import SQLiteStore  # only when asked for
+
+    return SQLiteStore.open(path, timeout=timeout)
