@@ -9,7 +9,6 @@ logic of its own.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -23,6 +22,13 @@ from hf_api_governance._audit.log import AuditLog
 from hf_api_governance._base.checks import check_path, decode_key_text
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._confidential.secret import Classification, Secret
+from hf_api_governance._defaults import (
+    AUDIT_KEY_ENV,
+    DEFAULT_REGISTRY,
+    PASSPHRASE_ENV,
+    default_actor,
+    passphrase_from_env,
+)
 from hf_api_governance._model.values import Integration, Revoker, SuspensionCause
 from hf_api_governance._policy.engine import Action, Decision, PolicyEngine, PolicySettings
 from hf_api_governance._registry.registry import Registry, SyncReport
@@ -42,15 +48,6 @@ __all__ = ["AUDIT_KEY_ENTRY", "Governance", "Report"]
 
 AUDIT_KEY_ENTRY = "hf-gov.audit-key"
 """Keystore entry holding the audit log's HMAC key (created by :meth:`Governance.open`)."""
-
-DEFAULT_HOME = Path(".hf-gov")
-
-
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry, e.g. in a container
-        return "unknown"
 
 
 @attrs.frozen
@@ -118,7 +115,7 @@ class Governance:
     @classmethod
     def open(
         cls,
-        path: str | os.PathLike[str] = DEFAULT_HOME / "registry.db",
+        path: str | os.PathLike[str] = DEFAULT_REGISTRY,
         *,
         keystore: str | os.PathLike[str] | Keystore | None = None,
         passphrase: str | Secret | None = None,
@@ -193,7 +190,7 @@ class Governance:
                     ks.close()
             raise
         return cls(
-            registry, engine, keystore=ks, audit=audit, actor=actor or _default_actor(), clock=clock
+            registry, engine, keystore=ks, audit=audit, actor=actor or default_actor(), clock=clock
         )
 
     @staticmethod
@@ -208,12 +205,11 @@ class Governance:
             return keystore
         where = Path(check_path("keystore", keystore))
         if passphrase is None:
-            env = os.environ.get("HF_GOV_PASSPHRASE")
-            if not env:
+            passphrase = passphrase_from_env()
+            if passphrase is None:
                 raise KeystoreError(
-                    "a passphrase is needed to open the keystore (HF_GOV_PASSPHRASE)"
+                    f"a passphrase is needed to open the keystore ({PASSPHRASE_ENV})"
                 )
-            passphrase = Secret(env, Classification.CUSTOMER_DATA, "keystore passphrase")
         if not where.exists():
             _make_parent(where, KeystoreError, "the keystore")
             return Keystore.create(where, passphrase)
@@ -229,12 +225,12 @@ class Governance:
                     overwrite=False,
                 )
             return keystore.get(AUDIT_KEY_ENTRY)
-        raw = os.environ.get("HF_GOV_AUDIT_KEY")
+        raw = os.environ.get(AUDIT_KEY_ENV)
         if not raw:
             return None
         key = decode_key_text(raw.strip()) or b""
         if len(key) < 32:
-            raise ValidationError("HF_GOV_AUDIT_KEY", "must be at least 32 bytes in hex or base64")
+            raise ValidationError(AUDIT_KEY_ENV, "must be at least 32 bytes in hex or base64")
         return Secret(key, Classification.CUSTOMER_DATA, "audit log HMAC key")
 
     # -- decisions ----------------------------------------------------------------
