@@ -28,6 +28,7 @@ __all__ = [
     "REGISTRY_FILE",
     "default_actor",
     "passphrase_from_env",
+    "passphrase_secret",
 ]
 
 DEFAULT_HOME: Final = Path(".hf-gov")
@@ -76,6 +77,16 @@ def passphrase_from_env(variable: str = PASSPHRASE_ENV) -> Secret | None:
         the variable is unset or empty.
     """
     value = os.environ.get(variable)
-    if not value:
-        return None
+    return passphrase_secret(value) if value else None
+
+
+def passphrase_secret(value: str) -> Secret:
+    """Wrap a keystore passphrase (from the environment or a prompt) as a :class:`Secret`.
+
+    Args:
+        value: The passphrase.
+
+    Returns:
+        A customer-data secret labelled ``keystore passphrase``.
+    """
     return Secret(value, Classification.CUSTOMER_DATA, "keystore passphrase")

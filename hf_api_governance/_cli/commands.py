@@ -1,83 +1,138 @@
-"""What each ``hf-gov`` command does: ``cmd_*(args, out, err) -> exit code``.
+"""What each ``hf-gov`` command does: ``cmd_*(args, out, err) -> exit code``, through the facade.
 
-:data:`COMMANDS` maps a command line (``"check"``, ``"keys set"``) to its
-handler; ``main`` dispatches through it.
+Every command opens a :class:`Governance` (or, for ``check`` on an inventory
+file, asks it for a report without a database) and prints with
+:mod:`~hf_api_governance._cli.output`. The default files, passphrase
+variables and actor come from :mod:`hf_api_governance._defaults`, as for the
+facade. :data:`COMMANDS` maps a command line (``"check"``, ``"keys set"``) to
+its handler; ``main`` dispatches through it.
+
+Start-up: the modules imported here are the ones ``import hf_api_governance``
+loads anyway. The heavy ones stay lazy in the facade: cryptography when a
+keystore is opened, requests only for a governed session (no command uses
+one), so ``hf-gov --help`` imports neither.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from hf_api_governance._cli.output import isatty as _isatty
-from hf_api_governance._cli.output import print_report as _print_report
-from hf_api_governance._cli.output import report_json as _report_json
-from hf_api_governance._cli.output import show_progress as _progress
+from hf_api_governance._audit.log import Checkpoint
+from hf_api_governance._cli.output import (
+    isatty,
+    print_integration,
+    print_integrations,
+    print_sync,
+    show_progress,
+    write_report,
+)
 from hf_api_governance._cli.parser import UsageError, parse_at
+from hf_api_governance._confidential.secret import Classification, Secret
+from hf_api_governance._defaults import (
+    AUDIT_KEY_ENV,
+    DEFAULT_REGISTRY,
+    KEYSTORE_FILE,
+    NEW_PASSPHRASE_ENV,
+    PASSPHRASE_ENV,
+    passphrase_from_env,
+    passphrase_secret,
+)
+from hf_api_governance._facade import Governance
+from hf_api_governance._model.values import Revoker, SuspensionCause, check_entry_name
+from hf_api_governance._policy.engine import Action, PolicyEngine, load_hooks
+from hf_api_governance._registry.inventory import load_inventory
+from hf_api_governance.exceptions import PolicyError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._facade import Governance, Report
+    from hf_api_governance._audit.log import AuditLog
+    from hf_api_governance._policy.engine import PolicyHook
 
-_CHUNK = 500
+__all__ = [
+    "COMMANDS",
+    "INVENTORY_CHECK_ACTOR",
+    "Command",
+    "cmd_audit_export",
+    "cmd_audit_verify",
+    "cmd_check",
+    "cmd_init",
+    "cmd_keys_change_passphrase",
+    "cmd_keys_list",
+    "cmd_keys_set",
+    "cmd_list",
+    "cmd_reinstate",
+    "cmd_revoke",
+    "cmd_show",
+    "cmd_suspend",
+    "cmd_sync",
+    "cmd_verify_info",
+]
+
+Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
+"""A command handler: parsed arguments, output stream, error stream; returns the exit code."""
+
+INVENTORY_CHECK_ACTOR = "hf-gov check"
+"""The actor in the history ``check`` builds for an inventory file's integrations."""
 
 # ------------------------------------------------------------------------- opening
 
 
-def _home(args: argparse.Namespace) -> Path:
-    return Path(args.db).parent if args.db else Path(".hf-gov")
-
-
-def _db_path(args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db else Path(".hf-gov") / "registry.db"
+def _registry_path(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else DEFAULT_REGISTRY
 
 
 def _keystore_path(args: argparse.Namespace) -> Path:
-    return Path(args.keystore) if args.keystore else _home(args) / "keystore.hfks"
+    """``--keystore``, else the keystore file beside the registry database."""
+    return Path(args.keystore) if args.keystore else _registry_path(args).parent / KEYSTORE_FILE
 
 
-def _passphrase(
-    args: argparse.Namespace, *, confirm: bool = False, prompt: str = "Keystore passphrase: "
-) -> Any:
-    from hf_api_governance._confidential.secret import Classification, Secret
+def _passphrase(*, confirm: bool = False, prompt: str = "Keystore passphrase: ") -> Secret:
+    """The passphrase from the environment, else from a hidden prompt on a terminal.
 
-    env = os.environ.get("HF_GOV_PASSPHRASE")
-    if env:
-        return Secret(env, Classification.CUSTOMER_DATA, "keystore passphrase")
+    Raises:
+        UsageError: No variable and no terminal, the two entries differ
+            (``confirm``), or the entry is empty.
+    """
+    from_env = passphrase_from_env()
+    if from_env is not None:
+        return from_env
     if not sys.stdin.isatty():
         raise UsageError(
-            "set HF_GOV_PASSPHRASE or run on a terminal to be prompted for the passphrase"
+            f"set {PASSPHRASE_ENV} or run on a terminal to be prompted for the passphrase"
         )
-    import getpass
-
     first = getpass.getpass(prompt)
     if confirm and getpass.getpass("Again: ") != first:
         raise UsageError("the passphrases differ")
     if not first:
         raise UsageError("the passphrase must not be empty")
-    return Secret(first, Classification.CUSTOMER_DATA, "keystore passphrase")
+    return passphrase_secret(first)
 
 
 def _open(
-    args: argparse.Namespace, *, need_keystore: bool = False, hooks: Sequence[Any] = ()
+    args: argparse.Namespace,
+    *,
+    need_keystore: bool = False,
+    hooks: Sequence[PolicyHook] = (),
 ) -> Governance:
-    from hf_api_governance._facade import Governance
+    """Open the registry of ``--db``, with the keystore when it exists (or is needed).
 
+    Raises:
+        UsageError: No registry database, or ``need_keystore`` and no keystore
+            (only ``hf-gov init`` creates one: a typo must not start an empty one).
+    """
     ks_path = _keystore_path(args)
     use_keystore = need_keystore or ks_path.exists()
-    db = _db_path(args)
+    db = _registry_path(args)
     if not db.exists() and args.command not in ("init",):
         raise UsageError(f"{db}: no registry database; run 'hf-gov init' or give --db")
     if need_keystore and not ks_path.exists():
-        # Never create a keystore by accident (a typo in --keystore would
-        # otherwise start an empty one): only 'hf-gov init' creates it.
         raise UsageError(f"{ks_path}: no keystore; run 'hf-gov init' or give --keystore")
-    passphrase = _passphrase(args) if use_keystore else None
+    passphrase = _passphrase() if use_keystore else None
     return Governance.open(
         db,
         keystore=ks_path if use_keystore else None,
@@ -87,42 +142,60 @@ def _open(
     )
 
 
+def _audit_of(gov: Governance) -> AuditLog:
+    """The open audit log.
+
+    Raises:
+        UsageError: There is none (no keystore and no audit key variable).
+    """
+    if gov.audit is None:
+        raise UsageError(f"no audit key: open with the keystore or set {AUDIT_KEY_ENV}")
+    return gov.audit
+
+
 # ------------------------------------------------------------------------ commands
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._policy.engine import Action
+    """``hf-gov check``: report every decision of an inventory file or a registry database.
 
+    Returns:
+        0 when nothing is denied, 1 otherwise.
+
+    Raises:
+        UsageError: A bad ``--at``, a missing target, or unusable ``--hooks``.
+    """
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
     target = Path(args.target)
     if not target.exists():
         raise UsageError(f"{target}: no such file")
     hooks = _load_hooks(args.hooks)
+
+    def progress(done: int, total: int) -> None:
+        show_progress(err, "evaluating", done, total)
+
     if target.suffix.lower() == ".toml":
-        report = _check_inventory(target, action, at, hooks, err)
+        report = Governance.report_inventory(
+            load_inventory(target),
+            at,
+            action,
+            hooks=hooks,
+            actor=INVENTORY_CHECK_ACTOR,
+            progress=progress,
+        )
     else:
         args.db = str(target)
         with _open(args, hooks=hooks) as gov:
-            report = _evaluate(
-                gov.engine, gov.registry.integrations(), action, at or gov.clock.now(), err
-            )
-    if args.json:
-        # One write: json.dump would write each of some 50 tokens per integration.
-        out.write(json.dumps(_report_json(report, args.only_problems), indent=2, sort_keys=True))
-        out.write("\n")
-    else:
-        _print_report(report, out, only_problems=args.only_problems)
+            report = gov.report(at, action, progress=progress)
+    write_report(report, out, as_json=args.json, only_problems=args.only_problems)
     return 0 if report.ok else 1
 
 
-def _load_hooks(modules: Sequence[str]) -> tuple[Any, ...]:
+def _load_hooks(modules: Sequence[str]) -> tuple[PolicyHook, ...]:
     """Import ``--hooks`` modules; any failure is a one-line usage error (exit 2)."""
     if not modules:
         return ()
-    from hf_api_governance._policy.engine import PolicyEngine, load_hooks
-    from hf_api_governance.exceptions import PolicyError
-
     try:
         hooks = load_hooks(*modules)
         PolicyEngine(hooks=hooks)  # duplicate codes across modules are refused here
@@ -132,70 +205,22 @@ def _load_hooks(modules: Sequence[str]) -> tuple[Any, ...]:
     return hooks
 
 
-def _evaluate(
-    engine: Any, integrations: Sequence[Any], action: Any, at: datetime, err: TextIO
-) -> Report:
-    """Evaluate integrations in id order, showing progress on a terminal for large sets."""
-    from hf_api_governance._facade import Report
-
-    ordered = sorted(integrations, key=lambda i: i.id)
-    total = len(ordered)
-    decisions: list[Any] = []
-    for start in range(0, total, _CHUNK):
-        decisions.extend(engine.evaluate_all(ordered[start : start + _CHUNK], action, at=at))
-        _progress(err, "evaluating", len(decisions), total)
-    return Report(at=at, action=action, decisions=tuple(decisions), integrations=tuple(ordered))
-
-
-def _check_inventory(
-    path: Path, action: Any, at: datetime | None, hooks: tuple[Any, ...], err: TextIO
-) -> Report:
-    """Evaluate an inventory file as if every declared integration were enabled (ACTIVE).
-
-    Each declaration gets the state and history that registering and then
-    activating it in an empty registry would give it (REGISTERED, ACTIVATED,
-    now, by ``hf-gov check``), built directly: no database round trip.
-    """
-    import attrs
-
-    from hf_api_governance._base.clock import SystemClock
-    from hf_api_governance._model.values import CLAUSES, Event, EventKind, IntegrationState
-    from hf_api_governance._policy.engine import PolicyEngine
-    from hf_api_governance._registry.inventory import load_inventory
-
-    declared = load_inventory(path)
-    clock = SystemClock()
-    now = clock.now()
-    actor = "hf-gov check"
-    reg, act = EventKind.REGISTERED, EventKind.ACTIVATED
-    enabled = [
-        attrs.evolve(
-            integration,
-            state=IntegrationState.ACTIVE,
-            history=(
-                Event(integration.id, reg, now, actor, "inventory sync", CLAUSES[reg]),
-                Event(integration.id, act, now, actor, "evaluate as enabled", CLAUSES[act]),
-            ),
-        )
-        for integration in declared
-    ]
-    engine = PolicyEngine(hooks=hooks, clock=clock)
-    return _evaluate(engine, enabled, action, at or now, err)
-
-
 def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    db = _db_path(args)
+    """``hf-gov init``: create the registry database and the keystore (asking a new passphrase).
+
+    Raises:
+        UsageError: The database exists, or no passphrase could be read.
+    """
+    db = _registry_path(args)
     ks = _keystore_path(args)
     if db.exists():
         raise UsageError(f"{db}: already initialised")
     passphrase = (
-        None if ks.exists() else _passphrase(args, confirm=True, prompt="New keystore passphrase: ")
+        None if ks.exists() else _passphrase(confirm=True, prompt="New keystore passphrase: ")
     )
-    from hf_api_governance._facade import Governance
-
     db.parent.mkdir(parents=True, exist_ok=True)
     if passphrase is None:
-        passphrase = _passphrase(args)
+        passphrase = _passphrase()
     with Governance.open(db, keystore=ks, passphrase=passphrase, actor=args.actor):
         pass
     out.write(f"initialised {db} and {ks}\n")
@@ -203,82 +228,35 @@ def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._registry.inventory import load_inventory
-
+    """``hf-gov sync``: apply an inventory file to the registry."""
     declared = load_inventory(args.inventory)
     with _open(args) as gov:
         # One transaction: progress can only say "started" and "done".
-        _progress(err, "syncing", 0, len(declared))
+        show_progress(err, "syncing", 0, len(declared))
         result = gov.sync(declared)
-        _progress(err, "syncing", len(declared), len(declared))
-    for label, ids in (
-        ("added", result.added),
-        ("updated", result.updated),
-        ("unchanged", result.unchanged),
-        ("no longer declared", result.undeclared),
-    ):
-        out.write(
-            f"{label}: {len(ids)}"
-            + (f" ({', '.join(ids)})" if ids and label != "unchanged" else "")
-            + "\n"
-        )
+        show_progress(err, "syncing", len(declared), len(declared))
+    print_sync(result, out)
     return 0
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov list``: one line (or JSON object) per integration, in id order."""
     with _open(args) as gov:
         integrations = sorted(gov.registry.integrations(with_history=False), key=lambda i: i.id)
-    if args.json:
-        json.dump(
-            [
-                {
-                    "id": i.id,
-                    "service": i.service.value,
-                    "kind": i.kind.value,
-                    "state": i.state.value,
-                    "vendor": i.vendor,
-                }
-                for i in integrations
-            ],
-            out,
-            indent=2,
-        )
-        out.write("\n")
-        return 0
-    width = max([len(i.id) for i in integrations] + [2])
-    for i in integrations:
-        out.write(
-            f"{i.id:<{width}}  {i.service.value:<7}  {i.kind.value:<15}  "
-            f"{i.state.value:<9}  {i.vendor}\n"
-        )
+    print_integrations(integrations, out, as_json=args.json)
     return 0
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov show``: one integration's state, licences and history."""
     with _open(args) as gov:
-        i = gov.registry.get(args.id)
-    out.write(f"{i.id}: {i.name}\n  service {i.service.value}, {i.kind.value}, vendor {i.vendor}\n")
-    out.write(f"  state {i.state.value}\n  base_url {i.base_url}\n  owner {i.owner}\n")
-    out.write(f"  credential entries: {', '.join(i.credential_entries) or '(none)'}\n")
-    verified = i.info_verified_at.isoformat() if i.info_verified_at else "never"
-    out.write(f"  enablement information verified: {verified}\n  licences:\n")
-    for lic in i.licences:
-        out.write(
-            f"    {lic.grantor} / {lic.scope}: {lic.valid_from} .. {lic.valid_until or 'no end'}\n"
-        )
-    out.write("  history:\n")
-    for e in i.history:
-        out.write(
-            f"    {e.at.isoformat()} {e.kind.value} by {e.actor}"
-            + (f": {e.reason}" if e.reason else "")
-            + "\n"
-        )
+        integration = gov.registry.get(args.id)
+    print_integration(integration, out)
     return 0
 
 
 def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._model.values import Revoker
-
+    """``hf-gov revoke``: record a revocation (clause 1.1.1)."""
     with _open(args) as gov:
         gov.revoke(args.id, by=Revoker(args.by), reason=args.reason)
     out.write(f"{args.id}: revoked (by {args.by})\n")
@@ -286,8 +264,7 @@ def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_suspend(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._model.values import SuspensionCause
-
+    """``hf-gov suspend``: suspend interoperability (clause 1.1.2)."""
     with _open(args) as gov:
         gov.suspend(args.id, cause=SuspensionCause(args.cause), reason=args.reason)
     out.write(f"{args.id}: suspended ({args.cause})\n")
@@ -295,6 +272,7 @@ def cmd_suspend(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_reinstate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov reinstate``: lift a suspension."""
     with _open(args) as gov:
         gov.reinstate(args.id, reason=args.reason)
     out.write(f"{args.id}: reinstated\n")
@@ -302,18 +280,19 @@ def cmd_reinstate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_verify_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov verify-info``: record that the enablement information is current (clause 1.1)."""
     with _open(args) as gov:
-        gov.registry.verify_info(args.id, actor=gov.actor)
+        gov.verify_info(args.id)
     out.write(f"{args.id}: enablement information verified\n")
     return 0
 
 
 def cmd_keys_set(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import getpass
+    """``hf-gov keys set``: store a value read from stdin or a hidden prompt, never argv.
 
-    from hf_api_governance._confidential.secret import Classification, Secret
-    from hf_api_governance._model.values import check_entry_name
-
+    Raises:
+        UsageError: The value is empty, or there is no keystore.
+    """
     check_entry_name("NAME", args.name)
     if sys.stdin.isatty():
         value = getpass.getpass(f"Value for {args.name} (hidden): ")
@@ -335,6 +314,7 @@ def cmd_keys_set(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov keys list``: names, classifications and fingerprints, never values."""
     with _open(args, need_keystore=True) as gov:
         ks = gov.keystore
         assert ks is not None  # noqa: S101 - need_keystore
@@ -346,34 +326,40 @@ def cmd_keys_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_keys_change_passphrase(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._confidential.secret import Classification, Secret
+    """``hf-gov keys change-passphrase``: re-wrap the keystore's keys with a new passphrase.
 
+    The new passphrase comes from :data:`~hf_api_governance._defaults.NEW_PASSPHRASE_ENV`,
+    else from a prompt (asked twice).
+    """
     with _open(args, need_keystore=True) as gov:
         assert gov.keystore is not None  # noqa: S101 - need_keystore
-        new_env = os.environ.get("HF_GOV_NEW_PASSPHRASE")
-        if new_env:
-            new = Secret(new_env, Classification.CUSTOMER_DATA, "keystore passphrase")
-        else:
-            os.environ.pop("HF_GOV_PASSPHRASE", None)
-            new = _passphrase(args, confirm=True, prompt="New keystore passphrase: ")
+        new = passphrase_from_env(NEW_PASSPHRASE_ENV)
+        if new is None:
+            os.environ.pop(PASSPHRASE_ENV, None)
+            new = _passphrase(confirm=True, prompt="New keystore passphrase: ")
         gov.keystore.change_passphrase(new)
     out.write("passphrase changed\n")
     return 0
 
 
 def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hf_api_governance._audit.log import Checkpoint
+    """``hf-gov audit verify``: check the audit log's hash chain and authenticators.
 
+    Returns:
+        0 when the log verifies, 1 otherwise.
+
+    Raises:
+        UsageError: No audit key.
+    """
     checkpoint = Checkpoint.load(args.checkpoint) if args.checkpoint else None
     with _open(args, need_keystore=True) as gov:
-        if gov.audit is None:
-            raise UsageError("no audit key: open with the keystore or set HF_GOV_AUDIT_KEY")
-        total = _audit_size(gov.audit) if _isatty(err) else 0
-        _progress(err, "verifying the audit log", 0, total)
-        report = gov.audit.verify(checkpoint)
-        _progress(err, "verifying the audit log", total, total)
+        audit = _audit_of(gov)
+        total = _audit_size(audit) if isatty(err) else 0
+        show_progress(err, "verifying the audit log", 0, total)
+        report = audit.verify(checkpoint)
+        show_progress(err, "verifying the audit log", total, total)
         if report.ok and args.save_checkpoint:
-            gov.audit.checkpoint().save(args.save_checkpoint)
+            audit.checkpoint().save(args.save_checkpoint)
     if report.ok:
         out.write(f"audit log verified: {report.entries_checked} entries\n")
         return 0
@@ -381,7 +367,7 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1
 
 
-def _audit_size(audit: Any) -> int:
+def _audit_size(audit: AuditLog) -> int:
     """The number of entries, for progress only: a damaged head is verify's to report."""
     try:
         head = audit.head()
@@ -391,16 +377,16 @@ def _audit_size(audit: Any) -> int:
 
 
 def cmd_audit_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov audit export``: write the audit log as JSON lines for a SIEM.
+
+    Raises:
+        UsageError: No audit key.
+    """
     with _open(args, need_keystore=True) as gov:
-        if gov.audit is None:
-            raise UsageError("no audit key: open with the keystore or set HF_GOV_AUDIT_KEY")
-        count = gov.audit.export(args.path)
+        count = _audit_of(gov).export(args.path)
     out.write(f"exported {count} entries to {args.path}\n")
     return 0
 
-
-Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
-"""A command handler: parsed arguments, output stream, error stream; returns the exit code."""
 
 COMMANDS: dict[str, Command] = {
     "check": cmd_check,

@@ -6,8 +6,8 @@ something is denied (or verification failed), 2 for bad input or usage.
 The grammar is in :mod:`~hf_api_governance._cli.parser`, the commands in
 :mod:`~hf_api_governance._cli.commands`, what they print in
 :mod:`~hf_api_governance._cli.output`. Heavy modules (requests, cryptography)
-are imported only by the commands that need them, so ``hf-gov --help``
-starts fast.
+are imported only when a command opens a keystore or a session, so
+``hf-gov --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TextIO
 
 from hf_api_governance._cli import commands
 from hf_api_governance._cli.parser import UsageError, build_parser
+from hf_api_governance.exceptions import GovernanceError, InventoryError, ValidationError
 
 __all__ = ["main"]
 
@@ -31,6 +32,13 @@ def main(
         argv: Arguments (default: ``sys.argv[1:]``).
         out: Where results go (default: stdout).
         err: Where errors go (default: stderr).
+
+    Returns:
+        0 on success (for ``check``: nothing denied); 1 when something is
+        denied, verification failed or a governance error occurred (its type
+        is named); 2 for bad input or usage; 130 when interrupted. An
+        unexpected error is one line without its message (``--debug``
+        raises it instead).
     """
     out = out or sys.stdout
     err = err or sys.stderr
@@ -51,8 +59,6 @@ def main(
     except Exception as exc:
         if args.debug:
             raise
-        from hf_api_governance.exceptions import GovernanceError, InventoryError, ValidationError
-
         if isinstance(exc, InventoryError | ValidationError):
             err.write(f"hf-gov: {exc}\n")
             return 2

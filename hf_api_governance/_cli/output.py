@@ -1,25 +1,33 @@
-"""What ``hf-gov`` writes: the ``check`` report (table and JSON shape), progress, colours.
+"""What ``hf-gov`` writes: the ``check`` report (table and JSON shape), listings, progress.
 
 Nothing here reads arguments or opens files: each function takes the data
-and the stream to write to.
+and the stream to write to. Colours and progress appear on a terminal only.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._facade import Report
+    from hf_api_governance._model.values import Integration
+    from hf_api_governance._registry.registry import SyncReport
 
 __all__ = [
     "JSON_SCHEMA_ID",
     "PROGRESS_THRESHOLD",
     "Style",
     "isatty",
+    "print_integration",
+    "print_integrations",
     "print_report",
+    "print_sync",
     "report_json",
     "show_progress",
+    "write_report",
 ]
 
 JSON_SCHEMA_ID = "hf-gov/check/v1"
@@ -142,3 +150,78 @@ def print_report(report: Report, out: TextIO, *, only_problems: bool) -> None:
         f"\n{total} integrations: {total - denied} allowed ({warned} with warnings), "
         f"{denied} denied\n"
     )
+
+
+def write_report(report: Report, out: TextIO, *, as_json: bool, only_problems: bool) -> None:
+    """Write ``report`` as ``hf-gov check`` does: the JSON document or the table."""
+    if as_json:
+        # One write: json.dump would write each of some 50 tokens per integration.
+        out.write(json.dumps(report_json(report, only_problems), indent=2, sort_keys=True))
+        out.write("\n")
+    else:
+        print_report(report, out, only_problems=only_problems)
+
+
+# ------------------------------------------------------------------ sync, list, show
+
+
+def print_sync(result: SyncReport, out: TextIO) -> None:
+    """Write what ``hf-gov sync`` did: a count per outcome, with the ids that changed."""
+    for label, ids in (
+        ("added", result.added),
+        ("updated", result.updated),
+        ("unchanged", result.unchanged),
+        ("no longer declared", result.undeclared),
+    ):
+        out.write(
+            f"{label}: {len(ids)}"
+            + (f" ({', '.join(ids)})" if ids and label != "unchanged" else "")
+            + "\n"
+        )
+
+
+def print_integrations(integrations: Sequence[Integration], out: TextIO, *, as_json: bool) -> None:
+    """Write ``hf-gov list``: one line per integration, or a JSON array of objects."""
+    if as_json:
+        json.dump(
+            [
+                {
+                    "id": i.id,
+                    "service": i.service.value,
+                    "kind": i.kind.value,
+                    "state": i.state.value,
+                    "vendor": i.vendor,
+                }
+                for i in integrations
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return
+    width = max([len(i.id) for i in integrations] + [2])
+    for i in integrations:
+        out.write(
+            f"{i.id:<{width}}  {i.service.value:<7}  {i.kind.value:<15}  "
+            f"{i.state.value:<9}  {i.vendor}\n"
+        )
+
+
+def print_integration(i: Integration, out: TextIO) -> None:
+    """Write ``hf-gov show``: one integration's fields, licences and history."""
+    out.write(f"{i.id}: {i.name}\n  service {i.service.value}, {i.kind.value}, vendor {i.vendor}\n")
+    out.write(f"  state {i.state.value}\n  base_url {i.base_url}\n  owner {i.owner}\n")
+    out.write(f"  credential entries: {', '.join(i.credential_entries) or '(none)'}\n")
+    verified = i.info_verified_at.isoformat() if i.info_verified_at else "never"
+    out.write(f"  enablement information verified: {verified}\n  licences:\n")
+    for lic in i.licences:
+        out.write(
+            f"    {lic.grantor} / {lic.scope}: {lic.valid_from} .. {lic.valid_until or 'no end'}\n"
+        )
+    out.write("  history:\n")
+    for e in i.history:
+        out.write(
+            f"    {e.at.isoformat()} {e.kind.value} by {e.actor}"
+            + (f": {e.reason}" if e.reason else "")
+            + "\n"
+        )

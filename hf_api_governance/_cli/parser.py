@@ -1,8 +1,10 @@
-"""The ``hf-gov`` command-line grammar: commands, options, help, and argument parsing.
+"""The ``hf-gov`` grammar: commands, options and help; ``--at`` parsing; :class:`UsageError`.
 
 :func:`build_parser` names each command's handler by its command line
-(``"check"``, ``"keys set"``) in the ``handler`` default; the handlers are in
-:mod:`hf_api_governance._cli.commands` and ``main`` dispatches to them.
+(``"check"``, ``"keys set"``) in the ``handler`` default, so this module does
+not import the commands: they are in :mod:`hf_api_governance._cli.commands`
+and ``main`` dispatches to them. ``docs/_tools/cli_reference.py`` writes
+docs/cli.md from this parser.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 from datetime import UTC, date, datetime, time
 
 from hf_api_governance._cli.output import JSON_SCHEMA_ID
+from hf_api_governance._defaults import DEFAULT_REGISTRY, KEYSTORE_FILE, PASSPHRASE_ENV
 
 __all__ = ["EXAMPLES", "UsageError", "build_parser", "parse_at"]
 
@@ -34,6 +37,12 @@ class UsageError(Exception):
 def parse_at(text: str) -> datetime:
     """Parse ``--at``: a date (start of that day, UTC) or an ISO 8601 instant with offset.
 
+    Args:
+        text: The option's value, e.g. ``2026-12-31`` or ``2026-12-31T09:00:00Z``.
+
+    Returns:
+        The instant, in UTC.
+
     Raises:
         UsageError: Not a date or an aware instant.
     """
@@ -56,11 +65,17 @@ def parse_at(text: str) -> datetime:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser (exposed for documentation and tests)."""
+    """Build the argument parser (exposed for documentation and tests).
+
+    Returns:
+        The ``hf-gov`` parser. Each command's parser sets the ``handler``
+        default to its command line (``"check"``, ``"keys set"``), the key of
+        :data:`hf_api_governance._cli.commands.COMMANDS`.
+    """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="registry database (default: .hf-gov/registry.db)")
+    common.add_argument("--db", help=f"registry database (default: {DEFAULT_REGISTRY.as_posix()})")
     common.add_argument(
-        "--keystore", help="keystore file (default: keystore.hfks beside the database)"
+        "--keystore", help=f"keystore file (default: {KEYSTORE_FILE} beside the database)"
     )
     common.add_argument(
         "--actor", help="who acts, recorded on every change (default: your user name)"
@@ -72,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Govern the API integrations of Mimecast Human Factors services "
         "(Engage, Aware, Incydr).",
         epilog="Secrets are never read from the command line: "
-        "use stdin, a prompt or HF_GOV_PASSPHRASE.",
+        f"use stdin, a prompt or {PASSPHRASE_ENV}.",
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
