@@ -599,3 +599,26 @@ def test_an_unexpected_exception_is_one_line_and_exit_1_without_traceback(
     assert err.getvalue() == "hf-gov: unexpected RuntimeError (run with --debug for details)\n"
     with pytest.raises(RuntimeError, match="internal detail"):
         _cli.main(["check", str(EXAMPLE), "--debug"], out=io.StringIO(), err=io.StringIO())
+
+
+def test_every_command_line_has_exactly_one_handler() -> None:
+    """The parser names each command's handler; main dispatches through COMMANDS."""
+    import argparse
+
+    from hf_api_governance._cli.commands import COMMANDS
+    from hf_api_governance._cli.parser import build_parser
+
+    leaves: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            leaves.add(" ".join(words))
+            assert parser.get_default("handler") == " ".join(words)
+            return
+        assert parser.get_default("handler") is None
+        for name, child in subs[0].choices.items():
+            walk(child, [*words, name])
+
+    walk(build_parser(), [])
+    assert leaves == set(COMMANDS)
