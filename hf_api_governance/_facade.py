@@ -9,9 +9,8 @@ logic of its own.
 
 from __future__ import annotations
 
-import getpass
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -24,8 +23,29 @@ from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._base.encoding import decode_key_text
 from hf_api_governance._confidential.secret import Classification, Secret
-from hf_api_governance._model.values import Integration, Revoker, SuspensionCause
-from hf_api_governance._policy import Action, Decision, PolicyEngine, PolicySettings
+from hf_api_governance._defaults import (
+    AUDIT_KEY_ENV,
+    DEFAULT_REGISTRY,
+    PASSPHRASE_ENV,
+    default_actor,
+    passphrase_from_env,
+)
+from hf_api_governance._model.lifecycle import CLAUSES
+from hf_api_governance._model.values import (
+    Event,
+    EventKind,
+    Integration,
+    IntegrationState,
+    Revoker,
+    SuspensionCause,
+)
+from hf_api_governance._policy import (
+    Action,
+    Decision,
+    PolicyEngine,
+    PolicyHook,
+    PolicySettings,
+)
 from hf_api_governance._registry.registry import Registry, SyncReport
 from hf_api_governance.exceptions import (
     AccessDenied,
@@ -44,14 +64,8 @@ __all__ = ["AUDIT_KEY_ENTRY", "Governance", "Report"]
 AUDIT_KEY_ENTRY = "hf-gov.audit-key"
 """Keystore entry holding the audit log's HMAC key (created by :meth:`Governance.open`)."""
 
-DEFAULT_HOME = Path(".hf-gov")
-
-
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry, e.g. in a container
-        return "unknown"
+_PROGRESS_BLOCK = 500
+"""Integrations a report evaluates between two calls of its ``progress`` callback."""
 
 
 @attrs.frozen
@@ -119,7 +133,7 @@ class Governance:
     @classmethod
     def open(
         cls,
-        path: str | os.PathLike[str] = DEFAULT_HOME / "registry.db",
+        path: str | os.PathLike[str] = DEFAULT_REGISTRY,
         *,
         keystore: str | os.PathLike[str] | Keystore | None = None,
         passphrase: str | Secret | None = None,
@@ -194,7 +208,7 @@ class Governance:
                     ks.close()
             raise
         return cls(
-            registry, engine, keystore=ks, audit=audit, actor=actor or _default_actor(), clock=clock
+            registry, engine, keystore=ks, audit=audit, actor=actor or default_actor(), clock=clock
         )
 
     @staticmethod
@@ -209,12 +223,11 @@ class Governance:
             return keystore
         where = Path(check_path("keystore", keystore))
         if passphrase is None:
-            env = os.environ.get("HF_GOV_PASSPHRASE")
-            if not env:
+            passphrase = passphrase_from_env()
+            if passphrase is None:
                 raise KeystoreError(
-                    "a passphrase is needed to open the keystore (HF_GOV_PASSPHRASE)"
+                    f"a passphrase is needed to open the keystore ({PASSPHRASE_ENV})"
                 )
-            passphrase = Secret(env, Classification.CUSTOMER_DATA, "keystore passphrase")
         if not where.exists():
             _make_parent(where, KeystoreError, "the keystore")
             return Keystore.create(where, passphrase)
@@ -230,12 +243,12 @@ class Governance:
                     overwrite=False,
                 )
             return keystore.get(AUDIT_KEY_ENTRY)
-        raw = os.environ.get("HF_GOV_AUDIT_KEY")
+        raw = os.environ.get(AUDIT_KEY_ENV)
         if not raw:
             return None
         key = decode_key_text(raw.strip()) or b""
         if len(key) < 32:
-            raise ValidationError("HF_GOV_AUDIT_KEY", "must be at least 32 bytes in hex or base64")
+            raise ValidationError(AUDIT_KEY_ENV, "must be at least 32 bytes in hex or base64")
         return Secret(key, Classification.CUSTOMER_DATA, "audit log HMAC key")
 
     # -- decisions ----------------------------------------------------------------
@@ -264,12 +277,76 @@ class Governance:
             raise AccessDenied(decision)
         return decision
 
-    def report(self, at: datetime | None = None, action: Action = Action.CALL) -> Report:
-        """Evaluate every integration at ``at`` (default: now)."""
+    def report(
+        self,
+        at: datetime | None = None,
+        action: Action = Action.CALL,
+        *,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> Report:
+        """Evaluate every integration at ``at`` (default: now).
+
+        Args:
+            at: The instant (aware; default: the clock, read once).
+            action: The action asked about.
+            progress: Called as ``progress(done, total)`` after each block of
+                integrations evaluated, for a progress display (default: none).
+
+        Returns:
+            The decisions, in integration id order.
+
+        Raises:
+            ValidationError: ``at`` is naive.
+        """
         when = ensure_aware(at, "at") if at is not None else self.clock.now()
-        integrations = tuple(sorted(self.registry.integrations(), key=lambda i: i.id))
-        decisions = tuple(self.engine.evaluate_all(integrations, action, at=when))
-        return Report(at=when, action=action, decisions=decisions, integrations=integrations)
+        return _report(self.engine, self.registry.integrations(), action, when, progress)
+
+    @staticmethod
+    def report_inventory(
+        inventory: Iterable[Integration],
+        at: datetime | None = None,
+        action: Action = Action.CALL,
+        *,
+        hooks: Iterable[PolicyHook] = (),
+        settings: PolicySettings | None = None,
+        clock: Clock | None = None,
+        actor: str | None = None,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> Report:
+        """Evaluate an inventory as if every declared integration were enabled; no database.
+
+        Each declaration gets the state and history that registering and then
+        activating it in an empty registry would give it (ACTIVE after
+        REGISTERED and ACTIVATED, now, by ``actor``), built directly: no
+        database, no keystore, no audit log. ``hf-gov check INVENTORY.toml``
+        prints this report.
+
+        Args:
+            inventory: The declared integrations (see :func:`load_inventory`).
+            at: The instant to evaluate at (aware; default: the clock, read once).
+            action: The action asked about.
+            hooks: User policy hooks.
+            settings: Policy thresholds.
+            clock: Defaults to the system clock.
+            actor: Who the built history names (default: the operating-system user).
+            progress: As for :meth:`report`.
+
+        Returns:
+            The decisions, in integration id order.
+
+        Raises:
+            PolicyError: ``hooks`` is not an iterable of policy hooks.
+            ValidationError: ``inventory`` holds something that is not an
+                :class:`Integration`, ``at`` is naive, or another argument is
+                invalid.
+        """
+        clock = clock or SystemClock()
+        now = clock.now()
+        who = actor or default_actor()
+        enabled = [_as_enabled(integration, now, who) for integration in inventory]
+        engine = PolicyEngine(hooks=hooks, clock=clock, settings=settings)
+        when = ensure_aware(at, "at") if at is not None else now
+        return _report(engine, enabled, action, when, progress)
 
     def reveal(self, integration_id: str, entry: str | None = None) -> Secret:
         """Return an integration's credential after a REVEAL_CREDENTIAL decision, audited.
@@ -314,6 +391,15 @@ class Governance:
     def sync(self, inventory: Iterable[Integration]) -> SyncReport:
         """Apply an inventory (see :meth:`Registry.sync`)."""
         return self.registry.sync(inventory, actor=self.actor)
+
+    def verify_info(self, integration_id: str) -> Integration:
+        """Record that the enablement information is confirmed correct and current (clause 1.1).
+
+        Raises:
+            IntegrationNotFound: No such integration.
+            IllegalTransition: It is retired.
+        """
+        return self.registry.verify_info(integration_id, actor=self.actor)
 
     def revoke(
         self,
@@ -425,3 +511,40 @@ class _RevokedView:
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._registry.is_credential_revoked(name)
+
+
+def _report(
+    engine: PolicyEngine,
+    integrations: Iterable[Integration],
+    action: Action,
+    at: datetime,
+    progress: Callable[[int, int], object] | None,
+) -> Report:
+    """Evaluate ``integrations`` in id order; with ``progress``, block by block."""
+    ordered = tuple(sorted(integrations, key=lambda i: i.id))
+    if progress is None:
+        decisions = tuple(engine.evaluate_all(ordered, action, at=at))
+    else:
+        done: list[Decision] = []
+        for start in range(0, len(ordered), _PROGRESS_BLOCK):
+            done += engine.evaluate_all(ordered[start : start + _PROGRESS_BLOCK], action, at=at)
+            progress(len(done), len(ordered))
+        decisions = tuple(done)
+    return Report(at=at, action=action, decisions=decisions, integrations=ordered)
+
+
+def _as_enabled(integration: Integration, at: datetime, actor: str) -> Integration:
+    """``integration`` as registering, then activating it at ``at`` leaves it in a registry."""
+    if not isinstance(integration, Integration):
+        raise ValidationError(
+            "inventory", f"expected Integration items, got {type(integration).__name__}"
+        )
+    reg, act = EventKind.REGISTERED, EventKind.ACTIVATED
+    return attrs.evolve(
+        integration,
+        state=IntegrationState.ACTIVE,
+        history=(
+            Event(integration.id, reg, at, actor, "inventory sync", CLAUSES[reg]),
+            Event(integration.id, act, at, actor, "evaluate as enabled", CLAUSES[act]),
+        ),
+    )

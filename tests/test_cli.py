@@ -539,13 +539,13 @@ def _finding_codes(row: dict[str, object]) -> set[str]:
 
 
 def test_at_a_plain_date_is_the_start_of_that_day_in_utc() -> None:
-    from hf_api_governance._cli.main import parse_at
+    from hf_api_governance._cli.parser import parse_at
 
     assert parse_at("2026-12-20") == datetime(2026, 12, 20, tzinfo=UTC)
 
 
 def test_at_an_instant_with_an_offset_is_converted_to_utc() -> None:
-    from hf_api_governance._cli.main import parse_at
+    from hf_api_governance._cli.parser import parse_at
 
     at = parse_at("2026-12-20T23:00:00-02:00")
     assert at == datetime(2026, 12, 21, 1, 0, tzinfo=UTC)
@@ -586,15 +586,39 @@ def test_an_unexpected_exception_is_one_line_and_exit_1_without_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Its message may hold anything (a value read from a file): only the type is shown."""
+    from hf_api_governance._cli import commands
     from hf_api_governance._cli import main as _cli
 
     def broken(*_: object) -> int:
         raise RuntimeError(f"internal detail {CANARY}")
 
-    monkeypatch.setattr(_cli, "cmd_check", broken)
+    monkeypatch.setitem(commands.COMMANDS, "check", broken)
     out, err = io.StringIO(), io.StringIO()
     assert _cli.main(["check", str(EXAMPLE)], out=out, err=err) == 1
     assert out.getvalue() == ""
     assert err.getvalue() == "hf-gov: unexpected RuntimeError (run with --debug for details)\n"
     with pytest.raises(RuntimeError, match="internal detail"):
         _cli.main(["check", str(EXAMPLE), "--debug"], out=io.StringIO(), err=io.StringIO())
+
+
+def test_every_command_line_has_exactly_one_handler() -> None:
+    """The parser names each command's handler; main dispatches through COMMANDS."""
+    import argparse
+
+    from hf_api_governance._cli.commands import COMMANDS
+    from hf_api_governance._cli.parser import build_parser
+
+    leaves: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            leaves.add(" ".join(words))
+            assert parser.get_default("handler") == " ".join(words)
+            return
+        assert parser.get_default("handler") is None
+        for name, child in subs[0].choices.items():
+            walk(child, [*words, name])
+
+    walk(build_parser(), [])
+    assert leaves == set(COMMANDS)

@@ -52,7 +52,7 @@ def test_the_cli_reference_is_what_the_script_writes() -> None:
 def test_the_cli_reference_names_every_command_and_option() -> None:
     import argparse
 
-    from hf_api_governance._cli.main import build_parser
+    from hf_api_governance._cli.parser import build_parser
 
     page = _tool("cli_reference").render()
 

@@ -15,6 +15,8 @@ from hf_api_governance import (
     Action,
     Classification,
     CredentialRevoked,
+    Finding,
+    FrozenClock,
     GovernanceError,
     Integration,
     IntegrationState,
@@ -22,15 +24,20 @@ from hf_api_governance import (
     Keystore,
     KeystoreError,
     Licence,
+    PolicyContext,
     PolicyError,
+    Report,
     RetryPolicy,
     Revoker,
     Secret,
     StoreError,
     SuspensionCause,
     ValidationError,
+    load_inventory,
+    policy_hook,
 )
 from hf_api_governance._facade import AUDIT_KEY_ENTRY, Governance
+from hf_api_governance.testing import NOW, make_integration
 from tests.servers import LocalServer, Received, Reply
 
 CLIENT_SECRET = "Vt5Qz8Nw2Lk7Rb4Xc9Md3Jf6"
@@ -339,3 +346,76 @@ def test_a_failed_open_leaves_a_keystore_object_the_caller_gave_open(tmp_path: P
         assert not [p for p in _open_files_under(tmp_path) if p.endswith("/file")]
         ks.put("still-open", Secret("value"))
         assert ks.get("still-open").reveal() == "value"
+
+
+# ------------------------------------------- report, report_inventory, verify_info
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "inventory.toml"
+
+
+def _report_rows(report: Report) -> list[tuple[str, str, bool, list[str]]]:
+    return [
+        (i.id, i.state.value, d.allowed, [f.code for f in d.findings])
+        for i, d in zip(report.integrations, report.decisions, strict=True)
+    ]
+
+
+def test_report_progress_sees_every_block_and_changes_no_decision(tmp_path: Path) -> None:
+    at = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    with Governance.open(tmp_path / "r.db", actor="ci", clock=FrozenClock(at)) as g:
+        g.sync([make_integration(id=f"okta-{k:04d}") for k in range(1200)])
+        calls: list[tuple[int, int]] = []
+        with_progress = g.report(action=Action.CALL, progress=lambda *a: calls.append(a))
+        plain = g.report()
+    assert calls == [(500, 1200), (1000, 1200), (1200, 1200)]
+    assert with_progress == plain
+    assert with_progress.at == at
+    assert [i.id for i in plain.integrations] == sorted(i.id for i in plain.integrations)
+
+
+def test_report_inventory_decides_as_a_registry_with_everything_activated() -> None:
+    at = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    declared = load_inventory(EXAMPLE)
+    report = Governance.report_inventory(
+        declared, at, Action.CALL, clock=FrozenClock(at), actor="test"
+    )
+    with Governance.open(":memory:", actor="test", clock=FrozenClock(at)) as g:
+        g.sync(declared)
+        for integration in declared:
+            g.registry.activate(integration.id, actor="test")
+        stored = g.report()
+    assert _report_rows(report) == _report_rows(stored)
+    assert report.at == at
+    assert not report.ok
+    first = report.integrations[0]
+    assert first.state is IntegrationState.ACTIVE
+    assert [(e.kind.value, e.actor, e.at) for e in first.history] == [
+        ("registered", "test", at),
+        ("activated", "test", at),
+    ]
+
+
+def test_report_inventory_runs_hooks_and_refuses_what_is_not_an_integration() -> None:
+    @policy_hook(code="TEST_NO_OKTA")
+    def no_okta(ctx: PolicyContext) -> Finding | None:
+        return ctx.deny("no Okta") if ctx.integration.vendor == "Okta" else None
+
+    report = Governance.report_inventory(
+        [make_integration()], hooks=[no_okta], clock=FrozenClock(NOW)
+    )
+    assert "TEST_NO_OKTA" in report.decisions[0].codes
+    assert report.at == NOW
+    with pytest.raises(ValidationError, match="inventory"):
+        Governance.report_inventory(["okta-directory"])  # type: ignore[list-item]
+    with pytest.raises(PolicyError):
+        Governance.report_inventory([make_integration()], hooks=None)  # type: ignore[arg-type]
+
+
+def test_verify_info_is_recorded_with_the_facade_actor(tmp_path: Path) -> None:
+    at = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    with Governance.open(tmp_path / "r.db", actor="bob@example.com", clock=FrozenClock(at)) as g:
+        g.sync([make_integration()])
+        verified = g.verify_info("okta-directory")
+    assert verified.info_verified_at == at
+    assert verified.history[-1].actor == "bob@example.com"
+    assert verified.history[-1].kind.value == "info_verified"
