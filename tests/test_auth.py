@@ -506,7 +506,7 @@ def test_a_401_after_a_redirect_to_another_origin_fetches_no_token_for_it(
     assert 401 in seen  # the caller's own hook still ran on the foreign hop
 
 
-# ------------------------------------------------- security review regressions
+# ------------------------- unsendable credentials and unreachable token endpoints leak nothing
 
 _UNSENDABLE: list[str | bytes] = [
     b"\xffCANARY-bytes-Hq7Lm2Xw9Kp",  # not UTF-8
@@ -536,7 +536,7 @@ def _spec_with(entry: str, scheme: str, server: LocalServer) -> tuple[dict[str, 
 def test_an_unsendable_credential_is_a_validation_error_without_its_value(
     world: World, server: LocalServer, scheme: str, value: str | bytes
 ) -> None:
-    """Finding 3: never a raw UnicodeError whose ``.object`` is the secret."""
+    """A ValidationError naming the field, nothing sent; never a UnicodeError holding the value."""
     from tests.canary import leaks
     from tests.client_support import exception_texts
 
@@ -582,7 +582,7 @@ def test_bearer_either_writes_a_sendable_header_or_refuses(value: str | bytes) -
 
 
 def test_a_token_endpoint_that_cannot_be_reached_keeps_no_secret_in_the_error() -> None:
-    """Finding 4: the requests exception (its request body holds the client secret) is gone."""
+    """A TransportError without the requests exception, whose request body holds the secret."""
     import socket
 
     from tests.client_support import exception_texts

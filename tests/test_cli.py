@@ -119,7 +119,7 @@ info_verified_at = 2026-11-01T00:00:00Z
 
 
 def test_check_accepts_a_licence_valid_through_9999_12_31(tmp_path: Path) -> None:
-    """Finding 10: no "unexpected OverflowError"; the licence simply has no practical end."""
+    """A licence valid through 9999-12-31 is allowed, and expiring near its end; no overflow."""
     inventory = tmp_path / "inv.toml"
     inventory.write_text(
         """\

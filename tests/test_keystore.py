@@ -484,7 +484,7 @@ def _no_scrypt(*args: object, **kwargs: object) -> None:
 def test_a_tampered_kdf_cost_is_refused_before_scrypt_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log2_n: int, r: int, p: int
 ) -> None:
-    """Finding 9: a header asking for 2 GiB / 20 s of scrypt is refused without running it."""
+    """A KDF cost the library never writes (up to 2 GiB / 20 s of scrypt) is refused unrun."""
     path = tmp_path / "ks"
     Keystore.create(path, "pw", scrypt_log2_n=CHEAP).close()
     data = bytearray(path.read_bytes())
@@ -526,7 +526,7 @@ class _HungryScrypt:
 def test_running_out_of_memory_in_scrypt_is_a_keystore_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Finding 9: MemoryError from the KDF (a low ulimit) becomes KeystoreError."""
+    """MemoryError from the KDF (a low ulimit) becomes KeystoreError, on open and create."""
     path = tmp_path / "ks"
     Keystore.create(path, "CANARYpassphrase-0123", scrypt_log2_n=CHEAP).close()
     monkeypatch.setattr(ksmod, "Scrypt", _HungryScrypt)
@@ -852,7 +852,7 @@ def test_concurrent_writer_processes_lose_no_entry(tmp_path: Path, key: bytes) -
 def test_bad_paths_and_variable_names_are_validation_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: Any, field: str
 ) -> None:
-    """Finding 11: no raw TypeError from os.fspath or os.environ."""
+    """Bad paths and variable names are ValidationErrors, not TypeErrors from os.fspath/environ."""
     monkeypatch.setenv("HF_GOV_KEYSTORE_KEY", base64.b64encode(bytes(32)).decode())
     with pytest.raises(ValidationError) as info:
         call(tmp_path)
