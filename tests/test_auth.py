@@ -349,14 +349,11 @@ def test_the_token_is_fetched_once_and_cached(
     assert token_request.form()["grant_type"] == "client_credentials"
     if client_auth == "basic":
         assert "client_secret" not in token_request.form()
-        assert (
-            token_request.header(
-                "Authorization",
-            )
-            is not None
-        )
+        basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        assert token_request.header("Authorization") == f"Basic {basic}"
     else:
         assert token_request.header("Authorization") is None
+        assert token_request.form()["client_secret"] == CLIENT_SECRET
     resources = server.requests_to("/v1/data")
     assert {r.header("Authorization") for r in resources} == {"Bearer tok-1"}
 
