@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hf_api_governance import (
@@ -620,6 +620,7 @@ def new_db() -> Iterator[Path]:
         yield Path(name) / "audit.db"
 
 
+@settings(max_examples=settings().max_examples // 2)  # a database per example: half the profile's
 @given(batches=batches_st, seal_every=st.integers(1, 4))
 def test_any_sequence_of_appends_verifies_and_exports_round_trip(
     batches: list[list[dict[str, Any]]], seal_every: int
