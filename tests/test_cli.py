@@ -225,6 +225,7 @@ def _encodings(value: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # 15 hf-gov processes, one after the other
 def test_operator_workflow_never_shows_a_secret(tmp_path: Path) -> None:
     env = {"HF_GOV_PASSPHRASE": PASS}
     outputs: list[str] = []
