@@ -8,10 +8,10 @@ keystore, ``requests`` for the governed client) are imported on first use, so
 ``import hf_api_governance`` and ``hf-gov --help`` stay fast.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+# Only underscored names besides the public API: hence no ``from __future__ import
+# annotations`` (it binds ``annotations``) and the aliased imports.
+import importlib as _importlib
+import typing as _typing
 
 from hf_api_governance._audit.entries import (
     AuditEntry,
@@ -85,7 +85,7 @@ from hf_api_governance.exceptions import (
     ValidationError,
 )
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
+if _typing.TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._client.auth import (
         ApiKeyHeaderAuth,
         BasicAuth,
@@ -199,12 +199,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     """Import the heavy public names on first use (PEP 562)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'hf_api_governance' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -349,14 +349,11 @@ def test_the_token_is_fetched_once_and_cached(
     assert token_request.form()["grant_type"] == "client_credentials"
     if client_auth == "basic":
         assert "client_secret" not in token_request.form()
-        assert (
-            token_request.header(
-                "Authorization",
-            )
-            is not None
-        )
+        basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        assert token_request.header("Authorization") == f"Basic {basic}"
     else:
         assert token_request.header("Authorization") is None
+        assert token_request.form()["client_secret"] == CLIENT_SECRET
     resources = server.requests_to("/v1/data")
     assert {r.header("Authorization") for r in resources} == {"Bearer tok-1"}
 
@@ -506,15 +503,27 @@ def test_a_401_after_a_redirect_to_another_origin_fetches_no_token_for_it(
     assert 401 in seen  # the caller's own hook still ran on the foreign hop
 
 
-# ------------------------------------------------- security review regressions
+# ------------------------- unsendable credentials and unreachable token endpoints leak nothing
 
-_UNSENDABLE: list[str | bytes] = [
-    b"\xffCANARY-bytes-Hq7Lm2Xw9Kp",  # not UTF-8
-    "CANARY-euro-\u20ac-Hq7Lm2Xw9",  # not latin-1: http.client cannot encode it
-    "CANARY-surrogate-\udcff-Hq7Lm2",  # not even UTF-8 encodable
-    "CANARY-tab-\t-Hq7Lm2Xw9Kp",  # a control character
-    "CANARY-del-\x7f-Hq7Lm2Xw9Kp",
-]
+_ODD_VALUES: dict[str, str | bytes] = {
+    "bytes": b"\xffCANARY-bytes-Hq7Lm2Xw9Kp",  # not UTF-8
+    "euro": "CANARY-euro-\u20ac-Hq7Lm2Xw9",  # not latin-1: http.client cannot encode it
+    "surrogate": "CANARY-surrogate-\udcff-Hq7Lm2",  # not even UTF-8 encodable
+    "tab": "CANARY-tab-\t-Hq7Lm2Xw9Kp",  # a control character
+    "del": "CANARY-del-\x7f-Hq7Lm2Xw9Kp",
+}
+
+_UNSENDABLE_FOR: dict[str, tuple[str, ...]] = {
+    # A header value as is: only printable latin-1 text can be sent.
+    "bearer": ("bytes", "euro", "surrogate", "tab", "del"),
+    "api_key_header": ("bytes", "euro", "surrogate", "tab", "del"),
+    # Base64 of bytes: any bytes or UTF-8 text goes, so only the surrogate cannot.
+    "basic": ("surrogate",),
+    # A form field (URL-encoded) or an HMAC input: any UTF-8 text goes.
+    "oauth2": ("bytes", "surrogate"),
+    "mimecast": ("bytes", "surrogate"),
+}
+"""Which of the odd values each scheme cannot send (the others it encodes)."""
 
 
 def _spec_with(entry: str, scheme: str, server: LocalServer) -> tuple[dict[str, str], str]:
@@ -531,20 +540,21 @@ def _spec_with(entry: str, scheme: str, server: LocalServer) -> tuple[dict[str, 
     return {**mimecast_spec(), "app_key": entry}, "app_key"
 
 
-@pytest.mark.parametrize("value", _UNSENDABLE, ids=["bytes", "euro", "surrogate", "tab", "del"])
-@pytest.mark.parametrize("scheme", ["bearer", "api_key_header", "basic", "oauth2", "mimecast"])
+@pytest.mark.parametrize(
+    ("scheme", "value"),
+    [
+        pytest.param(scheme, _ODD_VALUES[name], id=f"{scheme}-{name}")
+        for scheme, names in _UNSENDABLE_FOR.items()
+        for name in names
+    ],
+)
 def test_an_unsendable_credential_is_a_validation_error_without_its_value(
     world: World, server: LocalServer, scheme: str, value: str | bytes
 ) -> None:
-    """Finding 3: never a raw UnicodeError whose ``.object`` is the secret."""
+    """A ValidationError naming the field, nothing sent; never a UnicodeError holding the value."""
     from tests.canary import leaks
     from tests.client_support import exception_texts
 
-    text = isinstance(value, str) and "\udcff" not in value
-    if scheme == "basic" and (text or isinstance(value, bytes)):
-        pytest.skip("Basic credentials are Base64 of bytes: any bytes or UTF-8 text goes")
-    if scheme in ("oauth2", "mimecast") and text:
-        pytest.skip("a form field (URL-encoded) or an HMAC input: any UTF-8 text goes")
     ks = world.keystore()
     ks.put("odd-entry", Secret(value))
     spec, field = _spec_with("odd-entry", scheme, server)
@@ -560,6 +570,17 @@ def test_an_unsendable_credential_is_a_validation_error_without_its_value(
     assert caught.value.field == field
     assert leaks(exception_texts(caught.value), value) == []
     assert server.received == []
+
+
+@pytest.mark.parametrize(
+    "name", [name for name in _ODD_VALUES if name not in _UNSENDABLE_FOR["basic"]]
+)
+def test_basic_sends_any_bytes_or_utf8_text_as_base64(name: str) -> None:
+    """The odd values Basic can send: Base64 of the raw bytes or of the UTF-8 text."""
+    value = _ODD_VALUES[name]
+    raw = value if isinstance(value, bytes) else value.encode()
+    header = _prepared(BasicAuth("acme-client-id", Secret(value))).headers["Authorization"]
+    assert header == "Basic " + base64.b64encode(b"acme-client-id:" + raw).decode()
 
 
 @given(st.one_of(st.text(max_size=40), st.binary(max_size=40)).filter(bool))
@@ -582,7 +603,7 @@ def test_bearer_either_writes_a_sendable_header_or_refuses(value: str | bytes) -
 
 
 def test_a_token_endpoint_that_cannot_be_reached_keeps_no_secret_in_the_error() -> None:
-    """Finding 4: the requests exception (its request body holds the client secret) is gone."""
+    """A TransportError without the requests exception, whose request body holds the secret."""
     import socket
 
     from tests.client_support import exception_texts

@@ -254,7 +254,7 @@ def test_open_creates_the_home_directory_for_the_database_and_a_new_keystore(
 
 
 def test_open_with_a_path_that_is_not_a_path_names_the_field() -> None:
-    """Finding 11: Governance.open(None) raised a raw TypeError."""
+    """A path or keystore that is not a path is a ValidationError naming the field."""
     for path in (None, 42, ""):
         with pytest.raises(ValidationError) as info:
             Governance.open(path)  # type: ignore[arg-type]
@@ -265,7 +265,7 @@ def test_open_with_a_path_that_is_not_a_path_names_the_field() -> None:
 
 
 def test_open_under_a_regular_file_is_a_store_or_keystore_error(tmp_path: Path) -> None:
-    """Finding 11: a parent that is a file raised a raw NotADirectoryError."""
+    """A parent that is a regular file is a StoreError or KeystoreError, not NotADirectoryError."""
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
     with pytest.raises(StoreError, match="cannot create the directory"):
@@ -309,7 +309,7 @@ def test_a_failed_open_closes_the_keystore_and_registry_it_opened(
     error: type[Exception],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Suspicion from the review: a keystore opened by open() leaked when a later part failed."""
+    """When a later part of open() fails, the keystore it opened is closed, not left open."""
     Keystore.create(tmp_path / "ks.hfks", PASSPHRASE, scrypt_log2_n=14).close()
     assert _open_files_under(tmp_path) == []
     closed: list[str] = []

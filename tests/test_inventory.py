@@ -502,7 +502,7 @@ def test_unreadable_files_are_inventory_errors(tmp_path: Path) -> None:
 
 
 def test_a_last_day_of_9999_loads_and_round_trips(tmp_path: Path) -> None:
-    """Finding 10: ``valid_until = 9999-12-31`` (users' "no end") is accepted."""
+    """``valid_until = 9999-12-31`` (users' "no end") loads as date.max and round-trips."""
     text = replace(GOOD, "valid_until = 2026-12-31", "valid_until = 9999-12-31")
     okta, _ = load_inventory(write(tmp_path, text))
     assert okta.licences[0].valid_until == date.max
@@ -561,7 +561,7 @@ def test_nothing_is_written_from_a_file_with_any_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", [None, 42, ""])
 def test_a_path_that_is_not_a_path_is_an_inventory_error(path: object) -> None:
-    """Finding 11: load_inventory(None) raised a raw TypeError from os.fspath."""
+    """load_inventory and dump_inventory refuse a non-path with an InventoryError on ``path``."""
     with pytest.raises(InventoryError, match=r"^field 'path': must") as info:
         load_inventory(path)  # type: ignore[arg-type]
     assert info.value.field == "path"

@@ -461,10 +461,22 @@ def test_every_flipped_byte_of_a_key_protected_file_is_detected(
             assert got == "error", f"flip at offset {offset} went unnoticed"
 
 
-def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(tmp_path: Path) -> None:
+def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One scrypt at n=2**14 per open, 124 opens: seconds. Scale n down by 2**12 for
+    # create and every open; the derived key still depends on salt, n, r and p.
+    real = Scrypt
+
+    def scaled(*, salt: bytes, length: int, n: int, r: int, p: int) -> object:
+        return real(salt=salt, length=length, n=n >> 12, r=r, p=p)
+
+    monkeypatch.setattr(ksmod, "Scrypt", scaled)
     path = tmp_path / "ks"
     with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
         ks.put("a", Secret("value"))
+    with Keystore.open(path, "pw") as ks:  # intact, it opens: only the flips are refused
+        assert ks.get("a").reveal() == "value"
     data = path.read_bytes()
     damaged = tmp_path / "damaged"
     for offset in range(ksmod._HEADER_SIZE):  # magic, version, KDF params, salt, wrapped keys
@@ -485,7 +497,7 @@ def _no_scrypt(*args: object, **kwargs: object) -> None:
 def test_a_tampered_kdf_cost_is_refused_before_scrypt_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log2_n: int, r: int, p: int
 ) -> None:
-    """Finding 9: a header asking for 2 GiB / 20 s of scrypt is refused without running it."""
+    """A KDF cost the library never writes (up to 2 GiB / 20 s of scrypt) is refused unrun."""
     path = tmp_path / "ks"
     Keystore.create(path, "pw", scrypt_log2_n=CHEAP).close()
     data = bytearray(path.read_bytes())
@@ -527,7 +539,7 @@ class _HungryScrypt:
 def test_running_out_of_memory_in_scrypt_is_a_keystore_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Finding 9: MemoryError from the KDF (a low ulimit) becomes KeystoreError."""
+    """MemoryError from the KDF (a low ulimit) becomes KeystoreError, on open and create."""
     path = tmp_path / "ks"
     Keystore.create(path, "CANARYpassphrase-0123", scrypt_log2_n=CHEAP).close()
     monkeypatch.setattr(ksmod, "Scrypt", _HungryScrypt)
@@ -853,7 +865,7 @@ def test_concurrent_writer_processes_lose_no_entry(tmp_path: Path, key: bytes) -
 def test_bad_paths_and_variable_names_are_validation_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: Any, field: str
 ) -> None:
-    """Finding 11: no raw TypeError from os.fspath or os.environ."""
+    """Bad paths and variable names are ValidationErrors, not TypeErrors from os.fspath/environ."""
     monkeypatch.setenv("HF_GOV_KEYSTORE_KEY", base64.b64encode(bytes(32)).decode())
     with pytest.raises(ValidationError) as info:
         call(tmp_path)

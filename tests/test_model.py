@@ -81,7 +81,7 @@ def test_open_ended_licence_never_expires() -> None:
 
 
 def test_a_last_day_of_9999_means_valid_through_that_day_without_overflow() -> None:
-    """Finding 10: ``valid_until = 9999-12-31`` is what users write for "no end"."""
+    """``valid_until = 9999-12-31`` (users' "no end") covers that whole last day."""
     licence = Licence("Okta", "API", date(2024, 1, 1), date.max)
     assert licence.ends_at == datetime.max.replace(tzinfo=UTC)
     assert licence.covers(datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
@@ -100,7 +100,7 @@ def test_a_last_day_of_9999_means_valid_through_that_day_without_overflow() -> N
 def test_an_instant_outside_the_utc_range_is_refused_naming_the_field(
     field: str, when: datetime
 ) -> None:
-    """Finding 10: converting to UTC must not escape as a raw OverflowError."""
+    """A bound that is out of range once converted to UTC is a ValidationError, no overflow."""
     bounds = {"valid_from": date(2024, 1, 1), field: when}
     with pytest.raises(ValidationError, match=rf"^licence\.{field}: is out of range"):
         Licence("Okta", "API", **bounds)  # type: ignore[arg-type]
@@ -195,7 +195,7 @@ URL_CANARY = "CANARYq8Xv3Lm0Pn7Rt2Wb9Yc4Kd6"
 def test_a_credential_in_the_url_query_is_refused_naming_the_parameter(
     url: str, param: str
 ) -> None:
-    """Finding 5: a credential word in a query parameter name refuses the URL."""
+    """A credential word in a query parameter name refuses the URL, naming only the parameter."""
     with pytest.raises(ValidationError, match=r"^base_url: ") as info:
         make(base_url=url)
     message = str(info.value)
@@ -206,7 +206,7 @@ def test_a_credential_in_the_url_query_is_refused_naming_the_parameter(
 
 
 def test_a_secret_looking_query_value_is_refused_without_quoting_it() -> None:
-    """Finding 5: the value is judged too, whatever the parameter is called."""
+    """A secret-looking query value is refused whatever the parameter is called, unquoted."""
     url = f"https://api.example.com/v1?tenant=acme&x={URL_CANARY}"
     with pytest.raises(ValidationError, match=r"base_url: .*query parameter 'x'") as info:
         make(base_url=url)
@@ -511,7 +511,7 @@ def test_an_encoded_credential_parameter_name_is_refused_without_quoting() -> No
     ],
 )
 def test_wrong_types_are_validation_errors_naming_the_field(build: object, field: str) -> None:
-    """Finding 11: no raw TypeError from the public constructors."""
+    """The public constructors refuse wrong types with a ValidationError, never a TypeError."""
     with pytest.raises(ValidationError) as info:
         build()  # type: ignore[operator]
     assert info.value.field == field

@@ -701,7 +701,7 @@ def test_a_decision_built_by_hand_must_be_consistent() -> None:
 
 
 def test_a_licence_valid_through_9999_12_31_allows_without_overflow() -> None:
-    """Finding 10: the policy computes the licence end without overflowing."""
+    """A licence valid through 9999-12-31 allows with no finding: its end does not overflow."""
     forever = make_integration(licences=[make_licence(valid_until=date.max)])
     decision = engine().evaluate(forever, Action.CALL)
     assert_allowed(decision)

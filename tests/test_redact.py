@@ -522,6 +522,8 @@ def test_install_redaction_covers_records_from_child_loggers(
     parent_and_child: tuple[logging.Logger, logging.Logger, io.StringIO],
 ) -> None:
     parent, child, stream = parent_and_child
+    last_resort = logging.lastResort  # the stdlib's handler when none is configured
+    assert last_resort is not None
     key = Secret("CANARYinstalled-01")
     redacting = install_redaction("tests.redact.tree", secrets=[key])
     try:
@@ -531,11 +533,13 @@ def test_install_redaction_covers_records_from_child_loggers(
         assert stream.getvalue().count("[redacted]") == 3
         assert redacting in parent.handlers[0].filters
         assert redacting in child.filters
+        assert redacting in last_resort.filters
     finally:
         redacting.detach()
     assert redacting not in parent.handlers[0].filters
     assert redacting not in parent.filters
-    assert logging.lastResort is None or redacting not in logging.lastResort.filters
+    assert redacting not in child.filters
+    assert redacting not in last_resort.filters
 
 
 def test_install_redaction_covers_the_handlers_of_ancestors(

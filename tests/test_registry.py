@@ -449,7 +449,7 @@ def test_revoke_all_revokes_every_live_integration_in_one_go(registry: Registry)
 def test_bad_revoke_and_suspend_arguments_name_the_field_and_change_nothing(
     registry: Registry, call: Callable[[Registry], object], field: str
 ) -> None:
-    """Finding 11: enum and reason arguments are validated up front."""
+    """Enum and reason arguments are validated before anything is written."""
     registry.register(make(), actor="x")
     registry.activate("okta-directory", actor="x")
     before = snapshot(registry)
@@ -1084,14 +1084,14 @@ def test_several_processes_lose_no_update_and_no_event(tmp_path: Path) -> None:
 def test_open_with_a_bad_path_or_timeout_names_the_field(
     kwargs: dict[str, Any], field: str
 ) -> None:
-    """Finding 11: Registry.open(None) raised a raw TypeError from os.fspath."""
+    """A path or timeout of the wrong type or value is a ValidationError, never a TypeError."""
     with pytest.raises(ValidationError) as info:
         Registry.open(**kwargs)
     assert info.value.field == field
 
 
 def test_a_reason_quoting_a_token_is_stored_redacted() -> None:
-    """Security review, finding 7: no event reason can carry a credential."""
+    """No event reason can carry a credential: it is redacted before it is stored."""
     from tests.client_support import integration
 
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ"

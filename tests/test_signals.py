@@ -327,7 +327,7 @@ def test_revocation_evidence_is_secret_free_and_accepted(world: World, server: L
     ],
 )
 def test_url_evidence_is_bounded_whatever_the_url(path: str) -> None:
-    """Finding 2: evidence of any URL fits the audit log's 16 KiB limit many times over."""
+    """Evidence of any URL fits the audit log's 16 KiB limit many times over."""
     from hf_api_governance._client.signals import url_evidence
 
     facts = url_evidence("https://api.example.com" + path + "?q=1")

@@ -7,6 +7,7 @@ revocation and suspension through the SDK's own calls.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -31,6 +32,8 @@ from tests.servers import LocalServer, Received, Reply
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 incydr = pytest.importorskip("incydr")
+
+INCYDR_CLIENT_ID = "key-abc"
 
 
 class IncydrApi:
@@ -68,7 +71,7 @@ class IncydrApi:
 def _incydr_client(server: LocalServer) -> Any:
     return incydr.Client(
         url=server.url,
-        api_client_id="key-abc",
+        api_client_id=INCYDR_CLIENT_ID,
         api_client_secret=INCYDR_SECRET,
         skip_auth=True,
     )
@@ -96,7 +99,8 @@ def test_a_governed_incydr_client_keeps_its_own_auth_and_records_notices(
     assert client.users.v1.get_user("u-1").user_id == "u-1"
     assert client.users.v1.get_user("u-1").user_id == "u-1"
     (oauth_call, *_rest) = server.requests_to("/v1/oauth")
-    assert (oauth_call.header("Authorization") or "").startswith("Basic ")
+    basic = base64.b64encode(f"{INCYDR_CLIENT_ID}:{INCYDR_SECRET}".encode()).decode()
+    assert oauth_call.header("Authorization") == f"Basic {basic}"  # the SDK's own credentials
     assert server.requests_to("/v1/users/u-1")[0].header("Authorization") == "Bearer t1"
     assert len(events(registry, "incydr-api", EventKind.DEPRECATION_NOTICED)) == 1
 
