@@ -13,7 +13,6 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -59,6 +58,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._client.session import GovernedSession
     from hf_api_governance._confidential.keystore import Keystore
 
+from hf_api_governance._base.closing import Closing
+
 __all__ = ["AUDIT_KEY_ENTRY", "Governance", "Report"]
 
 AUDIT_KEY_ENTRY = "hf-gov.audit-key"
@@ -95,7 +96,7 @@ class Report:
         return not self.denied
 
 
-class Governance:
+class Governance(Closing):
     """One entry point: registry, keystore, policy engine and audit log on one database.
 
     Use :meth:`open`; close it (or use ``with``) when done.
@@ -467,17 +468,6 @@ class Governance:
         finally:
             if self.keystore is not None:
                 self.keystore.close()
-
-    def __enter__(self) -> Governance:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         parts = f"keystore={self.keystore is not None}, audit={self.audit is not None}"

@@ -44,11 +44,13 @@ from hf_api_governance._base.checks import (
     check_timeout,
 )
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
-from hf_api_governance._confidential.secret import Secret
-from hf_api_governance.exceptions import AuditError, ValidationError
 
 # Checkpoint is listed too: checkpoint() returns it, verify() takes it, and
 # hf_api_governance._cli imports it from here.
+from hf_api_governance._base.closing import Closing
+from hf_api_governance._confidential.secret import Secret
+from hf_api_governance.exceptions import AuditError, ValidationError
+
 __all__ = ["DEFAULT_SEAL_EVERY", "AuditLog", "Checkpoint"]
 
 DEFAULT_SEAL_EVERY: Final = 256
@@ -79,7 +81,7 @@ _SCHEMA = (
 )
 
 
-class AuditLog:
+class AuditLog(Closing):
     """The append-only, hash-chained, HMAC-authenticated audit log (SQLite).
 
     Two ways to get one:
@@ -246,12 +248,6 @@ class AuditLog:
         """Close the connection if this log opened it (:meth:`open`)."""
         if self._owns:
             self._conn.close()
-
-    def __enter__(self) -> AuditLog:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"AuditLog(owns_connection={self._owns})"

@@ -51,7 +51,6 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final, NoReturn, final
 
 from cryptography.exceptions import InvalidTag
@@ -74,6 +73,7 @@ from hf_api_governance.exceptions import (
 if sys.platform != "win32":
     import fcntl
 
+from hf_api_governance._base.closing import Closing
 from hf_api_governance._base.identifiers import ENTRY_NAME
 
 __all__ = ["Keystore"]
@@ -409,7 +409,7 @@ def _entry_secret(plain: bytes, fp_key: bytes) -> Secret:
 
 
 @final
-class Keystore:
+class Keystore(Closing):
     """An encrypted file of named confidential values.
 
     Create one with :meth:`create`, open it with :meth:`open` (passphrase, raw
@@ -823,17 +823,6 @@ class Keystore:
                     setattr(self, attr, None)
                     with contextlib.suppress(OSError):
                         os.close(fd)
-
-    def __enter__(self) -> Keystore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

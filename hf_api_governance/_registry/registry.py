@@ -24,7 +24,6 @@ import os
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -59,6 +58,7 @@ from hf_api_governance._registry.store import (
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.log import AuditLog
+from hf_api_governance._base.closing import Closing
 from hf_api_governance.exceptions import IntegrationNotFound, ValidationError
 
 __all__ = ["Registry", "SyncReport"]
@@ -157,7 +157,7 @@ def _safe_reason(reason: str) -> str:
 
 
 @attrs.define(repr=False)
-class Registry:
+class Registry(Closing):
     """The record of every API integration (clause 1.1), backed by a :class:`Store`.
 
     Open one with :meth:`open`; use it as a context manager or call
@@ -279,17 +279,6 @@ class Registry:
         self._integrations.clear()
         self._revoked = None
         self._store.close()
-
-    def __enter__(self) -> Registry:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Registry({self._store.location!r})"
