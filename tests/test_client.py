@@ -38,7 +38,7 @@ from hf_api_governance import (
     govern,
     policy_hook,
 )
-from hf_api_governance._client.signals import format_http_date
+from hf_api_governance._client.parse import format_http_date
 from tests.client_support import (
     ALL_SECRETS,
     API_KEY,

@@ -30,7 +30,7 @@ import attrs
 import requests
 import tenacity
 
-from hf_api_governance._client.signals import parse_http_date
+from hf_api_governance._client.parse import parse_http_date
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = ["RetryPolicy", "RetryStats"]

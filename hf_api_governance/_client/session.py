@@ -45,6 +45,17 @@ from hf_api_governance._client.auth import (
     OAuth2ClientCredentials,
     TokenEndpointError,
 )
+from hf_api_governance._client.evidence import bound_evidence, safe_text, url_evidence
+from hf_api_governance._client.parse import (
+    bearer_error,
+    iso,
+    json_body,
+    mimecast_fail_codes,
+    oauth_error,
+    parse_deprecation,
+    parse_http_date,
+    parse_link_header,
+)
 from hf_api_governance._client.retry import (
     RetriesExhausted,
     RetryPolicy,
@@ -58,18 +69,7 @@ from hf_api_governance._client.signals import (
     MIMECAST_REVOCATION_CODES,
     MIMECAST_REVOCATION_STATUS,
     OAUTH_REVOCATION_ERRORS,
-    bearer_error,
-    bound_evidence,
-    iso,
-    json_body,
-    mimecast_fail_codes,
     notice_id,
-    oauth_error,
-    parse_deprecation,
-    parse_http_date,
-    parse_link_header,
-    safe_text,
-    url_evidence,
 )
 from hf_api_governance._confidential.redact import is_credential_header, redact_url, scrub_headers
 from hf_api_governance._confidential.secret import Secret
