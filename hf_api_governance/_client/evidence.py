@@ -14,9 +14,16 @@ import json
 import urllib.parse
 from typing import Any, Final
 
+from hf_api_governance._confidential.redact import redact_url
 from hf_api_governance._model.values import looks_like_secret
 
-__all__ = ["EVIDENCE_LIMIT", "bound_evidence", "safe_text", "url_evidence"]
+__all__ = [
+    "EVIDENCE_LIMIT",
+    "bound_evidence",
+    "recorded_url",
+    "safe_text",
+    "url_evidence",
+]
 
 
 def safe_text(value: str, limit: int = 200) -> str:
@@ -104,3 +111,12 @@ def bound_evidence(evidence: dict[str, Any], limit: int = EVIDENCE_LIMIT) -> dic
 
 def _json_size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+
+
+RECORDED_URL_CHARS: Final = 2048
+
+
+def recorded_url(url: str) -> str:
+    """The redacted URL for the recorder, cut so that a call entry always fits the audit log."""
+    safe = redact_url(url)
+    return safe if len(safe) <= RECORDED_URL_CHARS else safe[:RECORDED_URL_CHARS] + "..."

@@ -57,28 +57,6 @@ MIMECAST_REVOCATION_CODES: Final[Mapping[str, str]] = {
 Any other code in a ``fail`` array is an ordinary API error
 (:class:`~hf_api_governance.exceptions.ApiError`)."""
 
-# ------------------------------------------------------------- credential headers
-
-CREDENTIAL_HEADERS: Final = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "x-api-key",
-        "api-key",
-        "x-auth-token",
-        "x-mc-app-id",
-        "x-mc-req-id",
-        "x-mc-date",
-    }
-)
-"""Request headers that carry or help forge a credential; never sent to a foreign origin.
-
-Not the same list as what logs hide (:func:`hf_api_governance.scrub_headers`,
-which matches credential words in any name): the Mimecast request id and date
-are not secret, so logs show them, but they are inputs of a request signature,
-so a redirect to another origin loses them."""
-
 
 def notice_id(kind: str, value: str) -> str:
     """A short, stable identifier of a deprecation notice, used to record it once."""
