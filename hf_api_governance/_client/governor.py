@@ -26,9 +26,10 @@ from typing import Any, Final, Literal, NoReturn
 
 import requests
 
-from hf_api_governance._base.clock import Clock, SystemClock
+from hf_api_governance._base.clock import Clock
 from hf_api_governance._client.auth import FRESH_TOKEN_ATTR, TokenEndpointError
 from hf_api_governance._client.evidence import bound_evidence, recorded_url, safe_text, url_evidence
+from hf_api_governance._client.options import SessionOptions
 from hf_api_governance._client.origins import (
     credential_headers_of,
     origin_of,
@@ -45,16 +46,9 @@ from hf_api_governance._client.parse import (
     parse_http_date,
     parse_link_header,
 )
-from hf_api_governance._client.ports import (
-    Contract,
-    EngineLike,
-    Recorder,
-    RegistryLike,
-    Transport,
-)
+from hf_api_governance._client.ports import Contract, Transport
 from hf_api_governance._client.retry import (
     RetriesExhausted,
-    RetryPolicy,
     RetryStats,
     run_retries,
     should_retry,
@@ -84,7 +78,6 @@ from hf_api_governance.exceptions import (
     IllegalTransition,
     InteroperabilitySuspended,
     TransportError,
-    ValidationError,
 )
 
 __all__ = ["contract_problem"]
@@ -150,109 +143,28 @@ _EVIDENCE_HEADERS: Final = (
 _ONE_ATTEMPT: Final = RetryStats()  # frozen: shared by every request that needed no retry
 
 
-# ------------------------------------------------------------------- arguments
-
-
-def _is_type_spec(value: object) -> bool:
-    return isinstance(value, type) or (
-        isinstance(value, tuple) and bool(value) and all(isinstance(v, type) for v in value)
-    )
-
-
-def _check_arguments(
-    registry: object,
-    integration_id: object,
-    *,
-    engine: object,
-    recorder: object,
-    actor: object,
-    retry: object,
-    contract: object,
-    contract_failures: object,
-    clock: object,
-) -> None:
-    """Refuse bad arguments of :class:`GovernedSession` and :func:`govern` up front.
-
-    Raises:
-        ValidationError: Naming the first bad argument.
-    """
-    if not all(
-        callable(getattr(registry, m, None)) for m in ("get", "revoke", "suspend", "record")
-    ):
-        raise ValidationError(
-            "registry", "must be a Registry (an object with get, revoke, suspend and record)"
-        )
-    if not isinstance(integration_id, str) or not integration_id:
-        raise ValidationError("integration_id", "must be a non-empty str")
-    if engine is not None and not callable(getattr(engine, "evaluate", None)):
-        raise ValidationError("engine", "must be a PolicyEngine (with evaluate) or None")
-    if recorder is not None and not callable(recorder):
-        raise ValidationError("recorder", "must be a callable (action, evidence) or None")
-    if not isinstance(actor, str) or not actor.strip():
-        raise ValidationError("actor", "must be a non-empty str")
-    if not isinstance(retry, RetryPolicy):
-        raise ValidationError("retry", f"must be a RetryPolicy, got {type(retry).__name__}")
-    if (
-        contract is not None
-        and not callable(contract)
-        and not (
-            isinstance(contract, Mapping)
-            and all(isinstance(k, str) and _is_type_spec(v) for k, v in contract.items())
-        )
-    ):
-        raise ValidationError(
-            "contract", "must be a callable or a mapping of member names to types (or tuples)"
-        )
-    if (
-        isinstance(contract_failures, bool)
-        or not isinstance(contract_failures, int)
-        or not 1 <= contract_failures <= 1000
-    ):
-        raise ValidationError("contract_failures", "must be an int from 1 to 1000")
-    if clock is not None and not callable(getattr(clock, "now", None)):
-        raise ValidationError("clock", "must be a Clock (with now()) or None")
-
-
 # --------------------------------------------------------------------- governor
 
 
 class _Governor:
-    """Admission, signal inspection and recording for one integration."""
+    """Admission, signal inspection and recording for one integration.
+
+    Args:
+        options: The checked session options.
+        sleep: How to wait between retries (tests may pass a fake).
+
+    Raises:
+        IntegrationNotFound: No integration ``options.integration_id``.
+    """
 
     def __init__(
-        self,
-        registry: RegistryLike,
-        integration_id: str,
-        *,
-        engine: EngineLike | None,
-        recorder: Recorder | None,
-        actor: str,
-        retry: RetryPolicy,
-        contract: Contract | None,
-        contract_failures: int,
-        clock: Clock | None,
-        sleep: Callable[[float], None] = time.sleep,
+        self, options: SessionOptions, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:
-        _check_arguments(
-            registry,
-            integration_id,
-            engine=engine,
-            recorder=recorder,
-            actor=actor,
-            retry=retry,
-            contract=contract,
-            contract_failures=contract_failures,
-            clock=clock,
-        )
-        self.registry = registry
-        self.integration_id = integration_id
-        self.engine = engine
-        self.recorder = recorder
-        self.actor = actor
-        self.retry = retry
-        self.contract = contract
-        self.contract_failures = contract_failures
-        self.clock: Clock = clock or SystemClock()
+        self.options = options
+        # Read on every request: kept as attributes of their own.
+        self.registry = registry = options.registry
+        self.integration_id = integration_id = options.integration_id
+        self.clock: Clock = options.clock
         self.sleep = sleep
         # One read per request: the registry's combined read where it has one.
         combined = getattr(registry, "get_for_call", None)
@@ -328,12 +240,13 @@ class _Governor:
                 )
             if self._dead is not None or self._unrecorded_suspension is not None:
                 self._refuse_seen_signal(integration)
-            if self.engine is not None:
-                decision = self.engine.evaluate(integration, Action.CALL, at=self.clock.now())
+            engine = self.options.engine
+            if engine is not None:
+                decision = engine.evaluate(integration, Action.CALL, at=self.clock.now())
                 if not decision.allowed:
                     raise AccessDenied(decision)
             if integration.state is not IntegrationState.ACTIVE and (
-                self.engine is None
+                engine is None
                 or integration.state
                 in (IntegrationState.REVOKED, IntegrationState.SUSPENDED, IntegrationState.RETIRED)
             ):
@@ -578,7 +491,7 @@ class _Governor:
                     self.integration_id,
                     EventKind.SIGNAL_RECORDED,
                     reason="the API answered 403 Forbidden on a resource",
-                    actor=self.actor,
+                    actor=self.options.actor,
                     clause="1.1.1",
                     evidence=self._evidence(request, response, signal="forbidden"),
                 )
@@ -592,7 +505,7 @@ class _Governor:
                 status=status,
                 codes=codes,
             )
-        if self.contract is not None and 200 <= status < 300:
+        if self.options.contract is not None and 200 <= status < 300:
             self._check_contract(integration, request, response)
 
     def _notice_deprecations(
@@ -636,7 +549,7 @@ class _Governor:
                 self.integration_id,
                 EventKind.DEPRECATION_NOTICED,
                 reason=f"the API announced {facts['notice'].replace('_', ' ')}",
-                actor=self.actor,
+                actor=self.options.actor,
                 clause="1.1.2",
                 evidence=self._evidence(request, response, notice_id=ident, **facts),
             )
@@ -647,7 +560,7 @@ class _Governor:
         request: requests.PreparedRequest,
         response: requests.Response,
     ) -> None:
-        problem = contract_problem(self.contract, response)
+        problem = contract_problem(self.options.contract, response)
         if problem is not None:  # it may quote the body: only its safe form is kept
             problem = safe_text(problem)
         with self._lock:
@@ -656,7 +569,7 @@ class _Governor:
                 return
             self._contract_failed += 1
             failed = self._contract_failed
-        if failed >= self.contract_failures:
+        if failed >= self.options.contract_failures:
             with self._lock:
                 self._contract_failed = 0
             self._suspend(
@@ -759,7 +672,7 @@ class _Governor:
                     cause=cause,
                     reason=reason,
                     evidence=evidence,
-                    actor=self.actor,
+                    actor=self.options.actor,
                 )
             except IllegalTransition:
                 # Not ACTIVE (pending, or suspended meanwhile): keep the signal on record.
@@ -768,7 +681,7 @@ class _Governor:
                         self.integration_id,
                         EventKind.SIGNAL_RECORDED,
                         reason=reason,
-                        actor=self.actor,
+                        actor=self.options.actor,
                         clause="1.1.2",
                         evidence=evidence,
                     )
@@ -790,8 +703,8 @@ class _Governor:
         ) from failure
 
     def _record_call(self, action: str, evidence: Mapping[str, Any]) -> None:
-        if self.recorder is not None:
-            self.recorder(action, {"integration_id": self.integration_id, **evidence})
+        if self.options.recorder is not None:
+            self.options.recorder(action, {"integration_id": self.integration_id, **evidence})
 
     # -- 2. sending -----------------------------------------------------------------
 
@@ -819,7 +732,8 @@ class _Governor:
         stats = _ONE_ATTEMPT
         error: BaseException | None = None
         try:
-            if should_retry(first, method, self.retry) and self.retry.max_attempts > 1:
+            retry = self.options.retry
+            if should_retry(first, method, retry) and retry.max_attempts > 1:
 
                 def attempt() -> requests.Response:
                     nonlocal integration
@@ -830,7 +744,7 @@ class _Governor:
                     first,
                     attempt,
                     method=method,
-                    policy=self.retry,
+                    policy=retry,
                     mimecast=_is_mimecast(integration),
                     started=started,
                     sleep=self.sleep,
@@ -861,7 +775,7 @@ class _Governor:
                 f"attempt(s): {name}"
             ) from None
         self.last_retry_stats = stats
-        if self.recorder is not None:
+        if self.options.recorder is not None:
             try:
                 self._record_call(
                     "call_sent",

@@ -17,12 +17,11 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Unpack
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from hf_api_governance._base.clock import Clock
 from hf_api_governance._client.auth import (
     ApiKeyHeaderAuth,
     BasicAuth,
@@ -32,15 +31,13 @@ from hf_api_governance._client.auth import (
     TokenEndpointError,
 )
 from hf_api_governance._client.governor import _Governor
+from hf_api_governance._client.options import SessionKwargs, SessionOptions
 from hf_api_governance._client.origins import origin_of, strip_credentials
 from hf_api_governance._client.ports import (
-    Contract,
-    EngineLike,
     KeystoreLike,
-    Recorder,
     RegistryLike,
 )
-from hf_api_governance._client.retry import RetryPolicy, RetryStats
+from hf_api_governance._client.retry import RetryStats
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._model.values import Integration
 from hf_api_governance.exceptions import ValidationError
@@ -139,16 +136,20 @@ class GovernedSession(requests.Session):
         integration_id: The integration this session calls.
         keystore: Where credentials are read; ``None`` sends no credentials
             of ours (pass ``auth=`` per request).
+        **kwargs: The session options (typed as
+            :class:`~hf_api_governance._client.options.SessionKwargs`, checked
+            as :class:`~hf_api_governance._client.options.SessionOptions`):
         engine: The policy engine; without one, only an ACTIVE integration
             may call.
         recorder: Called with ``(action, evidence)`` for every call.
-        actor: Who the registry events name for signals this session sees.
-        retry: Retry bounds.
+        actor: Who the registry events name for signals this session sees
+            (default ``"hf-gov"``).
+        retry: Retry bounds (default ``RetryPolicy()``).
         contract: A check of successful responses (a callable returning
             ``True``, ``False`` or a problem string, or a minimal JSON shape
             such as ``{"data": list, "meta": dict}``).
         contract_failures: Consecutive contract failures that suspend the
-            integration (cause ``API_CHANGED``).
+            integration (cause ``API_CHANGED``; default 3).
         clock: Time for policy decisions and ``Sunset`` comparisons.
 
     Raises:
@@ -162,30 +163,15 @@ class GovernedSession(requests.Session):
         integration_id: str,
         *,
         keystore: KeystoreLike | None = None,
-        engine: EngineLike | None = None,
-        recorder: Recorder | None = None,
-        actor: str = "hf-gov",
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
-        contract: Contract | None = None,
-        contract_failures: int = 3,
-        clock: Clock | None = None,
+        **kwargs: Unpack[SessionKwargs],
     ) -> None:
         if keystore is not None and not (
             callable(getattr(keystore, "get", None)) and hasattr(keystore, "__contains__")
         ):
             raise ValidationError("keystore", "must be a Keystore (with get) or None")
+        options = SessionOptions.build("GovernedSession", registry, integration_id, kwargs)
         super().__init__()
-        self._governor = _Governor(
-            registry,
-            integration_id,
-            engine=engine,
-            recorder=recorder,
-            actor=actor,
-            retry=retry,
-            contract=contract,
-            contract_failures=contract_failures,
-            clock=clock,
-        )
+        self._governor = _Governor(options)
         self._keystore = keystore
         self._oauth: dict[tuple[Any, ...], OAuth2ClientCredentials] = {}
         self._auth: tuple[object, tuple[Secret, ...], requests.auth.AuthBase] | None = None
@@ -350,14 +336,8 @@ def govern(
     registry: RegistryLike,
     integration_id: str,
     *,
-    engine: EngineLike | None = None,
-    recorder: Recorder | None = None,
-    actor: str = "hf-gov",
-    retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
-    contract: Contract | None = None,
-    contract_failures: int = 3,
-    clock: Clock | None = None,
     refuse_foreign: bool = False,
+    **kwargs: Unpack[SessionKwargs],
 ) -> requests.Session:
     """Govern an existing session (a vendor SDK's) through a transport adapter.
 
@@ -378,14 +358,10 @@ def govern(
         session: The session to govern (changed in place).
         registry: The registry.
         integration_id: The integration the session talks to.
-        engine: The policy engine (see :class:`GovernedSession`).
-        recorder: Called with ``(action, evidence)`` for every call.
-        actor: Who registry events name.
-        retry: Retry bounds.
-        contract: See :class:`GovernedSession`.
-        contract_failures: See :class:`GovernedSession`.
-        clock: Time for decisions and ``Sunset`` comparisons.
         refuse_foreign: Refuse requests to any other origin.
+        **kwargs: The session options, as for :class:`GovernedSession`:
+            ``engine``, ``recorder``, ``actor``, ``retry``, ``contract``,
+            ``contract_failures``, ``clock``.
 
     Returns:
         ``session`` itself, now governed.
@@ -398,17 +374,7 @@ def govern(
         raise ValidationError("session", "must be a requests.Session")
     if not isinstance(refuse_foreign, bool):
         raise ValidationError("refuse_foreign", "must be a bool")
-    governor = _Governor(
-        registry,
-        integration_id,
-        engine=engine,
-        recorder=recorder,
-        actor=actor,
-        retry=retry,
-        contract=contract,
-        contract_failures=contract_failures,
-        clock=clock,
-    )
+    governor = _Governor(SessionOptions.build("govern", registry, integration_id, kwargs))
     adapter = _GovernedAdapter(governor, foreign="refuse" if refuse_foreign else "strip")
     for prefix in [*session.adapters, "https://", "http://"]:
         session.mount(prefix, adapter)
