@@ -14,13 +14,16 @@ import json
 import urllib.parse
 from typing import Any, Final
 
-from hf_api_governance._confidential.redact import redact_url
+import requests
+
+from hf_api_governance._confidential.redact import redact_url, scrub_headers
 from hf_api_governance._model.values import looks_like_secret
 
 __all__ = [
     "EVIDENCE_LIMIT",
     "bound_evidence",
     "recorded_url",
+    "response_evidence",
     "safe_text",
     "url_evidence",
 ]
@@ -111,6 +114,53 @@ def bound_evidence(evidence: dict[str, Any], limit: int = EVIDENCE_LIMIT) -> dic
 
 def _json_size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+
+
+EVIDENCE_HEADERS: Final = (
+    "WWW-Authenticate",
+    "Sunset",
+    "Deprecation",
+    "Link",
+    "Retry-After",
+    "Content-Type",
+)
+"""Response headers kept in evidence (scrubbed, 100 characters each)."""
+
+
+def response_evidence(
+    response: requests.Response,
+    *,
+    method: str,
+    url: str,
+    secret_headers: frozenset[str],
+    **facts: Any,
+) -> dict[str, Any]:
+    """Secret-free, bounded evidence of a response: status, method, URL, headers, ``facts``.
+
+    Args:
+        response: The response.
+        method: The request method.
+        url: The request URL (recorded as :func:`url_evidence`).
+        secret_headers: Lower-case header names that carry the integration's
+            credential, scrubbed besides the usual ones.
+        **facts: Further secret-free facts (the signal, its details).
+
+    Returns:
+        The evidence, at most :data:`EVIDENCE_LIMIT` bytes as JSON.
+    """
+    headers = scrub_headers(
+        {h: response.headers[h] for h in EVIDENCE_HEADERS if h in response.headers},
+        extra=secret_headers,
+    )
+    return bound_evidence(
+        {
+            "status": response.status_code,
+            "method": method[:16],
+            **url_evidence(url),
+            "headers": {k: safe_text(v, 100) for k, v in headers.items()},
+            **facts,
+        }
+    )
 
 
 RECORDED_URL_CHARS: Final = 2048

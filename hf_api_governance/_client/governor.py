@@ -1,4 +1,4 @@
-"""The governor: admission, signals and recording for one integration.
+"""The governor: admission, sending and the application of signals, for one integration.
 
 :class:`_Governor` is what :class:`~hf_api_governance.GovernedSession` and
 :func:`~hf_api_governance.govern` share, one per integration:
@@ -9,9 +9,13 @@
    refuse a revoked credential entry: :class:`~hf_api_governance.AccessDenied`
    before any byte leaves the machine;
 2. *send*, with bounded retries of transient faults (:mod:`.retry`);
-3. *inspect* the response for signals (:mod:`.signals`): revocation
-   (clause 1.1.1), interoperability (clause 1.1.2), contract drift;
-4. *record*: registry events for signals, the optional ``recorder`` for calls.
+3. *classify* the final response: :func:`.signals.classify`, a pure function
+   of the response and what the governor knows (:class:`.signals.Facts`),
+   says what it means: revocation (clause 1.1.1), interoperability (clause
+   1.1.2), contract drift...;
+4. *apply* that reading: registry events, exceptions, the governor's own
+   memory (tokens seen, credentials seen revoked, contract failures in a
+   row); and report every call to the optional ``recorder``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from __future__ import annotations
 import functools
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, NoReturn
@@ -28,25 +31,16 @@ import requests
 
 from hf_api_governance._base.clock import Clock
 from hf_api_governance._client.auth import FRESH_TOKEN_ATTR, TokenEndpointError
-from hf_api_governance._client.evidence import bound_evidence, recorded_url, safe_text, url_evidence
+from hf_api_governance._client.evidence import bound_evidence, recorded_url
 from hf_api_governance._client.options import SessionOptions
 from hf_api_governance._client.origins import (
     credential_headers_of,
+    is_token_endpoint,
     origin_of,
     own_origins,
     strip_credentials,
 )
-from hf_api_governance._client.parse import (
-    bearer_error,
-    iso,
-    json_body,
-    mimecast_fail_codes,
-    oauth_error,
-    parse_deprecation,
-    parse_http_date,
-    parse_link_header,
-)
-from hf_api_governance._client.ports import Contract, Transport
+from hf_api_governance._client.ports import Transport
 from hf_api_governance._client.retry import (
     RetriesExhausted,
     RetryStats,
@@ -54,13 +48,16 @@ from hf_api_governance._client.retry import (
     should_retry,
 )
 from hf_api_governance._client.signals import (
-    BEARER_REVOCATION_ERROR,
-    MIMECAST_REVOCATION_CODES,
-    MIMECAST_REVOCATION_STATUS,
-    OAUTH_REVOCATION_ERRORS,
-    notice_id,
+    CONTRACT_HELD,
+    Facts,
+    Reading,
+    Signal,
+    SignalKind,
+    classify,
+    classify_token_error,
+    is_mimecast,
 )
-from hf_api_governance._confidential.redact import redact_url, scrub_headers
+from hf_api_governance._confidential.redact import redact_url
 from hf_api_governance._model.values import (
     ApiKind,
     EventKind,
@@ -80,7 +77,7 @@ from hf_api_governance.exceptions import (
     TransportError,
 )
 
-__all__ = ["contract_problem"]
+__all__: list[str] = []
 
 
 def _deny(
@@ -125,21 +122,6 @@ def _attempt(
     raise _Unsendable(name)  # outside the except block: no __context__
 
 
-def _is_mimecast(integration: Integration) -> bool:
-    return integration.kind is ApiKind.MIMECAST_API or (
-        integration.auth is not None and integration.auth.scheme == "mimecast_hmac_v1"
-    )
-
-
-_EVIDENCE_HEADERS: Final = (
-    "WWW-Authenticate",
-    "Sunset",
-    "Deprecation",
-    "Link",
-    "Retry-After",
-    "Content-Type",
-)
-
 _ONE_ATTEMPT: Final = RetryStats()  # frozen: shared by every request that needed no retry
 
 
@@ -176,11 +158,10 @@ class _Governor:
         integration = registry.get(integration_id)  # fails early on an unknown id
         self.origins = own_origins(integration)
         self.extra_headers = credential_headers_of(integration)
-        self._declared: tuple[str, Any] = (integration.base_url, integration.auth)
         self._last_read: Integration = integration
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
-        self._forbidden_seen: set[tuple[str, str]] = set()
+        self._suspected: set[str] = set()
         self._contract_failed = 0
         self._token_seen = False
         self.last_retry_stats = RetryStats()
@@ -211,10 +192,7 @@ class _Governor:
         """
         integration, revoked = self._read()
         if integration is not self._last_read:  # a new read (the registry keeps unchanged ones)
-            self._last_read = integration
-            declared = (integration.base_url, integration.auth)
-            if declared != self._declared:  # the declaration changed: recompute the origins
-                self._declared = declared
+            self._last_read = integration  # its declaration may have changed: recompute
             self.origins = own_origins(integration)
             self.extra_headers = credential_headers_of(integration)
         origins = self.origins
@@ -363,23 +341,22 @@ class _Governor:
             name = unsendable.name
         raise TransportError(f"{request.method} {recorded_url(url)} failed: {name}")
 
-    # -- 3. inspection ----------------------------------------------------------
+    # -- 3. signals ---------------------------------------------------------------
 
-    def _evidence(
-        self, request: requests.PreparedRequest, response: requests.Response, **facts: Any
-    ) -> dict[str, Any]:
-        headers = scrub_headers(
-            {h: response.headers[h] for h in _EVIDENCE_HEADERS if h in response.headers},
-            extra=self.extra_headers,
-        )
-        return bound_evidence(
-            {
-                "status": response.status_code,
-                "method": (request.method or "?")[:16],
-                **url_evidence(request.url or ""),
-                "headers": {k: safe_text(v, 100) for k, v in headers.items()},
-                **facts,
-            }
+    def facts(self, integration: Integration, request: requests.PreparedRequest) -> Facts:
+        """What this governor knows about ``request`` (for :func:`~.signals.classify`)."""
+        url = request.url or ""
+        return Facts(
+            kind=integration.kind,
+            vendor=integration.vendor,
+            mimecast=is_mimecast(integration),
+            method=request.method or "?",
+            url=url,
+            fresh_token=bool(getattr(request, FRESH_TOKEN_ATTR, False)) or self._token_seen,
+            token_endpoint=is_token_endpoint(url, integration),
+            now=self.clock.now(),
+            contract=self.options.contract,
+            secret_headers=self.extra_headers,
         )
 
     def inspect(
@@ -388,185 +365,94 @@ class _Governor:
         request: requests.PreparedRequest,
         response: requests.Response,
     ) -> None:
-        """Act on the signals in ``response``; return normally if the call stands.
+        """Classify ``response`` and apply what it says; return normally if the call stands.
 
         Raises:
             CredentialRevoked: The response shows the credential is dead.
             InteroperabilitySuspended: The API is gone or has changed.
             ApiError: A Mimecast ``fail`` array reported an error.
         """
-        status = response.status_code
-        headers = response.headers
-        mimecast = _is_mimecast(integration)
-        fresh = bool(getattr(request, FRESH_TOKEN_ATTR, False)) or self._token_seen
+        self.apply(integration, response, classify(response, self.facts(integration, request)))
 
-        # -- clause 1.1.1: revocation ------------------------------------------
-        body: Any = None
-        if status == 401 and fresh:
-            challenge = headers.get("WWW-Authenticate")
-            if challenge and bearer_error(challenge) == BEARER_REVOCATION_ERROR:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(request, response, signal="invalid_token_after_fresh_token"),
-                    "the API refused a freshly issued access token (RFC 6750 invalid_token)",
-                )
-        if status in (400, 401):
-            body = json_body(response)
-            error = oauth_error(body)
-            if error in OAUTH_REVOCATION_ERRORS:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(request, response, signal="oauth_error", error=error),
-                    f"the token endpoint answered {error} (RFC 6749 section 5.2)",
-                )
-        fail_codes: list[tuple[str, bool]] = []
-        if mimecast:
-            if status in MIMECAST_REVOCATION_STATUS:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(request, response, signal="mimecast_status"),
-                    f"the Mimecast API answered {status} (binding expired)",
-                )
-            if body is None:
-                body = json_body(response)
-            fail_codes = list(mimecast_fail_codes(body))
-            dead = [c for c, _ in fail_codes if c in MIMECAST_REVOCATION_CODES]
-            if dead:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(
-                        request,
-                        response,
-                        signal="mimecast_fail",
-                        codes=[c[:100] for c in dead[:10]],
-                    ),
-                    f"the Mimecast API answered {dead[0][:100]}",
-                )
-        if 200 <= status < 300:
-            if request.method == "POST" and "json" in headers.get("Content-Type", "").lower():
-                if body is None and len(response.content) < 16384:
-                    body = json_body(response)
-                self._token_seen = isinstance(body, Mapping) and "access_token" in body
-            else:
-                self._token_seen = False
+    def apply(
+        self, integration: Integration, response: requests.Response, reading: Reading
+    ) -> None:
+        """Apply a reading: remember token issuance, record, raise.
 
-        # -- clause 1.1.2: interoperability ---------------------------------------
-        sunset_header = headers.get("Sunset")
-        sunset_at = parse_http_date(sunset_header) if sunset_header else None
-        if status == 410:
-            cause = SuspensionCause.SUNSET if sunset_header else SuspensionCause.API_CHANGED
-            self._suspend(
-                integration,
-                response,
-                cause,
-                self._evidence(
-                    request,
-                    response,
-                    signal="gone",
-                    **({"sunset_at": iso(sunset_at)} if sunset_at else {}),
-                ),
-                "the API answered 410 Gone",
-            )
-        if sunset_at is not None and sunset_at <= self.clock.now():
-            self._suspend(
-                integration,
-                response,
-                SuspensionCause.SUNSET,
-                self._evidence(request, response, signal="sunset_passed", sunset_at=iso(sunset_at)),
-                f"the API's Sunset date {iso(sunset_at)} has passed (RFC 8594)",
-            )
-        self._notice_deprecations(integration, request, response, sunset_at)
+        Rate-limited and transient outcomes were already retried (the retry
+        loop retries :data:`~.signals.RETRY_STATUSES`): the response stands.
 
-        if status == 403:
-            key = (request.method or "?", urllib.parse.urlsplit(request.url or "").path)
-            with self._lock:
-                first = key not in self._forbidden_seen
-                self._forbidden_seen.add(key)
-            if first:
-                self.registry.record(
-                    self.integration_id,
-                    EventKind.SIGNAL_RECORDED,
-                    reason="the API answered 403 Forbidden on a resource",
-                    actor=self.options.actor,
-                    clause="1.1.1",
-                    evidence=self._evidence(request, response, signal="forbidden"),
-                )
-
-        if fail_codes:
-            codes = tuple(c for c, _ in fail_codes)
+        Raises:
+            CredentialRevoked: A :attr:`~SignalKind.REVOKED` signal.
+            InteroperabilitySuspended: A :attr:`~SignalKind.SUSPENDED` signal, or
+                the last of ``contract_failures`` contract failures in a row.
+            ApiError: An :attr:`~SignalKind.API_ERROR` signal.
+        """
+        if reading.token_issued is not None:
+            self._token_seen = reading.token_issued
+        signals = reading.signals
+        if len(signals) > 1:
+            self._record_notes(integration, signals[:-1])
+        signal = signals[-1]
+        kind = signal.kind
+        if kind is SignalKind.OK:
+            if signal.code == CONTRACT_HELD:
+                with self._lock:
+                    self._contract_failed = 0
+        elif kind is SignalKind.REVOKED:
+            response.close()
+            self._revoked(integration, dict(signal.evidence), signal.reason)
+        elif kind is SignalKind.SUSPENDED:
+            cause = signal.cause or SuspensionCause.API_CHANGED  # every suspending row names one
+            self._suspend(integration, response, cause, dict(signal.evidence), signal.reason)
+        elif kind is SignalKind.API_ERROR:
             response.close()
             raise ApiError(
                 self.integration_id,
-                f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
-                status=status,
-                codes=codes,
+                signal.reason,
+                status=response.status_code,
+                codes=signal.api_codes,
             )
-        if self.options.contract is not None and 200 <= status < 300:
-            self._check_contract(integration, request, response)
+        elif kind is SignalKind.CONTRACT_FAILURE:
+            self._contract_broken(integration, response, signal)
+        # RATE_LIMITED and TRANSIENT were retried already; they, and OK, leave the call standing.
 
-    def _notice_deprecations(
-        self,
-        integration: Integration,
-        request: requests.PreparedRequest,
-        response: requests.Response,
-        sunset_at: datetime | None,
-    ) -> None:
-        notices: list[tuple[str, dict[str, Any]]] = []
-        deprecation = response.headers.get("Deprecation")
-        if deprecation:
-            parsed = parse_deprecation(deprecation)
-            if parsed is not None:
-                when = iso(parsed.at) if parsed.at else "true"
-                notices.append(("deprecation", {"notice": "deprecation", "deprecated_at": when}))
-        if sunset_at is not None and sunset_at > self.clock.now():
-            notices.append(("sunset", {"notice": "sunset", "sunset_at": iso(sunset_at)}))
-        link = response.headers.get("Link")
-        if link:
-            for item in parse_link_header(link):
-                for rel in ("deprecation", "sunset"):
-                    if rel in item.rels:
-                        target = urllib.parse.urljoin(response.url or "", item.target)
-                        facts = {f"link_{k}": v for k, v in url_evidence(target).items()}
-                        notices.append((f"link-{rel}", {"notice": f"link_{rel}", **facts}))
-        if not notices:
-            return
-        known = {
-            e.evidence.get("notice_id")
-            for e in integration.history
-            if e.kind is EventKind.DEPRECATION_NOTICED
-        }
-        for kind, facts in notices:
-            ident = notice_id(kind, repr(sorted(facts.items())))
-            with self._lock:
-                if ident in known or ident in self._noticed:
-                    continue
-                self._noticed.add(ident)
+    def _record_notes(self, integration: Integration, notes: tuple[Signal, ...]) -> None:
+        """Record deprecation notices and suspicions, each once."""
+        known: set[Any] | None = None
+        for note in notes:
+            if note.kind is SignalKind.DEPRECATION_NOTICE:
+                if known is None:  # notices already in the history (any process's)
+                    known = {
+                        e.evidence.get("notice_id")
+                        for e in integration.history
+                        if e.kind is EventKind.DEPRECATION_NOTICED
+                    }
+                with self._lock:
+                    if note.once in known or note.once in self._noticed:
+                        continue
+                    self._noticed.add(note.once or "")
+                event = EventKind.DEPRECATION_NOTICED
+            else:  # SUSPECTED_REVOCATION: once per method and path in this session
+                with self._lock:
+                    if note.once in self._suspected:
+                        continue
+                    self._suspected.add(note.once or "")
+                event = EventKind.SIGNAL_RECORDED
             self.registry.record(
                 self.integration_id,
-                EventKind.DEPRECATION_NOTICED,
-                reason=f"the API announced {facts['notice'].replace('_', ' ')}",
+                event,
+                reason=note.reason,
                 actor=self.options.actor,
-                clause="1.1.2",
-                evidence=self._evidence(request, response, notice_id=ident, **facts),
+                clause=note.clause,
+                evidence=dict(note.evidence),
             )
 
-    def _check_contract(
-        self,
-        integration: Integration,
-        request: requests.PreparedRequest,
-        response: requests.Response,
+    def _contract_broken(
+        self, integration: Integration, response: requests.Response, signal: Signal
     ) -> None:
-        problem = contract_problem(self.options.contract, response)
-        if problem is not None:  # it may quote the body: only its safe form is kept
-            problem = safe_text(problem)
+        """Count a contract failure; suspend at ``contract_failures`` in a row."""
         with self._lock:
-            if problem is None:
-                self._contract_failed = 0
-                return
             self._contract_failed += 1
             failed = self._contract_failed
         if failed >= self.options.contract_failures:
@@ -576,27 +462,11 @@ class _Governor:
                 integration,
                 response,
                 SuspensionCause.API_CHANGED,
-                self._evidence(
-                    request,
-                    response,
-                    signal="contract",
-                    consecutive_failures=failed,
-                    problem=problem,
-                ),
-                f"{failed} consecutive responses broke the recorded contract: {problem}",
+                {**signal.evidence, "consecutive_failures": failed},
+                f"{failed} consecutive responses broke the recorded contract: {signal.reason}",
             )
 
     # -- 4. recording -----------------------------------------------------------
-
-    def _revoke(
-        self,
-        integration: Integration,
-        response: requests.Response,
-        evidence: dict[str, Any],
-        reason: str,
-    ) -> NoReturn:
-        response.close()
-        self._revoked(integration, evidence, reason)
 
     def _revoked(self, integration: Integration, evidence: dict[str, Any], reason: str) -> NoReturn:
         """Stop sending the credential, record the revocation, raise :class:`CredentialRevoked`.
@@ -641,10 +511,9 @@ class _Governor:
             CredentialRevoked: The error code is a revocation code.
             TokenEndpointError: Otherwise, unchanged.
         """
-        if error.error in OAUTH_REVOCATION_ERRORS or error.error in MIMECAST_REVOCATION_CODES:
-            evidence = {**error.evidence, "signal": "oauth_error"}
-            reason = f"the token endpoint answered {error.error} (RFC 6749 section 5.2)"
-            self._revoked(integration, evidence, reason)
+        signal = classify_token_error(error)
+        if signal is not None:
+            self._revoked(integration, dict(signal.evidence), signal.reason)
         raise error
 
     def _suspend(
@@ -745,7 +614,7 @@ class _Governor:
                     attempt,
                     method=method,
                     policy=retry,
-                    mimecast=_is_mimecast(integration),
+                    mimecast=is_mimecast(integration),
                     started=started,
                     sleep=self.sleep,
                 )
@@ -795,31 +664,3 @@ class _Governor:
                 raise
         self.inspect(integration, request, response)
         return response
-
-
-def contract_problem(contract: Contract | None, response: requests.Response) -> str | None:
-    """Check ``response`` against a contract; return the problem, or ``None`` if it holds.
-
-    A callable contract returns ``True`` (holds), ``False`` or a non-empty
-    string (broken, with that reason). A mapping is a minimal JSON shape:
-    the body must be an object holding each key with a value of that type.
-    """
-    if contract is None:
-        return None
-    if callable(contract):
-        try:
-            verdict = contract(response)
-        except Exception as exc:  # a broken check counts as a broken contract
-            return f"the contract check raised {type(exc).__name__}"
-        if verdict is True:
-            return None
-        return verdict if isinstance(verdict, str) and verdict else "the contract check failed"
-    body = json_body(response)
-    if not isinstance(body, Mapping):
-        return "the body is not a JSON object"
-    for key, kind in contract.items():
-        if key not in body:
-            return f"member {key!r} is missing"
-        if not isinstance(body[key], kind):
-            return f"member {key!r} has the wrong type"
-    return None

@@ -23,6 +23,7 @@ __all__ = [
     "CREDENTIAL_HEADERS",
     "Origin",
     "credential_headers_of",
+    "is_token_endpoint",
     "origin_of",
     "own_origins",
     "strip_credentials",
@@ -78,6 +79,17 @@ def own_origins(integration: Integration) -> frozenset[Origin]:
     if integration.auth is not None and "token_url" in integration.auth.params:
         urls.append(integration.auth.params["token_url"])
     return frozenset(o for o in map(origin_of, urls) if o is not None)
+
+
+def is_token_endpoint(url: str, integration: Integration) -> bool:
+    """Whether ``url`` is the integration's declared OAuth token endpoint (query aside)."""
+    token_url = integration.auth.params.get("token_url") if integration.auth is not None else None
+    if not token_url or origin_of(url) != origin_of(token_url):
+        return False
+    try:
+        return urllib.parse.urlsplit(url).path == urllib.parse.urlsplit(token_url).path
+    except ValueError:
+        return False
 
 
 CREDENTIAL_HEADERS: Final = frozenset(
