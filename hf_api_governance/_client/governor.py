@@ -20,11 +20,13 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Final, Literal, NoReturn
 
 import requests
@@ -77,18 +79,54 @@ from hf_api_governance.exceptions import (
     TransportError,
 )
 
-__all__: list[str] = []
+__all__ = ["STATE_REFUSALS", "Refusal"]
 
 
-def _deny(
-    code: str, clause: str, message: str, *, integration_id: str, at: datetime
-) -> AccessDenied:
+# --------------------------------------------------------------------- refusals
+
+
+class Refusal(enum.Enum):
+    """The refusals the client decides itself: each a built-in finding code and its clause.
+
+    This is the table of every finding the client produces; each code is in
+    the policy engine's :data:`~hf_api_governance._policy.BUILTIN_CODES`
+    (documented in ``docs/codes.md``) and means there what it means here.
+    """
+
+    FOREIGN_ORIGIN = ("FOREIGN_ORIGIN", "1.1.1")
+    """The URL is not at the integration's origins (or cannot be read unambiguously)."""
+    INSECURE_TRANSPORT = ("INSECURE_TRANSPORT", "1.1.3")
+    """Plain http to a host that is not loopback."""
+    CREDENTIAL_REVOKED = ("CREDENTIAL_REVOKED", "1.1.1")
+    """The integration is REVOKED, or one of its credential entries was revoked."""
+    INTEROP_SUSPENDED = ("INTEROP_SUSPENDED", "1.1.2")
+    """The integration is SUSPENDED (or this session saw it suspended)."""
+    NOT_ACTIVE = ("NOT_ACTIVE", "1.1")
+    """The integration is PENDING (without an engine) or RETIRED."""
+
+    def __init__(self, code: str, clause: str) -> None:
+        self.code = code
+        self.clause = clause
+
+
+STATE_REFUSALS: Final[Mapping[IntegrationState, Refusal]] = MappingProxyType(
+    {
+        IntegrationState.PENDING: Refusal.NOT_ACTIVE,
+        IntegrationState.REVOKED: Refusal.CREDENTIAL_REVOKED,
+        IntegrationState.SUSPENDED: Refusal.INTEROP_SUSPENDED,
+        IntegrationState.RETIRED: Refusal.NOT_ACTIVE,
+    }
+)
+"""The refusal for each state other than ACTIVE."""
+
+
+def _deny(refusal: Refusal, message: str, *, integration_id: str, at: datetime) -> AccessDenied:
     """An :class:`AccessDenied` for a refusal the client itself decided.
 
-    Foreign origin, insecure transport, a dead credential: the finding has the
-    same shape as the policy engine's, so callers handle one kind of decision.
+    The finding has the same shape as the policy engine's, and a code of its
+    table, so callers handle one kind of decision.
     """
-    finding = Finding(code, clause, Severity.DENY, message, integration_id)
+    finding = Finding(refusal.code, refusal.clause, Severity.DENY, message, integration_id)
     return AccessDenied(Decision(False, Action.CALL, integration_id, at, (finding,)))
 
 
@@ -200,8 +238,7 @@ class _Governor:
         try:
             if origin is None or origin not in origins:
                 raise _deny(
-                    "FOREIGN_ORIGIN",
-                    "1.1.1",
+                    Refusal.FOREIGN_ORIGIN,
                     f"{redact_url(url)} is not the origin of integration "
                     f"{self.integration_id!r}; its credentials go only to "
                     f"{redact_url(integration.base_url)}",
@@ -210,8 +247,7 @@ class _Governor:
                 )
             if origin[0] != "https" and not is_loopback_host(origin[1]):
                 raise _deny(
-                    "INSECURE_TRANSPORT",
-                    "1.1.3",
+                    Refusal.INSECURE_TRANSPORT,
                     "plain http is only allowed to loopback hosts",
                     integration_id=self.integration_id,
                     at=self.clock.now(),
@@ -229,16 +265,14 @@ class _Governor:
                 in (IntegrationState.REVOKED, IntegrationState.SUSPENDED, IntegrationState.RETIRED)
             ):
                 raise _deny(
-                    f"STATE_{integration.state.name}",
-                    "1.1.1" if integration.state is IntegrationState.REVOKED else "1.1.2",
+                    STATE_REFUSALS[integration.state],
                     f"integration {self.integration_id!r} is {integration.state.value}",
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
             if revoked:
                 raise _deny(
-                    "CREDENTIAL_REVOKED",
-                    "1.1.1",
+                    Refusal.CREDENTIAL_REVOKED,
                     f"credential entry {min(revoked)!r} was revoked; replace it before calling",
                     integration_id=self.integration_id,
                     at=self.clock.now(),
@@ -256,8 +290,7 @@ class _Governor:
         dead = self._dead
         if dead is not None and (not dead or not dead.isdisjoint(integration.credential_entries)):
             raise _deny(
-                "CREDENTIAL_REVOKED",
-                "1.1.1",
+                Refusal.CREDENTIAL_REVOKED,
                 f"this session saw the credential of integration {self.integration_id!r} "
                 f"revoked ({self._dead_reason}); it is never sent again",
                 integration_id=self.integration_id,
@@ -265,8 +298,7 @@ class _Governor:
             )
         if self._unrecorded_suspension is not None:
             raise _deny(
-                "INTEROP_SUSPENDED",
-                "1.1.2",
+                Refusal.INTEROP_SUSPENDED,
                 f"this session saw interoperability with integration {self.integration_id!r} "
                 f"suspended ({self._unrecorded_suspension}) and could not record it; "
                 "record it in the registry, then open a new session",
@@ -285,8 +317,7 @@ class _Governor:
             AccessDenied: Always (code ``FOREIGN_ORIGIN``).
         """
         denied = _deny(
-            "FOREIGN_ORIGIN",
-            "1.1.1",
+            Refusal.FOREIGN_ORIGIN,
             f"{recorded_url(url)} is not an origin of integration {self.integration_id!r} "
             "(or cannot be read unambiguously); nothing was sent",
             integration_id=self.integration_id,
@@ -317,8 +348,7 @@ class _Governor:
         origin = origin_of(url)
         if foreign == "refuse" or origin is None:
             raise _deny(
-                "FOREIGN_ORIGIN",
-                "1.1.1",
+                Refusal.FOREIGN_ORIGIN,
                 f"{recorded_url(url)} is not an origin of integration "
                 f"{self.integration_id!r}"
                 + (" (it cannot be read unambiguously)" if origin is None else ""),
@@ -327,8 +357,7 @@ class _Governor:
             )
         if origin[0] != "https" and not is_loopback_host(origin[1]):
             raise _deny(
-                "INSECURE_TRANSPORT",
-                "1.1.3",
+                Refusal.INSECURE_TRANSPORT,
                 "plain http is only allowed to loopback hosts",
                 integration_id=self.integration_id,
                 at=self.clock.now(),
