@@ -33,10 +33,7 @@ from hf_api_governance._client.auth import (
 from hf_api_governance._client.governor import _Governor
 from hf_api_governance._client.options import SessionKwargs, SessionOptions
 from hf_api_governance._client.origins import origin_of, strip_credentials
-from hf_api_governance._client.ports import (
-    KeystoreLike,
-    RegistryLike,
-)
+from hf_api_governance._client.ports import KeystoreLike, RegistryLike
 from hf_api_governance._client.retry import RetryStats
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._model.values import Integration
