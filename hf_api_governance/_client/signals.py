@@ -316,7 +316,7 @@ class Hit:
     api_codes: tuple[str, ...] = ()
 
 
-Matcher = Callable[[Seen], Iterable[Hit]]
+Matcher = Callable[[Seen], tuple[Hit, ...]]
 
 
 @attrs.frozen
@@ -328,8 +328,8 @@ class Rule:
         kind: What its signals mean.
         clause: The contract clause concerned, if any.
         source: The specification or vendor documentation that says so.
-        match: Reads the response; yields one :class:`Hit` per signal (most
-            rows yield one at most).
+        match: Reads the response; returns one :class:`Hit` per signal (most
+            rows return one at most; a deciding row's first counts).
         statuses: Only responses with one of these statuses are matched
             (``None``: any status).
     """
@@ -345,59 +345,78 @@ class Rule:
 # ------------------------------------------------------------------------ matchers
 
 
-def _fresh_token_refused(seen: Seen) -> Iterable[Hit]:
+def _fresh_token_refused(seen: Seen) -> tuple[Hit, ...]:
     challenge = seen.headers.get("WWW-Authenticate")
     if seen.facts.fresh_token and challenge and bearer_error(challenge) == BEARER_REVOCATION_ERROR:
-        yield Hit(
-            "the API refused a freshly issued access token (RFC 6750 invalid_token)",
-            {"signal": "invalid_token_after_fresh_token"},
+        return (
+            Hit(
+                "the API refused a freshly issued access token (RFC 6750 invalid_token)",
+                {"signal": "invalid_token_after_fresh_token"},
+            ),
         )
+    return ()
 
 
-def _oauth_revocation(seen: Seen) -> Iterable[Hit]:
+def _oauth_revocation(seen: Seen) -> tuple[Hit, ...]:
     error = oauth_error(seen.body)
     if error in OAUTH_REVOCATION_ERRORS:
-        yield Hit(
-            f"the token endpoint answered {error} (RFC 6749 section 5.2)",
-            {"signal": "oauth_error", "error": error},
+        return (
+            Hit(
+                f"the token endpoint answered {error} (RFC 6749 section 5.2)",
+                {"signal": "oauth_error", "error": error},
+            ),
         )
+    return ()
 
 
-def _mimecast_status(seen: Seen) -> Iterable[Hit]:
+def _mimecast_status(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.mimecast:
-        yield Hit(
-            f"the Mimecast API answered {seen.status} (binding expired)",
-            {"signal": "mimecast_status"},
+        return (
+            Hit(
+                f"the Mimecast API answered {seen.status} (binding expired)",
+                {"signal": "mimecast_status"},
+            ),
         )
+    return ()
 
 
-def _mimecast_dead_codes(seen: Seen) -> Iterable[Hit]:
+def _mimecast_dead_codes(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.mimecast:
         dead = [c for c in seen.fail_codes if c in MIMECAST_REVOCATION_CODES]
         if dead:
-            yield Hit(
-                f"the Mimecast API answered {dead[0][:100]}",
-                {"signal": "mimecast_fail", "codes": [c[:100] for c in dead[:10]]},
+            return (
+                Hit(
+                    f"the Mimecast API answered {dead[0][:100]}",
+                    {"signal": "mimecast_fail", "codes": [c[:100] for c in dead[:10]]},
+                ),
             )
+    return ()
 
 
-def _gone(seen: Seen) -> Iterable[Hit]:
+def _gone(seen: Seen) -> tuple[Hit, ...]:
     sunset_at = seen.sunset_at
-    yield Hit(
-        "the API answered 410 Gone",
-        {"signal": "gone", **({"sunset_at": iso(sunset_at)} if sunset_at else {})},
-        cause=SuspensionCause.SUNSET if seen.headers.get("Sunset") else SuspensionCause.API_CHANGED,
+    return (
+        Hit(
+            "the API answered 410 Gone",
+            {"signal": "gone", **({"sunset_at": iso(sunset_at)} if sunset_at else {})},
+            cause=SuspensionCause.SUNSET
+            if seen.headers.get("Sunset")
+            else SuspensionCause.API_CHANGED,
+        ),
     )
 
 
-def _sunset_passed(seen: Seen) -> Iterable[Hit]:
+def _sunset_passed(seen: Seen) -> tuple[Hit, ...]:
     sunset_at = seen.sunset_at
     if sunset_at is not None and sunset_at <= seen.facts.now:
-        yield Hit(
-            f"the API's Sunset date {iso(sunset_at)} has passed (RFC 8594)",
-            {"signal": "sunset_passed", "sunset_at": iso(sunset_at)},
-            cause=SuspensionCause.SUNSET,
+        return (
+            Hit(
+                f"the API's Sunset date {iso(sunset_at)} has passed (RFC 8594)",
+                {"signal": "sunset_passed", "sunset_at": iso(sunset_at)},
+                cause=SuspensionCause.SUNSET,
+            ),
         )
+    return ()
 
 
 def notice_id(kind: str, value: str) -> str:
@@ -416,64 +435,75 @@ def _notice(kind: str, facts: dict[str, Any]) -> Hit:
     )
 
 
-def _deprecation(seen: Seen) -> Iterable[Hit]:
+def _deprecation(seen: Seen) -> tuple[Hit, ...]:
     header = seen.headers.get("Deprecation")
     parsed = parse_deprecation(header) if header else None
     if parsed is not None:
         when = iso(parsed.at) if parsed.at else "true"
-        yield _notice("deprecation", {"notice": "deprecation", "deprecated_at": when})
+        return (_notice("deprecation", {"notice": "deprecation", "deprecated_at": when}),)
+    return ()
 
 
-def _future_sunset(seen: Seen) -> Iterable[Hit]:
+def _future_sunset(seen: Seen) -> tuple[Hit, ...]:
     sunset_at = seen.sunset_at
     if sunset_at is not None and sunset_at > seen.facts.now:
-        yield _notice("sunset", {"notice": "sunset", "sunset_at": iso(sunset_at)})
+        return (_notice("sunset", {"notice": "sunset", "sunset_at": iso(sunset_at)}),)
+    return ()
 
 
-def _link_notices(seen: Seen) -> Iterable[Hit]:
+def _link_notices(seen: Seen) -> tuple[Hit, ...]:
     header = seen.headers.get("Link")
     if not header:
-        return
+        return ()
+    notices: list[Hit] = []
     for item in parse_link_header(header):
         for rel in ("deprecation", "sunset"):
             if rel in item.rels:
                 target = urllib.parse.urljoin(seen.response.url or "", item.target)
                 facts = {f"link_{k}": v for k, v in url_evidence(target).items()}
-                yield _notice(f"link-{rel}", {"notice": f"link_{rel}", **facts})
+                notices.append(_notice(f"link-{rel}", {"notice": f"link_{rel}", **facts}))
+    return tuple(notices)
 
 
-def _forbidden(seen: Seen) -> Iterable[Hit]:
+def _forbidden(seen: Seen) -> tuple[Hit, ...]:
     path = urllib.parse.urlsplit(seen.facts.url).path
-    yield Hit(
-        "the API answered 403 Forbidden on a resource",
-        {"signal": "forbidden"},
-        once=repr((seen.facts.method, path)),
+    return (
+        Hit(
+            "the API answered 403 Forbidden on a resource",
+            {"signal": "forbidden"},
+            once=repr((seen.facts.method, path)),
+        ),
     )
 
 
-def _mimecast_failure(seen: Seen) -> Iterable[Hit]:
+def _mimecast_failure(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.mimecast and seen.fail_codes:
         codes = seen.fail_codes
-        yield Hit(
-            f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
-            api_codes=codes,
+        return (
+            Hit(
+                f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
+                api_codes=codes,
+            ),
         )
+    return ()
 
 
-def _contract_broken(seen: Seen) -> Iterable[Hit]:
+def _contract_broken(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.contract is not None and seen.succeeded:
         problem = seen.contract_problem
         if problem is not None:
-            yield Hit(problem, {"signal": "contract", "problem": problem})
+            return (Hit(problem, {"signal": "contract", "problem": problem}),)
+    return ()
 
 
-def _contract_held(seen: Seen) -> Iterable[Hit]:
+def _contract_held(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.contract is not None and seen.succeeded and seen.contract_problem is None:
-        yield Hit("the response kept the contract")
+        return (Hit("the response kept the contract"),)
+    return ()
 
 
 def _always(reason: str) -> Matcher:
-    def match(_seen: Seen) -> Iterable[Hit]:
+    def match(_seen: Seen) -> tuple[Hit, ...]:
         return (Hit(reason),)
 
     return match
@@ -599,6 +629,17 @@ _TOKEN_BODY_LIMIT: Final = 16384
 # ------------------------------------------------------------------ classification
 
 
+_Plan = tuple[tuple[frozenset[int] | None, bool, Matcher, "Rule"], ...]
+
+
+def _plan(rules: Iterable[Rule]) -> _Plan:
+    """The rows as ``(statuses, noted, match, rule)``: what :func:`classify` reads per row."""
+    return tuple((rule.statuses, rule.kind in NOTED_KINDS, rule.match, rule) for rule in rules)
+
+
+_RULES_PLAN: Final = _plan(RULES)
+
+
 def classify(response: requests.Response, facts: Facts, rules: Iterable[Rule] = RULES) -> Reading:
     """Read ``response`` against the signal table; pure (nothing is written or raised).
 
@@ -615,16 +656,16 @@ def classify(response: requests.Response, facts: Facts, rules: Iterable[Rule] = 
     status = seen.status
     found: list[Signal] = []
     outcome = _OK
-    for rule in rules:
-        if rule.statuses is not None and status not in rule.statuses:
+    for statuses, noted, match, rule in _RULES_PLAN if rules is RULES else _plan(rules):
+        if statuses is not None and status not in statuses:
             continue
-        hits = rule.match(seen)
-        if rule.kind in NOTED_KINDS:
-            found.extend(_signal(rule, hit, seen) for hit in hits)
+        if noted:
+            for hit in match(seen):
+                found.append(_signal(rule, hit, seen))
             continue
-        first = next(iter(hits), None)
-        if first is not None:  # the first deciding row that matches ends the reading
-            outcome = _signal(rule, first, seen)
+        hits = match(seen)
+        if hits:  # the first deciding row that matches ends the reading
+            outcome = _signal(rule, hits[0], seen)
             break
     found.append(outcome)
     if outcome.kind is SignalKind.REVOKED:
