@@ -16,9 +16,10 @@ tables the rows consult (:data:`OAUTH_REVOCATION_ERRORS`,
 :data:`MIMECAST_REVOCATION_CODES`, ...) are data too, each entry with its
 source; ``docs/client.md`` shows the same tables in words.
 
-The module is a little over 700 lines on purpose: the table, its matchers and
-the values they build are read together, and splitting them would scatter
-one table over several files.
+The module is some 750 lines on purpose: the values, the code tables, one
+short matcher per row, the table and :func:`classify` are read together
+(a row is its matcher), and splitting them would scatter one table over
+several files, or make the values and the table import each other.
 """
 
 from __future__ import annotations
@@ -345,14 +346,24 @@ class Rule:
 # ------------------------------------------------------------------------ matchers
 
 
+def _hit(
+    reason: str,
+    facts: Mapping[str, Any] | None = None,
+    *,
+    cause: SuspensionCause | None = None,
+    once: str | None = None,
+    api_codes: tuple[str, ...] = (),
+) -> tuple[Hit, ...]:
+    """What a row that found one signal returns."""
+    return (Hit(reason, facts or {}, cause, once, api_codes),)
+
+
 def _fresh_token_refused(seen: Seen) -> tuple[Hit, ...]:
     challenge = seen.headers.get("WWW-Authenticate")
     if seen.facts.fresh_token and challenge and bearer_error(challenge) == BEARER_REVOCATION_ERROR:
-        return (
-            Hit(
-                "the API refused a freshly issued access token (RFC 6750 invalid_token)",
-                {"signal": "invalid_token_after_fresh_token"},
-            ),
+        return _hit(
+            "the API refused a freshly issued access token (RFC 6750 invalid_token)",
+            {"signal": "invalid_token_after_fresh_token"},
         )
     return ()
 
@@ -360,22 +371,18 @@ def _fresh_token_refused(seen: Seen) -> tuple[Hit, ...]:
 def _oauth_revocation(seen: Seen) -> tuple[Hit, ...]:
     error = oauth_error(seen.body)
     if error in OAUTH_REVOCATION_ERRORS:
-        return (
-            Hit(
-                f"the token endpoint answered {error} (RFC 6749 section 5.2)",
-                {"signal": "oauth_error", "error": error},
-            ),
+        return _hit(
+            f"the token endpoint answered {error} (RFC 6749 section 5.2)",
+            {"signal": "oauth_error", "error": error},
         )
     return ()
 
 
 def _mimecast_status(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.mimecast:
-        return (
-            Hit(
-                f"the Mimecast API answered {seen.status} (binding expired)",
-                {"signal": "mimecast_status"},
-            ),
+        return _hit(
+            f"the Mimecast API answered {seen.status} (binding expired)",
+            {"signal": "mimecast_status"},
         )
     return ()
 
@@ -384,37 +391,29 @@ def _mimecast_dead_codes(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.mimecast:
         dead = [c for c in seen.fail_codes if c in MIMECAST_REVOCATION_CODES]
         if dead:
-            return (
-                Hit(
-                    f"the Mimecast API answered {dead[0][:100]}",
-                    {"signal": "mimecast_fail", "codes": [c[:100] for c in dead[:10]]},
-                ),
+            return _hit(
+                f"the Mimecast API answered {dead[0][:100]}",
+                {"signal": "mimecast_fail", "codes": [c[:100] for c in dead[:10]]},
             )
     return ()
 
 
 def _gone(seen: Seen) -> tuple[Hit, ...]:
     sunset_at = seen.sunset_at
-    return (
-        Hit(
-            "the API answered 410 Gone",
-            {"signal": "gone", **({"sunset_at": iso(sunset_at)} if sunset_at else {})},
-            cause=SuspensionCause.SUNSET
-            if seen.headers.get("Sunset")
-            else SuspensionCause.API_CHANGED,
-        ),
+    return _hit(
+        "the API answered 410 Gone",
+        {"signal": "gone", **({"sunset_at": iso(sunset_at)} if sunset_at else {})},
+        cause=SuspensionCause.SUNSET if seen.headers.get("Sunset") else SuspensionCause.API_CHANGED,
     )
 
 
 def _sunset_passed(seen: Seen) -> tuple[Hit, ...]:
     sunset_at = seen.sunset_at
     if sunset_at is not None and sunset_at <= seen.facts.now:
-        return (
-            Hit(
-                f"the API's Sunset date {iso(sunset_at)} has passed (RFC 8594)",
-                {"signal": "sunset_passed", "sunset_at": iso(sunset_at)},
-                cause=SuspensionCause.SUNSET,
-            ),
+        return _hit(
+            f"the API's Sunset date {iso(sunset_at)} has passed (RFC 8594)",
+            {"signal": "sunset_passed", "sunset_at": iso(sunset_at)},
+            cause=SuspensionCause.SUNSET,
         )
     return ()
 
@@ -467,23 +466,19 @@ def _link_notices(seen: Seen) -> tuple[Hit, ...]:
 
 def _forbidden(seen: Seen) -> tuple[Hit, ...]:
     path = urllib.parse.urlsplit(seen.facts.url).path
-    return (
-        Hit(
-            "the API answered 403 Forbidden on a resource",
-            {"signal": "forbidden"},
-            once=repr((seen.facts.method, path)),
-        ),
+    return _hit(
+        "the API answered 403 Forbidden on a resource",
+        {"signal": "forbidden"},
+        once=repr((seen.facts.method, path)),
     )
 
 
 def _mimecast_failure(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.mimecast and seen.fail_codes:
         codes = seen.fail_codes
-        return (
-            Hit(
-                f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
-                api_codes=codes,
-            ),
+        return _hit(
+            f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
+            api_codes=codes,
         )
     return ()
 
@@ -492,19 +487,19 @@ def _contract_broken(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.contract is not None and seen.succeeded:
         problem = seen.contract_problem
         if problem is not None:
-            return (Hit(problem, {"signal": "contract", "problem": problem}),)
+            return _hit(problem, {"signal": "contract", "problem": problem})
     return ()
 
 
 def _contract_held(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.contract is not None and seen.succeeded and seen.contract_problem is None:
-        return (Hit("the response kept the contract"),)
+        return _hit("the response kept the contract")
     return ()
 
 
 def _always(reason: str) -> Matcher:
     def match(_seen: Seen) -> tuple[Hit, ...]:
-        return (Hit(reason),)
+        return _hit(reason)
 
     return match
 
