@@ -213,6 +213,17 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
 
 
 @pytest.mark.parametrize(("name", "answer", "known", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_recorded_evidence_names_the_row(
+    name: str, answer: requests.Response, known: Facts, expected: list[tuple[SignalKind, str]]
+) -> None:
+    for signal in classify(answer, known).signals:
+        if signal.kind is K.DEPRECATION_NOTICE:
+            assert signal.evidence["notice"].startswith(signal.code)
+        elif signal.evidence:
+            assert signal.evidence["signal"] == signal.code
+
+
+@pytest.mark.parametrize(("name", "answer", "known", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_each_case_reads_as_the_table_says(
     name: str, answer: requests.Response, known: Facts, expected: list[tuple[SignalKind, str]]
 ) -> None:

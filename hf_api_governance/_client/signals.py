@@ -166,7 +166,9 @@ class Signal:
     Attributes:
         kind: What it means (what the governor does).
         code: The stable name of the table row that found it (``"gone"``,
-            ``"sunset_passed"``...); registry evidence carries it as ``signal``.
+            ``"sunset_passed"``...); the evidence of a revocation, suspension,
+            suspicion or contract failure carries it as ``signal`` (a
+            notice's says which ``notice`` it is).
         reason: Why, for people; registry events and exceptions carry it.
         clause: The contract clause concerned, if any.
         evidence: Secret-free, bounded facts about the response, as recorded
