@@ -133,9 +133,8 @@ class GovernedSession(requests.Session):
         integration_id: The integration this session calls.
         keystore: Where credentials are read; ``None`` sends no credentials
             of ours (pass ``auth=`` per request).
-        **kwargs: The session options (typed as
-            :class:`~hf_api_governance._client.options.SessionKwargs`, checked
-            as :class:`~hf_api_governance._client.options.SessionOptions`):
+        **kwargs: The session options below, all keyword-only and optional
+            (typed as ``SessionKwargs``, checked once as ``SessionOptions``).
         engine: The policy engine; without one, only an ACTIVE integration
             may call.
         recorder: Called with ``(action, evidence)`` for every call.
