@@ -93,6 +93,10 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - typing only
         MimecastHmacAuth,
         OAuth2ClientCredentials,
     )
+    from hf_api_governance._client.custody import (
+        CustodyResult,
+        check_custody,
+    )
     from hf_api_governance._client.retry import (
         RetryPolicy,
         RetryStats,
@@ -100,10 +104,6 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._client.session import (
         GovernedSession,
         govern,
-    )
-    from hf_api_governance._client.signals import (
-        CustodyResult,
-        check_custody,
     )
     from hf_api_governance._confidential.keystore import Keystore
 
@@ -120,8 +120,8 @@ _LAZY = {
     "Keystore": "hf_api_governance._confidential.keystore",
     "RetryPolicy": "hf_api_governance._client.retry",
     "RetryStats": "hf_api_governance._client.retry",
-    "CustodyResult": "hf_api_governance._client.signals",
-    "check_custody": "hf_api_governance._client.signals",
+    "CustodyResult": "hf_api_governance._client.custody",
+    "check_custody": "hf_api_governance._client.custody",
 }
 
 __all__ = [

@@ -55,6 +55,9 @@ from hf_api_governance.exceptions import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from typing import Unpack
+
+    from hf_api_governance._client.options import TuningKwargs
     from hf_api_governance._client.session import GovernedSession
     from hf_api_governance._confidential.keystore import Keystore
 
@@ -432,8 +435,24 @@ class Governance(Closing):
         """Lift a suspension."""
         return self.registry.reinstate(integration_id, reason=reason, actor=self.actor)
 
-    def session(self, integration_id: str, **kwargs: Any) -> GovernedSession:
-        """A :class:`GovernedSession` for the integration, wired to this facade's parts."""
+    def session(self, integration_id: str, **kwargs: Unpack[TuningKwargs]) -> GovernedSession:
+        """A :class:`GovernedSession` for the integration, wired to this facade's parts.
+
+        The registry, keystore, engine, audit log (as the recorder), actor and
+        clock are the facade's; passing one of them is a :class:`TypeError`.
+
+        Args:
+            integration_id: The integration the session calls.
+            **kwargs: ``retry``, ``contract``, ``contract_failures``, as for
+                :class:`GovernedSession`.
+
+        Returns:
+            The session (close it, or use it in a ``with`` block).
+
+        Raises:
+            IntegrationNotFound: No integration ``integration_id``.
+            ValidationError: An argument is not acceptable (the field is named).
+        """
         from hf_api_governance._client.session import GovernedSession
 
         return GovernedSession(

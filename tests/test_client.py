@@ -38,7 +38,7 @@ from hf_api_governance import (
     govern,
     policy_hook,
 )
-from hf_api_governance._client.signals import format_http_date
+from hf_api_governance._client.parse import format_http_date
 from tests.client_support import (
     ALL_SECRETS,
     API_KEY,
@@ -132,7 +132,7 @@ def test_without_an_engine_only_an_active_integration_may_call(
     registry.register(integration(server.url), actor="test")  # PENDING
     with (
         GovernedSession(registry, "acme-api", keystore=world.keystore()) as session,
-        pytest.raises(AccessDenied, match="STATE_PENDING"),
+        pytest.raises(AccessDenied, match="NOT_ACTIVE"),
     ):
         session.get(server.url + "/x")
     assert server.received == []

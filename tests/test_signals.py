@@ -23,15 +23,17 @@ from hf_api_governance import (
     Registry,
     check_custody,
 )
-from hf_api_governance._client.retry import retry_after_seconds
-from hf_api_governance._client.signals import (
-    MIMECAST_REVOCATION_CODES,
-    OAUTH_REVOCATION_ERRORS,
+from hf_api_governance._client.parse import (
     bearer_error,
     format_http_date,
     parse_deprecation,
     parse_http_date,
     parse_link_header,
+)
+from hf_api_governance._client.retry import retry_after_seconds
+from hf_api_governance._client.signals import (
+    MIMECAST_REVOCATION_CODES,
+    OAUTH_REVOCATION_ERRORS,
 )
 from tests.client_support import TOKEN, World, events
 from tests.servers import LocalServer, Received, Reply
@@ -328,7 +330,7 @@ def test_revocation_evidence_is_secret_free_and_accepted(world: World, server: L
 )
 def test_url_evidence_is_bounded_whatever_the_url(path: str) -> None:
     """Evidence of any URL fits the audit log's 16 KiB limit many times over."""
-    from hf_api_governance._client.signals import url_evidence
+    from hf_api_governance._client.evidence import url_evidence
 
     facts = url_evidence("https://api.example.com" + path + "?q=1")
     assert len(json.dumps(facts)) <= 4096  # ensure_ascii: the longest encoding
@@ -338,7 +340,7 @@ def test_url_evidence_is_bounded_whatever_the_url(path: str) -> None:
 
 
 def test_url_evidence_of_an_ordinary_url_is_complete() -> None:
-    from hf_api_governance._client.signals import url_evidence
+    from hf_api_governance._client.evidence import url_evidence
 
     facts = url_evidence("https://api.example.com:8443/v1/users/42")
     assert facts == {

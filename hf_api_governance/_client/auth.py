@@ -25,7 +25,8 @@ from typing import Any, Final, Literal
 import requests
 from requests.auth import AuthBase
 
-from hf_api_governance._client.signals import json_body, oauth_error, url_evidence
+from hf_api_governance._client.evidence import url_evidence
+from hf_api_governance._client.parse import json_body, oauth_error
 from hf_api_governance._confidential.redact import redact_url
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._model.rules import check_url

@@ -4,7 +4,9 @@ tenacity does the work; it stays an implementation detail (nothing here
 exposes a tenacity type). What is retried:
 
 - connection errors and timeouts (``requests.ConnectionError``, ``Timeout``);
-- responses ``429``, ``502``, ``503`` and ``504``;
+- responses ``429``, ``502``, ``503`` and ``504`` (the statuses of the
+  rate-limited and transient rows of the signal table,
+  :data:`~hf_api_governance._client.signals.RETRY_STATUSES`);
 - only for idempotent methods (``GET``, ``HEAD``, ``OPTIONS``, ``PUT``,
   ``DELETE``, ``TRACE``) unless :attr:`RetryPolicy.retry_non_idempotent`; a
   connection that could not even be opened (connect timeout) is retried for
@@ -30,12 +32,12 @@ import attrs
 import requests
 import tenacity
 
-from hf_api_governance._client.signals import parse_http_date
+from hf_api_governance._client.parse import parse_http_date
+from hf_api_governance._client.signals import RETRY_STATUSES
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = ["RetryPolicy", "RetryStats"]
 
-RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 

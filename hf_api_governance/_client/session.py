@@ -7,37 +7,22 @@ Two ways in:
 - :func:`govern`, which mounts the same governance as a transport adapter on
   an existing session (a vendor SDK's), keeping that SDK's authentication.
 
-Both run one :class:`_Governor` per integration:
-
-1. *admit*: read the integration from the registry (fresh for every request,
-   so another process's revocation is seen), refuse a foreign origin or plain
-   http to a non-loopback host, ask the policy engine for a CALL decision and
-   refuse a revoked credential entry: :class:`~hf_api_governance.AccessDenied`
-   before any byte leaves the machine;
-2. send, with bounded retries of transient faults (:mod:`._retry`);
-3. *inspect* the response for signals (:mod:`._signals`): revocation
-   (clause 1.1.1), interoperability (clause 1.1.2), contract drift;
-4. record: registry events for signals, the optional ``recorder`` for calls.
+Both run one :class:`~hf_api_governance._client.governor._Governor` per
+integration (admission, signals, recording) behind :class:`_GovernedAdapter`,
+the transport adapter that every request of the session goes through.
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
 import threading
-import time
-import urllib.parse
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any, Final, Literal, NoReturn, Protocol
+from typing import Any, Final, Literal, Unpack
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util import parse_url
 
-from hf_api_governance._base.clock import Clock, SystemClock
 from hf_api_governance._client.auth import (
-    FRESH_TOKEN_ATTR,
     ApiKeyHeaderAuth,
     BasicAuth,
     BearerAuth,
@@ -45,1020 +30,22 @@ from hf_api_governance._client.auth import (
     OAuth2ClientCredentials,
     TokenEndpointError,
 )
-from hf_api_governance._client.retry import (
-    RetriesExhausted,
-    RetryPolicy,
-    RetryStats,
-    run_retries,
-    should_retry,
-)
-from hf_api_governance._client.signals import (
-    BEARER_REVOCATION_ERROR,
-    CREDENTIAL_HEADERS,
-    MIMECAST_REVOCATION_CODES,
-    MIMECAST_REVOCATION_STATUS,
-    OAUTH_REVOCATION_ERRORS,
-    bearer_error,
-    bound_evidence,
-    iso,
-    json_body,
-    mimecast_fail_codes,
-    notice_id,
-    oauth_error,
-    parse_deprecation,
-    parse_http_date,
-    parse_link_header,
-    safe_text,
-    url_evidence,
-)
-from hf_api_governance._confidential.redact import is_credential_header, redact_url, scrub_headers
+from hf_api_governance._client.governor import _Governor
+from hf_api_governance._client.options import SessionKwargs, SessionOptions
+from hf_api_governance._client.origins import origin_of, strip_credentials
+from hf_api_governance._client.ports import KeystoreLike, RegistryLike
+from hf_api_governance._client.retry import RetryStats
 from hf_api_governance._confidential.secret import Secret
-from hf_api_governance._model.rules import is_loopback_host
-from hf_api_governance._model.values import (
-    ApiKind,
-    Event,
-    EventKind,
-    Integration,
-    IntegrationState,
-    Revoker,
-    SuspensionCause,
-)
-from hf_api_governance._policy import Action, Decision, Finding, Severity
-from hf_api_governance.exceptions import (
-    AccessDenied,
-    ApiError,
-    CredentialRevoked,
-    IllegalTransition,
-    InteroperabilitySuspended,
-    TransportError,
-    ValidationError,
-)
+from hf_api_governance._model.values import Integration
+from hf_api_governance.exceptions import ValidationError
 
-__all__ = [
-    "EngineLike",
-    "GovernedSession",
-    "KeystoreLike",
-    "Recorder",
-    "RegistryLike",
-    "govern",
-]
-
-# ------------------------------------------------------------------- protocols
+__all__ = ["GovernedSession", "govern"]
 
 
-class RegistryLike(Protocol):
-    """What the client needs from the registry (:class:`~hf_api_governance.Registry`).
-
-    A registry that also has ``get_for_call(integration_id)``, returning the
-    integration and its revoked credential entries from one read (as
-    :meth:`Registry.get_for_call <hf_api_governance.Registry.get_for_call>`
-    does), is read once per request; otherwise the client calls :meth:`get`
-    and :meth:`is_credential_revoked` for each entry.
-    """
-
-    def get(self, integration_id: str) -> Integration:
-        """Return the integration with its state and history."""
-        ...
-
-    def revoke(
-        self,
-        integration_id: str,
-        *,
-        by: Revoker,
-        reason: str,
-        evidence: Mapping[str, Any] | None = None,
-        actor: str | None = None,
-    ) -> Integration:
-        """Record a revocation (clause 1.1.1)."""
-        ...
-
-    def suspend(
-        self,
-        integration_id: str,
-        *,
-        cause: SuspensionCause,
-        reason: str,
-        evidence: Mapping[str, Any] | None = None,
-        actor: str,
-    ) -> Integration:
-        """Record an interoperability suspension (clause 1.1.2)."""
-        ...
-
-    def record(
-        self,
-        integration_id: str,
-        kind: EventKind,
-        *,
-        reason: str,
-        actor: str,
-        clause: str | None = None,
-        evidence: Mapping[str, Any] | None = None,
-    ) -> Event:
-        """Record an event that does not change the state."""
-        ...
-
-    def is_credential_revoked(self, entry_name: str) -> bool:
-        """Whether a keystore entry name was ever revoked."""
-        ...
-
-
-class DecisionLike(Protocol):
-    """What the client reads from a policy decision."""
-
-    @property
-    def allowed(self) -> bool:
-        """Whether the action may go ahead."""
-        ...
-
-    def summary(self) -> str:
-        """One line saying why."""
-        ...
-
-
-class EngineLike(Protocol):
-    """What the client needs from the policy engine (:class:`~hf_api_governance.PolicyEngine`)."""
-
-    def evaluate(self, integration: Integration, action: Any, at: datetime | None = None) -> Any:
-        """Return a decision (with ``allowed`` and ``summary()``) for ``action``."""
-        ...
-
-
-class KeystoreLike(Protocol):
-    """What the client needs from the keystore (:class:`~hf_api_governance.Keystore`)."""
-
-    def get(self, name: str) -> Secret:
-        """Return the secret stored under ``name``."""
-        ...
-
-    def __contains__(self, name: object) -> bool: ...
-
-
-Recorder = Callable[[str, Mapping[str, Any]], None]
-"""Called with ``(action, evidence)`` for every call: ``"call_sent"``, ``"call_denied"``,
-``"call_failed"``. Evidence is secret-free (the URL is redacted)."""
-
-Contract = Callable[[requests.Response], bool | str] | Mapping[str, type | tuple[type, ...]]
-
-
-def _deny(
-    code: str, clause: str, message: str, *, integration_id: str, at: datetime
-) -> AccessDenied:
-    """An :class:`AccessDenied` for a refusal the client itself decided.
-
-    Foreign origin, insecure transport, a dead credential: the finding has the
-    same shape as the policy engine's, so callers handle one kind of decision.
-    """
-    finding = Finding(code, clause, Severity.DENY, message, integration_id)
-    return AccessDenied(Decision(False, Action.CALL, integration_id, at, (finding,)))
-
-
-# ---------------------------------------------------------------------- origins
-
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-Origin = tuple[str, str, int]
-
-
-@functools.lru_cache(maxsize=512)
-def origin_of(url: str) -> Origin | None:
-    r"""``(scheme, host, port)`` of ``url``, or ``None`` if it cannot be read unambiguously.
-
-    Admission reads URLs with :mod:`urllib.parse`; the connection is opened
-    where urllib3 reads them. Both must agree on scheme, host and port, or the
-    URL is refused: ``http://other:1\@ours:2/`` is ``ours`` to the first and
-    ``other`` to the second. A backslash in the authority is refused outright.
-    The host is the one urllib3 connects to (lower case, IDNA for a
-    non-ASCII name, no IPv6 brackets).
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-        scheme = parts.scheme.lower()
-        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-        host = (parts.hostname or "").lower()
-        if "\\" in parts.netloc:
-            return None
-        other = parse_url(url)  # urllib3's LocationParseError is a ValueError
-    except ValueError:
-        return None
-    other_scheme = (other.scheme or "").lower()
-    other_host = (other.host or "").lower()
-    if other_host.startswith("[") and other_host.endswith("]"):
-        other_host = other_host[1:-1]
-    other_port = other.port or _DEFAULT_PORTS.get(other_scheme, 0)
-    if (scheme, port) != (other_scheme, other_port):
-        return None
-    if host != other_host:
-        # A non-ASCII name: urllib3 connects to its IDNA form; same host if
-        # urllib3 reads the name urllib.parse found the same way.
-        try:
-            alone = parse_url(f"{scheme}://{host}").host if not host.isascii() else None
-        except ValueError:
-            return None
-        if alone is None or alone.lower() != other_host:
-            return None
-    return scheme, other_host, port
-
-
-def _carries_credential(name: str, extra: frozenset[str]) -> bool:
-    lowered = name.lower()
-    return lowered in CREDENTIAL_HEADERS or lowered in extra or is_credential_header(lowered)
-
-
-def _strip_credentials(request: requests.PreparedRequest, extra: frozenset[str]) -> None:
-    """Remove every header that carries a credential (the log scrubber's word test too)."""
-    for name in [h for h in request.headers if _carries_credential(h, extra)]:
-        del request.headers[name]
-
-
-_RECORDED_URL_CHARS: Final = 2048
-
-
-def _recorded_url(url: str) -> str:
-    """The redacted URL for the recorder, cut so that a call entry always fits the audit log."""
-    safe = redact_url(url)
-    return safe if len(safe) <= _RECORDED_URL_CHARS else safe[:_RECORDED_URL_CHARS] + "..."
-
-
-class _Unsendable(requests.RequestException):
-    """Internal: an attempt failed with an exception that is not requests' (only its name kept).
-
-    http.client refusing to encode a header, a parser refusing a URL...: the
-    original may hold a header value (a credential), so it is dropped.
-    """
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-def _error_name(error: BaseException) -> str:
-    return error.name if isinstance(error, _Unsendable) else type(error).__name__
-
-
-def _attempt(
-    adapter: _GovernedAdapter, request: requests.PreparedRequest, kwargs: dict[str, Any]
-) -> requests.Response:
-    """One ungoverned attempt; a non-requests failure becomes :class:`_Unsendable`."""
-    name = ""
-    try:
-        return adapter.raw_send(request, kwargs)
-    except requests.RequestException:
-        raise
-    except Exception as exc:
-        name = type(exc).__name__
-    raise _Unsendable(name)  # outside the except block: no __context__
-
-
-def _own_origins(integration: Integration) -> frozenset[Origin]:
-    urls = [integration.base_url]
-    if integration.auth is not None and "token_url" in integration.auth.params:
-        urls.append(integration.auth.params["token_url"])
-    return frozenset(o for o in map(origin_of, urls) if o is not None)
-
-
-def _is_mimecast(integration: Integration) -> bool:
-    return integration.kind is ApiKind.MIMECAST_API or (
-        integration.auth is not None and integration.auth.scheme == "mimecast_hmac_v1"
-    )
-
-
-_EVIDENCE_HEADERS: Final = (
-    "WWW-Authenticate",
-    "Sunset",
-    "Deprecation",
-    "Link",
-    "Retry-After",
-    "Content-Type",
-)
-
-_ONE_ATTEMPT: Final = RetryStats()  # frozen: shared by every request that needed no retry
 _ADMITTED_ATTR: Final = "_hf_gov_admitted"
 _ADMITTED: contextvars.ContextVar[Integration | None] = contextvars.ContextVar(
     "hf_gov_admitted", default=None
 )
-
-
-# ------------------------------------------------------------------- arguments
-
-
-def _is_type_spec(value: object) -> bool:
-    return isinstance(value, type) or (
-        isinstance(value, tuple) and bool(value) and all(isinstance(v, type) for v in value)
-    )
-
-
-def _check_arguments(
-    registry: object,
-    integration_id: object,
-    *,
-    engine: object,
-    recorder: object,
-    actor: object,
-    retry: object,
-    contract: object,
-    contract_failures: object,
-    clock: object,
-) -> None:
-    """Refuse bad arguments of :class:`GovernedSession` and :func:`govern` up front.
-
-    Raises:
-        ValidationError: Naming the first bad argument.
-    """
-    if not all(
-        callable(getattr(registry, m, None)) for m in ("get", "revoke", "suspend", "record")
-    ):
-        raise ValidationError(
-            "registry", "must be a Registry (an object with get, revoke, suspend and record)"
-        )
-    if not isinstance(integration_id, str) or not integration_id:
-        raise ValidationError("integration_id", "must be a non-empty str")
-    if engine is not None and not callable(getattr(engine, "evaluate", None)):
-        raise ValidationError("engine", "must be a PolicyEngine (with evaluate) or None")
-    if recorder is not None and not callable(recorder):
-        raise ValidationError("recorder", "must be a callable (action, evidence) or None")
-    if not isinstance(actor, str) or not actor.strip():
-        raise ValidationError("actor", "must be a non-empty str")
-    if not isinstance(retry, RetryPolicy):
-        raise ValidationError("retry", f"must be a RetryPolicy, got {type(retry).__name__}")
-    if (
-        contract is not None
-        and not callable(contract)
-        and not (
-            isinstance(contract, Mapping)
-            and all(isinstance(k, str) and _is_type_spec(v) for k, v in contract.items())
-        )
-    ):
-        raise ValidationError(
-            "contract", "must be a callable or a mapping of member names to types (or tuples)"
-        )
-    if (
-        isinstance(contract_failures, bool)
-        or not isinstance(contract_failures, int)
-        or not 1 <= contract_failures <= 1000
-    ):
-        raise ValidationError("contract_failures", "must be an int from 1 to 1000")
-    if clock is not None and not callable(getattr(clock, "now", None)):
-        raise ValidationError("clock", "must be a Clock (with now()) or None")
-
-
-# --------------------------------------------------------------------- governor
-
-
-class _Governor:
-    """Admission, signal inspection and recording for one integration."""
-
-    def __init__(
-        self,
-        registry: RegistryLike,
-        integration_id: str,
-        *,
-        engine: EngineLike | None,
-        recorder: Recorder | None,
-        actor: str,
-        retry: RetryPolicy,
-        contract: Contract | None,
-        contract_failures: int,
-        clock: Clock | None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        _check_arguments(
-            registry,
-            integration_id,
-            engine=engine,
-            recorder=recorder,
-            actor=actor,
-            retry=retry,
-            contract=contract,
-            contract_failures=contract_failures,
-            clock=clock,
-        )
-        self.registry = registry
-        self.integration_id = integration_id
-        self.engine = engine
-        self.recorder = recorder
-        self.actor = actor
-        self.retry = retry
-        self.contract = contract
-        self.contract_failures = contract_failures
-        self.clock: Clock = clock or SystemClock()
-        self.sleep = sleep
-        # One read per request: the registry's combined read where it has one.
-        combined = getattr(registry, "get_for_call", None)
-        self._read: Callable[[], tuple[Integration, frozenset[str]]] = (
-            functools.partial(combined, integration_id)
-            if callable(combined)
-            else self._read_separately
-        )
-        integration = registry.get(integration_id)  # fails early on an unknown id
-        self.origins = _own_origins(integration)
-        self.extra_headers = self._extra_headers(integration)
-        self._declared: tuple[str, Any] = (integration.base_url, integration.auth)
-        self._last_read: Integration = integration
-        self._lock = threading.Lock()
-        self._noticed: set[str] = set()
-        self._forbidden_seen: set[tuple[str, str]] = set()
-        self._contract_failed = 0
-        self._token_seen = False
-        self.last_retry_stats = RetryStats()
-        # Signals this governor acted on, in memory, set *before* the registry is
-        # asked to record them: if recording fails, this session still stops.
-        self._dead: frozenset[str] | None = None  # credential entries seen revoked
-        self._dead_reason = ""
-        self._unrecorded_suspension: str | None = None  # a suspension the registry lacks
-
-    def _read_separately(self) -> tuple[Integration, frozenset[str]]:
-        integration = self.registry.get(self.integration_id)
-        revoked = frozenset(
-            name
-            for name in integration.credential_entries
-            if self.registry.is_credential_revoked(name)
-        )
-        return integration, revoked
-
-    @staticmethod
-    def _extra_headers(integration: Integration) -> frozenset[str]:
-        if integration.auth is not None and "header" in integration.auth.params:
-            return frozenset({integration.auth.params["header"].lower()})
-        return frozenset()
-
-    # -- 1. admission --------------------------------------------------------
-
-    def admit(self, method: str, url: str) -> Integration:
-        """Return the integration if a call to ``url`` may go ahead.
-
-        Raises:
-            AccessDenied: Foreign origin, insecure transport, policy denial,
-                revoked credential or a lifecycle state that forbids calls.
-            IntegrationNotFound: The integration is no longer registered.
-        """
-        integration, revoked = self._read()
-        if integration is not self._last_read:  # a new read (the registry keeps unchanged ones)
-            self._last_read = integration
-            declared = (integration.base_url, integration.auth)
-            if declared != self._declared:  # the declaration changed: recompute the origins
-                self._declared = declared
-            self.origins = _own_origins(integration)
-            self.extra_headers = self._extra_headers(integration)
-        origins = self.origins
-        origin = origin_of(url)
-        try:
-            if origin is None or origin not in origins:
-                raise _deny(
-                    "FOREIGN_ORIGIN",
-                    "1.1.1",
-                    f"{redact_url(url)} is not the origin of integration "
-                    f"{self.integration_id!r}; its credentials go only to "
-                    f"{redact_url(integration.base_url)}",
-                    integration_id=self.integration_id,
-                    at=self.clock.now(),
-                )
-            if origin[0] != "https" and not is_loopback_host(origin[1]):
-                raise _deny(
-                    "INSECURE_TRANSPORT",
-                    "1.1.3",
-                    "plain http is only allowed to loopback hosts",
-                    integration_id=self.integration_id,
-                    at=self.clock.now(),
-                )
-            if self._dead is not None or self._unrecorded_suspension is not None:
-                self._refuse_seen_signal(integration)
-            if self.engine is not None:
-                decision = self.engine.evaluate(integration, Action.CALL, at=self.clock.now())
-                if not decision.allowed:
-                    raise AccessDenied(decision)
-            if integration.state is not IntegrationState.ACTIVE and (
-                self.engine is None
-                or integration.state
-                in (IntegrationState.REVOKED, IntegrationState.SUSPENDED, IntegrationState.RETIRED)
-            ):
-                raise _deny(
-                    f"STATE_{integration.state.name}",
-                    "1.1.1" if integration.state is IntegrationState.REVOKED else "1.1.2",
-                    f"integration {self.integration_id!r} is {integration.state.value}",
-                    integration_id=self.integration_id,
-                    at=self.clock.now(),
-                )
-            if revoked:
-                raise _deny(
-                    "CREDENTIAL_REVOKED",
-                    "1.1.1",
-                    f"credential entry {min(revoked)!r} was revoked; replace it before calling",
-                    integration_id=self.integration_id,
-                    at=self.clock.now(),
-                )
-        except AccessDenied as denied:
-            self._record_call(
-                "call_denied",
-                {"method": method, "url": _recorded_url(url), "reason": str(denied)[:500]},
-            )
-            raise
-        return integration
-
-    def _refuse_seen_signal(self, integration: Integration) -> None:
-        """Deny while a revocation or unrecorded suspension this governor saw stands."""
-        dead = self._dead
-        if dead is not None and (not dead or not dead.isdisjoint(integration.credential_entries)):
-            raise _deny(
-                "CREDENTIAL_REVOKED",
-                "1.1.1",
-                f"this session saw the credential of integration {self.integration_id!r} "
-                f"revoked ({self._dead_reason}); it is never sent again",
-                integration_id=self.integration_id,
-                at=self.clock.now(),
-            )
-        if self._unrecorded_suspension is not None:
-            raise _deny(
-                "INTEROP_SUSPENDED",
-                "1.1.2",
-                f"this session saw interoperability with integration {self.integration_id!r} "
-                f"suspended ({self._unrecorded_suspension}) and could not record it; "
-                "record it in the registry, then open a new session",
-                integration_id=self.integration_id,
-                at=self.clock.now(),
-            )
-
-    def is_own(self, url: str) -> bool:
-        """Whether ``url`` is at one of the integration's origins."""
-        return origin_of(url) in self.origins
-
-    def refuse_foreign(self, method: str, url: str) -> NoReturn:
-        """Record and raise the refusal of a request whose URL left the admitted origins.
-
-        Raises:
-            AccessDenied: Always (code ``FOREIGN_ORIGIN``).
-        """
-        denied = _deny(
-            "FOREIGN_ORIGIN",
-            "1.1.1",
-            f"{_recorded_url(url)} is not an origin of integration {self.integration_id!r} "
-            "(or cannot be read unambiguously); nothing was sent",
-            integration_id=self.integration_id,
-            at=self.clock.now(),
-        )
-        self._record_call(
-            "call_denied",
-            {"method": method, "url": _recorded_url(url), "reason": str(denied)[:500]},
-        )
-        raise denied
-
-    # -- 3. inspection ----------------------------------------------------------
-
-    def _evidence(
-        self, request: requests.PreparedRequest, response: requests.Response, **facts: Any
-    ) -> dict[str, Any]:
-        headers = scrub_headers(
-            {h: response.headers[h] for h in _EVIDENCE_HEADERS if h in response.headers},
-            extra=self.extra_headers,
-        )
-        return bound_evidence(
-            {
-                "status": response.status_code,
-                "method": (request.method or "?")[:16],
-                **url_evidence(request.url or ""),
-                "headers": {k: safe_text(v, 100) for k, v in headers.items()},
-                **facts,
-            }
-        )
-
-    def inspect(
-        self,
-        integration: Integration,
-        request: requests.PreparedRequest,
-        response: requests.Response,
-    ) -> None:
-        """Act on the signals in ``response``; return normally if the call stands.
-
-        Raises:
-            CredentialRevoked: The response shows the credential is dead.
-            InteroperabilitySuspended: The API is gone or has changed.
-            ApiError: A Mimecast ``fail`` array reported an error.
-        """
-        status = response.status_code
-        headers = response.headers
-        mimecast = _is_mimecast(integration)
-        fresh = bool(getattr(request, FRESH_TOKEN_ATTR, False)) or self._token_seen
-
-        # -- clause 1.1.1: revocation ------------------------------------------
-        body: Any = None
-        if status == 401 and fresh:
-            challenge = headers.get("WWW-Authenticate")
-            if challenge and bearer_error(challenge) == BEARER_REVOCATION_ERROR:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(request, response, signal="invalid_token_after_fresh_token"),
-                    "the API refused a freshly issued access token (RFC 6750 invalid_token)",
-                )
-        if status in (400, 401):
-            body = json_body(response)
-            error = oauth_error(body)
-            if error in OAUTH_REVOCATION_ERRORS:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(request, response, signal="oauth_error", error=error),
-                    f"the token endpoint answered {error} (RFC 6749 section 5.2)",
-                )
-        fail_codes: list[tuple[str, bool]] = []
-        if mimecast:
-            if status in MIMECAST_REVOCATION_STATUS:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(request, response, signal="mimecast_status"),
-                    f"the Mimecast API answered {status} (binding expired)",
-                )
-            if body is None:
-                body = json_body(response)
-            fail_codes = list(mimecast_fail_codes(body))
-            dead = [c for c, _ in fail_codes if c in MIMECAST_REVOCATION_CODES]
-            if dead:
-                self._revoke(
-                    integration,
-                    response,
-                    self._evidence(
-                        request,
-                        response,
-                        signal="mimecast_fail",
-                        codes=[c[:100] for c in dead[:10]],
-                    ),
-                    f"the Mimecast API answered {dead[0][:100]}",
-                )
-        if 200 <= status < 300:
-            if request.method == "POST" and "json" in headers.get("Content-Type", "").lower():
-                if body is None and len(response.content) < 16384:
-                    body = json_body(response)
-                self._token_seen = isinstance(body, Mapping) and "access_token" in body
-            else:
-                self._token_seen = False
-
-        # -- clause 1.1.2: interoperability ---------------------------------------
-        sunset_header = headers.get("Sunset")
-        sunset_at = parse_http_date(sunset_header) if sunset_header else None
-        if status == 410:
-            cause = SuspensionCause.SUNSET if sunset_header else SuspensionCause.API_CHANGED
-            self._suspend(
-                integration,
-                response,
-                cause,
-                self._evidence(
-                    request,
-                    response,
-                    signal="gone",
-                    **({"sunset_at": iso(sunset_at)} if sunset_at else {}),
-                ),
-                "the API answered 410 Gone",
-            )
-        if sunset_at is not None and sunset_at <= self.clock.now():
-            self._suspend(
-                integration,
-                response,
-                SuspensionCause.SUNSET,
-                self._evidence(request, response, signal="sunset_passed", sunset_at=iso(sunset_at)),
-                f"the API's Sunset date {iso(sunset_at)} has passed (RFC 8594)",
-            )
-        self._notice_deprecations(integration, request, response, sunset_at)
-
-        if status == 403:
-            key = (request.method or "?", urllib.parse.urlsplit(request.url or "").path)
-            with self._lock:
-                first = key not in self._forbidden_seen
-                self._forbidden_seen.add(key)
-            if first:
-                self.registry.record(
-                    self.integration_id,
-                    EventKind.SIGNAL_RECORDED,
-                    reason="the API answered 403 Forbidden on a resource",
-                    actor=self.actor,
-                    clause="1.1.1",
-                    evidence=self._evidence(request, response, signal="forbidden"),
-                )
-
-        if fail_codes:
-            codes = tuple(c for c, _ in fail_codes)
-            response.close()
-            raise ApiError(
-                self.integration_id,
-                f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
-                status=status,
-                codes=codes,
-            )
-        if self.contract is not None and 200 <= status < 300:
-            self._check_contract(integration, request, response)
-
-    def _notice_deprecations(
-        self,
-        integration: Integration,
-        request: requests.PreparedRequest,
-        response: requests.Response,
-        sunset_at: datetime | None,
-    ) -> None:
-        notices: list[tuple[str, dict[str, Any]]] = []
-        deprecation = response.headers.get("Deprecation")
-        if deprecation:
-            parsed = parse_deprecation(deprecation)
-            if parsed is not None:
-                when = iso(parsed.at) if parsed.at else "true"
-                notices.append(("deprecation", {"notice": "deprecation", "deprecated_at": when}))
-        if sunset_at is not None and sunset_at > self.clock.now():
-            notices.append(("sunset", {"notice": "sunset", "sunset_at": iso(sunset_at)}))
-        link = response.headers.get("Link")
-        if link:
-            for item in parse_link_header(link):
-                for rel in ("deprecation", "sunset"):
-                    if rel in item.rels:
-                        target = urllib.parse.urljoin(response.url or "", item.target)
-                        facts = {f"link_{k}": v for k, v in url_evidence(target).items()}
-                        notices.append((f"link-{rel}", {"notice": f"link_{rel}", **facts}))
-        if not notices:
-            return
-        known = {
-            e.evidence.get("notice_id")
-            for e in integration.history
-            if e.kind is EventKind.DEPRECATION_NOTICED
-        }
-        for kind, facts in notices:
-            ident = notice_id(kind, repr(sorted(facts.items())))
-            with self._lock:
-                if ident in known or ident in self._noticed:
-                    continue
-                self._noticed.add(ident)
-            self.registry.record(
-                self.integration_id,
-                EventKind.DEPRECATION_NOTICED,
-                reason=f"the API announced {facts['notice'].replace('_', ' ')}",
-                actor=self.actor,
-                clause="1.1.2",
-                evidence=self._evidence(request, response, notice_id=ident, **facts),
-            )
-
-    def _check_contract(
-        self,
-        integration: Integration,
-        request: requests.PreparedRequest,
-        response: requests.Response,
-    ) -> None:
-        problem = contract_problem(self.contract, response)
-        if problem is not None:  # it may quote the body: only its safe form is kept
-            problem = safe_text(problem)
-        with self._lock:
-            if problem is None:
-                self._contract_failed = 0
-                return
-            self._contract_failed += 1
-            failed = self._contract_failed
-        if failed >= self.contract_failures:
-            with self._lock:
-                self._contract_failed = 0
-            self._suspend(
-                integration,
-                response,
-                SuspensionCause.API_CHANGED,
-                self._evidence(
-                    request,
-                    response,
-                    signal="contract",
-                    consecutive_failures=failed,
-                    problem=problem,
-                ),
-                f"{failed} consecutive responses broke the recorded contract: {problem}",
-            )
-
-    # -- 4. recording -----------------------------------------------------------
-
-    def _revoke(
-        self,
-        integration: Integration,
-        response: requests.Response,
-        evidence: dict[str, Any],
-        reason: str,
-    ) -> NoReturn:
-        response.close()
-        self._revoked(integration, evidence, reason)
-
-    def _revoked(self, integration: Integration, evidence: dict[str, Any], reason: str) -> NoReturn:
-        """Stop sending the credential, record the revocation, raise :class:`CredentialRevoked`.
-
-        Always raises CredentialRevoked: when the registry cannot record the
-        revocation (locked, unreachable, refusing the evidence), the failure
-        is its ``__cause__`` and the message says so; this governor refuses
-        the credential from now on all the same.
-        """
-        if self._dead is None:  # first: nothing below may stop this
-            self._dead = frozenset(integration.credential_entries)
-            self._dead_reason = reason
-        evidence = bound_evidence(evidence)
-        by = Revoker.MIMECAST if integration.kind is ApiKind.MIMECAST_API else Revoker.THIRD_PARTY
-        failure: Exception | None = None
-        try:
-            self.registry.revoke(self.integration_id, by=by, reason=reason, evidence=evidence)
-        except IllegalTransition:
-            pass  # revoked meanwhile (another thread or process): same outcome
-        except Exception as exc:
-            failure = exc
-        message = f"integration {self.integration_id!r}: {reason}; "
-        if failure is None:
-            raise CredentialRevoked(
-                self.integration_id,
-                message + "the credential is recorded as revoked and will not be sent again",
-                evidence,
-            ) from None
-        raise CredentialRevoked(
-            self.integration_id,
-            message + f"the revocation could not be recorded in the registry "
-            f"({type(failure).__name__}, see __cause__): this session never sends the "
-            "credential again, but other sessions will until it is recorded "
-            "(hf-gov revoke)",
-            evidence,
-        ) from failure
-
-    def token_refused(self, integration: Integration, error: TokenEndpointError) -> NoReturn:
-        """Turn a refused token request into a revocation when the code says so.
-
-        Raises:
-            CredentialRevoked: The error code is a revocation code.
-            TokenEndpointError: Otherwise, unchanged.
-        """
-        if error.error in OAUTH_REVOCATION_ERRORS or error.error in MIMECAST_REVOCATION_CODES:
-            evidence = {**error.evidence, "signal": "oauth_error"}
-            reason = f"the token endpoint answered {error.error} (RFC 6749 section 5.2)"
-            self._revoked(integration, evidence, reason)
-        raise error
-
-    def _suspend(
-        self,
-        integration: Integration,
-        response: requests.Response,
-        cause: SuspensionCause,
-        evidence: dict[str, Any],
-        reason: str,
-    ) -> NoReturn:
-        """Record a suspension and raise :class:`InteroperabilitySuspended`.
-
-        Always raises InteroperabilitySuspended; when the registry cannot
-        record it, the failure is its ``__cause__`` and this governor makes
-        no further call (the registry still shows the integration ACTIVE).
-        """
-        self._unrecorded_suspension = reason  # first: nothing below may stop this
-        response.close()
-        evidence = bound_evidence({**evidence, "cause": cause.value})
-        failure: Exception | None = None
-        try:
-            try:
-                self.registry.suspend(
-                    self.integration_id,
-                    cause=cause,
-                    reason=reason,
-                    evidence=evidence,
-                    actor=self.actor,
-                )
-            except IllegalTransition:
-                # Not ACTIVE (pending, or suspended meanwhile): keep the signal on record.
-                if integration.state is not IntegrationState.SUSPENDED:
-                    self.registry.record(
-                        self.integration_id,
-                        EventKind.SIGNAL_RECORDED,
-                        reason=reason,
-                        actor=self.actor,
-                        clause="1.1.2",
-                        evidence=evidence,
-                    )
-        except Exception as exc:
-            failure = exc
-        else:
-            self._unrecorded_suspension = None  # the registry holds it: reinstatement is its call
-        message = (
-            f"integration {self.integration_id!r}: {reason}; interoperability is suspended "
-            f"({cause.value})"
-        )
-        if failure is None:
-            raise InteroperabilitySuspended(self.integration_id, message, evidence) from None
-        raise InteroperabilitySuspended(
-            self.integration_id,
-            message + f"; the suspension could not be recorded in the registry "
-            f"({type(failure).__name__}, see __cause__): this session makes no further call",
-            evidence,
-        ) from failure
-
-    def _record_call(self, action: str, evidence: Mapping[str, Any]) -> None:
-        if self.recorder is not None:
-            self.recorder(action, {"integration_id": self.integration_id, **evidence})
-
-    # -- 2. sending -----------------------------------------------------------------
-
-    def send(
-        self,
-        adapter: _GovernedAdapter,
-        integration: Integration,
-        request: requests.PreparedRequest,
-        kwargs: dict[str, Any],
-    ) -> requests.Response:
-        """Send with retries, record the call, inspect the response."""
-        method = (request.method or "GET").upper()
-        started = time.monotonic()
-        clock_start = time.perf_counter()
-        first: requests.Response | BaseException
-        unsendable = ""
-        try:
-            first = adapter.raw_send(request, kwargs)
-        except requests.RequestException as exc:
-            first = exc
-        except Exception as exc:  # http.client cannot encode a header...: keep only the name
-            unsendable = type(exc).__name__
-        if unsendable:
-            first = _Unsendable(unsendable)
-        stats = _ONE_ATTEMPT
-        error: BaseException | None = None
-        try:
-            if should_retry(first, method, self.retry) and self.retry.max_attempts > 1:
-
-                def attempt() -> requests.Response:
-                    nonlocal integration
-                    integration = self.admit(method, request.url or "")
-                    return _attempt(adapter, request, kwargs)
-
-                response, stats = run_retries(
-                    first,
-                    attempt,
-                    method=method,
-                    policy=self.retry,
-                    mimecast=_is_mimecast(integration),
-                    started=started,
-                    sleep=self.sleep,
-                )
-            elif isinstance(first, BaseException):
-                raise first
-            else:
-                response = first
-        except RetriesExhausted as exhausted:
-            stats, error = exhausted.stats, exhausted.error
-        except requests.RequestException as exc:
-            error = exc
-        if error is not None:
-            name = _error_name(error)
-            del error, first  # their repr may show the URL's query: not kept in this frame
-            self.last_retry_stats = stats
-            self._record_call(
-                "call_failed",
-                {
-                    "method": method,
-                    "url": _recorded_url(request.url or ""),
-                    "error": name,
-                    "attempts": stats.attempts,
-                },
-            )
-            raise TransportError(
-                f"{method} {_recorded_url(request.url or '')} failed after {stats.attempts} "
-                f"attempt(s): {name}"
-            ) from None
-        self.last_retry_stats = stats
-        if self.recorder is not None:
-            try:
-                self._record_call(
-                    "call_sent",
-                    {
-                        "method": method,
-                        "url": _recorded_url(request.url or ""),
-                        "status": response.status_code,
-                        "latency_ms": round((time.perf_counter() - clock_start) * 1000, 3),
-                        "attempts": stats.attempts,
-                    },
-                )
-            except BaseException:
-                # The answer is read all the same: a revocation or suspension in it
-                # is acted on (and raised, the recorder's failure as its context).
-                self.inspect(integration, request, response)
-                response.close()
-                raise
-        self.inspect(integration, request, response)
-        return response
-
-
-def contract_problem(contract: Contract | None, response: requests.Response) -> str | None:
-    """Check ``response`` against a contract; return the problem, or ``None`` if it holds.
-
-    A callable contract returns ``True`` (holds), ``False`` or a non-empty
-    string (broken, with that reason). A mapping is a minimal JSON shape:
-    the body must be an object holding each key with a value of that type.
-    """
-    if contract is None:
-        return None
-    if callable(contract):
-        try:
-            verdict = contract(response)
-        except Exception as exc:  # a broken check counts as a broken contract
-            return f"the contract check raised {type(exc).__name__}"
-        if verdict is True:
-            return None
-        return verdict if isinstance(verdict, str) and verdict else "the contract check failed"
-    body = json_body(response)
-    if not isinstance(body, Mapping):
-        return "the body is not a JSON object"
-    for key, kind in contract.items():
-        if key not in body:
-            return f"member {key!r} is missing"
-        if not isinstance(body[key], kind):
-            return f"member {key!r} has the wrong type"
-    return None
 
 
 # ---------------------------------------------------------------------- adapter
@@ -1104,44 +91,13 @@ class _GovernedAdapter(HTTPAdapter):
         integration: Integration | None = getattr(request, _ADMITTED_ATTR, None)
         if integration is None:
             if not gov.is_own(url):
-                return self._send_foreign(request, kwargs)
+                return gov.send_foreign(self, request, kwargs, foreign=self.foreign)
             integration = gov.admit(request.method or "GET", url)
         elif not gov.is_own(url):
             # Admitted for the URL the caller gave; the URL prepared from it (what
             # urllib3 connects to) must be at the same origins, always.
             gov.refuse_foreign(request.method or "GET", url)
         return gov.send(self, integration, request, kwargs)
-
-    def _send_foreign(
-        self, request: requests.PreparedRequest, kwargs: dict[str, Any]
-    ) -> requests.Response:
-        url = request.url or ""
-        origin = origin_of(url)
-        if self.foreign == "refuse" or origin is None:
-            raise _deny(
-                "FOREIGN_ORIGIN",
-                "1.1.1",
-                f"{_recorded_url(url)} is not an origin of integration "
-                f"{self.governor.integration_id!r}"
-                + (" (it cannot be read unambiguously)" if origin is None else ""),
-                integration_id=self.governor.integration_id,
-                at=self.governor.clock.now(),
-            )
-        if origin[0] != "https" and not is_loopback_host(origin[1]):
-            raise _deny(
-                "INSECURE_TRANSPORT",
-                "1.1.3",
-                "plain http is only allowed to loopback hosts",
-                integration_id=self.governor.integration_id,
-                at=self.governor.clock.now(),
-            )
-        _strip_credentials(request, self.governor.extra_headers)
-        name = ""
-        try:
-            return _attempt(self, request, kwargs)
-        except _Unsendable as unsendable:
-            name = unsendable.name
-        raise TransportError(f"{request.method} {_recorded_url(url)} failed: {name}")
 
 
 # ---------------------------------------------------------------------- session
@@ -1177,16 +133,19 @@ class GovernedSession(requests.Session):
         integration_id: The integration this session calls.
         keystore: Where credentials are read; ``None`` sends no credentials
             of ours (pass ``auth=`` per request).
+        **kwargs: The session options below, all keyword-only and optional
+            (typed as ``SessionKwargs``, checked once as ``SessionOptions``).
         engine: The policy engine; without one, only an ACTIVE integration
             may call.
         recorder: Called with ``(action, evidence)`` for every call.
-        actor: Who the registry events name for signals this session sees.
-        retry: Retry bounds.
+        actor: Who the registry events name for signals this session sees
+            (default ``"hf-gov"``).
+        retry: Retry bounds (default ``RetryPolicy()``).
         contract: A check of successful responses (a callable returning
             ``True``, ``False`` or a problem string, or a minimal JSON shape
             such as ``{"data": list, "meta": dict}``).
         contract_failures: Consecutive contract failures that suspend the
-            integration (cause ``API_CHANGED``).
+            integration (cause ``API_CHANGED``; default 3).
         clock: Time for policy decisions and ``Sunset`` comparisons.
 
     Raises:
@@ -1200,30 +159,15 @@ class GovernedSession(requests.Session):
         integration_id: str,
         *,
         keystore: KeystoreLike | None = None,
-        engine: EngineLike | None = None,
-        recorder: Recorder | None = None,
-        actor: str = "hf-gov",
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
-        contract: Contract | None = None,
-        contract_failures: int = 3,
-        clock: Clock | None = None,
+        **kwargs: Unpack[SessionKwargs],
     ) -> None:
         if keystore is not None and not (
             callable(getattr(keystore, "get", None)) and hasattr(keystore, "__contains__")
         ):
             raise ValidationError("keystore", "must be a Keystore (with get) or None")
+        options = SessionOptions.build("GovernedSession", registry, integration_id, kwargs)
         super().__init__()
-        self._governor = _Governor(
-            registry,
-            integration_id,
-            engine=engine,
-            recorder=recorder,
-            actor=actor,
-            retry=retry,
-            contract=contract,
-            contract_failures=contract_failures,
-            clock=clock,
-        )
+        self._governor = _Governor(options)
         self._keystore = keystore
         self._oauth: dict[tuple[Any, ...], OAuth2ClientCredentials] = {}
         self._auth: tuple[object, tuple[Secret, ...], requests.auth.AuthBase] | None = None
@@ -1374,7 +318,7 @@ class GovernedSession(requests.Session):
         """
         original = response.request.url or ""
         if self.should_strip_auth(original, prepared_request.url or ""):
-            _strip_credentials(prepared_request, self._governor.extra_headers)
+            strip_credentials(prepared_request, self._governor.extra_headers)
             # No token refresh towards a foreign host: drop our auth hooks, keep the caller's.
             prepared_request.hooks["response"] = [
                 hook
@@ -1388,14 +332,8 @@ def govern(
     registry: RegistryLike,
     integration_id: str,
     *,
-    engine: EngineLike | None = None,
-    recorder: Recorder | None = None,
-    actor: str = "hf-gov",
-    retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value
-    contract: Contract | None = None,
-    contract_failures: int = 3,
-    clock: Clock | None = None,
     refuse_foreign: bool = False,
+    **kwargs: Unpack[SessionKwargs],
 ) -> requests.Session:
     """Govern an existing session (a vendor SDK's) through a transport adapter.
 
@@ -1416,14 +354,10 @@ def govern(
         session: The session to govern (changed in place).
         registry: The registry.
         integration_id: The integration the session talks to.
-        engine: The policy engine (see :class:`GovernedSession`).
-        recorder: Called with ``(action, evidence)`` for every call.
-        actor: Who registry events name.
-        retry: Retry bounds.
-        contract: See :class:`GovernedSession`.
-        contract_failures: See :class:`GovernedSession`.
-        clock: Time for decisions and ``Sunset`` comparisons.
         refuse_foreign: Refuse requests to any other origin.
+        **kwargs: The session options, as for :class:`GovernedSession`:
+            ``engine``, ``recorder``, ``actor``, ``retry``, ``contract``,
+            ``contract_failures``, ``clock``.
 
     Returns:
         ``session`` itself, now governed.
@@ -1436,17 +370,7 @@ def govern(
         raise ValidationError("session", "must be a requests.Session")
     if not isinstance(refuse_foreign, bool):
         raise ValidationError("refuse_foreign", "must be a bool")
-    governor = _Governor(
-        registry,
-        integration_id,
-        engine=engine,
-        recorder=recorder,
-        actor=actor,
-        retry=retry,
-        contract=contract,
-        contract_failures=contract_failures,
-        clock=clock,
-    )
+    governor = _Governor(SessionOptions.build("govern", registry, integration_id, kwargs))
     adapter = _GovernedAdapter(governor, foreign="refuse" if refuse_foreign else "strip")
     for prefix in [*session.adapters, "https://", "http://"]:
         session.mount(prefix, adapter)
