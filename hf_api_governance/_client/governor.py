@@ -36,6 +36,7 @@ from hf_api_governance._client.auth import FRESH_TOKEN_ATTR, TokenEndpointError
 from hf_api_governance._client.evidence import bound_evidence, recorded_url
 from hf_api_governance._client.options import SessionOptions
 from hf_api_governance._client.origins import (
+    Origin,
     credential_headers_of,
     is_token_endpoint,
     origin_of,
@@ -220,6 +221,16 @@ class _Governor:
 
     # -- 1. admission --------------------------------------------------------
 
+    def _check_transport(self, origin: Origin) -> None:
+        """Refuse plain http to anything but a loopback host (clause 1.1.3)."""
+        if origin[0] != "https" and not is_loopback_host(origin[1]):
+            raise _deny(
+                Refusal.INSECURE_TRANSPORT,
+                "plain http is only allowed to loopback hosts",
+                integration_id=self.integration_id,
+                at=self.clock.now(),
+            )
+
     def admit(self, method: str, url: str) -> Integration:
         """Return the integration if a call to ``url`` may go ahead.
 
@@ -245,13 +256,7 @@ class _Governor:
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
-            if origin[0] != "https" and not is_loopback_host(origin[1]):
-                raise _deny(
-                    Refusal.INSECURE_TRANSPORT,
-                    "plain http is only allowed to loopback hosts",
-                    integration_id=self.integration_id,
-                    at=self.clock.now(),
-                )
+            self._check_transport(origin)
             if self._dead is not None or self._unrecorded_suspension is not None:
                 self._refuse_seen_signal(integration)
             engine = self.options.engine
@@ -355,13 +360,7 @@ class _Governor:
                 integration_id=self.integration_id,
                 at=self.clock.now(),
             )
-        if origin[0] != "https" and not is_loopback_host(origin[1]):
-            raise _deny(
-                Refusal.INSECURE_TRANSPORT,
-                "plain http is only allowed to loopback hosts",
-                integration_id=self.integration_id,
-                at=self.clock.now(),
-            )
+        self._check_transport(origin)
         strip_credentials(request, self.extra_headers)
         name = ""
         try:
