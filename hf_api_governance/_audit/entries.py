@@ -32,6 +32,7 @@ from hf_api_governance._base.checks import (
     check_text,
 )
 from hf_api_governance._base.clock import ensure_aware, utc_text
+from hf_api_governance._base.construct import trusted
 from hf_api_governance._base.files import atomic_write
 from hf_api_governance._base.identifiers import CLAUSE
 from hf_api_governance._confidential.evidence import AUDIT, walk
@@ -431,23 +432,20 @@ def _trusted_entry(
     authenticator: str | None,
 ) -> AuditEntry:
     """Build an entry from already validated parts, skipping the converters (hot path)."""
-    entry = object.__new__(AuditEntry)
-    values = {
-        "seq": seq,
-        "at": at,
-        "actor": draft.actor,
-        "action": draft.action,
-        "integration_id": draft.integration_id,
-        "clause": draft.clause,
-        "codes": draft.codes,
-        "evidence": draft.evidence,
-        "prev_hash": prev_hash,
-        "entry_hash": entry_hash,
-        "authenticator": authenticator,
-    }
-    for name, value in values.items():
-        object.__setattr__(entry, name, value)
-    return entry
+    return trusted(
+        AuditEntry,
+        seq=seq,
+        at=at,
+        actor=draft.actor,
+        action=draft.action,
+        integration_id=draft.integration_id,
+        clause=draft.clause,
+        codes=draft.codes,
+        evidence=draft.evidence,
+        prev_hash=prev_hash,
+        entry_hash=entry_hash,
+        authenticator=authenticator,
+    )
 
 
 def _draft(

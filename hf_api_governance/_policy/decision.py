@@ -17,6 +17,7 @@ from typing import Any, Final
 import attrs
 
 from hf_api_governance._base.clock import ensure_aware, utc_text
+from hf_api_governance._base.construct import trusted
 from hf_api_governance._base.identifiers import CLAUSE, FINDING_CODE
 from hf_api_governance._confidential.evidence import DETAILS, thaw, walk
 from hf_api_governance.exceptions import ValidationError
@@ -156,15 +157,15 @@ def trusted_finding(
     fields are correct by construction (tests check each built-in finding
     round-trips through the validating constructor).
     """
-    finding: Finding = object.__new__(Finding)
-    setter = object.__setattr__
-    setter(finding, "code", code)
-    setter(finding, "clause", clause)
-    setter(finding, "severity", severity)
-    setter(finding, "message", message)
-    setter(finding, "integration_id", integration_id)
-    setter(finding, "details", MappingProxyType(details))
-    return finding
+    return trusted(
+        Finding,
+        code=code,
+        clause=clause,
+        severity=severity,
+        message=message,
+        integration_id=integration_id,
+        details=MappingProxyType(details),
+    )
 
 
 def sort_key(finding: Finding) -> tuple[int, str, str]:

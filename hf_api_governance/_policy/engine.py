@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Final
 
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._base.construct import trusted
 from hf_api_governance._model.values import Integration
 from hf_api_governance._policy.builtin import Builtins
 from hf_api_governance._policy.codes import BUILTIN_CODES
@@ -216,14 +217,14 @@ class PolicyEngine:
                 break
         if len(findings) > 1:
             findings.sort(key=sort_key)
-        decision: Decision = object.__new__(Decision)
-        setter = object.__setattr__
-        setter(decision, "allowed", allowed)
-        setter(decision, "action", action)
-        setter(decision, "integration_id", iid)
-        setter(decision, "at", at)
-        setter(decision, "findings", tuple(findings))
-        return decision
+        return trusted(
+            Decision,
+            allowed=allowed,
+            action=action,
+            integration_id=iid,
+            at=at,
+            findings=tuple(findings),
+        )
 
     def __repr__(self) -> str:
         codes = ", ".join(h.code for h in self._hooks)
