@@ -52,8 +52,8 @@ from hf_api_governance._registry.store import (
     StoreConnection,
     StoreLock,
     StoreSession,
-    open_default_store,
 )
+from hf_api_governance._registry.stores import open_store
 from tests.other_process import revoke_in_another_process
 
 S = IntegrationState
@@ -649,7 +649,7 @@ class _ForeignStore:
 def test_the_audit_log_attaches_to_any_store_through_the_protocol(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
-    store = _ForeignStore(open_default_store(tmp_path / "r.db", timeout=1.0))
+    store = _ForeignStore(open_store(tmp_path / "r.db", timeout=1.0))
     with Registry(store, clock) as registry:
         log = registry.attach_audit(bytes(range(32)))
         assert store.shared == 1

@@ -53,8 +53,8 @@ from hf_api_governance._registry.store import (
     StoreConnection,
     StoreLock,
     StoreSession,
-    open_default_store,
 )
+from hf_api_governance._registry.stores import open_store
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.log import AuditLog
@@ -210,7 +210,7 @@ class Registry(Closing):
             ValidationError: ``path`` is not a path, or ``timeout`` not a
                 non-negative number of seconds.
         """
-        store = open_default_store(path, timeout=timeout)
+        store = open_store(path, timeout=timeout)
         return cls(store, clock or SystemClock(), on_event)
 
     # ------------------------------------------------------------ audit

@@ -17,7 +17,6 @@ change; nothing reaches into the store's private state.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -31,7 +30,7 @@ from hf_api_governance._model.values import (
     Service,
 )
 
-__all__ = ["Store", "StoreConnection", "StoreLock", "StoreSession", "open_default_store"]
+__all__ = ["Store", "StoreConnection", "StoreLock", "StoreSession"]
 
 _T = TypeVar("_T")
 
@@ -158,24 +157,3 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the storage; later calls raise StoreError."""
         ...
-
-
-def open_default_store(path: str | os.PathLike[str], *, timeout: float) -> Store:
-    """Open the store :meth:`Registry.open <hf_api_governance.Registry.open>` uses.
-
-    That is a SQLite file (:meth:`SQLiteStore.open
-    <hf_api_governance._registry.sqlite.SQLiteStore.open>`). The one place
-    that names a concrete store, so that the registry does not: another store
-    is given to ``Registry(store)`` directly.
-
-    Args:
-        path: A file path, or ``":memory:"``.
-        timeout: Seconds to wait for another process's write lock.
-
-    Raises:
-        StoreError: The database cannot be opened or used.
-        ValidationError: ``path`` or ``timeout`` is invalid.
-    """
-    from hf_api_governance._registry.sqlite import SQLiteStore  # only when asked for
-
-    return SQLiteStore.open(path, timeout=timeout)
