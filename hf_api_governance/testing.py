@@ -85,6 +85,9 @@ def make_licence(**overrides: Any) -> Licence:
     return Licence(**fields)
 
 
+_LICENCES_FROM: Final = datetime(2025, 12, 1, 9, tzinfo=UTC)
+
+
 def make_integration(**overrides: Any) -> Integration:
     """Build a valid integration; keyword arguments replace the defaults.
 
@@ -132,7 +135,8 @@ def make_integration(**overrides: Any) -> Integration:
         Event(iid, EventKind.REGISTERED, datetime(2025, 12, 1, 9, tzinfo=UTC), _ACTOR, "", "1.1")
     ]
     events.extend(
-        Event(iid, EventKind.LICENCE_ADDED, datetime(2025, 12, 1, 9, n, tzinfo=UTC), _ACTOR, "")
+        # One second apart from 09:00:01, so any number of licences fits before activation.
+        Event(iid, EventKind.LICENCE_ADDED, _LICENCES_FROM + timedelta(seconds=n), _ACTOR, "")
         for n, _ in enumerate(integration.licences, 1)
     )
     if verified is not None and verified < datetime(2026, 1, 5, 9, tzinfo=UTC):

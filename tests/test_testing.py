@@ -255,3 +255,14 @@ def test_the_testing_namespace_is_documented() -> None:
     for name in testing.__all__:
         assert (getattr(testing, name).__doc__ or "").strip(), name
     assert testing.FrozenClock is FrozenClock
+
+
+@pytest.mark.parametrize("count", [59, 60, 61, 500])
+def test_make_integration_takes_any_number_of_licences(count: int) -> None:
+    licences = [make_licence(scope=f"scope-{n}") for n in range(count)]
+    integration = make_integration(licences=licences)
+    added = [e for e in integration.history if e.kind is EventKind.LICENCE_ADDED]
+    assert len(added) == count
+    assert [e.at for e in added] == sorted({e.at for e in added})  # distinct, in order
+    assert integration.state is IntegrationState.ACTIVE
+    assert integration.history[-1].kind is EventKind.ACTIVATED
