@@ -391,9 +391,9 @@ class Governance:
 
     # -- changes ------------------------------------------------------------------
 
-    def sync(self, inventory: Iterable[Integration]) -> SyncReport:
-        """Apply an inventory (see :meth:`Registry.sync`)."""
-        return self.registry.sync(inventory, actor=self.actor)
+    def sync(self, inventory: Iterable[Integration], *, dry_run: bool = False) -> SyncReport:
+        """Apply an inventory (see :meth:`Registry.sync`); ``dry_run`` writes nothing."""
+        return self.registry.sync(inventory, actor=self.actor, dry_run=dry_run)
 
     def verify_info(self, integration_id: str) -> Integration:
         """Record that the enablement information is confirmed correct and current (clause 1.1).
@@ -611,9 +611,13 @@ class Governance:
             raise KeystoreError("no keystore is open")
         return self.keystore
 
-    def _writable_keystore(self, name: str, field: str = "name") -> Keystore:
-        """The keystore, once ``name`` is known to be a name a credential may be stored under."""
-        ks = self._keystore_or_fail()
+    def check_key_name(self, name: str, *, field: str = "name") -> None:
+        """Check that a credential may be stored under ``name`` (what :meth:`store_key` checks).
+
+        Raises:
+            ValidationError: Naming ``field``: not an entry name, looks like a
+                secret, reserved (``hf-gov.``), or revoked (clause 1.1.1).
+        """
         check_entry_name(field, name)
         _refuse_reserved(field, name)
         if self.registry.is_credential_revoked(name):
@@ -622,6 +626,11 @@ class Governance:
                 f"keystore entry {name!r} held a revoked credential (clause 1.1.1): store the "
                 "new credential under a new name",
             )
+
+    def _writable_keystore(self, name: str, field: str = "name") -> Keystore:
+        """The keystore, once ``name`` is known to be a name a credential may be stored under."""
+        ks = self._keystore_or_fail()
+        self.check_key_name(name, field=field)
         return ks
 
     def _refuse_in_use(self, name: str, verb: str) -> None:
