@@ -486,7 +486,15 @@ class Governance:
         wanted = [("credential", credential)] if credential is not None else []
         wanted += [(f"auth.{k}", v) for k, v in (auth_entries or {}).items()]
         for field, name in wanted:
-            if isinstance(name, str) and name not in self.keystore:
+            if not isinstance(name, str):
+                continue  # the registry names the field
+            if self.registry.is_credential_revoked(name):
+                raise ValidationError(
+                    field,
+                    f"keystore entry {name!r} holds a revoked credential (clause 1.1.1); "
+                    "store a new credential under a new entry name",
+                )
+            if name not in self.keystore:
                 raise ValidationError(
                     field, f"no keystore entry {name!r}: store the new credential first"
                 )
