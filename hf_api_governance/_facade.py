@@ -486,8 +486,8 @@ class Governance:
         wanted = [("credential", credential)] if credential is not None else []
         wanted += [(f"auth.{k}", v) for k, v in (auth_entries or {}).items()]
         for field, name in wanted:
-            if not isinstance(name, str):
-                continue  # the registry names the field
+            if not isinstance(name, str):  # callers without type checking
+                continue  # type: ignore[unreachable]  # the registry names the field
             if self.registry.is_credential_revoked(name):
                 raise ValidationError(
                     field,
