@@ -15,12 +15,15 @@ import shutil
 import stat
 import subprocess
 import sys
+import textwrap
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from hf_api_governance import (
     AccessDenied,
@@ -1102,3 +1105,32 @@ def test_a_suspended_integration_is_reinstated_from_the_cli(synced: Workspace) -
     )
     with synced.open() as gov:
         assert gov.registry.get("okta-directory").state is IntegrationState.ACTIVE
+
+
+_WORDS = st.text(alphabet=st.sampled_from("abc-().é"), min_size=1, max_size=20)
+
+
+@given(
+    words=st.lists(_WORDS | st.sampled_from(["DENY ", "x" * 90]), max_size=40),
+    indent=st.sampled_from([0, 4, 10, 17, 60]),
+    first=st.sampled_from([None, 0, 4]),
+)
+def test_wrapping_fits_80_columns_and_matches_textwrap_for_ordinary_words(
+    words: list[str], indent: int, first: int | None
+) -> None:
+    from hf_api_governance._cli.output import _wrap
+
+    text = " ".join(words).strip()
+    assume(text)
+    lines = _wrap(text, WIDTH, indent, first)
+    assert all(len(line) <= WIDTH for line in lines)
+    assert "".join("".join(lines).split()) == "".join(text.split())  # nothing lost or added
+    if all(len(w) <= WIDTH - max(indent, first or 0) for w in text.split()):
+        expected = textwrap.wrap(
+            text,
+            width=WIDTH,
+            initial_indent=" " * (indent if first is None else first),
+            subsequent_indent=" " * indent,
+            break_on_hyphens=False,
+        )
+        assert lines == expected
