@@ -214,6 +214,20 @@ def test_every_command_has_help_with_an_example() -> None:
         assert "hf-gov" in result.stdout
 
 
+def test_every_command_line_answers_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each command, and each command of a group, has an example in its help or its group's."""
+    from hf_api_governance._cli.commands import COMMANDS
+    from hf_api_governance._cli.main import main
+
+    for command in COMMANDS:
+        words = command.split()
+        assert main([*words, "--help"]) == 0, command
+        text = capsys.readouterr().out
+        assert text.startswith(f"usage: hf-gov {command}")
+        assert main([words[0], "--help"]) == 0
+        assert "example" in capsys.readouterr().out, words[0]
+
+
 def test_audit_verify_fails_on_a_tampered_database(tmp_path: Path) -> None:
     env = {"HF_GOV_PASSPHRASE": PASS}
     assert run("init", cwd=tmp_path, env=env).returncode == 0

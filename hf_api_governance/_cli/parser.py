@@ -51,6 +51,11 @@ EXAMPLES = {
   hf-gov keys list
   hf-gov keys rename okta-token-typo okta-api-token
   hf-gov keys delete okta-api-token-2024""",
+    "audit": """examples:
+  hf-gov audit verify --checkpoint /mnt/elsewhere/audit-checkpoint.json \\
+      --save-checkpoint /mnt/elsewhere/audit-checkpoint.json
+  hf-gov audit export /var/lib/hf-gov/export/audit.jsonl
+  hf-gov audit export - | your-log-shipper""",
     "licence": """examples:
   hf-gov licence add okta-directory --grantor Okta --scope 'Workforce Identity API' \\
       --from 2027-01-01 --until 2027-12-31 --reference 'PO-2027-114'
@@ -466,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # -- audit --------------------------------------------------------------------
-    audit = add(sub, "audit", "verify or export the audit log")
+    audit = add(sub, "audit", "verify or export the audit log", EXAMPLES["audit"])
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
     p = add(asub, "verify", "verify the hash chain and authenticators", handler="audit verify")
     p.add_argument("--checkpoint", metavar="FILE", help="a checkpoint file kept elsewhere")
