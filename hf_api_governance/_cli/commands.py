@@ -30,6 +30,7 @@ one), so ``hf-gov --help`` imports neither.
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import os
 import stat
@@ -170,21 +171,26 @@ def _input_file(path: str, what: str) -> Path:
     return where
 
 
-def _output_file(path: str, option: str, *, follow_symlinks: bool = False) -> Path:
+def _output_file(path: str, *, follow_option: str | None = None, follow: bool = False) -> Path:
     """Where a file given on the command line may be written (see ``check_write_target``).
 
+    Args:
+        path: The path given.
+        follow_option: The option that would follow a symbolic link, if the
+            command has one (named in the message).
+        follow: That option was given: write a link's target.
+
     Raises:
-        UsageError: It exists and is not a regular file, or is a symbolic link.
+        UsageError: It exists and is not a regular file, or is a symbolic
+            link (without ``follow``).
     """
     try:
-        return check_write_target(path, follow_symlinks=follow_symlinks)
+        return check_write_target(path, follow_symlinks=follow)
     except NotARegularFile as exc:
-        hint = (
-            " (give --follow-symlinks to write its target)"
-            if "symbolic link" in str(exc.strerror) and option == "PATH"
-            else ""
-        )
-        raise UsageError(f"{path}: {exc.strerror}{hint}") from None
+        if exc.errno == errno.ELOOP:  # a symbolic link, not followed
+            how = f" (give {follow_option} to write its target)" if follow_option else ""
+            raise UsageError(f"{path}: is a symbolic link: refusing to replace it{how}") from None
+        raise UsageError(f"{path}: {exc.strerror}") from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror or exc}") from None
 
@@ -685,7 +691,7 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     checkpoint = (
         Checkpoint.load(_input_file(args.checkpoint, "--checkpoint")) if args.checkpoint else None
     )
-    save = _output_file(args.save_checkpoint, "--save-checkpoint") if args.save_checkpoint else None
+    save = _output_file(args.save_checkpoint) if args.save_checkpoint else None
     with _open(args, audited=True) as gov:
         audit = _audit_of(gov)
         total = _audit_size(audit) if isatty(err) else 0
@@ -716,7 +722,9 @@ def cmd_audit_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     to_stdout = args.path == "-"
     target = (
-        None if to_stdout else _output_file(args.path, "PATH", follow_symlinks=args.follow_symlinks)
+        None
+        if to_stdout
+        else _output_file(args.path, follow_option="--follow-symlinks", follow=args.follow_symlinks)
     )
     with _open(args, audited=True) as gov:
         audit = _audit_of(gov)
