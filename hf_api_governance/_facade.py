@@ -439,6 +439,8 @@ class Governance:
 
         PENDING becomes ACTIVE in one transaction, with its event and audit
         entry. A refusal changes nothing but is audited (``action_denied``).
+        The decision is taken on the integration as read just before; the
+        activation is still refused unless it is PENDING when it is written.
 
         Returns:
             The PROVISION decision (allowed; its warnings still deserve attention).

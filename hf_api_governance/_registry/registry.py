@@ -1001,14 +1001,16 @@ class Registry:
         reason = "inventory sync"
         try:
             with self._store.write() as tx:
+                # Set and reset under the store's lock: no other write can emit meanwhile.
                 self._quiet = dry_run
-                report = self._sync(tx, declared, seen, actor, reason)
+                try:
+                    report = self._sync(tx, declared, seen, actor, reason)
+                finally:
+                    self._quiet = False
                 if dry_run:
-                    raise _DryRun(report)
+                    raise _DryRun(report)  # rolls the transaction back
         except _DryRun as rolled_back:
             return rolled_back.report
-        finally:
-            self._quiet = False
         return report
 
     def _sync(
