@@ -438,6 +438,9 @@ def test_every_command_honours_the_global_options_in_both_positions(tmp_path: Pa
                 continue
             result = run(*argv, cwd=tmp_path, env=run_env, stdin=stdin)
             assert result.returncode == code, (argv, result.stdout, result.stderr)
+            if command == "check":  # the keystore of --keystore was read: entries are missing
+                assert "CREDENTIAL_MISSING" in result.stdout
+                assert "keystore entries i-a-token are missing" in result.stdout
             if command == "keys change-passphrase":
                 passphrases = passphrases[1:]
     assert not (tmp_path / ".hf-gov").exists()
