@@ -19,13 +19,17 @@ from typing import Final
 from hf_api_governance._confidential.secret import Classification, Secret
 
 __all__ = [
+    "ACTOR_ENV",
     "AUDIT_KEY_ENV",
+    "DB_ENV",
     "DEFAULT_HOME",
     "DEFAULT_REGISTRY",
+    "KEYSTORE_ENV",
     "KEYSTORE_FILE",
     "NEW_PASSPHRASE_ENV",
     "PASSPHRASE_ENV",
     "REGISTRY_FILE",
+    "RESERVED_ENTRY_PREFIX",
     "default_actor",
     "passphrase_from_env",
     "passphrase_secret",
@@ -51,6 +55,18 @@ NEW_PASSPHRASE_ENV: Final = "HF_GOV_NEW_PASSPHRASE"  # noqa: S105 - a variable n
 
 AUDIT_KEY_ENV: Final = "HF_GOV_AUDIT_KEY"
 """The environment variable holding the audit log's HMAC key when no keystore is used."""
+
+DB_ENV: Final = "HF_GOV_DB"
+"""``hf-gov``'s registry database when ``--db`` is not given (else :data:`DEFAULT_REGISTRY`)."""
+
+KEYSTORE_ENV: Final = "HF_GOV_KEYSTORE"
+"""``hf-gov``'s keystore when ``--keystore`` is not given (else beside the database)."""
+
+ACTOR_ENV: Final = "HF_GOV_ACTOR"
+"""Who acts for ``hf-gov`` when ``--actor`` is not given (else the operating-system user)."""
+
+RESERVED_ENTRY_PREFIX: Final = "hf-gov."
+"""Keystore entry names starting with this are the library's own (the audit key)."""
 
 
 def default_actor() -> str:

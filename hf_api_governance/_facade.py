@@ -26,15 +26,18 @@ from hf_api_governance._defaults import (
     AUDIT_KEY_ENV,
     DEFAULT_REGISTRY,
     PASSPHRASE_ENV,
+    RESERVED_ENTRY_PREFIX,
     default_actor,
     passphrase_from_env,
 )
 from hf_api_governance._model.lifecycle import CLAUSES
+from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
     Event,
     EventKind,
     Integration,
     IntegrationState,
+    Licence,
     Revoker,
     SuspensionCause,
 )
@@ -65,7 +68,7 @@ from hf_api_governance._base.closing import Closing
 
 __all__ = ["AUDIT_KEY_ENTRY", "Governance", "Report"]
 
-AUDIT_KEY_ENTRY = "hf-gov.audit-key"
+AUDIT_KEY_ENTRY = f"{RESERVED_ENTRY_PREFIX}audit-key"
 """Keystore entry holding the audit log's HMAC key (created by :meth:`Governance.open`)."""
 
 _PROGRESS_BLOCK = 500
@@ -392,9 +395,9 @@ class Governance(Closing):
 
     # -- changes ------------------------------------------------------------------
 
-    def sync(self, inventory: Iterable[Integration]) -> SyncReport:
-        """Apply an inventory (see :meth:`Registry.sync`)."""
-        return self.registry.sync(inventory, actor=self.actor)
+    def sync(self, inventory: Iterable[Integration], *, dry_run: bool = False) -> SyncReport:
+        """Apply an inventory (see :meth:`Registry.sync`); ``dry_run`` writes nothing."""
+        return self.registry.sync(inventory, actor=self.actor, dry_run=dry_run)
 
     def verify_info(self, integration_id: str) -> Integration:
         """Record that the enablement information is confirmed correct and current (clause 1.1).
@@ -434,6 +437,232 @@ class Governance(Closing):
     def reinstate(self, integration_id: str, *, reason: str) -> Integration:
         """Lift a suspension."""
         return self.registry.reinstate(integration_id, reason=reason, actor=self.actor)
+
+    def provision(self, integration_id: str, *, reason: str = "provisioned") -> Decision:
+        """Ask for a PROVISION decision and, when it allows, activate the integration.
+
+        PENDING becomes ACTIVE in one transaction, with its event and audit
+        entry. A refusal changes nothing but is audited (``action_denied``).
+        The decision is taken on the integration as read just before; the
+        activation is still refused unless it is PENDING when it is written.
+
+        Returns:
+            The PROVISION decision (allowed; its warnings still deserve attention).
+
+        Raises:
+            AccessDenied: The decision denies; ``.decision`` says why.
+            IntegrationNotFound: No such integration.
+            IllegalTransition: It is not PENDING (already active, revoked...).
+        """
+        decision = self.require(integration_id, Action.PROVISION)
+        self.registry.activate(integration_id, actor=self.actor, reason=reason)
+        return decision
+
+    def retire(self, integration_id: str, *, reason: str = "") -> Integration:
+        """Retire an integration for good (final state; see :meth:`Registry.retire`)."""
+        return self.registry.retire(integration_id, actor=self.actor, reason=reason)
+
+    def replace_credential(
+        self,
+        integration_id: str,
+        credential: str | None = None,
+        *,
+        auth_entries: Mapping[str, str] | None = None,
+        reason: str = "",
+    ) -> Integration:
+        """Point an integration at new keystore entries: the way out of REVOKED (clause 1.1.1).
+
+        The new entries must already be in the keystore (store the new
+        credential first) and must not be revoked; see
+        :meth:`Registry.replace_credential`.
+
+        Args:
+            integration_id: The integration.
+            credential: The new ``credential`` entry name, if it changes.
+            auth_entries: New entry names by auth parameter, if they change.
+            reason: Why, in words.
+
+        Raises:
+            KeystoreError: No keystore is open.
+            ValidationError: A new entry is not in the keystore, or as
+                :meth:`Registry.replace_credential`.
+        """
+        if self.keystore is None:
+            raise KeystoreError("no keystore is open: the new entries cannot be checked")
+        wanted = [("credential", credential)] if credential is not None else []
+        wanted += [(f"auth.{k}", v) for k, v in (auth_entries or {}).items()]
+        for field, name in wanted:
+            if not isinstance(name, str):  # callers without type checking
+                continue  # type: ignore[unreachable]  # the registry names the field
+            if self.registry.is_credential_revoked(name):
+                raise ValidationError(
+                    field,
+                    f"keystore entry {name!r} holds a revoked credential (clause 1.1.1); "
+                    "store a new credential under a new entry name",
+                )
+            if name not in self.keystore:
+                raise ValidationError(
+                    field, f"no keystore entry {name!r}: store the new credential first"
+                )
+        return self.registry.replace_credential(
+            integration_id,
+            credential,
+            auth_entries=auth_entries,
+            actor=self.actor,
+            reason=reason,
+        )
+
+    def add_licence(
+        self, integration_id: str, licence: Licence, *, reason: str = ""
+    ) -> Integration:
+        """Record a licence (a renewal, a new grant) on an integration (clause 1.1.2)."""
+        return self.registry.add_licence(integration_id, licence, actor=self.actor, reason=reason)
+
+    def remove_licence(
+        self, integration_id: str, licence: Licence, *, reason: str = ""
+    ) -> Integration:
+        """Remove one licence equal to ``licence`` from an integration (clause 1.1.2)."""
+        return self.registry.remove_licence(
+            integration_id, licence, actor=self.actor, reason=reason
+        )
+
+    # -- keystore entries, audited -------------------------------------------------
+
+    def store_key(self, name: str, secret: Secret, *, replace: bool = False) -> str:
+        """Store a credential in the keystore, audited (``key_stored`` or ``key_replaced``).
+
+        The audit entry holds the entry name, the value's fingerprint and the
+        actor, never the value. It is written after the keystore (the two are
+        separate files): if it cannot be written, the error says so.
+
+        Args:
+            name: The entry name. Names starting with ``hf-gov.`` are the
+                library's own (the audit key) and are refused.
+            secret: The value.
+            replace: Overwrite an existing entry (otherwise refused).
+
+        Returns:
+            The stored value's fingerprint.
+
+        Raises:
+            KeystoreError: No keystore is open, or the entry exists and
+                ``replace`` is false.
+            ValidationError: The name is reserved, not an entry name, looks
+                like a secret, or was revoked (clause 1.1.1: a revoked name is
+                never used again).
+        """
+        ks = self._writable_keystore(name)
+        existed = name in ks
+        if existed and not replace:
+            raise KeystoreError(f"keystore entry {name!r} already exists; replace it explicitly")
+        ks.put(name, secret, overwrite=replace)
+        fingerprint = ks.fingerprint(name)
+        self._audit_key_change(
+            "key_replaced" if existed else "key_stored",
+            {"entry": name, "fingerprint": fingerprint, "classification": secret.classification},
+        )
+        return fingerprint
+
+    def delete_key(self, name: str, *, force: bool = False) -> str:
+        """Delete a keystore entry, audited (``key_deleted``).
+
+        Args:
+            name: The entry; reserved (``hf-gov.``) names are refused.
+            force: Delete it even while a live integration (not retired)
+                names it and it is not revoked: those integrations are then
+                denied (CREDENTIAL_MISSING) until the entry is stored again.
+
+        Returns:
+            The deleted value's fingerprint.
+
+        Raises:
+            KeystoreError: No keystore is open.
+            KeystoreEntryNotFound: No such entry.
+            ValidationError: The name is reserved, or in use and ``force`` is false.
+        """
+        ks = self._keystore_or_fail()
+        check_entry_name("name", name)
+        _refuse_reserved("name", name)
+        if not force and not self.registry.is_credential_revoked(name):
+            self._refuse_in_use(name, "delete")
+        fingerprint = ks.fingerprint(name)
+        ks.delete(name)
+        self._audit_key_change("key_deleted", {"entry": name, "fingerprint": fingerprint})
+        return fingerprint
+
+    def rename_key(self, old: str, new: str, *, force: bool = False) -> str:
+        """Rename a keystore entry, audited (``key_renamed``); the value is unchanged.
+
+        Args:
+            old: The entry to rename.
+            new: Its new name: not reserved, not revoked, not taken.
+            force: Rename it even while a live integration names ``old``
+                (point the integration at ``new`` afterwards).
+
+        Returns:
+            The value's fingerprint.
+
+        Raises:
+            KeystoreError: No keystore is open, or ``new`` exists.
+            KeystoreEntryNotFound: No entry ``old``.
+            ValidationError: A name is reserved or invalid, ``new`` was
+                revoked, or ``old`` is in use and ``force`` is false.
+        """
+        check_entry_name("old", old)
+        _refuse_reserved("old", old)
+        ks = self._writable_keystore(new, field="new")
+        if not force and not self.registry.is_credential_revoked(old):
+            self._refuse_in_use(old, "rename")
+        ks.rename(old, new)
+        fingerprint = ks.fingerprint(new)
+        self._audit_key_change(
+            "key_renamed", {"entry": new, "previous_entry": old, "fingerprint": fingerprint}
+        )
+        return fingerprint
+
+    def _keystore_or_fail(self) -> Keystore:
+        if self.keystore is None:
+            raise KeystoreError("no keystore is open")
+        return self.keystore
+
+    def check_key_name(self, name: str, *, field: str = "name") -> None:
+        """Check that a credential may be stored under ``name`` (what :meth:`store_key` checks).
+
+        Raises:
+            ValidationError: Naming ``field``: not an entry name, looks like a
+                secret, reserved (``hf-gov.``), or revoked (clause 1.1.1).
+        """
+        check_entry_name(field, name)
+        _refuse_reserved(field, name)
+        if self.registry.is_credential_revoked(name):
+            raise ValidationError(
+                field,
+                f"keystore entry {name!r} held a revoked credential (clause 1.1.1): store the "
+                "new credential under a new name",
+            )
+
+    def _writable_keystore(self, name: str, field: str = "name") -> Keystore:
+        """The keystore, once ``name`` is known to be a name a credential may be stored under."""
+        ks = self._keystore_or_fail()
+        self.check_key_name(name, field=field)
+        return ks
+
+    def _refuse_in_use(self, name: str, verb: str) -> None:
+        users = [
+            i.id
+            for i in self.registry.integrations(with_history=False)
+            if i.state is not IntegrationState.RETIRED and name in i.credential_entries
+        ]
+        if users:
+            raise ValidationError(
+                "name",
+                f"keystore entry {name!r} is used by {', '.join(users)}: refusing to {verb} it "
+                "(force it, or replace the integration's credential first)",
+            )
+
+    def _audit_key_change(self, action: str, evidence: Mapping[str, Any]) -> None:
+        if self.audit is not None:
+            self.audit.append(actor=self.actor, action=action, clause="1.1.1", evidence=evidence)
 
     def session(self, integration_id: str, **kwargs: Unpack[TuningKwargs]) -> GovernedSession:
         """A :class:`GovernedSession` for the integration, wired to this facade's parts.
@@ -491,6 +720,15 @@ class Governance(Closing):
     def __repr__(self) -> str:
         parts = f"keystore={self.keystore is not None}, audit={self.audit is not None}"
         return f"Governance(actor={self.actor!r}, {parts})"
+
+
+def _refuse_reserved(field: str, name: str) -> None:
+    if name.startswith(RESERVED_ENTRY_PREFIX):
+        raise ValidationError(
+            field,
+            f"names starting with {RESERVED_ENTRY_PREFIX!r} are reserved for the library's own "
+            "keys (the audit key)",
+        )
 
 
 def _is_keystore_object(value: object) -> bool:

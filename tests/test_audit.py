@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ from hf_api_governance import (
     VerificationProblem,
     VerificationReport,
 )
-from hf_api_governance._audit.entries import KNOWN_ACTIONS
+from hf_api_governance._audit.entries import KNOWN_ACTIONS, MAX_CHECKPOINT_SIZE
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -573,6 +575,43 @@ def test_checkpoint_json_round_trips_and_rejects_garbage(tmp_path: Path, db: Pat
         Checkpoint.from_json(json.dumps(data))
     with pytest.raises(AuditError, match="cannot read checkpoint"):
         Checkpoint.load(tmp_path / "missing.json")
+
+
+def test_a_checkpoint_that_is_a_fifo_or_too_large_is_refused_without_blocking(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "cp.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(AuditError, match="not a regular file: it is a named pipe"):
+        Checkpoint.load(fifo)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (MAX_CHECKPOINT_SIZE + 1))
+    with pytest.raises(AuditError, match="larger than the 64 KiB limit"):
+        Checkpoint.load(big)
+
+
+def test_export_replaces_only_a_regular_file(tmp_path: Path, db: Path) -> None:
+    """A FIFO, a device or a symbolic link at the target is never replaced by a file."""
+    fill(db, 2)
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    with AuditLog.open(db, KEY) as log:
+        for target in (fifo, Path("/dev/full"), link, tmp_path):
+            with pytest.raises(AuditError, match=r"not a regular file|symbolic link"):
+                log.export(target)
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+        assert link.is_symlink()
+        assert real.read_text(encoding="utf-8") == "old\n"
+        assert log.export(link, follow_symlinks=True) == 2
+        assert link.is_symlink()
+        assert len(real.read_text(encoding="utf-8").splitlines()) == 2
+        stream = io.StringIO()
+        assert log.export(stream) == 2
+    assert stream.getvalue() == real.read_text(encoding="utf-8")
 
 
 # -- property tests -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 
 from hf_api_governance import (
@@ -419,3 +420,102 @@ def test_verify_info_is_recorded_with_the_facade_actor(tmp_path: Path) -> None:
     assert verified.info_verified_at == at
     assert verified.history[-1].actor == "bob@example.com"
     assert verified.history[-1].kind.value == "info_verified"
+
+
+# ------------------------------------------------------------------ lifecycle and keys
+
+
+def _pending(tmp_path: Path) -> Governance:
+    g = _open(tmp_path)
+    g.sync([make_integration(id="okta-directory", credential="okta-token")])
+    return g
+
+
+def test_provision_activates_when_allowed_and_audits_a_refusal(tmp_path: Path) -> None:
+    with _pending(tmp_path) as g:
+        assert g.keystore is not None
+        assert g.audit is not None
+        g.registry.update(
+            attrs.evolve(g.registry.get("okta-directory"), info_verified_at=None), actor="x"
+        )
+        with pytest.raises(AccessDenied) as info:  # INFO_STALE denies PROVISION
+            g.provision("okta-directory")
+        assert "INFO_STALE" in info.value.decision.codes
+        assert g.registry.get("okta-directory").state is IntegrationState.PENDING
+        denied = [e for e in g.audit.entries() if e.action == "action_denied"]
+        assert [e.evidence["action"] for e in denied] == ["provision"]
+        g.verify_info("okta-directory")
+        decision = g.provision("okta-directory")
+        assert decision.allowed
+        assert "CREDENTIAL_MISSING" in decision.codes  # a warning for PROVISION
+        active = g.registry.get("okta-directory")
+        assert active.state is IntegrationState.ACTIVE
+        assert active.history[-1].actor == "alice@example.com"
+        assert [e.action for e in g.audit.entries()][-1] == "activated"
+
+
+def test_replace_credential_needs_the_new_entry_in_the_keystore(tmp_path: Path) -> None:
+    with _pending(tmp_path) as g:
+        assert g.keystore is not None
+        g.revoke("okta-directory", reason="Okta revoked the token")
+        with pytest.raises(ValidationError, match="no keystore entry 'okta-token-2'"):
+            g.replace_credential("okta-directory", "okta-token-2")
+        g.store_key("okta-token-2", Secret("okta-value-2"))
+        back = g.replace_credential("okta-directory", "okta-token-2", reason="new token")
+        assert back.state is IntegrationState.ACTIVE
+        with pytest.raises(ValidationError, match="revoked"):
+            g.store_key("okta-token", Secret("reuse of a dead name"))
+        g.retire("okta-directory", reason="moved to SCIM")
+        assert g.registry.get("okta-directory").state is IntegrationState.RETIRED
+
+
+def test_licences_are_added_and_removed_through_the_facade(tmp_path: Path) -> None:
+    with _pending(tmp_path) as g:
+        renewal = Licence("Okta", "Workforce Identity API", date(2027, 1, 1), date(2027, 12, 31))
+        assert renewal in g.add_licence("okta-directory", renewal, reason="renewed").licences
+        assert renewal not in g.remove_licence("okta-directory", renewal).licences
+        kinds = [e.kind.value for e in g.registry.get("okta-directory").history]
+        assert kinds[-2:] == ["licence_added", "licence_removed"]
+        assert {e.actor for e in g.registry.get("okta-directory").history[-2:]} == {
+            "alice@example.com"
+        }
+
+
+def test_keystore_changes_are_audited_with_fingerprints_never_values(tmp_path: Path) -> None:
+    with _pending(tmp_path) as g:
+        assert g.audit is not None
+        fp = g.store_key("okta-token", Secret(CLIENT_SECRET))
+        with pytest.raises(KeystoreError, match="already exists"):
+            g.store_key("okta-token", Secret("other"))
+        fp2 = g.store_key("okta-token", Secret("other-value"), replace=True)
+        assert fp != fp2
+        with pytest.raises(ValidationError, match="reserved"):
+            g.store_key(AUDIT_KEY_ENTRY, Secret("x" * 40), replace=True)
+        with pytest.raises(ValidationError, match="reserved"):
+            g.delete_key(AUDIT_KEY_ENTRY)
+        with pytest.raises(ValidationError, match="used by okta-directory"):
+            g.delete_key("okta-token")
+        with pytest.raises(ValidationError, match="used by okta-directory"):
+            g.rename_key("okta-token", "okta-token-b")
+        assert g.rename_key("okta-token", "okta-token-b", force=True) == fp2
+        assert g.delete_key("okta-token-b") == fp2
+        entries = [e for e in g.audit.entries() if e.action.startswith("key_")]
+        assert [e.action for e in entries] == [
+            "key_stored",
+            "key_replaced",
+            "key_renamed",
+            "key_deleted",
+        ]
+        assert entries[0].evidence == {
+            "entry": "okta-token",
+            "fingerprint": fp,
+            "classification": "mimecast_confidential",
+        }
+        assert entries[2].evidence["previous_entry"] == "okta-token"
+        assert all(e.actor == "alice@example.com" for e in entries)
+        assert g.audit.verify().ok
+    exported = tmp_path / "audit.jsonl"
+    with _open(tmp_path) as again:
+        assert again.audit is not None
+        again.audit.export(exported)
+    assert CLIENT_SECRET not in exported.read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -567,3 +568,58 @@ def test_a_path_that_is_not_a_path_is_an_inventory_error(path: object) -> None:
     assert info.value.field == "path"
     with pytest.raises(InventoryError, match=r"^field 'path': must") as info:
         dump_inventory([], path)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- input that must not hang
+
+
+def test_a_fifo_a_device_or_a_directory_is_refused_without_reading(tmp_path: Path) -> None:
+    """A named pipe would block a plain open(); /dev/zero would fill memory."""
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.toml"
+    zero.symlink_to("/dev/zero")
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    for path, kind in ((fifo, "a named pipe"), (zero, "a character device"), (folder, "a dir")):
+        with pytest.raises(InventoryError, match=f"not a regular file: it is {kind}") as info:
+            load_inventory(path)
+        assert info.value.path == str(path)
+
+
+def test_an_inventory_over_the_size_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hf_api_governance._registry import inventory
+
+    monkeypatch.setattr(inventory, "MAX_INVENTORY_SIZE", 1000)
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * 1000 + "\n", encoding="utf-8")
+    with pytest.raises(InventoryError, match="larger than the 1000 bytes limit"):
+        load_inventory(big)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("[" * 3000 + "]" * 3000, "nested too deeply"),
+        ("9" * 5000, "a number has too many digits"),
+    ],
+)
+def test_tomllib_recursion_and_big_integer_errors_are_inventory_errors(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    path = tmp_path / "evil.toml"
+    path.write_text(f'[[integration]]\nid = "x"\nname = {value}\n', encoding="utf-8")
+    with pytest.raises(InventoryError, match=problem) as info:
+        load_inventory(path)
+    assert info.value.path == str(path)
+
+
+def test_an_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    """``$`` with re.match would accept "okta-directory\\n": ids are matched whole."""
+    path = tmp_path / "nl.toml"
+    path.write_text(GOOD.replace('id = "okta-directory"', 'id = "okta-directory\\n"'), "utf-8")
+    with pytest.raises(InventoryError, match="id") as info:
+        load_inventory(path)
+    assert info.value.field == "id"

@@ -870,3 +870,67 @@ def test_bad_paths_and_variable_names_are_validation_errors(
     with pytest.raises(ValidationError) as info:
         call(tmp_path)
     assert info.value.field == field
+
+
+# ------------------------------------------------------------------ bad files, rename
+
+
+def test_opening_a_fifo_or_a_device_fails_at_once(tmp_path: Path, key: bytes) -> None:
+    """A plain open() of a FIFO waits for a writer forever; /dev/zero never ends."""
+    fifo = tmp_path / "keys.hfks"
+    os.mkfifo(fifo)
+    with pytest.raises(KeystoreError, match="not a regular file: it is a named pipe"):
+        Keystore.open(fifo, key=key)
+    zero = tmp_path / "zero.hfks"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(KeystoreError, match="it is a character device"):
+        Keystore.open(zero, key=key)
+
+
+def test_a_keystore_file_over_the_size_cap_is_refused_unread(
+    tmp_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "keys.hfks"
+    with Keystore.create(path, key=key) as ks:
+        ks.put("small", Secret("v" * 100))
+        monkeypatch.setattr(ksmod, "MAX_FILE_SIZE", path.stat().st_size + 500)
+        with pytest.raises(KeystoreError, match="would grow beyond"):
+            ks.put("large", Secret("v" * 1000))
+        assert ks.names() == ["small"]
+    monkeypatch.setattr(ksmod, "MAX_FILE_SIZE", 200)
+    with pytest.raises(KeystoreError, match="larger than the 200 bytes limit"):
+        Keystore.open(path, key=key)
+
+
+def test_rename_moves_the_value_in_one_write_and_keeps_its_fingerprint(
+    tmp_path: Path, key: bytes
+) -> None:
+    path = tmp_path / "keys.hfks"
+    with Keystore.create(path, key=key) as ks:
+        ks.put("old-name", Secret("value-0001", Classification.THIRD_PARTY_CONFIDENTIAL, "Okta"))
+        ks.put("other", Secret("value-0002"))
+        before = ks.get("old-name")
+        ks.rename("old-name", "new-name")
+        assert ks.names() == ["new-name", "other"]
+    with Keystore.open(path, key=key) as again:
+        after = again.get("new-name")
+        assert same(after, before)
+        assert after.fingerprint == before.fingerprint
+        with pytest.raises(KeystoreEntryNotFound):
+            again.rename("old-name", "x")
+        with pytest.raises(KeystoreError, match="already exists"):
+            again.rename("new-name", "other")
+        with pytest.raises(ValidationError, match="must differ"):
+            again.rename("other", "other")
+        with pytest.raises(ValidationError):
+            again.rename("other", "bad\n")
+        assert again.names() == ["new-name", "other"]
+
+
+def test_entry_names_with_a_trailing_newline_are_refused(store: Keystore) -> None:
+    """``"okta\\n"`` must not be a second entry that prints like ``"okta"``."""
+    store.put("okta", Secret("v"))
+    with pytest.raises(ValidationError):
+        store.put("okta\n", Secret("w"))
+    assert "okta\n" not in store
+    assert store.names() == ["okta"]

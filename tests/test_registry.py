@@ -401,6 +401,45 @@ def test_replace_credential_refuses_while_an_auth_entry_is_still_revoked(
     )
 
 
+def test_replace_credential_replaces_auth_entries_in_the_same_event(registry: Registry) -> None:
+    oauth = {
+        "scheme": "oauth2_client_credentials",
+        "token_url": "https://acme.okta.com/oauth2/v1/token",
+        "client_id": "okta-client-id",
+        "client_secret": "okta-client-secret",
+    }
+    registry.register(make(credential=None, auth=oauth), actor="a")
+    registry.revoke("okta-directory", by=Revoker.THIRD_PARTY, reason="r")
+    with pytest.raises(ValidationError, match="okta-client-id"):  # still revoked
+        registry.replace_credential(
+            "okta-directory", auth_entries={"client_secret": "okta-secret-2"}, actor="a"
+        )
+    with pytest.raises(ValidationError, match="not an entry parameter") as info:
+        registry.replace_credential("okta-directory", auth_entries={"token_url": "x"}, actor="a")
+    assert info.value.field == "auth.token_url"
+    with pytest.raises(ValidationError, match="give the new entry"):
+        registry.replace_credential("okta-directory", actor="a")
+    fresh = registry.replace_credential(
+        "okta-directory",
+        auth_entries={"client_id": "okta-id-2", "client_secret": "okta-secret-2"},
+        actor="a",
+        reason="new client from Okta",
+    )
+    assert fresh.state is S.ACTIVE
+    assert fresh.credential is None
+    assert fresh.credential_entries == ("okta-id-2", "okta-secret-2")
+    assert fresh.auth is not None
+    assert fresh.auth.params["token_url"] == oauth["token_url"]
+    assert fresh.history[-1].kind is K.CREDENTIAL_REPLACED
+    assert fresh.history[-1].evidence["auth_entries"] == (
+        {"parameter": "client_id", "entry": "okta-id-2"},
+        {"parameter": "client_secret", "entry": "okta-secret-2"},
+    )
+    plain = registry.register(make("plain"), actor="a")
+    with pytest.raises(ValidationError, match="no auth spec"):
+        registry.replace_credential(plain.id, auth_entries={"token": "t-2"}, actor="a")
+
+
 def test_a_revoked_name_cannot_be_registered_or_introduced_by_update(registry: Registry) -> None:
     registry.register(make("a"), actor="x")
     registry.register(make("b"), actor="x")
@@ -547,6 +586,27 @@ def test_sync_writes_nothing_when_any_declaration_fails(registry: Registry) -> N
     with pytest.raises(ValidationError, match="declared twice"):
         registry.sync([make("new"), make("new")], actor="ci")
     assert snapshot(registry) == before
+
+
+def test_a_dry_run_sync_reports_the_real_outcome_and_writes_nothing(
+    registry: Registry, tmp_path: Path
+) -> None:
+    registry.register(make("keep"), actor="x")
+    registry.register(make("change"), actor="x")
+    audit = registry.attach_audit(bytes(range(32)))
+    before = snapshot(registry)
+    head = audit.head()
+    declared = [make("keep"), make("change", owner="Platform Team"), make("new")]
+    planned = registry.sync(declared, actor="ci", dry_run=True)
+    assert planned == SyncReport(added=("new",), updated=("change",), unchanged=("keep",))
+    assert snapshot(registry) == before
+    assert audit.head() == head
+    assert audit.verify().ok
+    registry.revoke("keep", by=Revoker.MIMECAST, reason="r")
+    with pytest.raises(ValidationError, match="revoked"):  # refused as the real sync would be
+        registry.sync([make("other", credential="keep-token")], actor="ci", dry_run=True)
+    assert registry.sync(declared, actor="ci") == planned
+    assert audit.verify().ok
 
 
 # ------------------------------------------------------------------ failure in the middle

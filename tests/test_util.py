@@ -1,9 +1,10 @@
-"""Shared private helpers: text checks, key text decoding, atomic writes."""
+"""Shared private helpers: text checks, key text decoding, safe reads, atomic writes."""
 
 from __future__ import annotations
 
 import base64
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,13 @@ from hypothesis import strategies as st
 from hf_api_governance import ValidationError
 from hf_api_governance._base.checks import check_optional_text, check_text
 from hf_api_governance._base.encoding import b64decode_strict, decode_key_text
-from hf_api_governance._base.files import atomic_write
+from hf_api_governance._base.files import (
+    FileTooLarge,
+    NotARegularFile,
+    atomic_write,
+    read_regular_file,
+    size_text,
+)
 from hf_api_governance._facade import Governance
 
 
@@ -99,3 +106,68 @@ def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_no_temporary(tmp_pa
         atomic_write(path, chunks())
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+# -- regular files only, size caps, writes that replace nothing else ------------------
+
+
+def test_reading_a_fifo_is_refused_at_once_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(NotARegularFile, match="not a regular file: it is a named pipe"):
+        read_regular_file(fifo, limit=100)
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"), [("/dev/zero", "a character device"), (".", "a directory")]
+)
+def test_a_link_to_a_device_or_a_directory_is_refused_before_reading(
+    tmp_path: Path, target: str, kind: str
+) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path if target == "." else Path(target))
+    with pytest.raises(NotARegularFile, match=f"it is {kind}"):
+        read_regular_file(link, limit=100)
+
+
+def test_a_file_over_the_cap_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 101)
+    with pytest.raises(FileTooLarge, match="larger than the 100 bytes limit") as info:
+        read_regular_file(path, limit=100)
+    assert info.value.filename == str(path)
+    path.write_bytes(b"x" * 100)
+    assert read_regular_file(path, limit=100) == b"x" * 100
+    assert size_text(64 << 10) == "64 KiB"
+    assert size_text(32 << 20) == "32 MiB"
+
+
+def test_atomic_write_never_replaces_a_fifo_a_device_or_a_directory(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "dir").mkdir()
+    for target in (fifo, tmp_path / "dir", Path("/dev/null")):
+        with pytest.raises(NotARegularFile, match="not a regular file"):
+            atomic_write(target, [b"x"])
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "pipe"]
+
+
+def test_atomic_write_refuses_a_symlink_unless_asked_then_writes_its_target(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "real.txt"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    with pytest.raises(NotARegularFile, match="symbolic link"):
+        atomic_write(link, [b"new"])
+    assert target.read_bytes() == b"old"
+    atomic_write(link, [b"new"], follow_symlinks=True)
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
+    to_fifo = tmp_path / "to-fifo"
+    os.mkfifo(tmp_path / "pipe")
+    to_fifo.symlink_to(tmp_path / "pipe")
+    with pytest.raises(NotARegularFile, match="named pipe"):
+        atomic_write(to_fifo, [b"x"], follow_symlinks=True)

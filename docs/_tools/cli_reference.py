@@ -35,29 +35,74 @@ HEADER = f"""\
 `hf-gov` is installed with the package (also `python -m hf_api_governance`).
 Secrets are never read from the command line, where other users could see
 them: values come from stdin or a hidden prompt, the keystore passphrase from
-a prompt or `HF_GOV_PASSPHRASE`.
+a prompt or `HF_GOV_PASSPHRASE`. `hf-gov --version` prints the version.
 
 ## Exit codes
 
 | code | meaning |
 |---|---|
 | `0` | success; for `check`, no integration is denied (warnings allowed) |
-| `1` | for `check`, at least one integration is denied; for `audit verify`, the log failed verification; any other governance error (the message names its type) |
-| `2` | bad input: unknown command or option, a missing file, an invalid inventory or value (the message names the file, line and field) |
+| `1` | for `check`, at least one integration is denied; for `provision`, at least one was refused (it stays pending); for `audit verify`, the log failed verification; a change the lifecycle refuses (`reinstate` on a revoked integration); any other governance error (the message names its type) |
+| `2` | bad input: unknown command or option, a missing file or one that is not a regular file (a directory, a FIFO, a device), a file over its size cap, an invalid inventory or value (the message names the file, line and field), an unknown integration id or keystore entry, a reserved or revoked entry name |
 | `130` | interrupted (Ctrl-C) |
 
 ## Environment
 
 | variable | used for |
 |---|---|
+| `HF_GOV_DB` | the registry database when `--db` is not given (default `.hf-gov/registry.db`) |
+| `HF_GOV_KEYSTORE` | the keystore when `--keystore` is not given (default: `keystore.hfks` beside the database) |
+| `HF_GOV_ACTOR` | who acts when `--actor` is not given (default: your user name) |
 | `HF_GOV_PASSPHRASE` | the keystore passphrase, instead of a prompt (unattended jobs) |
 | `HF_GOV_NEW_PASSPHRASE` | the new passphrase for `keys change-passphrase`, instead of a prompt |
 | `HF_GOV_AUDIT_KEY` | the audit log HMAC key (hex or base64, 32 bytes or more) when no keystore is used |
 | `HF_GOV_FINGERPRINT_KEY` | the key of fingerprints of values not read from a keystore |
 | `NO_COLOR` | no colours in the `check` table (colours are only used on a terminal) |
 
-`hf-gov check --json` prints a document of schema `{JSON_SCHEMA_ID}`, described
-in [JSON output of `hf-gov check`](json-output.md).
+A command-line option wins over its variable, which wins over the default.
+
+## What each command opens
+
+- Commands that only read the registry (`list`, `show`, `licence list`,
+  `sync --dry-run`) never open the keystore, so they never ask for a
+  passphrase.
+- Commands that change something (`sync`, `provision`, `revoke`,
+  `replace-credential`, `suspend`, `reinstate`, `retire`, `verify-info`,
+  `licence add|remove`, `keys set|delete|rename`) are each one registry
+  transaction with its event and its entry in the audit log, whose key is in
+  the keystore (or in `HF_GOV_AUDIT_KEY`): they refuse to run without it.
+- `check` on a registry database opens the keystore when there is one, to
+  see which credential entries exist; `keys` commands need it.
+
+## Input and output
+
+- Input files must be regular files: a directory, a FIFO or a device is
+  refused with exit 2 before anything is read, so nothing hangs. Size caps:
+  an inventory 32 MiB, a checkpoint 64 KiB, a keystore 64 MiB, a value on
+  standard input 1 MiB (one trailing newline is dropped).
+- `audit export` and `audit verify --save-checkpoint` only ever replace a
+  regular file; a symbolic link is refused unless `--follow-symlinks`
+  (export) is given, and then its target is written. `audit export -`
+  writes to standard output.
+- Text output fits 80 columns: every listing has a header row and aligned
+  columns, and findings are wrapped under their row. Instants are written to
+  the second, in UTC, with `Z` (`2026-11-26T09:00:00Z`); licence days as
+  `2026-12-20`. The fix hints in findings name `hf-gov` commands; the same
+  findings seen from Python name methods.
+- `--json` prints one JSON document (keys sorted) on `check`, `list`,
+  `show`, `sync`, `licence list`, `keys list` and `audit verify`.
+  `hf-gov check --json` prints a document of schema `{JSON_SCHEMA_ID}`,
+  described in [JSON output of `hf-gov check`](json-output.md).
+- `--at` takes a date (`2026-12-31`, the start of that day in UTC), an
+  instant with a timezone (`2026-12-31T09:00:00Z`) or an offset from now in
+  hours, days or weeks (`+6h`, `+30d`, `+12w`; write a negative one as
+  `--at=-7d`).
+
+## Shell completion
+
+`hf-gov completion bash|zsh|fish` prints a completion script generated from
+the parser. Save it once (the command's help says where); completing then
+never starts `hf-gov`, so it costs nothing at shell start-up or on a tab press.
 """
 
 
@@ -160,17 +205,22 @@ def render() -> str:
     """The whole page."""
     parser = build_parser()
     common_actions = [
-        a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)
+        a
+        for a in parser._actions
+        if a.option_strings and not isinstance(a, argparse._HelpAction | argparse._VersionAction)
     ]
     common = {a.dest for a in common_actions}
     lines = [HEADER]
     lines += [
         "## Common options",
         "",
-        "Every command accepts these (before or after the command name), and `-h`/`--help`.",
+        "Every command accepts these, before or after the command name (`hf-gov --db X list` "
+        "and `hf-gov list --db X` are the same), and `-h`/`--help`.",
         "",
     ]
     lines += _table(common_actions)
+    if any(isinstance(a, argparse._VersionAction) for a in parser._actions):
+        lines += ["`--version` (before any command) prints the version and exits.", ""]
     if parser.epilog:
         lines += [_sentence(parser.epilog), ""]
     sub = _subparsers(parser)

@@ -33,13 +33,14 @@ from hf_api_governance._base.checks import (
 )
 from hf_api_governance._base.clock import ensure_aware, utc_text
 from hf_api_governance._base.construct import trusted
-from hf_api_governance._base.files import atomic_write
+from hf_api_governance._base.files import atomic_write, read_regular_file
 from hf_api_governance._base.identifiers import CLAUSE
 from hf_api_governance._confidential.evidence import AUDIT, walk
 from hf_api_governance.exceptions import AuditError, ValidationError
 
 __all__ = [
     "KNOWN_ACTIONS",
+    "MAX_CHECKPOINT_SIZE",
     "AuditEntry",
     "Checkpoint",
     "VerificationProblem",
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 _CHECKPOINT_FORMAT = "hf-api-governance/audit-checkpoint/v1"
+
+MAX_CHECKPOINT_SIZE: Final = 64 << 10
+"""The largest checkpoint file :meth:`Checkpoint.load` reads (64 KiB; one is about 300 bytes)."""
 
 KNOWN_ACTIONS: Final = frozenset(
     {
@@ -68,6 +72,11 @@ KNOWN_ACTIONS: Final = frozenset(
         "call_sent",
         "signal_detected",
         "deprecation_noticed",
+        "action_denied",
+        "key_stored",
+        "key_replaced",
+        "key_deleted",
+        "key_renamed",
     }
 )
 """The documented actions. Others are accepted when they match ``^[a-z][a-z0-9_]{0,63}$``."""
@@ -340,15 +349,20 @@ class Checkpoint:
         """Read a checkpoint written by :meth:`save`.
 
         Raises:
-            AuditError: The file cannot be read.
+            AuditError: The file cannot be read, is not a regular file (a
+                FIFO or a device is refused without being read, so it never
+                blocks), or is larger than :data:`MAX_CHECKPOINT_SIZE`.
             ValidationError: ``path`` is not a path, or the file does not
                 hold a valid checkpoint.
         """
         where = check_path("path", path)
         try:
-            text = Path(where).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AuditError(f"cannot read checkpoint {where!r}: {exc}") from exc
+            text = read_regular_file(where, limit=MAX_CHECKPOINT_SIZE).decode("utf-8")
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise AuditError(f"cannot read checkpoint {where!r}: {reason}") from None
+        except UnicodeDecodeError:
+            raise AuditError(f"cannot read checkpoint {where!r}: not UTF-8 text") from None
         return cls.from_json(text)
 
 
@@ -401,9 +415,11 @@ class VerificationReport:
     message: str = "the audit log verified"
 
 
-def _atomic_write(path: Path, chunks: Iterable[str]) -> None:
+def _atomic_write(path: Path, chunks: Iterable[str], *, follow_symlinks: bool = False) -> None:
     try:
-        atomic_write(path, (chunk.encode("utf-8") for chunk in chunks))
+        atomic_write(
+            path, (chunk.encode("utf-8") for chunk in chunks), follow_symlinks=follow_symlinks
+        )
     except OSError as exc:
         raise AuditError(f"cannot write {os.fspath(path)!r}: {exc}") from exc
 

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TextIO
 
 from hf_api_governance._audit.chain import FORMAT, GENESIS, Tags, head_well_formed, read_head
 from hf_api_governance._audit.entries import (
@@ -517,28 +517,44 @@ class AuditLog(Closing):
         except (ValueError, TypeError) as exc:
             raise AuditError(f"audit entry {seq} is unreadable; run verify()") from exc
 
-    def export(self, path: str | os.PathLike[str], format: Literal["jsonl"] = "jsonl") -> int:
-        """Write every entry to ``path`` as JSON Lines, atomically.
+    def export(
+        self,
+        path: str | os.PathLike[str] | TextIO,
+        format: Literal["jsonl"] = "jsonl",
+        *,
+        follow_symlinks: bool = False,
+    ) -> int:
+        """Write every entry to ``path`` as JSON Lines, atomically (or to an open text stream).
 
         One JSON object per line (sorted keys, UTF-8) with the fields ``seq``,
         ``at``, ``actor``, ``action``, ``integration_id``, ``clause``,
         ``codes``, ``evidence``, ``prev_hash``, ``entry_hash`` and
         ``authenticator`` (see ``docs/audit.md``).
 
+        Only a regular file is ever replaced: a FIFO, a device or a directory
+        at ``path`` is refused, and so is a symbolic link unless
+        ``follow_symlinks`` (then its target is written and the link stays).
+
         Args:
-            path: The file to write (replaced atomically).
+            path: The file to write (replaced atomically), or a text stream
+                (``sys.stdout``) to write the lines to as they are read.
             format: Only ``"jsonl"``.
+            follow_symlinks: Write the target of a symbolic link at ``path``.
 
         Returns:
             The number of entries written.
 
         Raises:
             ValidationError: Unknown format, or ``path`` is not a path.
-            AuditError: The log cannot be read or the file cannot be written.
+            AuditError: The log cannot be read or the file cannot be written
+                (or is not a regular file).
         """
         if format != "jsonl":
             raise ValidationError("format", "only 'jsonl' is supported")
-        where = Path(check_path("path", path))
+        stream = (
+            path if not isinstance(path, str | os.PathLike) and hasattr(path, "write") else None
+        )
+        where = None if stream is not None else Path(check_path("path", path))
         count = 0
 
         def lines() -> Iterator[str]:
@@ -548,7 +564,12 @@ class AuditLog(Closing):
                 yield _dumps(entry.to_dict()).decode() + "\n"
 
         with self._lock:
-            _atomic_write(where, lines())
+            if stream is not None:
+                for line in lines():
+                    stream.write(line)
+            else:
+                assert where is not None  # noqa: S101 - a path when not a stream
+                _atomic_write(where, lines(), follow_symlinks=follow_symlinks)
         return count
 
     def checkpoint(self) -> Checkpoint:

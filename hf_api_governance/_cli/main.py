@@ -1,7 +1,9 @@
 """The ``hf-gov`` command line (also ``python -m hf_api_governance``): parse, dispatch, exit.
 
 Exit codes: 0 when nothing is denied (or the command succeeded), 1 when
-something is denied (or verification failed), 2 for bad input or usage.
+something is denied, refused or failed verification (or a governance error
+occurred), 2 for bad input or usage (an unknown integration id or keystore
+entry included).
 
 The grammar is in :mod:`~hf_api_governance._cli.parser`, the commands in
 :mod:`~hf_api_governance._cli.commands`, what they print in
@@ -12,13 +14,21 @@ are imported only when a command opens a keystore or a session, so
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from hf_api_governance._cli import commands
 from hf_api_governance._cli.parser import UsageError, build_parser
-from hf_api_governance.exceptions import GovernanceError, InventoryError, ValidationError
+from hf_api_governance.exceptions import (
+    GovernanceError,
+    IntegrationNotFound,
+    InventoryError,
+    KeystoreEntryNotFound,
+    ValidationError,
+)
 
 __all__ = ["main"]
 
@@ -35,8 +45,10 @@ def main(
 
     Returns:
         0 on success (for ``check``: nothing denied); 1 when something is
-        denied, verification failed or a governance error occurred (its type
-        is named); 2 for bad input or usage; 130 when interrupted. An
+        denied or refused, verification failed or a governance error
+        occurred (its type is named); 2 for bad input or usage (an invalid
+        value, a path that is missing or not a regular file, an unknown
+        integration id or keystore entry); 130 when interrupted. An
         unexpected error is one line without its message (``--debug``
         raises it instead).
     """
@@ -56,10 +68,18 @@ def main(
     except KeyboardInterrupt:
         err.write("hf-gov: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (``hf-gov list | head``): nothing left to say to it.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         if args.debug:
             raise
-        if isinstance(exc, InventoryError | ValidationError):
+        if isinstance(
+            exc, InventoryError | ValidationError | IntegrationNotFound | KeystoreEntryNotFound
+        ):
             err.write(f"hf-gov: {exc}\n")
             return 2
         if isinstance(exc, GovernanceError):

@@ -1,39 +1,122 @@
-"""What ``hf-gov`` writes: the ``check`` report (table and JSON shape), listings, progress.
+"""What ``hf-gov`` writes: tables, the ``check`` report (table and JSON), listings, progress.
 
 Nothing here reads arguments or opens files: each function takes the data
 and the stream to write to. Colours and progress appear on a terminal only.
+
+Text output fits :data:`WIDTH` columns: every listing has a header row and
+aligned columns, and long text (a finding's message, an event's reason) is
+wrapped under its row. Instants are written one way, to the second, in UTC
+with ``Z`` (:func:`when`).
+
+Hints speak the caller's language: the built-in findings name the Python
+method that fixes them (``Registry.add_licence``); :data:`CLI_HINTS` turns
+those hints into ``hf-gov`` commands in everything ``hf-gov`` prints (the
+table and ``--json``), keyed by finding code.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._audit.entries import VerificationReport
+    from hf_api_governance._confidential.secret import Secret
     from hf_api_governance._facade import Report
-    from hf_api_governance._model.values import Integration
+    from hf_api_governance._model.values import Integration, Licence
+    from hf_api_governance._policy import Decision, Finding
     from hf_api_governance._registry.registry import SyncReport
 
 from hf_api_governance._base.clock import utc_text
+from hf_api_governance._confidential.evidence import thaw
 
 __all__ = [
+    "CLI_HINTS",
     "JSON_SCHEMA_ID",
     "PROGRESS_THRESHOLD",
+    "WIDTH",
     "Style",
+    "cli_message",
+    "finding_lines",
     "isatty",
+    "print_findings",
     "print_integration",
     "print_integrations",
+    "print_keys",
+    "print_licences",
     "print_report",
     "print_sync",
+    "print_verification",
     "report_json",
     "show_progress",
+    "table",
+    "when",
+    "write_json",
     "write_report",
 ]
 
 JSON_SCHEMA_ID = "hf-gov/check/v1"
 """The ``schema`` member of ``hf-gov check --json`` (docs/json-output.md)."""
+
+WIDTH: Final = 80
+"""The columns text output fits in (ids longer than 50 characters aside)."""
+
+# ------------------------------------------------------------------------- hints
+
+_NEW_LICENCE = "(hf-gov licence add {id} ...)"
+
+CLI_HINTS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
+    "CREDENTIAL_REVOKED": (
+        ("(Registry.replace_credential)", "(hf-gov replace-credential {id} --entry NEW-NAME)"),
+        (
+            "never send them again; replace the credential",
+            "never send them again; replace the credential "
+            "(hf-gov replace-credential {id} --entry NEW-NAME)",
+        ),
+    ),
+    "CREDENTIAL_MISSING": (("(Governance.store_key)", "(hf-gov keys set NAME)"),),
+    "INTEROP_SUSPENDED": (("(Registry.reinstate)", "(hf-gov reinstate {id} --reason TEXT)"),),
+    "LICENCE_MISSING": (("(Registry.add_licence)", _NEW_LICENCE),),
+    "LICENCE_EXPIRING": (("(Registry.add_licence)", _NEW_LICENCE),),
+    "LICENCE_NOT_YET_VALID": (("(Registry.add_licence)", _NEW_LICENCE),),
+    "LICENCE_EXPIRED": (("(Registry.add_licence)", _NEW_LICENCE),),
+    "SERVICE_SUBSCRIPTION_EXPIRING": (("(Registry.add_licence)", _NEW_LICENCE),),
+    "SERVICE_SUBSCRIPTION_EXPIRED": (("(Registry.add_licence)", _NEW_LICENCE),),
+    "INFO_STALE": (("run verify-info (Registry.verify_info)", "run hf-gov verify-info {id}"),),
+    "NOT_ACTIVE": (
+        (
+            "provision and activate it before calling",
+            "provision it before calling (hf-gov provision {id})",
+        ),
+    ),
+    "DEPRECATION_NOTICED": (
+        (
+            "record it with an update (new api_version or base_url)",
+            "record it in the inventory (new api_version or base_url) and hf-gov sync",
+        ),
+    ),
+}
+"""Per finding code: (text of the Python hint, the ``hf-gov`` form; ``{id}`` is the integration).
+
+Python callers see the findings' messages as the engine wrote them, naming
+methods; ``hf-gov`` replaces each hint it knows with a command. A test checks
+that every built-in hint naming a method has its command here.
+"""
+
+
+def cli_message(finding: Finding) -> str:
+    """``finding``'s message with its fix hint as an ``hf-gov`` command (see :data:`CLI_HINTS`)."""
+    message = finding.message
+    for python, command in CLI_HINTS.get(finding.code, ()):
+        if python in message:
+            message = message.replace(python, command.format(id=finding.integration_id or "ID"))
+    return message
+
+
+# ------------------------------------------------------------------- terminal
 
 
 class Style:
@@ -46,7 +129,7 @@ class Style:
     """
 
     def __init__(self, stream: TextIO) -> None:
-        self.enabled = stream.isatty() and not os.environ.get("NO_COLOR")
+        self.enabled = isatty(stream) and not os.environ.get("NO_COLOR")
 
     def __call__(self, text: str, code: str) -> str:
         """``text`` in the SGR ``code`` (e.g. ``"31;1"``), or unchanged when off."""
@@ -79,6 +162,114 @@ def isatty(stream: TextIO) -> bool:
         return False
 
 
+# ------------------------------------------------------------------- building blocks
+
+_MIN_LAST_COLUMN: Final = 28
+"""Narrower than this, a table's last column is written under each row instead of beside it."""
+
+
+def when(value: date | datetime | None, none: str = "-") -> str:
+    """An instant to the second in UTC with ``Z``; a date as ``YYYY-MM-DD``; ``none`` for None."""
+    if value is None:
+        return none
+    if isinstance(value, datetime):
+        return utc_text(value, "seconds")
+    return value.isoformat()
+
+
+def _wrap(text: str, width: int, indent: int, first: int | None = None) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, continuation lines indented by ``indent``.
+
+    Greedy, on spaces, never on hyphens (ids stay whole); a word longer than
+    a line is cut. Like ``textwrap.wrap`` with these options, but cutting a
+    line at a time instead of a word at a time: a 10,000-integration report
+    wraps some 10,000 findings.
+    """
+    rest = " ".join(text.splitlines()).strip()
+    pad = indent if first is None else first
+    lines: list[str] = []
+    while True:
+        room = max(width - pad, 1)
+        if len(rest) <= room:
+            lines.append(" " * pad + rest)
+            return lines
+        cut = rest.rfind(" ", 0, room + 1)
+        if cut <= 0:  # one word longer than the line
+            lines.append(" " * pad + rest[:room])
+            rest = rest[room:].lstrip(" ")
+        else:
+            lines.append(" " * pad + rest[:cut].rstrip(" "))
+            rest = rest[cut + 1 :].lstrip(" ")
+        pad = indent
+
+
+def table(
+    out: TextIO,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    after: Mapping[int, Sequence[str]] | None = None,
+) -> None:
+    """Write a table: a header row, aligned columns, the last column wrapped to :data:`WIDTH`.
+
+    Args:
+        out: Where to write.
+        headers: The column titles.
+        rows: The cells, as text.
+        after: Lines to write under a row, by row index (already indented).
+    """
+    rows = [list(r) for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers[:-1])]
+    start = sum(w + 2 for w in widths)
+    longest = max([len(headers[-1])] + [len(r[-1]) for r in rows])
+    # Too little room for the last column: it goes under each row, indented.
+    below = start + longest > WIDTH and WIDTH - start < _MIN_LAST_COLUMN
+
+    def line(cells: Sequence[str]) -> None:
+        head = "".join(f"{c:<{w}}  " for c, w in zip(cells[:-1], widths, strict=True))
+        last = cells[-1]
+        if below:
+            out.write(head.rstrip() + "\n")
+            for more in _wrap(last, WIDTH, 4):
+                out.write(more + "\n")
+        elif start + len(last) <= WIDTH:
+            out.write(f"{head}{last}".rstrip() + "\n")
+        else:
+            wrapped = _wrap(last, WIDTH, start)
+            out.write(f"{head}{wrapped[0][start:]}".rstrip() + "\n")
+            for more in wrapped[1:]:
+                out.write(more + "\n")
+
+    line(headers)
+    for index, row in enumerate(rows):
+        line(row)
+        for extra in (after or {}).get(index, ()):
+            out.write(extra + "\n")
+
+
+def finding_lines(findings: Iterable[Finding], indent: int = 4) -> list[str]:
+    """Each finding as ``SEVERITY CODE (clause): message``, wrapped under its row."""
+    lines: list[str] = []
+    for f in findings:
+        text = f"{f.severity.value.upper():<5} {f.code} ({f.clause or '-'}): {cli_message(f)}"
+        lines += _wrap(text, WIDTH, indent + 6, first=indent)
+    return lines
+
+
+def print_findings(out: TextIO, findings: Iterable[Finding], indent: int = 4) -> None:
+    """Write findings as the ``check`` report does, wrapped to :data:`WIDTH`."""
+    for line in finding_lines(findings, indent):
+        out.write(line + "\n")
+
+
+def write_json(out: TextIO, document: object) -> None:
+    """Write one JSON document (indented, keys sorted) and a newline, in one write."""
+    out.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+# ------------------------------------------------------------------------ check
+
+
 def report_json(report: Report, only_problems: bool) -> dict[str, Any]:
     """The ``hf-gov check --json`` document (schema :data:`JSON_SCHEMA_ID`) for ``report``."""
     rows = []
@@ -98,7 +289,7 @@ def report_json(report: Report, only_problems: bool) -> dict[str, Any]:
                         "code": f.code,
                         "clause": f.clause,
                         "severity": f.severity.value,
-                        "message": f.message,
+                        "message": cli_message(f),
                     }
                     for f in decision.findings
                 ],
@@ -106,7 +297,7 @@ def report_json(report: Report, only_problems: bool) -> dict[str, Any]:
         )
     return {
         "schema": JSON_SCHEMA_ID,
-        "at": utc_text(report.at),
+        "at": when(report.at),
         "action": report.action.value,
         "summary": {
             "integrations": len(report.decisions),
@@ -118,30 +309,33 @@ def report_json(report: Report, only_problems: bool) -> dict[str, Any]:
     }
 
 
+def _verdict(decision: Decision, style: Style) -> str:
+    if not decision.allowed:
+        return style("DENY", "31;1")
+    if decision.warnings:
+        return style("WARN", "33;1")
+    return style("ALLOW", "32")
+
+
 def print_report(report: Report, out: TextIO, *, only_problems: bool) -> None:
     """Write ``report`` as the ``hf-gov check`` table, with a summary line."""
     style = Style(out)
-    out.write(f"hf-gov check: action {report.action.value} at {utc_text(report.at)}\n\n")
-    width = max([len(i.id) for i in report.integrations] + [2])
-    out.write(f"{'ID':<{width}}  {'SERVICE':<7}  {'STATE':<9}  DECISION\n")
+    out.write(f"hf-gov check: action {report.action.value} at {when(report.at)}\n\n")
+    rows: list[list[str]] = []
+    after: dict[int, list[str]] = {}
     for integration, decision in zip(report.integrations, report.decisions, strict=True):
         if only_problems and decision.allowed and not decision.warnings:
             continue
-        if not decision.allowed:
-            verdict = style("DENY", "31;1")
-        elif decision.warnings:
-            verdict = style("WARN", "33;1")
-        else:
-            verdict = style("ALLOW", "32")
-        out.write(
-            f"{integration.id:<{width}}  {integration.service.value:<7}  "
-            f"{integration.state.value:<9}  {verdict}\n"
+        after[len(rows)] = finding_lines(decision.findings)
+        rows.append(
+            [
+                integration.id,
+                integration.service.value,
+                integration.state.value,
+                _verdict(decision, style),
+            ]
         )
-        for f in decision.findings:
-            out.write(
-                f"{'':<{width}}    {f.severity.value.upper():<5} "
-                f"{f.code} ({f.clause or '-'}): {f.message}\n"
-            )
+    table(out, ["ID", "SERVICE", "STATE", "DECISION"], rows, after=after)
     total = len(report.decisions)
     denied = len(report.denied)
     warned = sum(1 for d in report.decisions if d.allowed and d.warnings)
@@ -154,35 +348,46 @@ def print_report(report: Report, out: TextIO, *, only_problems: bool) -> None:
 def write_report(report: Report, out: TextIO, *, as_json: bool, only_problems: bool) -> None:
     """Write ``report`` as ``hf-gov check`` does: the JSON document or the table."""
     if as_json:
-        # One write: json.dump would write each of some 50 tokens per integration.
-        out.write(json.dumps(report_json(report, only_problems), indent=2, sort_keys=True))
-        out.write("\n")
+        write_json(out, report_json(report, only_problems))
     else:
         print_report(report, out, only_problems=only_problems)
 
 
 # ------------------------------------------------------------------ sync, list, show
 
+_SYNC_LABELS: Final = (
+    ("added", "added"),
+    ("updated", "updated"),
+    ("unchanged", "unchanged"),
+    ("undeclared", "no longer declared"),
+)
 
-def print_sync(result: SyncReport, out: TextIO) -> None:
-    """Write what ``hf-gov sync`` did: a count per outcome, with the ids that changed."""
-    for label, ids in (
-        ("added", result.added),
-        ("updated", result.updated),
-        ("unchanged", result.unchanged),
-        ("no longer declared", result.undeclared),
-    ):
-        out.write(
-            f"{label}: {len(ids)}"
-            + (f" ({', '.join(ids)})" if ids and label != "unchanged" else "")
-            + "\n"
+
+def print_sync(
+    result: SyncReport, out: TextIO, *, dry_run: bool = False, as_json: bool = False
+) -> None:
+    """Write what ``hf-gov sync`` did (or, with ``dry_run``, would do): a count and the ids."""
+    if as_json:
+        document: dict[str, Any] = {key: list(getattr(result, key)) for key, _ in _SYNC_LABELS}
+        document["dry_run"] = dry_run
+        write_json(out, document)
+        return
+    if dry_run:
+        out.write("dry run: nothing was written; a sync would give:\n")
+    for key, label in _SYNC_LABELS:
+        ids = getattr(result, key)
+        text = f"{label}: {len(ids)}" + (
+            f" ({', '.join(ids)})" if ids and key != "unchanged" else ""
         )
+        for line in _wrap(text, WIDTH, 2, first=0):
+            out.write(line + "\n")
 
 
 def print_integrations(integrations: Sequence[Integration], out: TextIO, *, as_json: bool) -> None:
-    """Write ``hf-gov list``: one line per integration, or a JSON array of objects."""
+    """Write ``hf-gov list``: a table with a header, or a JSON array of objects."""
     if as_json:
-        json.dump(
+        write_json(
+            out,
             [
                 {
                     "id": i.id,
@@ -193,34 +398,181 @@ def print_integrations(integrations: Sequence[Integration], out: TextIO, *, as_j
                 }
                 for i in integrations
             ],
-            out,
-            indent=2,
         )
-        out.write("\n")
         return
-    width = max([len(i.id) for i in integrations] + [2])
-    for i in integrations:
-        out.write(
-            f"{i.id:<{width}}  {i.service.value:<7}  {i.kind.value:<15}  "
-            f"{i.state.value:<9}  {i.vendor}\n"
-        )
+    if not integrations:
+        out.write("no integrations registered (hf-gov sync INVENTORY adds them)\n")
+        return
+    table(
+        out,
+        ["ID", "SERVICE", "KIND", "STATE", "VENDOR"],
+        [[i.id, i.service.value, i.kind.value, i.state.value, i.vendor] for i in integrations],
+    )
 
 
-def print_integration(i: Integration, out: TextIO) -> None:
+def _licence_json(lic: Licence, status: str | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "grantor": lic.grantor,
+        "scope": lic.scope,
+        "valid_from": when(lic.valid_from),
+        "valid_until": None if lic.valid_until is None else when(lic.valid_until),
+        "holder": lic.holder,
+        "reference": lic.reference,
+    }
+    if status is not None:
+        doc["status"] = status
+    return doc
+
+
+def integration_json(i: Integration) -> dict[str, Any]:
+    """``hf-gov show --json``: one integration's fields, licences and history."""
+    return {
+        "id": i.id,
+        "name": i.name,
+        "service": i.service.value,
+        "kind": i.kind.value,
+        "vendor": i.vendor,
+        "base_url": i.base_url,
+        "owner": i.owner,
+        "api_version": i.api_version,
+        "state": i.state.value,
+        "credential": i.credential,
+        "auth": None
+        if i.auth is None
+        else {"scheme": i.auth.scheme, **dict(sorted(i.auth.params.items()))},
+        "credential_entries": list(i.credential_entries),
+        "enablement": thaw(i.enablement),
+        "info_verified_at": None if i.info_verified_at is None else when(i.info_verified_at),
+        "licences": [_licence_json(lic) for lic in i.licences],
+        "history": [
+            {
+                "seq": e.seq,
+                "at": when(e.at),
+                "kind": e.kind.value,
+                "actor": e.actor,
+                "reason": e.reason,
+                "clause": e.clause,
+                "evidence": thaw(e.evidence),
+            }
+            for e in i.history
+        ],
+    }
+
+
+def print_integration(i: Integration, out: TextIO, *, as_json: bool = False) -> None:
     """Write ``hf-gov show``: one integration's fields, licences and history."""
-    out.write(f"{i.id}: {i.name}\n  service {i.service.value}, {i.kind.value}, vendor {i.vendor}\n")
-    out.write(f"  state {i.state.value}\n  base_url {i.base_url}\n  owner {i.owner}\n")
-    out.write(f"  credential entries: {', '.join(i.credential_entries) or '(none)'}\n")
-    verified = utc_text(i.info_verified_at, "seconds") if i.info_verified_at else "never"
-    out.write(f"  enablement information verified: {verified}\n  licences:\n")
-    for lic in i.licences:
-        out.write(
-            f"    {lic.grantor} / {lic.scope}: {lic.valid_from} .. {lic.valid_until or 'no end'}\n"
+    if as_json:
+        write_json(out, integration_json(i))
+        return
+    fields = [
+        ("name", i.name),
+        ("service", i.service.value),
+        ("kind", i.kind.value),
+        ("vendor", i.vendor),
+        ("state", i.state.value),
+        ("base URL", i.base_url),
+        ("API version", i.api_version or "-"),
+        ("owner", i.owner),
+        ("credentials", ", ".join(i.credential_entries) or "(none)"),
+    ]
+    if i.auth is not None:
+        params = ", ".join(f"{k}={v}" for k, v in sorted(i.auth.params.items()))
+        fields.append(("auth", f"{i.auth.scheme} ({params})"))
+    fields.append(("info verified", when(i.info_verified_at, "never")))
+    out.write(f"{i.id}\n")
+    for label, value in fields:
+        for line in _wrap(f"{label + ':':<15}{value}", WIDTH, 17, first=2):
+            out.write(line + "\n")
+    out.write("\nLICENCES\n")
+    if i.licences:
+        table(
+            out,
+            ["GRANTOR", "FROM", "UNTIL", "SCOPE"],
+            [
+                [lic.grantor, when(lic.valid_from), when(lic.valid_until, "no end"), lic.scope]
+                for lic in i.licences
+            ],
         )
-    out.write("  history:\n")
-    for e in i.history:
-        out.write(
-            f"    {utc_text(e.at, 'seconds')} {e.kind.value} by {e.actor}"
-            + (f": {e.reason}" if e.reason else "")
-            + "\n"
+    else:
+        out.write("(none)\n")
+    out.write("\nHISTORY\n")
+    table(
+        out,
+        ["AT", "EVENT", "BY", "REASON"],
+        [[when(e.at), e.kind.value, e.actor, e.reason or "-"] for e in i.history],
+    )
+
+
+def print_licences(
+    rows: Sequence[tuple[str, Licence, str]], out: TextIO, *, as_json: bool, at: datetime
+) -> None:
+    """Write ``hf-gov licence list``: (integration id, licence, status) rows."""
+    if as_json:
+        write_json(
+            out,
+            {
+                "at": when(at),
+                "licences": [
+                    {"id": ident, **_licence_json(lic, status)} for ident, lic, status in rows
+                ],
+            },
         )
+        return
+    if not rows:
+        out.write("no licences recorded\n")
+        return
+    table(
+        out,
+        ["ID", "STATUS", "UNTIL", "LICENCE"],
+        [
+            [ident, status, when(lic.valid_until, "no end"), f"{lic.grantor}: {lic.scope}"]
+            for ident, lic, status in rows
+        ],
+    )
+
+
+def print_keys(entries: Sequence[tuple[str, Secret]], out: TextIO, *, as_json: bool) -> None:
+    """Write ``hf-gov keys list``: names, classifications, fingerprints and labels, never values."""
+    if as_json:
+        write_json(
+            out,
+            [
+                {
+                    "name": name,
+                    "classification": secret.classification.value,
+                    "fingerprint": secret.fingerprint,
+                    "label": secret.label,
+                }
+                for name, secret in entries
+            ],
+        )
+        return
+    table(
+        out,
+        ["NAME", "CLASSIFICATION", "FINGERPRINT", "LABEL"],
+        [
+            [name, secret.classification.value, secret.fingerprint, secret.label or "-"]
+            for name, secret in entries
+        ],
+    )
+
+
+def print_verification(
+    report: VerificationReport, out: TextIO, err: TextIO, *, as_json: bool
+) -> None:
+    """Write ``hf-gov audit verify``'s outcome: a line (on stderr when it failed) or JSON."""
+    if as_json:
+        write_json(
+            out,
+            {
+                "ok": report.ok,
+                "entries_checked": report.entries_checked,
+                "first_bad_seq": report.first_bad_seq,
+                "problem": None if report.problem is None else report.problem.value,
+                "message": report.message,
+            },
+        )
+    elif report.ok:
+        out.write(f"audit log verified: {report.entries_checked} entries\n")
+    else:
+        err.write(f"audit log FAILED verification: {report.message}\n")

@@ -1,59 +1,116 @@
-"""The ``hf-gov`` grammar: commands, options and help; ``--at`` parsing; :class:`UsageError`.
+"""The ``hf-gov`` grammar: commands, options, help; ``--at`` and dates; :class:`UsageError`.
 
 :func:`build_parser` names each command's handler by its command line
 (``"check"``, ``"keys set"``) in the ``handler`` default, so this module does
 not import the commands: they are in :mod:`hf_api_governance._cli.commands`
 and ``main`` dispatches to them. ``docs/_tools/cli_reference.py`` writes
-docs/cli.md from this parser.
+docs/cli.md from this parser, and ``hf-gov completion`` writes shell
+completion scripts from it.
+
+Global options work before and after the command name: the top-level parser
+holds their defaults, and every command's parser re-declares them with
+``argparse.SUPPRESS`` defaults, so an option given after the command sets the
+value and an option not given there leaves the top-level value alone.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from hf_api_governance._cli.output import JSON_SCHEMA_ID
-from hf_api_governance._defaults import DEFAULT_REGISTRY, KEYSTORE_FILE, PASSPHRASE_ENV
+from hf_api_governance._defaults import (
+    ACTOR_ENV,
+    DB_ENV,
+    DEFAULT_REGISTRY,
+    KEYSTORE_ENV,
+    KEYSTORE_FILE,
+    PASSPHRASE_ENV,
+)
 
-__all__ = ["EXAMPLES", "UsageError", "build_parser", "parse_at"]
+__all__ = [
+    "EXAMPLES",
+    "GLOBAL_OPTIONS",
+    "UsageError",
+    "build_parser",
+    "parse_at",
+    "parse_day_or_instant",
+]
 
 EXAMPLES = {
     "check": """examples:
   hf-gov check examples/inventory.toml
-  hf-gov check examples/inventory.toml --at 2026-12-26 --only-problems
+  hf-gov check examples/inventory.toml --at +30d --only-problems
+  hf-gov check examples/inventory.toml --at 2026-12-26
   hf-gov check .hf-gov/registry.db --action provision --json
   PYTHONPATH=examples/policies hf-gov check examples/inventory.toml --hooks acme_policies""",
     "keys": """examples:
-  printf '%s' "$OKTA_TOKEN" | hf-gov keys set okta-api-token \
+  printf '%s' "$OKTA_TOKEN" | hf-gov keys set okta-api-token \\
       --classification third_party_confidential
-  hf-gov keys list""",
+  hf-gov keys list
+  hf-gov keys rename okta-token-typo okta-api-token
+  hf-gov keys delete okta-api-token-2024""",
+    "audit": """examples:
+  hf-gov audit verify --checkpoint /mnt/elsewhere/audit-checkpoint.json \\
+      --save-checkpoint /mnt/elsewhere/audit-checkpoint.json
+  hf-gov audit export /var/lib/hf-gov/export/audit.jsonl
+  hf-gov audit export - | your-log-shipper""",
+    "licence": """examples:
+  hf-gov licence add okta-directory --grantor Okta --scope 'Workforce Identity API' \\
+      --from 2027-01-01 --until 2027-12-31 --reference 'PO-2027-114'
+  hf-gov licence list --at +30d
+  hf-gov licence remove okta-directory --grantor Okta --scope 'Workforce Identity API' \\
+      --until 2026-12-20""",
 }
+
+GLOBAL_OPTIONS = ("--db", "--keystore", "--actor", "--debug")
+"""The options every command accepts, before or after the command name."""
 
 
 class UsageError(Exception):
     """Bad input on the command line (exit 2)."""
 
 
-def parse_at(text: str) -> datetime:
-    """Parse ``--at``: a date (start of that day, UTC) or an ISO 8601 instant with offset.
+# ------------------------------------------------------------------------ instants
+
+_RELATIVE = re.compile(r"([+-])([0-9]{1,6})([hdw])", re.ASCII)
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_at(text: str, now: datetime | None = None) -> datetime:
+    """Parse ``--at``: a date (that day's start, UTC), an instant with offset, or an offset.
 
     Args:
-        text: The option's value, e.g. ``2026-12-31`` or ``2026-12-31T09:00:00Z``.
+        text: The option's value: ``2026-12-31``, ``2026-12-31T09:00:00Z``,
+            or an offset from now in hours, days or weeks: ``+30d``,
+            ``+12w``, ``+6h``, ``-7d`` (give a negative one as ``--at=-7d``).
+        now: The instant a relative value counts from (default: the
+            system clock, read once).
 
     Returns:
         The instant, in UTC.
 
     Raises:
-        UsageError: Not a date or an aware instant.
+        UsageError: Not a date, an aware instant or an offset, or out of range.
     """
+    relative = _RELATIVE.fullmatch(text)
     try:
+        if relative is not None:
+            sign, count, unit = relative.groups()
+            base = now if now is not None else datetime.now(UTC)
+            step = _UNITS[unit] * int(count)
+            return (base + step if sign == "+" else base - step).astimezone(UTC)
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"--at: not a date or instant: {text!r} (use 2026-12-31 or 2026-12-31T09:00:00Z)"
+            f"--at: not a date, instant or offset: {text!r} "
+            "(use 2026-12-31, 2026-12-31T09:00:00Z, +30d or +12w)"
         ) from None
+    except OverflowError:
+        raise UsageError("--at: out of range (outside the years 1 to 9999)") from None
     if value.tzinfo is None:
         raise UsageError("--at: give a timezone (2026-12-31T09:00:00Z) or a plain date")
     try:
@@ -64,8 +121,67 @@ def parse_at(text: str) -> datetime:
         ) from None
 
 
+def parse_day_or_instant(option: str, text: str) -> date | datetime:
+    """Parse a licence bound: a date (``2027-12-31``) or an aware instant.
+
+    Raises:
+        UsageError: Naming ``option``.
+    """
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{option}: not a date or instant: {text!r} (use 2027-12-31 or 2027-12-31T00:00:00Z)"
+        ) from None
+    if value.tzinfo is None:
+        raise UsageError(f"{option}: give a timezone (2027-12-31T00:00:00Z) or a plain date")
+    return value
+
+
+# -------------------------------------------------------------------------- parser
+
+
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Declare the global options: real defaults at the top, SUPPRESS on every command."""
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--db",
+        default=default(None),
+        metavar="PATH",
+        help=f"registry database (default: ${DB_ENV}, else {DEFAULT_REGISTRY.as_posix()})",
+    )
+    parser.add_argument(
+        "--keystore",
+        default=default(None),
+        metavar="PATH",
+        help=f"keystore file (default: ${KEYSTORE_ENV}, else {KEYSTORE_FILE} beside the database)",
+    )
+    parser.add_argument(
+        "--actor",
+        default=default(None),
+        help=f"who acts, recorded on every change (default: ${ACTOR_ENV}, else your user name)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show tracebacks on errors",
+    )
+
+
+def _version() -> str:
+    from hf_api_governance import __version__  # the package is imported by now
+
+    return f"hf-gov {__version__}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser (exposed for documentation and tests).
+    """Build the argument parser (exposed for documentation, completion and tests).
 
     Returns:
         The ``hf-gov`` parser. Each command's parser sets the ``handler``
@@ -73,14 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         :data:`hf_api_governance._cli.commands.COMMANDS`.
     """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help=f"registry database (default: {DEFAULT_REGISTRY.as_posix()})")
-    common.add_argument(
-        "--keystore", help=f"keystore file (default: {KEYSTORE_FILE} beside the database)"
-    )
-    common.add_argument(
-        "--actor", help="who acts, recorded on every change (default: your user name)"
-    )
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _global_options(common, top=False)
 
     parser = argparse.ArgumentParser(
         prog="hf-gov",
@@ -88,14 +197,22 @@ def build_parser() -> argparse.ArgumentParser:
         "(Engage, Aware, Incydr).",
         epilog="Secrets are never read from the command line: "
         f"use stdin, a prompt or {PASSPHRASE_ENV}.",
-        parents=[common],
+    )
+    _global_options(parser, top=True)
+    parser.add_argument(
+        "--version", action="version", version=_version(), help="print the version and exit"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
-        name: str, help_text: str, epilog: str | None = None, *, group: bool = False
+        into: argparse._SubParsersAction,  # type: ignore[type-arg]
+        name: str,
+        help_text: str,
+        epilog: str | None = None,
+        *,
+        handler: str | None = None,
     ) -> argparse.ArgumentParser:
-        p = sub.add_parser(
+        p: argparse.ArgumentParser = into.add_parser(
             name,
             help=help_text,
             description=help_text,
@@ -103,21 +220,33 @@ def build_parser() -> argparse.ArgumentParser:
             parents=[common],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        if not group:
-            p.set_defaults(handler=name)
+        if handler is not None:
+            p.set_defaults(handler=handler)
         return p
 
-    p = add("check", "evaluate every integration and report decisions", EXAMPLES["check"])
+    def json_option(p: argparse.ArgumentParser, what: str = "print JSON") -> None:
+        p.add_argument("--json", action="store_true", help=what)
+
+    def reason(p: argparse.ArgumentParser, *, required: bool) -> None:
+        p.add_argument(
+            "--reason",
+            required=required,
+            default=None,
+            help="why, in words (recorded with the event)",
+        )
+
+    # -- reading ------------------------------------------------------------------
+    p = add(sub, "check", "evaluate every integration and report decisions", EXAMPLES["check"])
+    p.set_defaults(handler="check")
     p.add_argument(
         "target", metavar="INVENTORY_OR_DB", help="an inventory .toml file or a registry database"
     )
     p.add_argument(
-        "--at", help="evaluate at this date or instant instead of now (what breaks in 30 days?)"
+        "--at",
+        help="evaluate at this date, instant or offset from now (+30d, +12w) instead of now",
     )
     p.add_argument("--action", choices=["call", "provision"], default="call")
-    p.add_argument(
-        "--json", action="store_true", help=f"print a JSON document (schema {JSON_SCHEMA_ID})"
-    )
+    json_option(p, f"print a JSON document (schema {JSON_SCHEMA_ID})")
     p.add_argument(
         "--only-problems", action="store_true", help="omit integrations allowed without warnings"
     )
@@ -130,92 +259,251 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. --hooks acme_policies",
     )
 
-    add("init", "create the registry database and the keystore", "example:\n  hf-gov init")
+    add(
+        sub,
+        "init",
+        "create the registry database and the keystore",
+        "example:\n  hf-gov init",
+        handler="init",
+    )
     p = add(
+        sub,
         "sync",
         "apply an inventory file to the registry",
-        "example:\n  hf-gov sync examples/inventory.toml",
+        "examples:\n  hf-gov sync examples/inventory.toml --dry-run\n"
+        "  hf-gov sync examples/inventory.toml",
+        handler="sync",
     )
-    p.add_argument("inventory")
-    p = add("list", "list integrations")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("inventory", metavar="INVENTORY")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what would change and write nothing"
+    )
+    json_option(p)
     p = add(
+        sub,
+        "list",
+        "list integrations (reads the registry only: no passphrase)",
+        "example:\n  hf-gov list --json",
+        handler="list",
+    )
+    json_option(p)
+    p = add(
+        sub,
         "show",
-        "show one integration: state, licences, history",
+        "show one integration: state, credentials, licences, history (no passphrase)",
         "example:\n  hf-gov show okta-directory",
+        handler="show",
     )
-    p.add_argument("id")
+    p.add_argument("id", metavar="ID")
+    json_option(p)
+
+    # -- lifecycle ----------------------------------------------------------------
     p = add(
+        sub,
+        "provision",
+        "ask for a PROVISION decision for each integration; activate the allowed ones",
+        "exit 1 when any integration is refused (it stays pending).\n"
+        "example:\n  hf-gov provision okta-directory mimecast-aware",
+        handler="provision",
+    )
+    p.add_argument("ids", nargs="+", metavar="ID")
+    reason(p, required=False)
+    p = add(
+        sub,
         "revoke",
         "record a revocation (clause 1.1.1)",
         "example:\n  hf-gov revoke mimecast-aware --by mimecast --reason 'key revoked by Mimecast'",
+        handler="revoke",
     )
-    p.add_argument("id")
+    p.add_argument("id", metavar="ID")
     p.add_argument("--by", choices=["mimecast", "customer", "third_party"], required=True)
-    p.add_argument("--reason", required=True)
+    reason(p, required=True)
     p = add(
+        sub,
+        "replace-credential",
+        "point an integration at new keystore entries: the way out of REVOKED (clause 1.1.1)",
+        "the new entries must be in the keystore (hf-gov keys set) and never revoked.\n"
+        "examples:\n"
+        "  hf-gov replace-credential okta-directory --entry okta-api-token-2026 \\\n"
+        "      --reason 'new token from Okta'\n"
+        "  hf-gov replace-credential mimecast-aware --entry client_id=mc-aware-id-2 \\\n"
+        "      --entry client_secret=mc-aware-secret-2 --reason 'new API application'",
+        handler="replace-credential",
+    )
+    p.add_argument("id", metavar="ID")
+    p.add_argument(
+        "--entry",
+        action="append",
+        required=True,
+        metavar="NAME|PARAM=NAME",
+        help="the new credential entry, or PARAM=NAME for an auth parameter (repeatable)",
+    )
+    reason(p, required=False)
+    p = add(
+        sub,
         "suspend",
         "suspend interoperability (clause 1.1.2)",
         "example:\n  hf-gov suspend slack-aware --cause api_changed --reason 'v1 removed'",
+        handler="suspend",
     )
-    p.add_argument("id")
+    p.add_argument("id", metavar="ID")
     p.add_argument(
         "--cause",
         choices=["api_changed", "unreasonable_requirements", "sunset", "manual"],
         required=True,
     )
-    p.add_argument("--reason", required=True)
+    reason(p, required=True)
     p = add(
+        sub,
         "reinstate",
-        "lift a suspension",
+        "lift a suspension (a revoked integration needs replace-credential instead)",
         "example:\n  hf-gov reinstate slack-aware --reason 'fixed'",
+        handler="reinstate",
     )
-    p.add_argument("id")
-    p.add_argument("--reason", required=True)
+    p.add_argument("id", metavar="ID")
+    reason(p, required=True)
     p = add(
+        sub,
+        "retire",
+        "retire an integration for good (final: nothing changes it afterwards)",
+        "example:\n  hf-gov retire workday-departures --reason 'replaced by the SCIM feed'",
+        handler="retire",
+    )
+    p.add_argument("id", metavar="ID")
+    reason(p, required=True)
+    p = add(
+        sub,
         "verify-info",
         "confirm the enablement information is correct and current (clause 1.1)",
+        "example:\n  hf-gov verify-info okta-directory",
+        handler="verify-info",
     )
-    p.add_argument("id")
+    p.add_argument("id", metavar="ID")
 
+    # -- licences -----------------------------------------------------------------
+    lic = add(
+        sub, "licence", "record, remove and list licences (clause 1.1.2)", EXAMPLES["licence"]
+    )
+    lsub = lic.add_subparsers(dest="licence_command", required=True, metavar="LICENCE_COMMAND")
+    p = add(lsub, "add", "record a licence (a renewal, a new grant)", handler="licence add")
+    p.add_argument("id", metavar="ID")
+    p.add_argument(
+        "--grantor",
+        required=True,
+        help="who grants it (the vendor; Mimecast for the service subscription)",
+    )
+    p.add_argument("--scope", required=True, help="what it covers")
+    p.add_argument(
+        "--from",
+        dest="valid_from",
+        required=True,
+        metavar="DATE",
+        help="first day (2027-01-01) or instant",
+    )
+    p.add_argument(
+        "--until",
+        dest="valid_until",
+        metavar="DATE",
+        help="last day, inclusive (2027-12-31), or end instant (default: no end)",
+    )
+    p.add_argument("--holder", help="who holds it")
+    p.add_argument("--reference", help="where the evidence is (contract, order, URL)")
+    reason(p, required=False)
+    p = add(
+        lsub,
+        "remove",
+        "remove the one licence matching grantor, scope and any dates given",
+        handler="licence remove",
+    )
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--grantor", required=True)
+    p.add_argument("--scope", required=True)
+    p.add_argument("--from", dest="valid_from", metavar="DATE", help="to tell licences apart")
+    p.add_argument("--until", dest="valid_until", metavar="DATE", help="to tell licences apart")
+    reason(p, required=False)
+    p = add(lsub, "list", "licences and their status (no passphrase)", handler="licence list")
+    p.add_argument("id", nargs="?", metavar="ID", help="one integration (default: all)")
+    p.add_argument("--at", help="status at this date, instant or offset (+30d) instead of now")
+    json_option(p)
+
+    # -- keystore -----------------------------------------------------------------
     keys = add(
+        sub,
         "keys",
         "manage keystore entries (values only from stdin or a prompt)",
         EXAMPLES["keys"],
-        group=True,
     )
     ksub = keys.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
-    p = ksub.add_parser(
-        "set", help="store a value read from stdin or a hidden prompt", parents=[common]
+    p = add(
+        ksub,
+        "set",
+        "store a value read from stdin or a hidden prompt (audited: name and fingerprint)",
+        handler="keys set",
     )
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME")
     p.add_argument(
         "--classification",
         choices=["mimecast_confidential", "third_party_confidential", "customer_data"],
         default="mimecast_confidential",
     )
-    p.add_argument("--label")
-    p.set_defaults(handler="keys set")
-    p = ksub.add_parser(
-        "list", help="names, classifications and fingerprints (never values)", parents=[common]
+    p.add_argument("--label", help="a description shown by keys list (not secret)")
+    p.add_argument("--replace", action="store_true", help="overwrite an existing entry")
+    p = add(
+        ksub, "list", "names, classifications and fingerprints (never values)", handler="keys list"
     )
-    p.set_defaults(handler="keys list")
-    p = ksub.add_parser(
-        "change-passphrase",
-        help="protect the keystore with a new passphrase (its keys are re-wrapped)",
-        parents=[common],
-    )
-    p.set_defaults(handler="keys change-passphrase")
-
-    audit = add("audit", "verify or export the audit log", group=True)
-    asub = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
-    p = asub.add_parser("verify", help="verify the hash chain and authenticators", parents=[common])
-    p.add_argument("--checkpoint", help="a checkpoint file kept elsewhere")
+    json_option(p)
+    p = add(ksub, "delete", "delete an entry (audited)", handler="keys delete")
+    p.add_argument("name", metavar="NAME")
     p.add_argument(
-        "--save-checkpoint", help="write a fresh checkpoint here after a good verification"
+        "--force", action="store_true", help="delete it even while a live integration uses it"
     )
-    p.set_defaults(handler="audit verify")
-    p = asub.add_parser("export", help="export as JSON lines for a SIEM", parents=[common])
-    p.add_argument("path")
-    p.set_defaults(handler="audit export")
+    p = add(ksub, "rename", "rename an entry; the value is kept (audited)", handler="keys rename")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument(
+        "--force", action="store_true", help="rename it even while a live integration uses it"
+    )
+    add(
+        ksub,
+        "change-passphrase",
+        "protect the keystore with a new passphrase (its keys are re-wrapped)",
+        handler="keys change-passphrase",
+    )
+
+    # -- audit --------------------------------------------------------------------
+    audit = add(sub, "audit", "verify or export the audit log", EXAMPLES["audit"])
+    asub = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
+    p = add(asub, "verify", "verify the hash chain and authenticators", handler="audit verify")
+    p.add_argument("--checkpoint", metavar="FILE", help="a checkpoint file kept elsewhere")
+    p.add_argument(
+        "--save-checkpoint",
+        metavar="FILE",
+        help="write a fresh checkpoint here after a good verification",
+    )
+    json_option(p)
+    p = add(
+        asub,
+        "export",
+        "export as JSON lines for a SIEM ('-' for standard output)",
+        handler="audit export",
+    )
+    p.add_argument("path", metavar="PATH")
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="when PATH is a symbolic link, write its target (refused otherwise)",
+    )
+
+    # -- shell --------------------------------------------------------------------
+    p = add(
+        sub,
+        "completion",
+        "print a shell completion script, generated from this parser",
+        "examples:\n"
+        "  hf-gov completion bash > ~/.local/share/bash-completion/completions/hf-gov\n"
+        "  hf-gov completion zsh > ~/.zfunc/_hf-gov\n"
+        "  hf-gov completion fish > ~/.config/fish/completions/hf-gov.fish",
+        handler="completion",
+    )
+    p.add_argument("shell", choices=["bash", "zsh", "fish"])
     return parser

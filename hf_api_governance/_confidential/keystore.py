@@ -43,7 +43,6 @@ import hmac
 import logging
 import os
 import re
-import stat
 import struct
 import sys
 import tempfile
@@ -61,7 +60,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.encoding import b64decode_strict
-from hf_api_governance._base.files import fsync_dir
+from hf_api_governance._base.files import fsync_dir, open_regular, read_fd, size_text
 from hf_api_governance._confidential.secret import Classification, Secret
 from hf_api_governance.exceptions import (
     ConfidentialityError,
@@ -95,6 +94,8 @@ TAG_SIZE: Final = 16
 SALT_SIZE: Final = 16
 MAC_SIZE: Final = 32
 MAX_VALUE_SIZE: Final = 1 << 20
+MAX_FILE_SIZE: Final = 64 << 20
+"""The largest keystore file read or written (64 MiB): a bigger one is refused, unread."""
 DEFAULT_KEY_VAR: Final = "HF_GOV_KEYSTORE_KEY"
 
 _HEAD = struct.Struct(">8sHHBBBB16s12s")  # magic .. wrap nonce: the wrap's associated data
@@ -726,6 +727,40 @@ class Keystore(Closing):
             self._commit(entries)
         _log.debug("deleted keystore entry %s", name)
 
+    def rename(self, old: str, new: str) -> None:
+        """Store the value of entry ``old`` under ``new`` and remove ``old``, in one write.
+
+        The value is decrypted and encrypted again under the new name (each
+        entry is bound to its name); classification and label are kept, and
+        so is the fingerprint. Durable when this returns; other processes see
+        either name, never both or neither.
+
+        Raises:
+            KeystoreEntryNotFound: No entry ``old``.
+            KeystoreError: An entry ``new`` already exists, or the keystore
+                cannot be written.
+            ValidationError: ``old`` or ``new`` is not a valid entry name, or
+                they are the same.
+        """
+        validate_name(old)
+        validate_name(new)
+        if old == new:
+            raise ValidationError("new", "must differ from the old name")
+        with self._mutex:
+            keys = self._open_keys()
+            with self._locked():
+                self._refresh()
+                if new in self._entries:
+                    raise KeystoreError(f"keystore entry {new!r} already exists")
+                secret = self.get(old)
+                nonce = os.urandom(NONCE_SIZE)
+                ct = keys.aead.encrypt(nonce, _entry_plaintext(secret), _ENTRY_AD + new.encode())
+                entries = dict(self._entries)
+                del entries[old]
+                entries[new] = (nonce, ct)
+                self._commit(entries)
+        _log.debug("renamed keystore entry %s to %s", old, new)
+
     def names(self) -> list[str]:
         """Return the entry names, sorted."""
         with self._mutex:
@@ -851,26 +886,23 @@ class Keystore(Closing):
 
     def _read_current(self) -> tuple[int, bytes, tuple[int, int, int, int]]:
         """Open the file at ``path``; return (fd, its whole content, its stamp before reading)."""
+        # Opened non-blocking and checked before reading: a FIFO, a device or a
+        # directory at the path is refused at once, never waited on or read.
         try:
-            fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd, st = open_regular(self._path, limit=MAX_FILE_SIZE)
         except FileNotFoundError:
             raise KeystoreError(f"keystore file {str(self._path)!r} does not exist") from None
         except OSError as exc:
             raise _os_error("open", self._path, exc) from None
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise KeystoreError(f"{str(self._path)!r} is not a regular file")
-            chunks = []
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
+            data = read_fd(fd, self._path, limit=MAX_FILE_SIZE)
         except OSError as exc:
             os.close(fd)
             raise _os_error("read", self._path, exc) from None
         except BaseException:
             os.close(fd)
             raise
-        return fd, b"".join(chunks), _stamp(st)
+        return fd, data, _stamp(st)
 
     def _load(self, source: _KeySource) -> None:
         fd, data, stamp = self._read_current()
@@ -949,7 +981,13 @@ class Keystore(Closing):
             nonce, ct = entries[name]
             raw_name = name.encode("ascii")
             parts += [bytes([len(raw_name)]), raw_name, nonce, struct.pack(">I", len(ct)), ct]
-        self._write(b"".join(parts), replace=True)
+        data = b"".join(parts)
+        if len(data) + MAC_SIZE > MAX_FILE_SIZE:
+            raise KeystoreError(
+                f"keystore {str(self._path)!r} would grow beyond {size_text(MAX_FILE_SIZE)}; "
+                "delete entries that are no longer used"
+            )
+        self._write(data, replace=True)
         self._entries = entries
         self._decrypted = {}
 

@@ -205,7 +205,7 @@ class Builtins:
                     "1.1.1",
                     severity,
                     f"keystore entries {', '.join(absent)} are missing: store the credential "
-                    "(hf-gov keys set NAME) or fix the entry names",
+                    "(Governance.store_key) or fix the entry names",
                     i.id,
                     {"entries": tuple(absent)},
                 )

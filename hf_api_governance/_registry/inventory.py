@@ -21,13 +21,16 @@ from typing import Any, Final
 
 from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.clock import utc_text
-from hf_api_governance._base.files import atomic_write
+from hf_api_governance._base.files import atomic_write, read_regular_file
 from hf_api_governance._base.identifiers import INTEGRATION_ID
 from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._model.values import Integration, Licence
 from hf_api_governance.exceptions import InventoryError, ValidationError
 
-__all__ = ["dump_inventory", "load_inventory"]
+__all__ = ["MAX_INVENTORY_SIZE", "dump_inventory", "load_inventory"]
+
+MAX_INVENTORY_SIZE: Final = 32 << 20
+"""The largest inventory file :func:`load_inventory` reads (32 MiB, some 50,000 integrations)."""
 
 _INTEGRATION_KEYS: Final = (
     "id",
@@ -45,14 +48,14 @@ _REQUIRED: Final = ("id", "name", "service", "kind", "vendor", "base_url", "owne
 _TABLES: Final = ("enablement", "auth", "licence")
 _LICENCE_KEYS: Final = ("grantor", "scope", "valid_from", "valid_until", "holder", "reference")
 _LICENCE_REQUIRED: Final = ("grantor", "scope", "valid_from")
-_SAFE_NAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_BARE_KEY: Final = re.compile(r"^[A-Za-z0-9_-]+$")
+_SAFE_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
+_BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 _INT64: Final = 2**63
 
 
 def _safe(name: object) -> str | None:
     """``name`` if it can be quoted in a message (a short plain name), else ``None``."""
-    if isinstance(name, str) and _SAFE_NAME.match(name) and not looks_like_secret(name):
+    if isinstance(name, str) and _SAFE_NAME.fullmatch(name) and not looks_like_secret(name):
         return name
     return None
 
@@ -141,19 +144,22 @@ def load_inventory(path: str | os.PathLike[str]) -> list[Integration]:
         The declared integrations, in file order (state PENDING, no history).
 
     Raises:
-        InventoryError: The file cannot be read, is not valid TOML, or
-            declares something invalid (unknown key, wrong type, duplicate id,
-            bad or naive date, a secret where a keystore entry name belongs,
-            plain http to a remote host...). The message names the file, the
-            line where known, the integration and the field; it never quotes
-            a value.
+        InventoryError: The file cannot be read, is not a regular file (a
+            directory, a FIFO, a device: refused without reading, so a named
+            pipe never blocks), is larger than :data:`MAX_INVENTORY_SIZE`, is
+            not valid TOML (arrays or tables nested too deeply and integers of
+            thousands of digits included), or declares something invalid
+            (unknown key, wrong type, duplicate id, bad or naive date, a
+            secret where a keystore entry name belongs, plain http to a
+            remote host...). The message names the file, the line where
+            known, the integration and the field; it never quotes a value.
     """
     try:
         where = check_path("path", path)
     except ValidationError as exc:
         raise InventoryError(exc.problem, field="path") from None
     try:
-        raw = Path(where).read_bytes()
+        raw = read_regular_file(where, limit=MAX_INVENTORY_SIZE)
     except OSError as exc:
         raise InventoryError(f"cannot read the file ({exc.strerror or exc})", path=where) from None
     try:
@@ -168,7 +174,17 @@ def load_inventory(path: str | os.PathLike[str]) -> list[Integration]:
         problem = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", message)
         line = int(found.group(1)) if found else (len(text.splitlines()) or None)
         raise InventoryError(f"invalid TOML: {problem}", path=where, line=line) from None
-    return _Loader(where, text).load(document)
+    except RecursionError:
+        raise InventoryError(
+            "invalid TOML: arrays or tables are nested too deeply", path=where
+        ) from None
+    except ValueError:
+        # tomllib lets int() refuse an integer of more than 4300 digits.
+        raise InventoryError("invalid TOML: a number has too many digits", path=where) from None
+    try:
+        return _Loader(where, text).load(document)
+    except RecursionError:
+        raise InventoryError("values are nested too deeply", path=where) from None
 
 
 class _Loader:
@@ -355,7 +371,7 @@ def _string(value: str) -> str:
 
 
 def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _string(key)
+    return key if _BARE_KEY.fullmatch(key) else _string(key)
 
 
 def _value(value: object, field: str) -> str:

@@ -36,7 +36,9 @@ from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._model.lifecycle import CLAUSES, next_state
 from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
+    AUTH_SCHEMES,
     ApiKind,
+    AuthSpec,
     Event,
     EventKind,
     Integration,
@@ -108,6 +110,28 @@ class SyncReport:
         return bool(self.added or self.updated)
 
 
+def _auth_entries(value: Mapping[str, str] | None) -> dict[str, str]:
+    """``replace_credential``'s ``auth_entries``, checked: parameter -> entry name."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("auth_entries", "must map auth parameters to entry names")
+    checked: dict[str, str] = {}
+    for param, name in value.items():
+        if not isinstance(param, str):
+            raise ValidationError("auth_entries", "parameter names must be text")
+        checked[param] = check_entry_name(f"auth.{param}", name)
+    return checked
+
+
+class _DryRun(Exception):
+    """Raised inside a dry-run sync's transaction to roll it back, carrying the report."""
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__()
+        self.report = report
+
+
 def _changed_fields(old: Integration, new: Integration) -> list[str]:
     return [f for f in _DECLARED_FIELDS if getattr(old, f) != getattr(new, f)]
 
@@ -177,6 +201,8 @@ class Registry(Closing):
     # What was read, with the store version it was read at (see _get).
     _integrations: dict[str, tuple[Hashable, Integration]] = attrs.field(factory=dict, init=False)
     _revoked: tuple[Hashable, frozenset[str]] | None = attrs.field(default=None, init=False)
+    # True while a dry-run sync runs in its (rolled back) transaction: no on_event.
+    _quiet: bool = attrs.field(default=False, init=False)
 
     @classmethod
     def open(
@@ -415,7 +441,7 @@ class Registry(Closing):
                 scrub(evidence),
             )
         )
-        if self._on_event is not None:
+        if self._on_event is not None and not self._quiet:
             self._on_event(tx.connection, event)
         return event
 
@@ -789,34 +815,81 @@ class Registry(Closing):
         return self._change(integration_id, _K.REINSTATED, actor=actor, reason=reason)
 
     def replace_credential(
-        self, integration_id: str, new_name: str, *, actor: str, reason: str = ""
+        self,
+        integration_id: str,
+        new_name: str | None = None,
+        *,
+        auth_entries: Mapping[str, str] | None = None,
+        actor: str,
+        reason: str = "",
     ) -> Integration:
-        """Point ``credential`` at a new keystore entry; the way out of REVOKED (to ACTIVE).
+        """Point the integration at new keystore entries; the way out of REVOKED (to ACTIVE).
 
-        When the integration also authenticates through an :class:`AuthSpec`,
-        give its entries new names with :meth:`update` first: the replacement
-        is refused while any entry the integration uses is revoked.
+        ``new_name`` replaces ``credential``; ``auth_entries`` replaces entry
+        parameters of the :class:`AuthSpec` (``{"client_secret":
+        "okta-secret-2"}``), in the same transaction and event. The
+        replacement is refused while any entry the integration would use is
+        revoked.
+
+        Args:
+            integration_id: The integration.
+            new_name: The new ``credential`` entry name, if it changes.
+            auth_entries: New entry names by auth parameter, if they change.
+            actor: Who replaces it.
+            reason: Why, in words.
 
         Raises:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is retired.
-            ValidationError: ``new_name`` is not an entry name, looks like a
-                secret, or is itself revoked; or another entry it uses is revoked.
+            ValidationError: Neither ``new_name`` nor ``auth_entries`` is
+                given; a name is not an entry name, looks like a secret, or is
+                itself revoked; a parameter is not an entry parameter of the
+                integration's auth scheme (or it has none); or another entry
+                it uses is revoked.
         """
-        check_entry_name("credential", new_name)
+        if new_name is not None:
+            check_entry_name("credential", new_name)
+        new_auth = _auth_entries(auth_entries)
+        if new_name is None and not new_auth:
+            raise ValidationError("credential", "give the new entry name(s) to use")
 
         def change(tx: StoreSession, current: Integration) -> Integration:
-            self._refuse_revoked(tx, [new_name], "credential")
-            replaced = attrs.evolve(current, credential=new_name)
+            self._refuse_revoked(tx, [n for n in [new_name, *new_auth.values()] if n], "credential")
+            replaced = current
+            if new_name is not None:
+                replaced = attrs.evolve(replaced, credential=new_name)
+            if new_auth:
+                auth = current.auth
+                if auth is None:
+                    raise ValidationError(
+                        "auth", f"integration {integration_id!r} has no auth spec to change"
+                    )
+                entry_params = AUTH_SCHEMES[auth.scheme][0]
+                for param in new_auth:
+                    if param not in entry_params:
+                        raise ValidationError(
+                            f"auth.{param}", f"is not an entry parameter of scheme {auth.scheme}"
+                        )
+                replaced = attrs.evolve(
+                    replaced, auth=AuthSpec(auth.scheme, {**auth.params, **new_auth})
+                )
             self._refuse_revoked(tx, replaced.credential_entries, "auth")
             return replaced
 
+        evidence: dict[str, Any] = {}
+        if new_name is not None:
+            evidence["credential_entry"] = new_name
+        if new_auth:
+            # A list, not a mapping: a key such as "client_secret" would be redacted.
+            evidence["auth_entries"] = [
+                {"parameter": param, "entry": name} for param, name in sorted(new_auth.items())
+            ]
         return self._change(
             integration_id,
             _K.CREDENTIAL_REPLACED,
             actor=actor,
             reason=reason,
-            evidence={"credential_entry": new_name},
+            evidence=evidence,
             change=change,
         )
 
@@ -874,7 +947,9 @@ class Registry(Closing):
                 evidence=evidence,
             )
 
-    def sync(self, inventory: Iterable[Integration], *, actor: str) -> SyncReport:
+    def sync(
+        self, inventory: Iterable[Integration], *, actor: str, dry_run: bool = False
+    ) -> SyncReport:
         """Make the registry match an inventory's declarations, in one transaction.
 
         New ids are registered; for known ids, changed declared fields record
@@ -884,9 +959,15 @@ class Registry(Closing):
         not in the inventory are reported as undeclared, never deleted (retired
         ones are not reported). If anything fails, nothing is written.
 
+        With ``dry_run``, the sync runs exactly as it would (same checks,
+        same refusals) inside a transaction that is then rolled back: the
+        report says what would change, and nothing is written, not even to
+        the audit log.
+
         Args:
             inventory: Declarations, e.g. from :func:`load_inventory`.
             actor: Who applies it.
+            dry_run: Report what would change without writing anything.
 
         Returns:
             The :class:`SyncReport`.
@@ -906,30 +987,50 @@ class Registry(Closing):
             if item.id in seen:
                 raise ValidationError("id", f"integration {item.id!r} is declared twice")
             seen.add(item.id)
+        reason = "inventory sync"
+        try:
+            with self._store.write() as tx:
+                # Set and reset under the store's lock: no other write can emit meanwhile.
+                self._quiet = dry_run
+                try:
+                    report = self._sync(tx, declared, seen, actor, reason)
+                finally:
+                    self._quiet = False
+                if dry_run:
+                    raise _DryRun(report)  # rolls the transaction back
+        except _DryRun as rolled_back:
+            return rolled_back.report
+        return report
+
+    def _sync(
+        self,
+        tx: StoreSession,
+        declared: list[Integration],
+        seen: set[str],
+        actor: str,
+        reason: str,
+    ) -> SyncReport:
         added: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
-        reason = "inventory sync"
-        with self._store.write() as tx:
-            existing = {ident: state for ident, state, _svc in tx.ids()}
-            for item in declared:
-                if item.id not in existing:
-                    self._register(tx, item, actor=actor, reason=reason)
-                    added.append(item.id)
-                    continue
-                current = self._current(tx, item.id)
-                if current.info_verified_at is not None and (
-                    item.info_verified_at is None
-                    or item.info_verified_at < current.info_verified_at
-                ):
-                    item = attrs.evolve(item, info_verified_at=current.info_verified_at)
-                if self._update(tx, item, actor=actor, reason=reason, allow_licences=True):
-                    updated.append(item.id)
-                else:
-                    unchanged.append(item.id)
-            undeclared = sorted(
-                ident
-                for ident, state in existing.items()
-                if ident not in seen and state is not _S.RETIRED
-            )
+        existing = {ident: state for ident, state, _svc in tx.ids()}
+        for item in declared:
+            if item.id not in existing:
+                self._register(tx, item, actor=actor, reason=reason)
+                added.append(item.id)
+                continue
+            current = self._current(tx, item.id)
+            if current.info_verified_at is not None and (
+                item.info_verified_at is None or item.info_verified_at < current.info_verified_at
+            ):
+                item = attrs.evolve(item, info_verified_at=current.info_verified_at)
+            if self._update(tx, item, actor=actor, reason=reason, allow_licences=True):
+                updated.append(item.id)
+            else:
+                unchanged.append(item.id)
+        undeclared = sorted(
+            ident
+            for ident, state in existing.items()
+            if ident not in seen and state is not _S.RETIRED
+        )
         return SyncReport(tuple(added), tuple(updated), tuple(unchanged), tuple(undeclared))
