@@ -55,6 +55,7 @@ from hf_api_governance._registry.store import (
     StoreLock,
     StoreSession,
     open_default_store,
+    retrying,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -448,7 +449,8 @@ class Registry:
         after: Callable[[StoreSession, Integration, Event], None] | None = None,
     ) -> Integration:
         """One transaction: check the transition, apply ``change``, save, record one event."""
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             current = self._current(tx, integration_id)
             state = next_state(current.state, kind, integration_id)
             changed = change(tx, current) if change is not None else current
@@ -458,7 +460,9 @@ class Registry:
             )
             if after is not None:
                 after(tx, changed, event)
-            result = tx.get(integration_id, with_history=True)
+            return tx.get(integration_id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -483,9 +487,12 @@ class Registry:
             IllegalTransition: An integration with that id is already registered.
             ValidationError: It names a revoked credential entry.
         """
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             self._register(tx, integration, actor=actor, reason=reason)
-            result = tx.get(integration.id, with_history=True)
+            return tx.get(integration.id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -513,9 +520,12 @@ class Registry:
             ValidationError: ``licences`` differ from the stored ones, or it
                 names a revoked credential entry it did not use before.
         """
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             self._update(tx, integration, actor=actor, reason=reason, allow_licences=False)
-            result = tx.get(integration.id, with_history=True)
+            return tx.get(integration.id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just read
         return result
 
@@ -697,9 +707,12 @@ class Registry:
         """
         revoker = as_enum(Revoker, "by", by)
         check_reason(reason)
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             self._revoke(tx, integration_id, revoker, reason, evidence, actor)
-            result = tx.get(integration_id, with_history=True)
+            return tx.get(integration_id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -752,8 +765,9 @@ class Registry:
         check_reason(reason)
         if service is not None:
             service = as_enum(Service, "service", service)
-        revoked: list[str] = []
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> list[str]:
+            revoked: list[str] = []
             for ident, state, svc in tx.ids():
                 if state in (_S.REVOKED, _S.RETIRED) or (
                     service is not None and svc is not service
@@ -761,7 +775,9 @@ class Registry:
                     continue
                 self._revoke(tx, ident, revoker, reason, evidence, actor)
                 revoked.append(ident)
-        return revoked
+            return revoked
+
+        return retrying(self._store, body)
 
     def suspend(
         self,
@@ -872,7 +888,8 @@ class Registry:
             raise ValidationError(
                 "kind", "record() only takes deprecation_noticed or signal_recorded"
             )
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Event:
             current = self._current(tx, integration_id)
             next_state(current.state, kind, integration_id)
             return self._emit(
@@ -884,6 +901,8 @@ class Registry:
                 clause=clause,
                 evidence=evidence,
             )
+
+        return retrying(self._store, body)
 
     def sync(self, inventory: Iterable[Integration], *, actor: str) -> SyncReport:
         """Make the registry match an inventory's declarations, in one transaction.
@@ -917,11 +936,12 @@ class Registry:
             if item.id in seen:
                 raise ValidationError("id", f"integration {item.id!r} is declared twice")
             seen.add(item.id)
-        added: list[str] = []
-        updated: list[str] = []
-        unchanged: list[str] = []
         reason = "inventory sync"
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> SyncReport:
+            added: list[str] = []
+            updated: list[str] = []
+            unchanged: list[str] = []
             existing = {ident: state for ident, state, _svc in tx.ids()}
             for item in declared:
                 if item.id not in existing:
@@ -943,4 +963,6 @@ class Registry:
                 for ident, state in existing.items()
                 if ident not in seen and state is not _S.RETIRED
             )
-        return SyncReport(tuple(added), tuple(updated), tuple(unchanged), tuple(undeclared))
+            return SyncReport(tuple(added), tuple(updated), tuple(unchanged), tuple(undeclared))
+
+        return retrying(self._store, body)
