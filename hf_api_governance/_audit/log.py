@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from hf_api_governance._audit.chain import FORMAT, GENESIS, Head, Tags, head_well_formed
 from hf_api_governance._audit.entries import (
@@ -52,6 +52,9 @@ from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._registry.store import WRITE_ATTEMPTS, is_database_url
 from hf_api_governance.exceptions import AuditError, StoreError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._registry.postgres import PostgresConnection
 
 # Checkpoint is listed too: checkpoint() returns it, verify() takes it, and
 # hf_api_governance._cli imports it from here.
@@ -139,7 +142,7 @@ class AuditLog:
 
     def __init__(
         self,
-        connection: Any,
+        connection: sqlite3.Connection | PostgresConnection,
         key: bytes | Secret,
         *,
         clock: Clock | None = None,
@@ -250,7 +253,7 @@ class AuditLog:
         return log
 
     @staticmethod
-    def ensure_schema(connection: Any) -> None:
+    def ensure_schema(connection: sqlite3.Connection | PostgresConnection) -> None:
         """Create the ``audit_log`` and ``audit_log_head`` tables if missing.
 
         Idempotent; inside the caller's transaction if one is open. On

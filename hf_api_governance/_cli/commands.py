@@ -48,6 +48,7 @@ from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import Revoker, SuspensionCause
 from hf_api_governance._policy import Action, PolicyEngine, load_hooks
 from hf_api_governance._registry.inventory import load_inventory
+from hf_api_governance._registry.store import describe_location, is_database_url
 from hf_api_governance.exceptions import PolicyError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -83,13 +84,26 @@ INVENTORY_CHECK_ACTOR = "hf-gov check"
 # ------------------------------------------------------------------------- opening
 
 
-def _registry_path(args: argparse.Namespace) -> Path:
+def _registry_path(args: argparse.Namespace) -> Path | str:
+    """``--db``: a SQLite file (a Path) or a ``postgresql://`` URL (kept as text)."""
+    if args.db and is_database_url(args.db):
+        return str(args.db)
     return Path(args.db) if args.db else DEFAULT_REGISTRY
 
 
 def _keystore_path(args: argparse.Namespace) -> Path:
-    """``--keystore``, else the keystore file beside the registry database."""
-    return Path(args.keystore) if args.keystore else _registry_path(args).parent / KEYSTORE_FILE
+    """``--keystore``, else the keystore file beside the registry database.
+
+    A registry on a database server has no "beside": the default home's.
+    """
+    if args.keystore:
+        return Path(args.keystore)
+    db = _registry_path(args)
+    return (
+        DEFAULT_REGISTRY.parent / KEYSTORE_FILE
+        if isinstance(db, str)
+        else db.parent / KEYSTORE_FILE
+    )
 
 
 def _passphrase(*, confirm: bool = False, prompt: str = "Keystore passphrase: ") -> Secret:
@@ -129,7 +143,7 @@ def _open(
     ks_path = _keystore_path(args)
     use_keystore = need_keystore or ks_path.exists()
     db = _registry_path(args)
-    if not db.exists() and args.command not in ("init",):
+    if isinstance(db, Path) and not db.exists() and args.command not in ("init",):
         raise UsageError(f"{db}: no registry database; run 'hf-gov init' or give --db")
     if need_keystore and not ks_path.exists():
         raise UsageError(f"{ks_path}: no keystore; run 'hf-gov init' or give --keystore")
@@ -168,15 +182,16 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
+    server = is_database_url(args.target)
     target = Path(args.target)
-    if not target.exists():
+    if not server and not target.exists():
         raise UsageError(f"{target}: no such file")
     hooks = _load_hooks(args.hooks)
 
     def progress(done: int, total: int) -> None:
         show_progress(err, "evaluating", done, total)
 
-    if target.suffix.lower() == ".toml":
+    if not server and target.suffix.lower() == ".toml":
         report = Governance.report_inventory(
             load_inventory(target),
             at,
@@ -186,7 +201,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=progress,
         )
     else:
-        args.db = str(target)
+        args.db = args.target if server else str(target)
         with _open(args, hooks=hooks) as gov:
             report = gov.report(at, action, progress=progress)
     write_report(report, out, as_json=args.json, only_problems=args.only_problems)
@@ -214,17 +229,18 @@ def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     db = _registry_path(args)
     ks = _keystore_path(args)
-    if db.exists():
+    if isinstance(db, Path) and db.exists():
         raise UsageError(f"{db}: already initialised")
     passphrase = (
         None if ks.exists() else _passphrase(confirm=True, prompt="New keystore passphrase: ")
     )
-    db.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(db, Path):
+        db.parent.mkdir(parents=True, exist_ok=True)
     if passphrase is None:
         passphrase = _passphrase()
     with Governance.open(db, keystore=ks, passphrase=passphrase, actor=args.actor):
         pass
-    out.write(f"initialised {db} and {ks}\n")
+    out.write(f"initialised {describe_location(db)} and {ks}\n")
     return 0
 
 

@@ -73,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         :data:`hf_api_governance._cli.commands.COMMANDS`.
     """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help=f"registry database (default: {DEFAULT_REGISTRY.as_posix()})")
+    common.add_argument(
+        "--db",
+        help="registry database: a SQLite file or a postgresql:// URL "
+        f"(default: {DEFAULT_REGISTRY.as_posix()})",
+    )
     common.add_argument(
         "--keystore", help=f"keystore file (default: {KEYSTORE_FILE} beside the database)"
     )
@@ -109,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("check", "evaluate every integration and report decisions", EXAMPLES["check"])
     p.add_argument(
-        "target", metavar="INVENTORY_OR_DB", help="an inventory .toml file or a registry database"
+        "target",
+        metavar="INVENTORY_OR_DB",
+        help="an inventory .toml file, or a registry database (file or postgresql:// URL)",
     )
     p.add_argument(
         "--at", help="evaluate at this date or instant instead of now (what breaks in 30 days?)"

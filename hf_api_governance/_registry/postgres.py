@@ -30,25 +30,38 @@ run again (a serialisation failure, a deadlock, a connection lost before
 registry runs the transaction again (bounded). A connection found dead when
 a transaction starts is replaced once, silently.
 
+Freshness without a round trip per call (:meth:`PostgresStore.version`): each
+store keeps a second connection that listens (``LISTEN``) on :data:`CHANNEL` in a
+background thread; every commit that changes a registry table notifies it
+(triggers), and the version token changes with each notification, with each
+commit made by this process, and with each reconnection of the listener.
+While the listener is down (or has not been heard from for
+:data:`STALE_AFTER` seconds) the token is ``None``: the registry then reads
+the database on every call, failing closed.
+
 Credentials: the URL may hold a password; it never appears in a message,
 an exception or :attr:`PostgresStore.location` (every message is scrubbed,
-see :func:`hf_api_governance._confidential.redact.redact_url`).
+see :func:`~hf_api_governance._registry.store.describe_location`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import select
+import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hf_api_governance._base.checks import check_timeout
-from hf_api_governance._confidential.redact import REDACTED, redact_text, redact_url
+from hf_api_governance._confidential.redact import REDACTED, redact_text
 from hf_api_governance._model.values import Event
 from hf_api_governance._registry.rows import SQLSession, event_params
-from hf_api_governance._registry.store import TransientStoreError
+from hf_api_governance._registry.store import TransientStoreError, describe_location
 from hf_api_governance.exceptions import StoreError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -186,6 +199,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 """The schema version this release writes (``hf_gov.schema_version.version``)."""
 
+HEARTBEAT: Final = 1.0
+"""Seconds between two liveness checks (``SELECT 1``) of a quiet listener connection."""
+
+STALE_AFTER: Final = 3.0
+"""Seconds without a sign of life after which the listener is taken as down."""
+
 _RETRYABLE_STATES: Final = frozenset({"40001", "40P01"})
 """serialization_failure, deadlock_detected: the server rolled the transaction back."""
 
@@ -226,7 +245,7 @@ class PostgresConnection:
         self._url = url
         self._timeout = timeout
         self._conn: psycopg.Connection[Any] | None = None
-        self.location: str = _describe(url)
+        self.location: str = describe_location(url)
         self._secrets = _sensitive_parts(url)
         self._settings: dict[str, Any] = {}
 
@@ -401,15 +420,6 @@ class PostgresConnection:
         return f"PostgresConnection({self.location!r})"
 
 
-def _describe(url: str) -> str:
-    """The URL for messages: :func:`redact_url` (no credentials, no query values)."""
-    text = redact_url(url)
-    scheme, sep, rest = text.partition(":")
-    if sep and not rest.startswith("//"):  # an empty host (a unix socket) loses its "//"
-        text = f"{scheme}://{rest}"
-    return text
-
-
 def _sensitive_parts(url: str) -> list[str]:
     """What must never be shown of ``url``: itself, its userinfo, its password, its query values."""
     parts = [url]
@@ -481,6 +491,125 @@ class _PostgresSession(SQLSession):
         )
 
 
+# ------------------------------------------------------------------ freshness
+
+
+class _Commits:
+    """Commits made by this process to any PostgreSQL registry (seen at once, no notification)."""
+
+    lock = threading.Lock()
+    count = 0
+
+    @classmethod
+    def bump(cls) -> None:
+        with cls.lock:
+            cls.count += 1
+
+
+class _Listener:
+    """A background thread that listens for committed changes, and says when it cannot.
+
+    :meth:`token` changes with every notification and every reconnection;
+    it is ``None`` while the connection is down or silent for longer than
+    :data:`STALE_AFTER` (a ``SELECT 1`` every :data:`HEARTBEAT` seconds keeps
+    a quiet connection provably alive). Reconnects with a growing delay
+    (0.05 s to 2 s).
+    """
+
+    def __init__(self, handle: PostgresConnection) -> None:
+        self._handle = handle
+        self._state = threading.Lock()
+        self._generation = 0
+        self._seen = 0
+        self._alive_at = -math.inf
+        self._up = False
+        self._marks: set[str] = set()
+        self._stop = threading.Event()
+        self.ready = threading.Event()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._thread = threading.Thread(target=self._run, name="hf-gov-listener", daemon=True)
+        self._thread.start()
+
+    def token(self) -> tuple[int, int] | None:
+        """``(connection generation, notifications seen)``, or ``None`` when not listening."""
+        with self._state:
+            if not self._up or time.monotonic() - self._alive_at > STALE_AFTER:
+                return None
+            return self._generation, self._seen
+
+    def saw(self, mark: str) -> bool:
+        """Whether a notification with payload ``mark`` arrived (:meth:`PostgresStore.settle`)."""
+        with self._state:
+            return mark in self._marks
+
+    def _notified(self, payload: str) -> None:
+        with self._state:
+            self._seen += 1
+            self._alive_at = time.monotonic()
+            if payload.startswith("settle:"):
+                self._marks.add(payload)
+
+    def _run(self) -> None:
+        pg = _psycopg()
+        delay = 0.05
+        while not self._stop.is_set():
+            conn: Any = None
+            try:
+                conn = self._handle.connect()
+                conn.add_notify_handler(lambda n: self._notified(n.payload))
+                conn.execute(f"LISTEN {CHANNEL}")
+                with self._state:
+                    self._generation += 1
+                    self._up = True
+                    self._alive_at = time.monotonic()
+                self.ready.set()
+                delay = 0.05
+                self._serve(conn, pg)
+            except (pg.Error, StoreError, OSError):
+                pass
+            finally:
+                with self._state:
+                    self._up = False
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+            self._stop.wait(delay)
+            delay = min(2.0, delay * 2)
+
+    def _serve(self, conn: Any, pg: Any) -> None:
+        """Wait on the connection's socket; take notifications as they come; beat the heart."""
+        pgconn = conn.pgconn
+        sock = conn.fileno()
+        beat = time.monotonic() + HEARTBEAT
+        while not self._stop.is_set():
+            ready, _, _ = select.select(
+                [sock, self._wake_r], [], [], max(0.0, beat - time.monotonic())
+            )
+            if self._wake_r in ready:
+                self._wake_r.recv(64)
+                continue
+            if sock in ready:
+                pgconn.consume_input()  # raises when the connection is gone
+                if pgconn.status != pg.pq.ConnStatus.OK:
+                    raise pg.OperationalError("the listening connection was closed")
+                while (notice := pgconn.notifies()) is not None:
+                    self._notified(notice.extra.decode("utf-8", "replace"))
+            if time.monotonic() >= beat:
+                conn.execute("SELECT 1")  # notifications arriving meanwhile reach the handler
+                with self._state:
+                    self._alive_at = time.monotonic()
+                beat = time.monotonic() + HEARTBEAT
+
+    def close(self) -> None:
+        """Stop the thread (promptly) and close its connection."""
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+        self._thread.join(timeout=5)
+        self._wake_r.close()
+        self._wake_w.close()
+
+
 # ------------------------------------------------------------------ the store
 
 
@@ -491,12 +620,13 @@ class PostgresStore:
     process's threads take turns, as with SQLite).
     """
 
-    __slots__ = ("_handle", "_lock", "_open")
+    __slots__ = ("_handle", "_listener", "_lock", "_open")
 
     def __init__(self, handle: PostgresConnection) -> None:
         self._handle = handle
         self._lock = threading.RLock()
         self._open = True
+        self._listener: _Listener | None = None
 
     @classmethod
     def open(cls, url: str, *, timeout: float = 10.0, listen: bool = True) -> PostgresStore:
@@ -512,7 +642,9 @@ class PostgresStore:
                 or a ``.pgpass`` file).
             timeout: Seconds to wait for a connection and for another
                 writer's lock.
-            listen: Reserved for change notifications (see :meth:`version`).
+            listen: Keep a listening connection so that reads are kept
+                between calls until something changes (:meth:`version`);
+                ``False`` (one-shot tools) reads the database every time.
 
         Raises:
             StoreError: The database cannot be reached, is not a registry,
@@ -528,8 +660,13 @@ class PostgresStore:
         store = cls(handle)
         try:
             store._migrate()
+            if listen:
+                store._listener = _Listener(handle)
+                # The first reads may already be kept; a listener that cannot
+                # connect leaves the store reading the database every time.
+                store._listener.ready.wait(timeout=min(timeout, 5.0))
         except BaseException:
-            handle.close()
+            store.close()
             raise
         return store
 
@@ -644,6 +781,9 @@ class PostgresStore:
                         "recorded; read it back before retrying)"
                     ) from None
                 raise error from None
+            finally:
+                if write:
+                    _Commits.bump()
 
     def read(self) -> AbstractContextManager[StoreSession]:
         """A consistent read snapshot (``REPEATABLE READ READ ONLY``)."""
@@ -654,8 +794,55 @@ class PostgresStore:
         return self._transaction(write=True)
 
     def version(self) -> Hashable | None:
-        """``None``: nothing is kept between reads; every read asks the database."""
-        return None
+        """A token that changes on every committed change, told by ``LISTEN``/``NOTIFY``.
+
+        No database round trip: the token combines the listener's
+        notification count and connection generation with the commits this
+        process made. ``None`` (read the database every time: fail closed)
+        while the listener is down or has gone silent, or when the store was
+        opened with ``listen=False``.
+
+        A change committed by another host is seen as soon as its
+        notification arrives (docs/performance.md measures how soon).
+        """
+        listener = self._listener
+        token = None if listener is None else listener.token()
+        if token is None:
+            return None
+        return token, _Commits.count
+
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until every change committed before this call has been notified to this store.
+
+        Sends a notification of its own and waits for it: notifications
+        arrive in commit order, so every earlier one has arrived too. For
+        tests and tools that must not race a notification in flight; the
+        governed client never waits.
+
+        Returns:
+            Whether it arrived within ``timeout`` (``False`` without a listener).
+
+        Raises:
+            StoreError: The database cannot be reached.
+        """
+        listener = self._listener
+        if listener is None:
+            return False
+        mark = f"settle:{id(self)}:{time.monotonic_ns()}"
+        pg = _psycopg()
+        with self._lock:
+            self._check_open()
+            conn = self._handle.ensure()
+            try:
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, mark))
+            except pg.Error as exc:
+                raise self._handle.error(exc) from None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if listener.saw(mark):
+                return True
+            time.sleep(0.001)
+        return False
 
     def share(self, build: Callable[[PostgresConnection, StoreLock], _T]) -> _T:
         """Build a participant in this store's transactions (the audit log).
@@ -672,7 +859,10 @@ class PostgresStore:
             return build(self._handle, self._lock)
 
     def close(self) -> None:
-        """Close the connection; idempotent."""
+        """Close the connections and stop the listener; idempotent."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         with self._lock:
             self._open = False
             self._handle.close()

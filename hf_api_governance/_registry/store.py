@@ -42,6 +42,7 @@ __all__ = [
     "StoreLock",
     "StoreSession",
     "TransientStoreError",
+    "describe_location",
     "is_database_url",
     "open_default_store",
     "retrying",
@@ -213,6 +214,19 @@ def is_database_url(location: object) -> bool:
     Only a ``str`` can: a :class:`os.PathLike` is always a file path.
     """
     return isinstance(location, str) and location[:13].lower().startswith(_URL_SCHEMES)
+
+
+def describe_location(location: str | os.PathLike[str]) -> str:
+    """``location`` for a message: a path as is, a URL without credentials or query values."""
+    if not is_database_url(location):
+        return os.fspath(location)
+    from hf_api_governance._confidential.redact import redact_url
+
+    text = redact_url(str(location))
+    scheme, sep, rest = text.partition(":")
+    if sep and not rest.startswith("//"):  # an empty host (a unix socket) loses its "//"
+        text = f"{scheme}://{rest}"
+    return text
 
 
 def open_default_store(path: str | os.PathLike[str], *, timeout: float) -> Store:
