@@ -64,6 +64,23 @@ def parse_at(text: str) -> datetime:
         ) from None
 
 
+def _common_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the options every command takes (``--db``, ``--keystore``, ``--actor``, ``--debug``)."""
+    parser.add_argument(
+        "--db",
+        help="registry database: a SQLite file or a postgresql:// URL "
+        f"(default: {DEFAULT_REGISTRY.as_posix()})",
+    )
+    parser.add_argument(
+        "--keystore", help=f"keystore file (default: {KEYSTORE_FILE} beside the database)"
+    )
+    parser.add_argument(
+        "--actor", help="who acts, recorded on every change (default: your user name)"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation and tests).
 
@@ -72,19 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         default to its command line (``"check"``, ``"keys set"``), the key of
         :data:`hf_api_governance._cli.commands.COMMANDS`.
     """
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db",
-        help="registry database: a SQLite file or a postgresql:// URL "
-        f"(default: {DEFAULT_REGISTRY.as_posix()})",
+    # The common options are accepted before and after the command. A subcommand's
+    # copy defaults to SUPPRESS, so that it never overwrites a value given before the
+    # command with its own default; the top-level copy holds the defaults.
+    top = _common_options(argparse.ArgumentParser(add_help=False))
+    common = _common_options(
+        argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     )
-    common.add_argument(
-        "--keystore", help=f"keystore file (default: {KEYSTORE_FILE} beside the database)"
-    )
-    common.add_argument(
-        "--actor", help="who acts, recorded on every change (default: your user name)"
-    )
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
     parser = argparse.ArgumentParser(
         prog="hf-gov",
@@ -92,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(Engage, Aware, Incydr).",
         epilog="Secrets are never read from the command line: "
         f"use stdin, a prompt or {PASSPHRASE_ENV}.",
-        parents=[common],
+        parents=[top],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
