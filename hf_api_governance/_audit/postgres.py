@@ -46,18 +46,22 @@ class PostgresAuditStorage:
     def _conn(self) -> Any:
         return self._handle.current()
 
+    def present(self) -> bool:
+        """Whether both tables exist."""
+        conn = self._handle.current() if self._handle.in_transaction() else self._handle.ensure()
+        row: Any = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            (f"{SCHEMA}.audit_log", f"{SCHEMA}.audit_log_head"),
+        ).fetchone()
+        return bool(row[0])
+
     def ensure_schema(self) -> None:
         """Check that the registry's schema holds the audit tables.
 
         Raises:
             AuditError: They are missing (the database was not opened as a registry).
         """
-        conn = self._handle.ensure()
-        row: Any = conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-            (f"{SCHEMA}.audit_log", f"{SCHEMA}.audit_log_head"),
-        ).fetchone()
-        if not row[0]:
+        if not self.present():
             raise AuditError(
                 f"{self._handle.location} has no audit_log tables: open it as a registry first "
                 "(Registry.open(url) creates the schema)"

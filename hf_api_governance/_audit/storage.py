@@ -43,6 +43,10 @@ class AuditStorage(Protocol):
         """Make sure the tables exist (create them where the storage may)."""
         ...
 
+    def present(self) -> bool:
+        """Whether the tables exist (without creating them)."""
+        ...
+
     def in_transaction(self) -> bool:
         """Whether the connection is inside a transaction."""
         ...
@@ -184,6 +188,14 @@ class SQLiteAuditStorage:
         """Create the tables if missing (inside the caller's transaction if one is open)."""
         for statement in _SCHEMA:
             self._conn.execute(statement)
+
+    def present(self) -> bool:
+        """Whether both tables exist."""
+        row = self._conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+            "AND name IN ('audit_log', 'audit_log_head')"
+        ).fetchone()
+        return bool(row[0] == 2)
 
     def in_transaction(self) -> bool:
         """Whether the connection is inside a transaction."""

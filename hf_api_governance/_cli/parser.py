@@ -27,6 +27,9 @@ EXAMPLES = {
   printf '%s' "$OKTA_TOKEN" | hf-gov keys set okta-api-token \
       --classification third_party_confidential
   hf-gov keys list""",
+    "db": """examples:
+  hf-gov db migrate --from .hf-gov/registry.db --to postgresql://hfgov@db.example.com/hfgov
+  PGPASSWORD=... hf-gov db migrate --from postgresql://hfgov@old/hfgov --to backup.db""",
 }
 
 
@@ -235,4 +238,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = asub.add_parser("export", help="export as JSON lines for a SIEM", parents=[common])
     p.add_argument("path")
     p.set_defaults(handler="audit export")
+
+    db = add("db", "manage the registry database itself", EXAMPLES["db"], group=True)
+    dsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    p = dsub.add_parser(
+        "migrate",
+        help="copy a whole registry (integrations, events, revoked credentials, audit chain) "
+        "into an empty one, and verify the copy",
+        parents=[common],
+    )
+    p.add_argument(
+        "--from", dest="source", required=True, metavar="PATH_OR_URL", help="the registry to copy"
+    )
+    p.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="PATH_OR_URL",
+        help="an empty registry (a new file, or an empty PostgreSQL database)",
+    )
+    p.set_defaults(handler="db migrate")
     return parser
