@@ -263,7 +263,7 @@ class PostgresConnection:
         except pg.Error as exc:
             raise StoreError(
                 f"registry database {self.location}: not a valid PostgreSQL URL "
-                f"({self.scrub(str(exc))})"
+                f"({self.scrub(str(exc).strip())})"
             ) from None
         params.setdefault("application_name", "hf-api-governance")
         params.setdefault("connect_timeout", max(2, round(self._timeout)))
@@ -277,7 +277,8 @@ class PostgresConnection:
             conn: psycopg.Connection[Any] = pg.connect(**params, autocommit=autocommit)
         except pg.Error as exc:
             raise StoreError(
-                f"registry database {self.location} cannot be reached: {self.scrub(str(exc))}"
+                f"registry database {self.location} cannot be reached: "
+                f"{self.scrub(str(exc).strip())}"
             ) from None
         try:
             conn.execute(f"SET search_path = {SCHEMA}")

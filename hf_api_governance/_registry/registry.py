@@ -188,19 +188,29 @@ class Registry:
         on_event: OnEvent | None = None,
         timeout: float = 10.0,
     ) -> Registry:
-        """Open (creating and migrating if needed) a registry in a SQLite file.
+        """Open (creating and migrating if needed) a registry in a SQLite file or PostgreSQL.
+
+        A ``postgresql://`` URL opens a registry shared by many hosts (the
+        ``postgresql`` extra; docs/operations.md); any other ``path`` is a
+        SQLite file. Both behave the same; on PostgreSQL a change committed
+        by another host is seen as soon as its notification arrives (a few
+        milliseconds), and on every call while notifications cannot be
+        received.
 
         Args:
-            path: The database file, or ``":memory:"`` (tests).
+            path: The database file, ``":memory:"`` (tests), or a PostgreSQL
+                URL (its credentials never appear in messages).
             clock: Where event times come from (default: the system clock).
             on_event: Called inside the writing transaction right after each
                 event row is inserted, with the store's connection (a
-                :class:`sqlite3.Connection`) and the stored event (the audit
-                log hooks in here). If it raises, the whole
-                change rolls back and the exception propagates. It must not
-                commit or roll back itself.
-            timeout: Seconds to wait for another process's write lock before
-                failing with :class:`~hf_api_governance.StoreError`.
+                :class:`sqlite3.Connection`, or a psycopg connection) and the
+                stored event (the audit log hooks in here). If it raises, the
+                whole change rolls back and the exception propagates. It must
+                not commit or roll back itself; on PostgreSQL a transaction
+                that fails transiently runs again, hooks included.
+            timeout: Seconds to wait for another process's write lock (and
+                for a PostgreSQL connection) before failing with
+                :class:`~hf_api_governance.StoreError`.
 
         Returns:
             The open registry.
@@ -238,7 +248,8 @@ class Registry:
         Raises:
             StoreError: The store is closed.
             ValidationError: The key is invalid, or the store's connection is
-                not a SQLite connection (the audit log is written in SQLite).
+                neither SQLite's nor the PostgreSQL store's (the audit log has
+                a storage for those two).
         """
         from hf_api_governance._audit.log import DEFAULT_SEAL_EVERY, AuditLog
 
