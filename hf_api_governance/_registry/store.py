@@ -66,7 +66,13 @@ class TransientStoreError(StoreError):
 _T = TypeVar("_T")
 
 StoreConnection: TypeAlias = Any
-"""A store's native connection (a :class:`sqlite3.Connection` for the SQLite store).
+"""A store's native connection.
+
+For the SQLite store a :class:`sqlite3.Connection`, everywhere. For the
+PostgreSQL store, :attr:`StoreSession.connection` is the psycopg connection
+of that transaction, and :meth:`Store.share` gives the store's
+:class:`~hf_api_governance._registry.postgres.PostgresConnection` handle
+(the connection is replaced after a lost connection, the handle is not).
 
 Typed ``Any`` on purpose: the registry only passes it along, to ``on_event``
 hooks and to what :meth:`Store.share` builds, which know the backend they
