@@ -1,7 +1,8 @@
 """The `Governance` facade: registry, keystore, policy engine, audit log and client, wired.
 
-Provisioning scripts want one object. :class:`Governance` opens one SQLite
-database for the registry and the audit log, optionally a keystore, and
+Provisioning scripts want one object. :class:`Governance` opens one
+database (a SQLite file, or PostgreSQL for many hosts) for the registry and
+the audit log, optionally a keystore, and
 offers the common operations with the actor recorded on every change
 (clause 1.5). Every part stays usable alone; this module holds no governance
 logic of its own.
@@ -49,6 +50,7 @@ from hf_api_governance._policy import (
     PolicySettings,
 )
 from hf_api_governance._registry.registry import Registry, SyncReport
+from hf_api_governance._registry.store import is_database_url
 from hf_api_governance.exceptions import (
     AccessDenied,
     GovernanceError,
@@ -152,6 +154,10 @@ class Governance(Closing):
     ) -> Governance:
         """Open (creating if needed) the database at ``path`` and wire the parts.
 
+        ``path`` is a SQLite file, or a ``postgresql://`` URL for a registry
+        shared by many hosts (the ``postgresql`` extra; see
+        docs/operations.md). The URL's credentials never appear in a message.
+
         The audit log's HMAC key comes from ``audit_key``, else the keystore
         entry :data:`AUDIT_KEY_ENTRY` (created on first use), else the
         ``HF_GOV_AUDIT_KEY`` environment variable (hex or base64, 32 bytes or
@@ -159,7 +165,8 @@ class Governance(Closing):
         history but not in the tamper-evident audit log.
 
         Args:
-            path: The SQLite database (``":memory:"`` for tests).
+            path: The SQLite database (``":memory:"`` for tests), or a
+                PostgreSQL database's ``postgresql://`` URL.
             keystore: A keystore path (opened with ``passphrase``) or object.
             passphrase: The keystore passphrase.
             actor: Who acts (default: the operating-system user).
@@ -191,7 +198,7 @@ class Governance(Closing):
             raise ValidationError(
                 "keystore", f"must be a keystore path or a Keystore, got {type(keystore).__name__}"
             )
-        if location != ":memory:":
+        if location != ":memory:" and not is_database_url(location):
             _make_parent(Path(location), StoreError, "the registry database")
         ks = cls._open_keystore(keystore, passphrase)
         registry: Registry | None = None

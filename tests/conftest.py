@@ -73,3 +73,51 @@ def world(tmp_path: Path) -> Iterator[World]:
     parts = World(tmp_path)
     yield parts
     parts.close()
+
+
+# --------------------------------------------------------------- PostgreSQL
+# One real server per test session (tests/pg_support.py), a fresh database per test.
+
+import subprocess  # noqa: E402
+
+from tests import pg_support  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pg_support.Cluster]:
+    """A PostgreSQL server for the whole session; skips (or fails in CI) without one."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _no_postgres("psycopg is not installed (the 'postgresql' extra)")
+    try:
+        cluster = pg_support.start_cluster()
+    except pg_support.NoPostgres as exc:
+        _no_postgres(str(exc))
+    except subprocess.CalledProcessError as exc:
+        pytest.fail(f"the PostgreSQL test server did not start: {exc.stderr or exc.stdout}")
+    yield cluster
+    cluster.close()
+
+
+def _no_postgres(reason: str) -> None:
+    if os.environ.get(pg_support.REQUIRE_ENV) == "1":
+        pytest.fail(f"{pg_support.REQUIRE_ENV}=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_url(pg_cluster: pg_support.Cluster) -> Iterator[str]:
+    """The URL of a fresh registry database (schema already migrated), dropped afterwards."""
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a registry lives, once per store: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "registry.db")
+    url: str = request.getfixturevalue("pg_url")
+    return url

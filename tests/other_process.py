@@ -10,7 +10,7 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 
 
-def revoke_in_another_process(registry_path: Path, integration_id: str) -> None:
+def revoke_in_another_process(registry_path: Path | str, integration_id: str) -> None:
     """Revoke ``integration_id`` (by Mimecast) through a new Python process."""
     code = (
         "import sys\n"

@@ -51,8 +51,15 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "gov.db"
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A SQLite file; with ``@BOTH``, also a PostgreSQL registry database (its URL)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return tmp_path / "gov.db"
+    return request.getfixturevalue("pg_url")
+
+
+BOTH = pytest.mark.parametrize("db", ["sqlite", "postgresql"], indirect=True)
+"""Run a test on both stores: the same log, hashing and verification on each."""
 
 
 def fill(path: Path, count: int, *, seal_every: int = 256, key: bytes = KEY) -> None:
@@ -77,12 +84,50 @@ def verify(
         return log.verify(checkpoint)
 
 
-def raw(path: Path) -> sqlite3.Connection:
-    """A separate connection, as an attacker with write access to the file would use."""
+class RawPostgres:
+    """An attacker's own connection to a PostgreSQL registry, as its owner.
+
+    ``session_replication_role = replica`` switches the append-only triggers
+    off for this session (only a superuser or the owner can): the audit log
+    must catch what such an attacker changes. Statements are written for
+    SQLite and translated.
+    """
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.conn.execute("SET search_path = hf_gov")
+        self.conn.execute("SET session_replication_role = replica")
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        sql = (
+            sql.replace("?", "%s")
+            .replace("CAST(body AS BLOB)", "convert_to(body, 'UTF8')")
+            .replace("zeroblob(32)", "'\\x" + "00" * 32 + "'::bytea")
+        )
+        return self.conn.execute(sql.encode(), params)
+
+
+_RAW: list[RawPostgres] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_raw_connections() -> Iterator[None]:
+    yield
+    while _RAW:
+        _RAW.pop().conn.close()
+
+
+def raw(path: Path | str) -> Any:
+    """A separate connection, as an attacker with write access to the database would use."""
+    if isinstance(path, str) and path.startswith("postgresql://"):
+        _RAW.append(RawPostgres(path))
+        return _RAW[-1]
     return sqlite3.connect(path, isolation_level=None)
 
 
-def rows(conn: sqlite3.Connection) -> dict[int, tuple[bytes, bytes, bytes, bytes | None]]:
+def rows(conn: Any) -> dict[int, tuple[bytes, bytes, bytes, bytes | None]]:
     return {
         seq: (body, prev, eh, tag)
         for seq, body, prev, eh, tag in conn.execute(
@@ -92,7 +137,7 @@ def rows(conn: sqlite3.Connection) -> dict[int, tuple[bytes, bytes, bytes, bytes
     }
 
 
-def forged_body(conn: sqlite3.Connection, template_seq: int, new_seq: int) -> bytes:
+def forged_body(conn: Any, template_seq: int, new_seq: int) -> bytes:
     (body,) = conn.execute(
         "SELECT CAST(body AS BLOB) FROM audit_log WHERE seq = ?", (template_seq,)
     ).fetchone()
@@ -112,6 +157,7 @@ def assert_problem(
 # -- recording -------------------------------------------------------------------
 
 
+@BOTH
 def test_appended_entries_form_a_verifying_chain_with_gapless_seqs(
     db: Path, clock: FrozenClock
 ) -> None:
@@ -140,6 +186,7 @@ def test_appended_entries_form_a_verifying_chain_with_gapless_seqs(
         )
 
 
+@BOTH
 def test_canonical_form_is_sorted_compact_utf8_json(db: Path, clock: FrozenClock) -> None:
     with AuditLog.open(db, KEY, clock=clock) as log:
         entry = log.append(actor="zoë", action="updated", evidence={"b": 1, "a": [1, "é"]})
@@ -154,6 +201,7 @@ def test_canonical_form_is_sorted_compact_utf8_json(db: Path, clock: FrozenClock
     assert stored == entry.canonical()
 
 
+@BOTH
 def test_entries_filters_by_integration_and_since_seq(db: Path) -> None:
     fill(db, 12)
     with AuditLog.open(db, KEY) as log:
@@ -165,6 +213,7 @@ def test_entries_filters_by_integration_and_since_seq(db: Path) -> None:
         assert list(log.entries(integration_id="nope")) == []
 
 
+@BOTH
 def test_empty_log_verifies_and_has_no_head(db: Path) -> None:
     with AuditLog.open(db, KEY) as log:
         assert log.head() is None
@@ -218,6 +267,7 @@ def test_documented_and_pattern_actions_are_accepted(db: Path) -> None:
         assert log.verify().entries_checked == len(KNOWN_ACTIONS) + 1
 
 
+@BOTH
 def test_append_many_is_all_or_nothing_and_names_the_bad_event(db: Path) -> None:
     with AuditLog.open(db, KEY) as log:
         with pytest.raises(ValidationError) as info:
@@ -235,6 +285,7 @@ def test_append_many_is_all_or_nothing_and_names_the_bad_event(db: Path) -> None
         ]
 
 
+@BOTH
 def test_secrets_become_fingerprints_and_urls_are_redacted(db: Path) -> None:
     secret = Secret("sk-live-abcdefghijklmnop", label="Aware key")
     with AuditLog.open(db, KEY) as log:
@@ -275,6 +326,7 @@ def test_url_evidence_keeps_scheme_host_path_only(db: Path, url: str, redacted: 
 # -- tampering, each detected with the right problem and position ------------------
 
 
+@BOTH
 def test_modified_entry_content_is_detected_at_that_entry(db: Path) -> None:
     fill(db, 10)
     raw(db).execute(
@@ -283,12 +335,14 @@ def test_modified_entry_content_is_detected_at_that_entry(db: Path) -> None:
     assert_problem(verify(db), P.CONTENT_MODIFIED, 4)
 
 
+@BOTH
 def test_deleted_entry_is_detected_as_missing(db: Path) -> None:
     fill(db, 10)
     raw(db).execute("DELETE FROM audit_log WHERE seq = 6")
     assert_problem(verify(db), P.ENTRY_MISSING, 6)
 
 
+@BOTH
 def test_deleted_and_renumbered_entries_are_detected_as_missing(db: Path) -> None:
     fill(db, 10)
     conn = raw(db)
@@ -298,12 +352,14 @@ def test_deleted_and_renumbered_entries_are_detected_as_missing(db: Path) -> Non
     assert_problem(verify(db), P.ENTRY_MISSING, 6)
 
 
+@BOTH
 def test_deleted_last_entry_is_detected_by_the_authenticated_head(db: Path) -> None:
     fill(db, 10)
     raw(db).execute("DELETE FROM audit_log WHERE seq = 10")
     assert_problem(verify(db), P.ENTRY_MISSING, 10)
 
 
+@BOTH
 @pytest.mark.parametrize(("i", "j"), [(3, 7), (4, 5), (1, 10)])
 def test_reordered_entries_are_detected(db: Path, i: int, j: int) -> None:
     fill(db, 10)
@@ -314,6 +370,7 @@ def test_reordered_entries_are_detected(db: Path, i: int, j: int) -> None:
     assert_problem(verify(db), P.ENTRIES_REORDERED, i)
 
 
+@BOTH
 def test_entry_inserted_in_the_middle_is_detected_where_it_was_inserted(db: Path) -> None:
     fill(db, 10)
     conn = raw(db)
@@ -328,6 +385,7 @@ def test_entry_inserted_in_the_middle_is_detected_where_it_was_inserted(db: Path
     assert_problem(verify(db), P.ENTRY_INSERTED, 5)
 
 
+@BOTH
 def test_entry_inserted_after_the_head_is_detected(db: Path) -> None:
     fill(db, 10)
     conn = raw(db)
@@ -342,6 +400,7 @@ def test_entry_inserted_after_the_head_is_detected(db: Path) -> None:
         log.append(actor="alice", action="updated")
 
 
+@BOTH
 def test_prev_hash_pointing_elsewhere_breaks_the_chain(db: Path) -> None:
     fill(db, 10)
     conn = raw(db)
@@ -354,7 +413,7 @@ def test_prev_hash_pointing_elsewhere_breaks_the_chain(db: Path) -> None:
     assert_problem(verify(db), P.CHAIN_BROKEN, 7)
 
 
-def rewrite_chain_from(conn: sqlite3.Connection, start: int) -> None:
+def rewrite_chain_from(conn: Any, start: int) -> None:
     """Change entry ``start`` and recompute every later hash (all a key-less attacker can do)."""
     stored = rows(conn)
     prev = stored[start][1]
@@ -368,6 +427,7 @@ def rewrite_chain_from(conn: sqlite3.Connection, start: int) -> None:
         prev = entry_hash
 
 
+@BOTH
 def test_recomputed_chain_fails_at_the_next_sealed_entry(db: Path) -> None:
     fill(db, 10, seal_every=4)
     conn = raw(db)
@@ -377,12 +437,14 @@ def test_recomputed_chain_fails_at_the_next_sealed_entry(db: Path) -> None:
     assert "5..8" in report.message  # nothing after the previous seal (4) is trusted
 
 
+@BOTH
 def test_recomputed_chain_after_the_last_seal_fails_at_the_head(db: Path) -> None:
     fill(db, 10, seal_every=4)
     rewrite_chain_from(raw(db), 9)
     assert_problem(verify(db), P.AUTHENTICATOR_WRONG, 9)
 
 
+@BOTH
 def test_altered_authenticator_is_detected_at_its_entry(db: Path) -> None:
     fill(db, 10, seal_every=4)
     raw(db).execute("UPDATE audit_log SET authenticator = zeroblob(32) WHERE seq = 8")
@@ -401,6 +463,7 @@ def test_removed_or_added_authenticators_are_detected(db: Path) -> None:
     assert_problem(verify(db.with_name("b.db")), P.AUTHENTICATOR_WRONG, 5)
 
 
+@BOTH
 def test_wrong_key_is_detected_and_refused_for_writing(db: Path) -> None:
     fill(db, 5)
     assert_problem(verify(db, OTHER_KEY), P.WRONG_KEY, None)
@@ -443,6 +506,7 @@ def test_checkpoint_and_export_paths_that_are_not_paths_name_the_field(db: Path)
                 call()
 
 
+@BOTH
 def test_tampered_head_record_is_detected(db: Path) -> None:
     fill(db, 5)
     raw(db).execute("UPDATE audit_log_head SET seq = 4")
@@ -480,6 +544,7 @@ def test_a_malformed_head_record_is_an_audit_error_for_every_writer(db: Path, ta
     assert count == 3
 
 
+@BOTH
 def test_a_truncated_log_whose_head_does_not_verify_refuses_to_grow(db: Path) -> None:
     """Entries cut back to seq 3 with the head's seq and hash moved there: no writer extends it."""
     fill(db, 5)
@@ -500,6 +565,7 @@ def test_a_truncated_log_whose_head_does_not_verify_refuses_to_grow(db: Path) ->
     assert count == 3
 
 
+@BOTH
 def test_truncation_behind_a_restored_head_is_caught_by_a_checkpoint(
     db: Path, tmp_path: Path
 ) -> None:
@@ -520,6 +586,7 @@ def test_truncation_behind_a_restored_head_is_caught_by_a_checkpoint(
     assert report.entries_checked == 15
 
 
+@BOTH
 def test_checkpoint_stays_valid_as_the_log_grows(db: Path) -> None:
     fill(db, 5)
     with AuditLog.open(db, KEY) as log:

@@ -567,3 +567,45 @@ def test_every_command_line_has_exactly_one_handler() -> None:
 
     walk(build_parser(), [])
     assert leaves == set(COMMANDS)
+
+
+# -- a registry on PostgreSQL ---------------------------------------------------------
+
+
+def _with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in its userinfo (the test server trusts local connections)."""
+    return url.replace("postgresql://postgres@", f"postgresql://postgres:{password}@", 1)
+
+
+def test_the_operator_workflow_runs_on_a_postgresql_url_without_showing_its_password(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """``--db URL`` before or after the command; the URL's password is never printed."""
+    url = _with_password(pg_url, CANARY)
+    env = {"HF_GOV_PASSPHRASE": PASS}
+    steps = [
+        run("--db", url, "init", cwd=tmp_path, env=env),
+        run("sync", str(EXAMPLE), "--db", url, "--actor", "alice", cwd=tmp_path, env=env),
+        run(
+            *("--db", url, "revoke", "mimecast-aware", "--by", "mimecast", "--reason", "r"),
+            cwd=tmp_path,
+            env=env,
+        ),
+        run("show", "mimecast-aware", "--db", url, cwd=tmp_path, env=env),
+        run("--db", url, "audit", "verify", cwd=tmp_path, env=env),
+        run("check", url, "--at", "2026-11-26", cwd=tmp_path, env=env),
+    ]
+    assert [s.returncode for s in steps] == [0, 0, 0, 0, 0, 1], [s.stderr for s in steps]
+    assert (tmp_path / ".hf-gov" / "keystore.hfks").exists()  # the keystore stays local
+    assert "revoked" in steps[3].stdout
+    assert "audit log verified" in steps[4].stdout
+    assert "postgresql://" in steps[0].stdout
+    # A database that does not exist: one line naming it, without the password.
+    missing = run("--db", url.replace("/hfgov_", "/nope_", 1), "list", cwd=tmp_path, env=env)
+    assert missing.returncode == 1
+    assert "StoreError" in missing.stderr
+    assert "nope_" in missing.stderr
+    for result in [*steps, missing]:
+        for blob in (result.stdout, result.stderr):
+            assert CANARY not in blob
+            assert PASS not in blob

@@ -321,6 +321,7 @@ def _sample_args() -> dict[str, list[str]]:
         "audit verify": [],
         "audit export": ["-"],
         "completion": ["bash"],
+        "db migrate": ["--from", "a.db", "--to", "b.db"],
     }
 
 

@@ -66,9 +66,9 @@ def _integration(url: str) -> Integration:
     )
 
 
-def _open(tmp_path: Path) -> Governance:
+def _open(tmp_path: Path, where: str | None = None) -> Governance:
     return Governance.open(
-        tmp_path / "registry.db",
+        where or tmp_path / "registry.db",
         keystore=tmp_path / "keystore.hfks",
         passphrase=PASSPHRASE,
         actor="alice@example.com",
@@ -76,8 +76,14 @@ def _open(tmp_path: Path) -> Governance:
 
 
 @pytest.fixture
-def gov(tmp_path: Path, server: LocalServer) -> Governance:
-    g = _open(tmp_path)
+def where(store_url: str) -> str:
+    """The facade's database: a SQLite file, then a PostgreSQL database."""
+    return store_url
+
+
+@pytest.fixture
+def gov(tmp_path: Path, server: LocalServer, where: str) -> Governance:
+    g = _open(tmp_path, where)
     assert g.keystore is not None
     g.keystore.put("mc-aware-client-id", Secret("client-id-value"))
     g.keystore.put("mc-aware-client-secret", Secret(CLIENT_SECRET, label="Aware client secret"))
@@ -91,12 +97,24 @@ def gov(tmp_path: Path, server: LocalServer) -> Governance:
     return g
 
 
-def _all_bytes(tmp_path: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+def _all_bytes(tmp_path: Path, where: str | None = None) -> bytes:
+    """Every byte stored: the files under ``tmp_path``, and a PostgreSQL registry's tables."""
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    if where is not None and where.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(where) as conn:
+            for (table,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'hf_gov'"
+            ).fetchall():
+                query = f"SELECT t::text FROM hf_gov.{table} t"  # noqa: S608 - catalogue names
+                for (row,) in conn.execute(query.encode()):
+                    stored += row.encode()
+    return stored
 
 
 def test_a_governed_call_is_allowed_authenticated_and_audited(
-    gov: Governance, server: LocalServer, tmp_path: Path
+    gov: Governance, server: LocalServer, tmp_path: Path, where: str
 ) -> None:
     server.route("GET", "/api/account", Reply(200, body={"data": [], "fail": []}))
     with gov.session("mimecast-aware", retry=FAST) as session:
@@ -109,11 +127,13 @@ def test_a_governed_call_is_allowed_authenticated_and_audited(
     assert "call_sent" in actions
     assert gov.audit.verify().ok
     gov.close()
-    assert CLIENT_SECRET.encode() not in _all_bytes(tmp_path)
+    stored = _all_bytes(tmp_path, where)
+    assert b"call_sent" in stored  # the database was read
+    assert CLIENT_SECRET.encode() not in stored
 
 
 def test_mimecast_revocation_is_recorded_and_no_process_sends_the_key_again(
-    gov: Governance, server: LocalServer, tmp_path: Path
+    gov: Governance, server: LocalServer, tmp_path: Path, where: str
 ) -> None:
     def unauthorised(_: Received) -> Reply:
         return Reply(401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, {"fail": []})
@@ -133,7 +153,7 @@ def test_mimecast_revocation_is_recorded_and_no_process_sends_the_key_again(
     gov.close()
 
     server.clear()
-    with _open(tmp_path) as again:  # another process opening the same files
+    with _open(tmp_path, where) as again:  # another process opening the same database
         decision = again.check("mimecast-aware")
         assert not decision.allowed
         assert "CREDENTIAL_REVOKED" in decision.codes
@@ -179,7 +199,9 @@ def test_require_raises_with_the_decision_and_audits_the_denial(gov: Governance)
     gov.close()
 
 
-def test_reveal_is_decided_and_audited_by_fingerprint_only(gov: Governance, tmp_path: Path) -> None:
+def test_reveal_is_decided_and_audited_by_fingerprint_only(
+    gov: Governance, tmp_path: Path, where: str
+) -> None:
     secret = gov.reveal("mimecast-aware", "mc-aware-client-secret")
     assert secret.reveal() == CLIENT_SECRET
     assert gov.audit is not None
@@ -190,7 +212,7 @@ def test_reveal_is_decided_and_audited_by_fingerprint_only(gov: Governance, tmp_
     exported = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
     assert all(json.loads(line) for line in exported.splitlines())
     gov.close()
-    raw = _all_bytes(tmp_path)
+    raw = _all_bytes(tmp_path, where)
     for form in (CLIENT_SECRET.encode(), base64.b64encode(CLIENT_SECRET.encode())):
         assert form not in raw
 

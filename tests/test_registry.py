@@ -87,9 +87,30 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def registry(clock: FrozenClock) -> Any:
-    with Registry.open(":memory:", clock=clock) as reg:
+def registry(clock: FrozenClock, store_url: str) -> Any:
+    """An empty registry, once in a SQLite file and once in a PostgreSQL database."""
+    with Registry.open(store_url, clock=clock) as reg:
         yield reg
+
+
+def settle(registry: Registry) -> None:
+    """Wait until changes committed by other processes were notified (PostgreSQL only).
+
+    SQLite sees them at the next read; PostgreSQL as soon as the notification
+    arrives, which a test must not race.
+    """
+    wait = getattr(registry._store, "settle", None)
+    if wait is not None:
+        assert wait()
+
+
+def in_transaction(conn: Any) -> bool:
+    """Whether a store's native connection (sqlite3 or psycopg) is inside a transaction."""
+    if isinstance(conn, sqlite3.Connection):
+        return conn.in_transaction
+    import psycopg
+
+    return bool(conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
 
 
 def kinds(integration: Integration) -> list[EventKind]:
@@ -612,17 +633,19 @@ def test_a_dry_run_sync_reports_the_real_outcome_and_writes_nothing(
 # ------------------------------------------------------------------ failure in the middle
 
 
-def test_an_on_event_failure_rolls_back_the_whole_change(clock: FrozenClock) -> None:
+def test_an_on_event_failure_rolls_back_the_whole_change(
+    clock: FrozenClock, store_url: str
+) -> None:
     failing: set[str] = set()
     seen: list[Event] = []
 
-    def hook(conn: sqlite3.Connection, event: Event) -> None:
-        assert conn.in_transaction
+    def hook(conn: Any, event: Event) -> None:
+        assert in_transaction(conn)
         seen.append(event)
         if event.integration_id in failing:
             raise RuntimeError("audit log unavailable")
 
-    with Registry.open(clock=clock, on_event=hook) as registry:
+    with Registry.open(store_url, clock=clock, on_event=hook) as registry:
         registry.register(make("a"), actor="x")
         registry.register(make("b"), actor="x")
         before = snapshot(registry)
@@ -644,11 +667,11 @@ def test_an_on_event_failure_rolls_back_the_whole_change(clock: FrozenClock) -> 
             assert replay(item.history) is item.state
 
 
-def test_a_hook_error_propagates_unchanged() -> None:
-    def hook(conn: sqlite3.Connection, event: Event) -> None:
+def test_a_hook_error_propagates_unchanged(store_url: str) -> None:
+    def hook(conn: Any, event: Event) -> None:
         raise KeyError("audit key missing")
 
-    with Registry.open(on_event=hook) as registry:
+    with Registry.open(store_url, on_event=hook) as registry:
         with pytest.raises(KeyError, match="audit key missing"):
             registry.register(make(), actor="x")
         assert registry.integrations() == []
@@ -707,9 +730,9 @@ class _ForeignStore:
 
 
 def test_the_audit_log_attaches_to_any_store_through_the_protocol(
-    tmp_path: Path, clock: FrozenClock
+    store_url: str, clock: FrozenClock
 ) -> None:
-    store = _ForeignStore(open_store(tmp_path / "r.db", timeout=1.0))
+    store = _ForeignStore(open_store(store_url, timeout=1.0))
     with Registry(store, clock) as registry:
         log = registry.attach_audit(bytes(range(32)))
         assert store.shared == 1
@@ -733,12 +756,13 @@ def test_a_file_registry_persists_with_wal_and_schema_version(tmp_path: Path) ->
         assert conn.execute("PRAGMA user_version").fetchone()[0] == _store.SCHEMA_VERSION
 
 
-def test_every_read_sees_a_change_committed_through_another_connection(tmp_path: Path) -> None:
+def test_every_read_sees_a_change_committed_through_another_connection(store_url: str) -> None:
     """Reads are kept between calls only while nothing was committed anywhere."""
-    path = tmp_path / "registry.db"
+    path = store_url
     with Registry.open(path) as reader, Registry.open(path) as writer:
         writer.register(make(), actor="x")
         writer.activate("okta-directory", actor="x")
+        settle(reader)  # PostgreSQL: the writer's notifications have arrived (no more coming)
         first = reader.get("okta-directory")
         assert first.state is S.ACTIVE
         assert reader.get("okta-directory") is first  # nothing committed since: kept
@@ -756,13 +780,14 @@ def test_every_read_sees_a_change_committed_through_another_connection(tmp_path:
         assert reader.get("okta-directory").history[-1].kind is EventKind.SIGNAL_RECORDED
 
 
-def test_a_revocation_by_another_process_is_seen_by_the_next_read(tmp_path: Path) -> None:
-    path = tmp_path / "registry.db"
+def test_a_revocation_by_another_process_is_seen_by_the_next_read(store_url: str) -> None:
+    path = store_url
     with Registry.open(path) as registry:
         registry.register(make(), actor="x")
         registry.activate("okta-directory", actor="x")
         assert registry.get_for_call("okta-directory")[0].state is S.ACTIVE
         revoke_in_another_process(path, "okta-directory")
+        settle(registry)
         integration, revoked = registry.get_for_call("okta-directory")
         assert integration.state is S.REVOKED
         assert revoked == frozenset({"okta-directory-token"})
@@ -843,8 +868,8 @@ def test_a_database_locked_beyond_the_timeout_is_a_store_error(tmp_path: Path) -
         assert registry.activate("okta-directory", actor="x").state is S.ACTIVE
 
 
-def test_a_closed_registry_refuses_work() -> None:
-    registry = Registry.open()
+def test_a_closed_registry_refuses_work(store_url: str) -> None:
+    registry = Registry.open(store_url)
     registry.close()
     registry.close()  # idempotent
     with pytest.raises(StoreError, match="closed"):
@@ -1049,11 +1074,15 @@ ROUNDS = 24
 SHARED = ("shared-a", "shared-b")
 
 
+AUDIT_KEY = bytes(range(32))
+
+
 def _worker(path: str, worker: int, start: Any, results: Any) -> None:
-    """One process: its own integration plus operations on shared ones."""
+    """One process (a host): its own integration plus operations on shared ones, audited."""
     done: Counter[str] = Counter()
     actor = f"worker-{worker}"
     with Registry.open(path, timeout=60) as registry:
+        registry.attach_audit(AUDIT_KEY)
         start.wait(timeout=60)  # all processes begin together: their writes interleave
         for ident in SHARED:  # every worker races to register the shared ones
             try:
@@ -1090,8 +1119,9 @@ def _worker(path: str, worker: int, start: Any, results: Any) -> None:
 
 
 @pytest.mark.slow
-def test_several_processes_lose_no_update_and_no_event(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
+def test_several_processes_lose_no_update_and_no_event(store_url: str) -> None:
+    """Four processes acting as hosts: no event lost, and one audit chain that verifies."""
+    path = store_url
     Registry.open(path).close()
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(WORKERS)
@@ -1109,6 +1139,9 @@ def test_several_processes_lose_no_update_and_no_event(tmp_path: Path) -> None:
         assert process.exitcode == 0
     with Registry.open(path) as registry:
         items = {i.id: i for i in registry.integrations()}
+        log = registry.attach_audit(AUDIT_KEY)
+        report = log.verify()
+        audited = [e.evidence["event_seq"] for e in log.entries()]
     assert set(items) == {*SHARED, *(f"own-{w}" for w in range(WORKERS))}
     for w in range(WORKERS):
         own = items[f"own-{w}"]
@@ -1124,8 +1157,11 @@ def test_several_processes_lose_no_update_and_no_event(tmp_path: Path) -> None:
         transitions = by_kind[K.ACTIVATED] + by_kind[K.SUSPENDED] + by_kind[K.REINSTATED]
         assert transitions == total[f"{ident}:transitions"] > 0
         assert replay(item.history) is item.state
-    seqs = [e.seq for i in items.values() for e in i.history]
+    seqs = [e.seq or 0 for i in items.values() for e in i.history]
     assert len(seqs) == len(set(seqs))
+    assert sorted(seqs) == list(range(1, len(seqs) + 1))  # no gap: nothing lost
+    assert report.ok, report
+    assert audited == sorted(seqs)  # every event audited once, in the order committed
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
 from datetime import datetime
 from typing import Final
 
@@ -50,7 +49,7 @@ import attrs
 
 from hf_api_governance._audit.entries import format_at
 
-__all__ = ["FORMAT", "GENESIS", "Head", "Tags", "head_well_formed", "read_head"]
+__all__ = ["FORMAT", "GENESIS", "Head", "Tags", "head_well_formed"]
 
 FORMAT: Final = 1
 """The log format this version writes and verifies."""
@@ -129,23 +128,8 @@ class Head:
     authenticator: bytes
 
 
-def read_head(conn: sqlite3.Connection) -> Head | None:
-    """Read the head record, or ``None`` when there is none.
-
-    Raises:
-        sqlite3.Error: The database refused (the caller maps it).
-    """
-    row = conn.execute(
-        "SELECT format, key_check, seal_every, seq, entry_hash, authenticator "
-        "FROM audit_log_head WHERE id = 1"
-    ).fetchone()
-    if row is None:
-        return None
-    return Head(*row)
-
-
 def head_well_formed(head: Head) -> bool:
-    """Whether every field of the head record has its type (the table is not STRICT)."""
+    """Whether every field of the head record has its type (SQLite's table is not STRICT)."""
     return (
         all(isinstance(v, int) for v in (head.format, head.seal_every, head.seq))
         and all(isinstance(v, bytes) for v in (head.key_check, head.entry_hash, head.authenticator))

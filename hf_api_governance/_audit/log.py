@@ -1,10 +1,12 @@
 """The audit log itself: :class:`AuditLog` appends, reads, exports and checkpoints.
 
-The log is stored in SQLite, in the tables ``audit_log`` (one row per entry)
-and ``audit_log_head`` (the authenticated head). How entries are hashed and
-authenticated is in :mod:`hf_api_governance._audit.chain`; the values it
-takes and returns in :mod:`hf_api_governance._audit.entries`; verification in
-:mod:`hf_api_governance._audit.verify`.
+The log is stored in the tables ``audit_log`` (one row per entry) and
+``audit_log_head`` (the authenticated head), in SQLite or PostgreSQL, through
+the :class:`~hf_api_governance._audit.storage.AuditStorage` port. How entries
+are hashed and authenticated is in :mod:`hf_api_governance._audit.chain`; the
+values it takes and returns in :mod:`hf_api_governance._audit.entries`;
+verification in :mod:`hf_api_governance._audit.verify`. None of that depends
+on the database.
 
 The log either owns its connection (:meth:`AuditLog.open`) or borrows one,
 with the lock that serialises its use (the registry's store hands over both,
@@ -17,14 +19,16 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Final, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
-from hf_api_governance._audit.chain import FORMAT, GENESIS, Tags, head_well_formed, read_head
+from hf_api_governance._audit.chain import FORMAT, GENESIS, Head, Tags, head_well_formed
 from hf_api_governance._audit.entries import (
     _DRAFT_KEYS,
     AuditEntry,
@@ -37,6 +41,7 @@ from hf_api_governance._audit.entries import (
     _trusted_entry,
     format_at,
 )
+from hf_api_governance._audit.storage import AuditStorage, Row, storage_for
 from hf_api_governance._audit.verify import verify_chain
 from hf_api_governance._base.checks import (
     check_optional_text,
@@ -44,54 +49,40 @@ from hf_api_governance._base.checks import (
     check_timeout,
 )
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._registry.store import WRITE_ATTEMPTS, is_database_url
+from hf_api_governance.exceptions import AuditError, StoreError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._registry.postgres import PostgresConnection
+
+from hf_api_governance._base.closing import Closing
 
 # Checkpoint is listed too: checkpoint() returns it, verify() takes it, and
 # hf_api_governance._cli imports it from here.
-from hf_api_governance._base.closing import Closing
-from hf_api_governance._confidential.secret import Secret
-from hf_api_governance.exceptions import AuditError, ValidationError
 
 __all__ = ["DEFAULT_SEAL_EVERY", "AuditLog", "Checkpoint"]
 
 DEFAULT_SEAL_EVERY: Final = 256
 """Entry authenticator period of a new log (see :class:`AuditLog`)."""
 
-_COLUMNS = "seq, CAST(body AS BLOB), prev_hash, entry_hash, authenticator"
-_SCHEMA = (
-    """
-    CREATE TABLE IF NOT EXISTS audit_log (
-        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
-        body TEXT NOT NULL,
-        prev_hash BLOB NOT NULL,
-        entry_hash BLOB NOT NULL,
-        authenticator BLOB
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS audit_log_head (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        format INTEGER NOT NULL,
-        key_check BLOB NOT NULL,
-        seal_every INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        entry_hash BLOB NOT NULL,
-        authenticator BLOB NOT NULL
-    )
-    """,
-)
-
 
 class AuditLog(Closing):
-    """The append-only, hash-chained, HMAC-authenticated audit log (SQLite).
+    """The append-only, hash-chained, HMAC-authenticated audit log (SQLite or PostgreSQL).
 
     Two ways to get one:
 
     * ``AuditLog.open(path, key)`` opens (creating if needed) a database file
       with its own connection: WAL journal, ``synchronous=FULL``, a busy
       timeout; every append is its own ``BEGIN IMMEDIATE`` ... ``COMMIT``.
-      Close it with :meth:`close` or use it as a context manager.
+      ``AuditLog.open("postgresql://...", key)`` opens the log of a
+      PostgreSQL registry database (creating the registry's schema if
+      needed). Close it with :meth:`close` or use it as a context manager.
     * ``AuditLog(connection, key)`` uses a :class:`sqlite3.Connection` you own
-      (the registry's). It creates the tables if missing
+      (the registry's), or the connection a PostgreSQL registry store shares
+      (:meth:`Registry.attach_audit
+      <hf_api_governance.Registry.attach_audit>` does this for you). It
+      creates the tables if missing
       (:meth:`ensure_schema`) and never closes the connection. Pass ``lock``,
       the lock that serialises your own use of the connection, so that the
       log's appends and reads never run in the middle of your transactions
@@ -123,15 +114,20 @@ class AuditLog(Closing):
       busy timeout are the connection owner's job (:meth:`open` sets both).
 
     Concurrency: the head is read and the new rows inserted in one write
-    transaction, and ``seq`` is the table's ``INTEGER PRIMARY KEY``, so
-    several processes appending at once produce one unbroken chain, and a
-    process killed mid-append leaves the log as it was before that append.
+    transaction, and ``seq`` is the table's primary key, so several
+    processes appending at once produce one unbroken chain, and a process
+    killed mid-append leaves the log as it was before that append. On
+    PostgreSQL the transaction takes the writers' advisory lock (as registry
+    writes do) and reads the head ``FOR UPDATE``; an append in its own
+    transaction that fails transiently (a lost connection, a serialisation
+    failure) runs again, a bounded number of times.
     An :class:`AuditLog` serialises its own calls with a lock (``lock``, or
     one of its own); the connection rules of :mod:`sqlite3` still apply to a
     borrowed connection.
 
     Args:
-        connection: An open SQLite connection.
+        connection: An open SQLite connection, or a PostgreSQL registry
+            store's connection (from ``Store.share``).
         key: The log's HMAC key: at least 32 bytes, or a :class:`Secret`
             holding them (for instance from the Keystore).
         clock: Where entry times come from (default: the system clock).
@@ -149,17 +145,14 @@ class AuditLog(Closing):
 
     def __init__(
         self,
-        connection: sqlite3.Connection,
+        connection: sqlite3.Connection | PostgresConnection,
         key: bytes | Secret,
         *,
         clock: Clock | None = None,
         seal_every: int = DEFAULT_SEAL_EVERY,
         lock: AbstractContextManager[Any] | None = None,
     ) -> None:
-        if not isinstance(connection, sqlite3.Connection):
-            raise ValidationError(
-                "connection", f"must be a sqlite3.Connection, got {type(connection).__name__}"
-            )
+        storage = storage_for(connection)
         raw = key.reveal_bytes() if isinstance(key, Secret) else key
         if not isinstance(raw, bytes) or len(raw) < 32:
             raise ValidationError("key", "must be at least 32 bytes (or a Secret holding them)")
@@ -169,14 +162,15 @@ class AuditLog(Closing):
             raise ValidationError("clock", "must have a now() method returning a datetime")
         if lock is not None and not isinstance(lock, AbstractContextManager):
             raise ValidationError("lock", "must be a lock such as threading.RLock()")
-        self._conn = connection
+        self._storage: AuditStorage = storage
         self._tags = Tags(raw)
         del raw
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._seal_every = seal_every
-        self._owns = False
+        self._closer: Callable[[], None] | None = None
         self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
-        self.ensure_schema(connection)
+        with self._lock:
+            self.ensure_schema(connection)
 
     @classmethod
     def open(
@@ -188,10 +182,11 @@ class AuditLog(Closing):
         seal_every: int = DEFAULT_SEAL_EVERY,
         timeout: float = 30.0,
     ) -> AuditLog:
-        """Open (or create) the audit log in the SQLite database at ``path``.
+        """Open (or create) the audit log in the SQLite database at ``path``, or in PostgreSQL.
 
         Args:
-            path: The database file (the registry's, by default).
+            path: The database file (the registry's, by default), or a
+                PostgreSQL registry's ``postgresql://`` URL.
             key: The HMAC key (at least 32 bytes, or a :class:`Secret`).
             clock: Where entry times come from.
             seal_every: See the class documentation.
@@ -205,6 +200,9 @@ class AuditLog(Closing):
             ValidationError: An argument is invalid (a path that is not a
                 path, a negative or non-numeric ``timeout``...).
         """
+        if is_database_url(path):
+            assert isinstance(path, str)  # noqa: S101 - is_database_url
+            return cls._open_server(path, key, clock, seal_every, timeout)
         where = check_path("path", path)
         timeout = check_timeout("timeout", timeout)
         try:
@@ -226,31 +224,61 @@ class AuditLog(Closing):
         except BaseException:
             conn.close()
             raise
-        log._owns = True
+        log._closer = conn.close
+        return log
+
+    @classmethod
+    def _open_server(
+        cls,
+        url: str,
+        key: bytes | Secret,
+        clock: Clock | None,
+        seal_every: int,
+        timeout: float,
+    ) -> AuditLog:
+        """The log of a PostgreSQL registry database, on a store of its own."""
+        from hf_api_governance._registry.postgres import PostgresStore
+
+        try:
+            store = PostgresStore.open(url, timeout=timeout, listen=False)
+        except StoreError as exc:
+            raise AuditError(f"cannot open the audit log: {exc}") from None
+        try:
+            log = store.share(
+                lambda connection, lock: cls(
+                    connection, key, clock=clock, seal_every=seal_every, lock=lock
+                )
+            )
+        except BaseException:
+            store.close()
+            raise
+        log._closer = store.close
         return log
 
     @staticmethod
-    def ensure_schema(connection: sqlite3.Connection) -> None:
+    def ensure_schema(connection: sqlite3.Connection | PostgresConnection) -> None:
         """Create the ``audit_log`` and ``audit_log_head`` tables if missing.
 
-        Idempotent; inside the caller's transaction if one is open.
+        Idempotent; inside the caller's transaction if one is open. On
+        PostgreSQL the registry's schema holds them: this only checks.
 
         Raises:
-            AuditError: SQLite refused.
+            AuditError: The database refused, or (PostgreSQL) the tables are missing.
+            ValidationError: ``connection`` is not a supported connection.
         """
+        storage = storage_for(connection)
         try:
-            for statement in _SCHEMA:
-                connection.execute(statement)
-        except sqlite3.Error as exc:
-            raise AuditError(f"cannot create the audit_log tables: {exc}") from exc
+            storage.ensure_schema()
+        except storage.errors as exc:
+            raise AuditError(f"cannot create the audit_log tables: {storage.message(exc)}") from exc
 
     def close(self) -> None:
         """Close the connection if this log opened it (:meth:`open`)."""
-        if self._owns:
-            self._conn.close()
+        if self._closer is not None:
+            self._closer()
 
     def __repr__(self) -> str:
-        return f"AuditLog(owns_connection={self._owns})"
+        return f"AuditLog(owns_connection={self._closer is not None})"
 
     # -- writing -------------------------------------------------------------
 
@@ -327,12 +355,13 @@ class AuditLog(Closing):
             return []
         return self._write(drafts, within_transaction)
 
-    def _writable_head(self) -> tuple[int, bytes, int, bool]:
-        """Check the head before extending the chain; return (seq, hash, seal_every, new)."""
-        head = read_head(self._conn)
-        last = self._conn.execute(
-            "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
+    def _writable_head(self, *, for_update: bool = True) -> tuple[int, bytes, int, bool]:
+        """Check the head before extending the chain; return (seq, hash, seal_every, new).
+
+        ``for_update`` locks the head row until the end of the write transaction.
+        """
+        head = self._storage.read_head(for_update=for_update)
+        last = self._storage.last()
         if head is None:
             if last is not None:
                 raise AuditError("the audit log has entries but no head record; run verify()")
@@ -356,42 +385,41 @@ class AuditLog(Closing):
         return head.seq, head.entry_hash, head.seal_every, False
 
     def _write(self, drafts: list[_Draft], within_transaction: bool) -> list[AuditEntry]:
+        storage = self._storage
         with self._lock:
-            conn = self._conn
-            try:
-                in_transaction = conn.in_transaction
-                if within_transaction and not in_transaction:
-                    raise AuditError(
-                        "within_transaction=True but the connection has no open transaction"
-                    )
-                if not within_transaction and in_transaction:
-                    raise AuditError(
-                        "the connection has an open transaction: commit it first, or pass "
-                        "within_transaction=True to append inside it"
-                    )
-                # Inside the caller's transaction, a savepoint makes our part
-                # all-or-nothing without touching what the caller did before.
-                conn.execute(
-                    "SAVEPOINT hf_audit_append" if within_transaction else "BEGIN IMMEDIATE"
-                )
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
                 try:
-                    entries = self._insert(drafts)
-                    conn.execute("RELEASE hf_audit_append" if within_transaction else "COMMIT")
-                except BaseException:
-                    if within_transaction:
-                        conn.execute("ROLLBACK TO hf_audit_append")
-                        conn.execute("RELEASE hf_audit_append")
-                    elif conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise AuditError(f"cannot append to the audit log: {exc}") from exc
-            return entries
+                    in_transaction = storage.in_transaction()
+                    if within_transaction and not in_transaction:
+                        raise AuditError(
+                            "within_transaction=True but the connection has no open transaction"
+                        )
+                    if not within_transaction and in_transaction:
+                        raise AuditError(
+                            "the connection has an open transaction: commit it first, or pass "
+                            "within_transaction=True to append inside it"
+                        )
+                    # Inside the caller's transaction, a savepoint makes our part
+                    # all-or-nothing without touching what the caller did before.
+                    with storage.writing(nested=within_transaction):
+                        return self._insert(drafts)
+                except storage.errors as exc:
+                    if within_transaction or attempt == WRITE_ATTEMPTS:
+                        raise AuditError(
+                            f"cannot append to the audit log: {storage.message(exc)}"
+                        ) from exc
+                    if not storage.is_transient(exc):
+                        raise AuditError(
+                            f"cannot append to the audit log: {storage.message(exc)}"
+                        ) from exc
+                delay = min(1.0, 0.02 * 2 ** (attempt - 1))
+                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+            raise AssertionError("unreachable")  # pragma: no cover
 
     def _insert(self, drafts: list[_Draft]) -> list[AuditEntry]:
         seq, prev, seal_every, new = self._writable_head()
         sha256 = hashlib.sha256
-        rows = []
+        rows: list[Row] = []
         entries = []
         for draft in drafts:
             seq += 1
@@ -401,7 +429,7 @@ class AuditLog(Closing):
             )
             entry_hash = sha256(prev + body).digest()
             tag = self._tags.entry(seq, entry_hash) if seq % seal_every == 0 else None
-            rows.append((seq, body.decode(), prev, entry_hash, tag))
+            rows.append((seq, body, prev, entry_hash, tag))
             entries.append(
                 _trusted_entry(
                     seq,
@@ -413,37 +441,17 @@ class AuditLog(Closing):
                 )
             )
             prev = entry_hash
-        self._conn.executemany(
-            "INSERT INTO audit_log (seq, body, prev_hash, entry_hash, authenticator) "
-            "VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
+        self._storage.insert(rows)
         head_tag = self._tags.head(seal_every, seq, prev)
         if new:
-            self._conn.execute(
-                "INSERT INTO audit_log_head "
-                "(id, format, key_check, seal_every, seq, entry_hash, authenticator) "
-                "VALUES (1, ?, ?, ?, ?, ?, ?)",
-                (FORMAT, self._tags.key_check, seal_every, seq, prev, head_tag),
+            self._storage.create_head(
+                Head(FORMAT, self._tags.key_check, seal_every, seq, prev, head_tag)
             )
         else:
-            self._conn.execute(
-                "UPDATE audit_log_head SET seq = ?, entry_hash = ?, authenticator = ? WHERE id = 1",
-                (seq, prev, head_tag),
-            )
+            self._storage.update_head(seq, prev, head_tag)
         return entries
 
     # -- reading -------------------------------------------------------------
-
-    def _snapshot_begin(self) -> bool:
-        if self._conn.in_transaction:
-            return False
-        self._conn.execute("BEGIN")
-        return True
-
-    def _snapshot_end(self, opened: bool) -> None:
-        if opened and self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
 
     def head(self) -> AuditEntry | None:
         """Return the last entry, or ``None`` for an empty log.
@@ -451,8 +459,17 @@ class AuditLog(Closing):
         Raises:
             AuditError: The log cannot be read.
         """
-        for entry in self._select("ORDER BY seq DESC LIMIT 1", ()):
-            return entry
+        with self._lock:
+            try:
+                last = self._storage.last()
+                if last is None:
+                    return None
+                for row in self._storage.rows(after=last[0] - 1, upto=last[0]):
+                    return self._entry_from_row(row)
+            except self._storage.errors as exc:
+                raise AuditError(
+                    f"cannot read the audit log: {self._storage.message(exc)}"
+                ) from exc
         return None
 
     def entries(
@@ -473,33 +490,25 @@ class AuditLog(Closing):
             raise ValidationError("since_seq", "must be an integer >= 0")
         check_optional_text("integration_id", integration_id)
         if integration_id is None:
-            return self._select("WHERE seq > ? ORDER BY seq", (since_seq,))
+            return self._select(since_seq, None)
         return self._entries_about(since_seq, integration_id)
 
     def _entries_about(self, since_seq: int, integration_id: str) -> Iterator[AuditEntry]:
         needle = '"integration_id":' + json.dumps(integration_id, ensure_ascii=False)
-        for entry in self._select(
-            "WHERE seq > ? AND instr(body, ?) > 0 ORDER BY seq", (since_seq, needle)
-        ):
+        for entry in self._select(since_seq, needle):
             if entry.integration_id == integration_id:
                 yield entry
 
-    def _select(self, where: str, params: tuple[object, ...]) -> Iterator[AuditEntry]:
-        # `where` is always one of this module's constant clauses.
-        sql = f"SELECT {_COLUMNS} FROM audit_log {where}"  # noqa: S608
+    def _select(self, since_seq: int, containing: str | None) -> Iterator[AuditEntry]:
+        storage = self._storage
         try:
-            cursor = self._conn.execute(sql, params)
-            while True:
-                rows = cursor.fetchmany(512)
-                if not rows:
-                    return
-                for row in rows:
-                    yield self._entry_from_row(row)
-        except sqlite3.Error as exc:
-            raise AuditError(f"cannot read the audit log: {exc}") from exc
+            for row in storage.rows(after=since_seq, containing=containing):
+                yield self._entry_from_row(row)
+        except storage.errors as exc:
+            raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
 
     @staticmethod
-    def _entry_from_row(row: tuple[Any, ...]) -> AuditEntry:
+    def _entry_from_row(row: Row) -> AuditEntry:
         seq, body, prev, entry_hash, tag = row
         try:
             data = json.loads(body)
@@ -582,22 +591,20 @@ class AuditLog(Closing):
             AuditError: The head does not verify (the log was tampered with,
                 or the key is wrong) or cannot be read.
         """
+        storage = self._storage
         with self._lock:
             try:
-                opened = self._snapshot_begin()
-                try:
-                    head = read_head(self._conn)
+                with storage.reading():
+                    head = storage.read_head()
                     if head is None:
-                        if self._conn.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone():
+                        if storage.first_seq() is not None:
                             raise AuditError("the audit log has entries but no head record")
                         seq, head_hash = 0, GENESIS
                     else:
-                        self._writable_head()
+                        self._writable_head(for_update=False)
                         seq, head_hash = head.seq, head.entry_hash
-                finally:
-                    self._snapshot_end(opened)
-            except sqlite3.Error as exc:
-                raise AuditError(f"cannot read the audit log: {exc}") from exc
+            except storage.errors as exc:
+                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
         at = ensure_aware(self._clock.now(), "clock.now()")
         tag = self._tags.checkpoint(seq, head_hash, at)
         return Checkpoint(seq=seq, head_hash=head_hash.hex(), authenticator=tag.hex(), at=at)
@@ -619,12 +626,10 @@ class AuditLog(Closing):
         """
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
             raise ValidationError("checkpoint", "must be a Checkpoint")
+        storage = self._storage
         with self._lock:
             try:
-                opened = self._snapshot_begin()
-                try:
-                    return verify_chain(self._conn, self._tags, checkpoint)
-                finally:
-                    self._snapshot_end(opened)
-            except sqlite3.Error as exc:
-                raise AuditError(f"cannot read the audit log: {exc}") from exc
+                with storage.reading():
+                    return verify_chain(storage, self._tags, checkpoint)
+            except storage.errors as exc:
+                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc

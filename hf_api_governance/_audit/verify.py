@@ -13,29 +13,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sqlite3
 
-from hf_api_governance._audit.chain import FORMAT, GENESIS, Tags, head_well_formed, read_head
+from hf_api_governance._audit.chain import FORMAT, GENESIS, Tags, head_well_formed
 from hf_api_governance._audit.entries import (
     Checkpoint,
     VerificationProblem,
     VerificationReport,
     format_at,
 )
+from hf_api_governance._audit.storage import AuditStorage
 
 __all__ = ["verify_chain"]
 
 
 def verify_chain(
-    conn: sqlite3.Connection, tags: Tags, checkpoint: Checkpoint | None
+    storage: AuditStorage, tags: Tags, checkpoint: Checkpoint | None
 ) -> VerificationReport:
     """Check the chain, authenticators, head and an optional checkpoint; stop at the first problem.
 
     Reads in the caller's transaction (a snapshot) and holds no lock: the
-    caller provides both, and maps :class:`sqlite3.Error`.
+    caller provides both, and maps the storage's errors.
 
     Args:
-        conn: The connection holding the log's tables.
+        storage: The storage holding the log's tables.
         tags: The authenticators under the key to verify with.
         checkpoint: A checkpoint kept elsewhere, if any.
 
@@ -43,9 +43,9 @@ def verify_chain(
         The report; ``report.ok`` is ``True`` when everything verified.
     """
     P = VerificationProblem
-    head = read_head(conn)
+    head = storage.read_head()
     if head is None:
-        first = conn.execute("SELECT min(seq) FROM audit_log").fetchone()[0]
+        first = storage.first_seq()
         if first is not None:
             return _bad(0, first, P.HEAD_INVALID, "the log has entries but no head record")
     elif not head_well_formed(head):
@@ -81,19 +81,16 @@ def verify_chain(
     expected = 1
     prev = GENESIS
     last_sealed = 0
-    cursor = conn.execute(
-        "SELECT seq, CAST(body AS BLOB), prev_hash, entry_hash, authenticator "
-        "FROM audit_log WHERE seq <= ? ORDER BY seq",
-        (head.seq,),
-    )
-    for seq, body, ph, eh, tag in cursor:
+    for seq, body, ph, eh, tag in storage.rows(upto=head.seq):
         countdown -= 1
         if seq != expected or ph != prev or sha256(ph + body).digest() != eh:
-            return _diagnose(conn, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every)
+            return _diagnose(
+                storage, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every
+            )
         if countdown == 0 or tag is not None:
             if countdown != 0 or tag is None or tag != tags.entry(seq, eh):
                 return _diagnose(
-                    conn, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every
+                    storage, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every
                 )
             countdown = seal_every
             last_sealed = seq
@@ -118,18 +115,15 @@ def verify_chain(
             f"entries {last_sealed + 1}..{last} do not lead to the authenticated head: "
             "rewritten by someone without the key",
         )  # fmt: skip
-    extra = conn.execute("SELECT min(seq) FROM audit_log WHERE seq > ?", (head.seq,))
-    beyond = extra.fetchone()[0]
+    beyond = storage.first_seq(after=head.seq)
     if beyond is not None:
         return _bad(
             last, beyond, P.ENTRY_INSERTED,
             f"entry {beyond} lies after the authenticated head (seq {head.seq})",
         )  # fmt: skip
     if checkpoint is not None and checkpoint.seq > 0:
-        row = conn.execute(
-            "SELECT entry_hash FROM audit_log WHERE seq = ?", (checkpoint.seq,)
-        ).fetchone()
-        if row is None or row[0] != bytes.fromhex(checkpoint.head_hash):
+        stored = storage.entry_hash(checkpoint.seq)
+        if stored is None or stored != bytes.fromhex(checkpoint.head_hash):
             return _bad(
                 last, checkpoint.seq, P.CHECKPOINT_MISMATCH,
                 f"entry {checkpoint.seq} no longer has the hash the checkpoint recorded: "
@@ -149,13 +143,13 @@ def _body_seq(body: bytes) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _stored_body_seq(conn: sqlite3.Connection, seq: int) -> int | None:
-    row = conn.execute("SELECT CAST(body AS BLOB) FROM audit_log WHERE seq = ?", (seq,)).fetchone()
-    return None if row is None else _body_seq(row[0])
+def _stored_body_seq(storage: AuditStorage, seq: int) -> int | None:
+    body = storage.body(seq)
+    return None if body is None else _body_seq(body)
 
 
 def _diagnose(
-    conn: sqlite3.Connection,
+    storage: AuditStorage,
     expected: int,
     prev: bytes,
     seq: int,
@@ -184,7 +178,7 @@ def _diagnose(
         return _bad(ok_so_far, seq, P.CONTENT_MODIFIED, f"entry {seq} is not a valid entry")
     if body_seq != seq:
         shift = seq - body_seq
-        following = _stored_body_seq(conn, seq + 1)
+        following = _stored_body_seq(storage, seq + 1)
         if following is not None and following + shift != seq + 1:
             return _bad(
                 ok_so_far, seq, P.ENTRIES_REORDERED,
@@ -205,7 +199,7 @@ def _diagnose(
             ok_so_far, seq, P.CHAIN_BROKEN,
             f"entry {seq}'s prev_hash is not the hash of entry {seq - 1}",
         )  # fmt: skip
-    if _stored_body_seq(conn, seq + 1) == seq:
+    if _stored_body_seq(storage, seq + 1) == seq:
         return _bad(
             ok_so_far, seq, P.ENTRY_INSERTED,
             f"entry {seq} was inserted: the original entry {seq} now sits at {seq + 1}",

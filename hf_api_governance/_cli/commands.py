@@ -71,7 +71,8 @@ from hf_api_governance._defaults import (
     passphrase_from_env,
     passphrase_secret,
 )
-from hf_api_governance._facade import Governance
+from hf_api_governance._facade import AUDIT_KEY_ENTRY, Governance
+from hf_api_governance._migrate import copy_registry
 from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
     IntegrationState,
@@ -81,6 +82,7 @@ from hf_api_governance._model.values import (
 )
 from hf_api_governance._policy import Action, PolicyEngine, PolicySettings, load_hooks
 from hf_api_governance._registry.inventory import load_inventory
+from hf_api_governance._registry.store import describe_location, is_database_url
 from hf_api_governance.exceptions import AccessDenied, IllegalTransition, PolicyError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -95,6 +97,7 @@ __all__ = [
     "cmd_audit_verify",
     "cmd_check",
     "cmd_completion",
+    "cmd_db_migrate",
     "cmd_init",
     "cmd_keys_change_passphrase",
     "cmd_keys_delete",
@@ -125,15 +128,27 @@ INVENTORY_CHECK_ACTOR = "hf-gov check"
 # ------------------------------------------------------------------------- opening
 
 
-def _registry_path(args: argparse.Namespace) -> Path:
-    """``--db``, else ``$HF_GOV_DB``, else ``.hf-gov/registry.db``."""
-    return Path(args.db or os.environ.get(DB_ENV) or DEFAULT_REGISTRY)
+def _registry_path(args: argparse.Namespace) -> Path | str:
+    """``--db``, else ``$HF_GOV_DB``, else ``.hf-gov/registry.db``.
+
+    A SQLite file is a :class:`Path`; a ``postgresql://`` URL stays text.
+    """
+    given = args.db or os.environ.get(DB_ENV)
+    if given and is_database_url(given):
+        return str(given)
+    return Path(given) if given else DEFAULT_REGISTRY
 
 
 def _keystore_path(args: argparse.Namespace) -> Path:
-    """``--keystore``, else ``$HF_GOV_KEYSTORE``, else the keystore file beside the database."""
+    """``--keystore``, else ``$HF_GOV_KEYSTORE``, else the keystore file beside the database.
+
+    A registry on a database server has no "beside": the default home's keystore.
+    """
     given = args.keystore or os.environ.get(KEYSTORE_ENV)
-    return Path(given) if given else _registry_path(args).parent / KEYSTORE_FILE
+    if given:
+        return Path(given)
+    db = _registry_path(args)
+    return (DEFAULT_REGISTRY.parent if isinstance(db, str) else db.parent) / KEYSTORE_FILE
 
 
 def _actor(args: argparse.Namespace) -> str | None:
@@ -243,7 +258,7 @@ def _open(
             typo must not start an empty one), or no audit key when audited.
     """
     db = _registry_path(args)
-    if not _exists_as_file(db, "the registry database"):
+    if isinstance(db, Path) and not _exists_as_file(db, "the registry database"):
         raise UsageError(f"{db}: no registry database; run 'hf-gov init' or give --db")
     ks_path = _keystore_path(args)
     ks_exists = keystore != "none" and _exists_as_file(ks_path, "the keystore")
@@ -286,13 +301,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
-    target = _input_file(args.target, "the target")
+    server = is_database_url(args.target)
+    target = Path(args.target) if server else _input_file(args.target, "the target")
     hooks = _load_hooks(args.hooks)
 
     def progress(done: int, total: int) -> None:
         show_progress(err, "evaluating", done, total)
 
-    if target.suffix.lower() == ".toml":
+    if not server and target.suffix.lower() == ".toml":
         report = Governance.report_inventory(
             load_inventory(target),
             at,
@@ -302,7 +318,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=progress,
         )
     else:
-        args.db = str(target)
+        args.db = args.target if server else str(target)
         with _open(args, hooks=hooks) as gov:
             report = gov.report(at, action, progress=progress)
     write_report(report, out, as_json=args.json, only_problems=args.only_problems)
@@ -350,7 +366,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     db = _registry_path(args)
     ks = _keystore_path(args)
-    if _exists_as_file(db, "the registry database"):
+    if isinstance(db, Path) and _exists_as_file(db, "the registry database"):
         raise UsageError(f"{db}: already initialised")
     ks_exists = _exists_as_file(ks, "the keystore")
     passphrase = (
@@ -360,7 +376,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     with Governance.open(db, keystore=ks, passphrase=passphrase, actor=_actor(args)):
         pass
-    out.write(f"initialised {db} and {ks}\n")
+    out.write(f"initialised {describe_location(db)} and {ks}\n")
     return 0
 
 
@@ -748,6 +764,52 @@ def cmd_completion(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_db_migrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov db migrate``: copy a whole registry into an empty one and verify the copy.
+
+    The audit key (for a full verification of the source and the copy) comes
+    from the keystore when there is one (``--keystore``, or beside a ``--from``
+    file), else from ``HF_GOV_AUDIT_KEY``; without it the copy's chain is
+    re-hashed and compared with the source's head.
+
+    Raises:
+        UsageError: ``--from`` is a file that does not exist.
+    """
+    source, target = args.source, args.target
+    if not is_database_url(source) and source != ":memory:" and not Path(source).exists():
+        raise UsageError(f"--from {source}: no such registry database")
+    args.db = source
+    key = _migration_key(args)
+    show_progress(err, "copying", 0, 1)
+    report = copy_registry(source, target, audit_key=key)
+    show_progress(err, "copying", 1, 1)
+    out.write(
+        f"copied {report.integrations} integrations, {report.events} events, "
+        f"{report.revoked} revoked credentials and {report.audit_entries} audit entries "
+        f"from {report.source} to {report.target}\n"
+    )
+    if report.head_seq:
+        how = "with the audit key" if report.verified_with_key else "hashes only: no audit key"
+        out.write(
+            f"verified: the copy's audit chain ends at the source's head "
+            f"(seq {report.head_seq}, {report.head_hash[:16]}...; {how})\n"
+        )
+    else:
+        out.write("verified: the copy holds what the source holds (no audit log)\n")
+    return 0
+
+
+def _migration_key(args: argparse.Namespace) -> Secret | None:
+    """The audit key from the keystore (when there is one), else from the environment."""
+    ks_path = _keystore_path(args)
+    if ks_path.exists():
+        from hf_api_governance._confidential.keystore import Keystore
+
+        with Keystore.open(ks_path, _passphrase()) as keystore:
+            return keystore.get(AUDIT_KEY_ENTRY) if AUDIT_KEY_ENTRY in keystore else None
+    return Governance._audit_key(None)
+
+
 COMMANDS: dict[str, Command] = {
     "check": cmd_check,
     "init": cmd_init,
@@ -772,5 +834,6 @@ COMMANDS: dict[str, Command] = {
     "audit verify": cmd_audit_verify,
     "audit export": cmd_audit_export,
     "completion": cmd_completion,
+    "db migrate": cmd_db_migrate,
 }
 """Every command's handler, by its command line (the parser's ``handler`` default)."""

@@ -22,7 +22,7 @@ import attrs
 
 __all__ = ["completion_script"]
 
-PATH_METAVARS = frozenset({"PATH", "FILE"})
+PATH_METAVARS = frozenset({"PATH", "FILE", "PATH_OR_URL"})
 """Option metavars whose values are file names (completed with files)."""
 
 

@@ -62,6 +62,9 @@ EXAMPLES = {
   hf-gov licence list --at +30d
   hf-gov licence remove okta-directory --grantor Okta --scope 'Workforce Identity API' \\
       --until 2026-12-20""",
+    "db": """examples:
+  hf-gov db migrate --from .hf-gov/registry.db --to postgresql://hfgov@db.example.com/hfgov
+  PGPASSWORD=... hf-gov db migrate --from postgresql://hfgov@old/hfgov --to backup.db""",
 }
 
 GLOBAL_OPTIONS = ("--db", "--keystore", "--actor", "--debug")
@@ -152,8 +155,9 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument(
         "--db",
         default=default(None),
-        metavar="PATH",
-        help=f"registry database (default: ${DB_ENV}, else {DEFAULT_REGISTRY.as_posix()})",
+        metavar="PATH_OR_URL",
+        help="registry database: a SQLite file or a postgresql:// URL "
+        f"(default: ${DB_ENV}, else {DEFAULT_REGISTRY.as_posix()})",
     )
     parser.add_argument(
         "--keystore",
@@ -239,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(sub, "check", "evaluate every integration and report decisions", EXAMPLES["check"])
     p.set_defaults(handler="check")
     p.add_argument(
-        "target", metavar="INVENTORY_OR_DB", help="an inventory .toml file or a registry database"
+        "target",
+        metavar="INVENTORY_OR_DB",
+        help="an inventory .toml file, or a registry database (file or postgresql:// URL)",
     )
     p.add_argument(
         "--at",
@@ -492,6 +498,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow-symlinks",
         action="store_true",
         help="when PATH is a symbolic link, write its target (refused otherwise)",
+    )
+
+    # -- db ---------------------------------------------------------------------------
+    db = add(sub, "db", "manage the registry database itself", EXAMPLES["db"])
+    dsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    p = add(
+        dsub,
+        "migrate",
+        "copy a whole registry (integrations, events, revoked credentials, audit chain) "
+        "into an empty one, and verify the copy",
+        handler="db migrate",
+    )
+    p.add_argument(
+        "--from", dest="source", required=True, metavar="PATH_OR_URL", help="the registry to copy"
+    )
+    p.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="PATH_OR_URL",
+        help="an empty registry (a new file, or an empty PostgreSQL database)",
     )
 
     # -- shell --------------------------------------------------------------------

@@ -55,6 +55,7 @@ from hf_api_governance._registry.store import (
     StoreConnection,
     StoreLock,
     StoreSession,
+    retrying,
 )
 from hf_api_governance._registry.stores import open_store
 
@@ -213,19 +214,29 @@ class Registry(Closing):
         on_event: OnEvent | None = None,
         timeout: float = 10.0,
     ) -> Registry:
-        """Open (creating and migrating if needed) a registry in a SQLite file.
+        """Open (creating and migrating if needed) a registry in a SQLite file or PostgreSQL.
+
+        A ``postgresql://`` URL opens a registry shared by many hosts (the
+        ``postgresql`` extra; docs/operations.md); any other ``path`` is a
+        SQLite file. Both behave the same; on PostgreSQL a change committed
+        by another host is seen as soon as its notification arrives (a few
+        milliseconds), and on every call while notifications cannot be
+        received.
 
         Args:
-            path: The database file, or ``":memory:"`` (tests).
+            path: The database file, ``":memory:"`` (tests), or a PostgreSQL
+                URL (its credentials never appear in messages).
             clock: Where event times come from (default: the system clock).
             on_event: Called inside the writing transaction right after each
                 event row is inserted, with the store's connection (a
-                :class:`sqlite3.Connection`) and the stored event (the audit
-                log hooks in here). If it raises, the whole
-                change rolls back and the exception propagates. It must not
-                commit or roll back itself.
-            timeout: Seconds to wait for another process's write lock before
-                failing with :class:`~hf_api_governance.StoreError`.
+                :class:`sqlite3.Connection`, or a psycopg connection) and the
+                stored event (the audit log hooks in here). If it raises, the
+                whole change rolls back and the exception propagates. It must
+                not commit or roll back itself; on PostgreSQL a transaction
+                that fails transiently runs again, hooks included.
+            timeout: Seconds to wait for another process's write lock (and
+                for a PostgreSQL connection) before failing with
+                :class:`~hf_api_governance.StoreError`.
 
         Returns:
             The open registry.
@@ -263,7 +274,8 @@ class Registry(Closing):
         Raises:
             StoreError: The store is closed.
             ValidationError: The key is invalid, or the store's connection is
-                not a SQLite connection (the audit log is written in SQLite).
+                neither SQLite's nor the PostgreSQL store's (the audit log has
+                a storage for those two).
         """
         from hf_api_governance._audit.log import DEFAULT_SEAL_EVERY, AuditLog
 
@@ -463,7 +475,8 @@ class Registry(Closing):
         after: Callable[[StoreSession, Integration, Event], None] | None = None,
     ) -> Integration:
         """One transaction: check the transition, apply ``change``, save, record one event."""
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             current = self._current(tx, integration_id)
             state = next_state(current.state, kind, integration_id)
             changed = change(tx, current) if change is not None else current
@@ -473,7 +486,9 @@ class Registry(Closing):
             )
             if after is not None:
                 after(tx, changed, event)
-            result = tx.get(integration_id, with_history=True)
+            return tx.get(integration_id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -498,9 +513,12 @@ class Registry(Closing):
             IllegalTransition: An integration with that id is already registered.
             ValidationError: It names a revoked credential entry.
         """
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             self._register(tx, integration, actor=actor, reason=reason)
-            result = tx.get(integration.id, with_history=True)
+            return tx.get(integration.id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -528,9 +546,12 @@ class Registry(Closing):
             ValidationError: ``licences`` differ from the stored ones, or it
                 names a revoked credential entry it did not use before.
         """
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             self._update(tx, integration, actor=actor, reason=reason, allow_licences=False)
-            result = tx.get(integration.id, with_history=True)
+            return tx.get(integration.id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just read
         return result
 
@@ -712,9 +733,12 @@ class Registry(Closing):
         """
         revoker = as_enum(Revoker, "by", by)
         check_reason(reason)
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Integration | None:
             self._revoke(tx, integration_id, revoker, reason, evidence, actor)
-            result = tx.get(integration_id, with_history=True)
+            return tx.get(integration_id, with_history=True)
+
+        result = retrying(self._store, body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -767,8 +791,9 @@ class Registry(Closing):
         check_reason(reason)
         if service is not None:
             service = as_enum(Service, "service", service)
-        revoked: list[str] = []
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> list[str]:
+            revoked: list[str] = []
             for ident, state, svc in tx.ids():
                 if state in (_S.REVOKED, _S.RETIRED) or (
                     service is not None and svc is not service
@@ -776,7 +801,9 @@ class Registry(Closing):
                     continue
                 self._revoke(tx, ident, revoker, reason, evidence, actor)
                 revoked.append(ident)
-        return revoked
+            return revoked
+
+        return retrying(self._store, body)
 
     def suspend(
         self,
@@ -934,7 +961,8 @@ class Registry(Closing):
             raise ValidationError(
                 "kind", "record() only takes deprecation_noticed or signal_recorded"
             )
-        with self._store.write() as tx:
+
+        def body(tx: StoreSession) -> Event:
             current = self._current(tx, integration_id)
             next_state(current.state, kind, integration_id)
             return self._emit(
@@ -946,6 +974,8 @@ class Registry(Closing):
                 clause=clause,
                 evidence=evidence,
             )
+
+        return retrying(self._store, body)
 
     def sync(
         self, inventory: Iterable[Integration], *, actor: str, dry_run: bool = False
@@ -988,19 +1018,22 @@ class Registry(Closing):
                 raise ValidationError("id", f"integration {item.id!r} is declared twice")
             seen.add(item.id)
         reason = "inventory sync"
+
+        def body(tx: StoreSession) -> SyncReport:
+            # Set and reset under the store's lock: no other write can emit meanwhile.
+            self._quiet = dry_run
+            try:
+                report = self._sync(tx, declared, seen, actor, reason)
+            finally:
+                self._quiet = False
+            if dry_run:
+                raise _DryRun(report)  # rolls the transaction back
+            return report
+
         try:
-            with self._store.write() as tx:
-                # Set and reset under the store's lock: no other write can emit meanwhile.
-                self._quiet = dry_run
-                try:
-                    report = self._sync(tx, declared, seen, actor, reason)
-                finally:
-                    self._quiet = False
-                if dry_run:
-                    raise _DryRun(report)  # rolls the transaction back
+            return retrying(self._store, body)
         except _DryRun as rolled_back:
             return rolled_back.report
-        return report
 
     def _sync(
         self,

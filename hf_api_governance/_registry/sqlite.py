@@ -20,32 +20,17 @@ naming the database path.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hf_api_governance._base.checks import check_path, check_timeout
-from hf_api_governance._base.construct import trusted
-from hf_api_governance._confidential.evidence import freeze_json, thaw
-from hf_api_governance._model.lifecycle import replay
-from hf_api_governance._model.values import (
-    AUTH_SCHEMES,
-    ApiKind,
-    AuthSpec,
-    Event,
-    EventKind,
-    Integration,
-    IntegrationState,
-    Licence,
-    Service,
-)
-from hf_api_governance.exceptions import GovernanceError, StoreError
+from hf_api_governance._model.values import Event
+from hf_api_governance._registry.rows import SQLSession, event_params
+from hf_api_governance.exceptions import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._registry.store import StoreLock, StoreSession
@@ -117,319 +102,26 @@ MIGRATIONS: list[tuple[str, ...]] = [
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 """The schema version this release writes (``PRAGMA user_version``)."""
 
-# ------------------------------------------------------------------ codecs
-
-
-def _when(value: date | datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return value.isoformat()
-
-
-def _parse_when(text: str | None) -> date | datetime | None:
-    if text is None:
-        return None
-    if "T" in text:
-        return datetime.fromisoformat(text)
-    return date.fromisoformat(text)
-
-
-def _parse_instant(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(thaw(value), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-_INTEGRATION_COLUMNS: Final = (
-    "id, name, service, kind, vendor, base_url, owner, api_version, credential, "
-    "enablement, info_verified_at, auth, state"
-)
-_LICENCE_COLUMNS: Final = (
-    "integration_id, position, grantor, scope, valid_from, valid_until, holder, reference"
-)
-_EVENT_COLUMNS: Final = "seq, integration_id, kind, at, actor, reason, clause, evidence"
-
-
-def _integration_row(item: Integration) -> tuple[Any, ...]:
-    auth = None if item.auth is None else _json({"scheme": item.auth.scheme, **item.auth.params})
-    return (
-        item.id,
-        item.name,
-        item.service.value,
-        item.kind.value,
-        item.vendor,
-        item.base_url,
-        item.owner,
-        item.api_version,
-        item.credential,
-        _json(item.enablement),
-        _when(item.info_verified_at),
-        auth,
-        item.state.value,
-    )
-
-
-def _licence_rows(item: Integration) -> list[tuple[Any, ...]]:
-    return [
-        (
-            item.id,
-            position,
-            lic.grantor,
-            lic.scope,
-            _when(lic.valid_from),
-            _when(lic.valid_until),
-            lic.holder,
-            lic.reference,
-        )
-        for position, lic in enumerate(item.licences)
-    ]
-
-
-# Rows were written from validated objects: the read path rebuilds them with
-# ``trusted`` (no second validation; listing 10,000 integrations stays fast).
-# A row that cannot be decoded, or a state its history does not replay to,
-# fails closed with StoreError.
-
-_STATES: Final = {s.value: s for s in IntegrationState}
-_KINDS: Final = {k.value: k for k in EventKind}
-_SERVICES: Final = {s.value: s for s in Service}
-_API_KINDS: Final = {k.value: k for k in ApiKind}
-
-
-def _licence(row: Sequence[Any]) -> Licence:
-    return trusted(
-        Licence,
-        grantor=row[2],
-        scope=row[3],
-        valid_from=_parse_when(row[4]),
-        valid_until=_parse_when(row[5]),
-        holder=row[6],
-        reference=row[7],
-    )
-
-
-def _event(row: Sequence[Any]) -> Event:
-    return trusted(
-        Event,
-        integration_id=row[1],
-        kind=_KINDS[row[2]],
-        at=datetime.fromisoformat(row[3]),
-        actor=row[4],
-        reason=row[5],
-        clause=row[6],
-        evidence=_EMPTY if row[7] == "{}" else freeze_json(json.loads(row[7])),
-        seq=row[0],
-    )
-
-
-_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
-
-
-def _auth(text: str | None) -> AuthSpec | None:
-    if text is None:
-        return None
-    params = json.loads(text)
-    scheme = params.pop("scheme")
-    if scheme not in AUTH_SCHEMES:
-        raise ValueError("unknown auth scheme")
-    return trusted(AuthSpec, scheme=scheme, params=MappingProxyType(params))
-
-
-def _integration(
-    row: Sequence[Any], licences: Sequence[Licence], history: Sequence[Event] | None
-) -> Integration:
-    state = _STATES[row[12]]
-    if history is not None:
-        replayed = replay(history)
-        if replayed is not state:
-            raise StoreError(
-                f"integration {row[0]!r} is stored as {state.value} but its history "
-                f"replays to {replayed.value if replayed else 'nothing'}: the database "
-                "was changed outside the registry"
-            )
-    return trusted(
-        Integration,
-        id=row[0],
-        name=row[1],
-        service=_SERVICES[row[2]],
-        kind=_API_KINDS[row[3]],
-        vendor=row[4],
-        base_url=row[5],
-        owner=row[6],
-        api_version=row[7],
-        credential=row[8],
-        licences=tuple(licences),
-        enablement=_EMPTY if row[9] == "{}" else freeze_json(json.loads(row[9])),
-        info_verified_at=_parse_instant(row[10]),
-        auth=_auth(row[11]),
-        state=state,
-        history=tuple(history or ()),
-    )
-
-
 # ------------------------------------------------------------------ SQLite store
 
 
-class _SQLiteSession:
+class _SQLiteSession(SQLSession):
     """A :class:`StoreSession` over one sqlite3 connection inside a transaction."""
 
-    __slots__ = ("_conn", "_location")
+    __slots__ = ()
 
-    def __init__(self, conn: sqlite3.Connection, location: str) -> None:
-        self._conn = conn
-        self._location = location
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = self._conn.execute(sql, params)
+        return cursor
 
-    @contextmanager
-    def _decoding(self) -> Iterator[None]:
-        """Turn a row that cannot be decoded into StoreError (fail closed)."""
-        try:
-            yield
-        except GovernanceError:
-            raise
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise StoreError(
-                f"registry database {self._location} holds a row that cannot be decoded "
-                f"({type(exc).__name__}); it was changed outside the registry or is damaged"
-            ) from None
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        return self._conn
-
-    def get(self, integration_id: str, *, with_history: bool) -> Integration | None:
-        with self._decoding():
-            row = self._conn.execute(
-                f"SELECT {_INTEGRATION_COLUMNS} FROM integrations WHERE id = ?",  # noqa: S608
-                (integration_id,),
-            ).fetchone()
-            if row is None:
-                return None
-            licences = [
-                _licence(r)
-                for r in self._conn.execute(
-                    f"SELECT {_LICENCE_COLUMNS} FROM licences "  # noqa: S608
-                    "WHERE integration_id = ? ORDER BY position",
-                    (integration_id,),
-                )
-            ]
-            history = self.history(integration_id) if with_history else None
-            return _integration(row, licences, history)
-
-    def select(
-        self,
-        *,
-        service: Service | None,
-        kind: ApiKind | None,
-        state: IntegrationState | None,
-        with_history: bool,
-    ) -> list[Integration]:
-        with self._decoding():
-            where: list[str] = []
-            args: list[str] = []
-            for column, value in (("service", service), ("kind", kind), ("state", state)):
-                if value is not None:
-                    where.append(f"{column} = ?")
-                    args.append(value.value)
-            condition = " AND ".join(where)
-            rows = self._conn.execute(
-                f"SELECT {_INTEGRATION_COLUMNS} FROM integrations"  # noqa: S608
-                + (f" WHERE {condition}" if where else "")
-                + " ORDER BY id",
-                args,
-            ).fetchall()
-            # One query per table, grouped in Python: no N+1.
-            subset = (
-                f" WHERE integration_id IN (SELECT id FROM integrations WHERE {condition})"  # noqa: S608
-                if where
-                else ""
-            )
-            licences: dict[str, list[Licence]] = {}
-            for r in self._conn.execute(
-                f"SELECT {_LICENCE_COLUMNS} FROM licences{subset} "  # noqa: S608
-                "ORDER BY integration_id, position",
-                args,
-            ):
-                licences.setdefault(r[0], []).append(_licence(r))
-            events: dict[str, list[Event]] | None = None
-            if with_history:
-                events = {}
-                for r in self._conn.execute(
-                    f"SELECT {_EVENT_COLUMNS} FROM events{subset} ORDER BY seq",  # noqa: S608
-                    args,
-                ):
-                    events.setdefault(r[1], []).append(_event(r))
-            return [
-                _integration(
-                    row,
-                    licences.get(row[0], ()),
-                    None if events is None else events.get(row[0], []),
-                )
-                for row in rows
-            ]
-
-    def ids(self) -> list[tuple[str, IntegrationState, Service]]:
-        with self._decoding():
-            return [
-                (r[0], IntegrationState(r[1]), Service(r[2]))
-                for r in self._conn.execute(
-                    "SELECT id, state, service FROM integrations ORDER BY id"
-                )
-            ]
-
-    def history(self, integration_id: str) -> tuple[Event, ...]:
-        with self._decoding():
-            return tuple(
-                _event(r)
-                for r in self._conn.execute(
-                    f"SELECT {_EVENT_COLUMNS} FROM events "  # noqa: S608
-                    "WHERE integration_id = ? ORDER BY seq",
-                    (integration_id,),
-                )
-            )
-
-    def insert(self, integration: Integration) -> None:
-        self._conn.execute(
-            f"INSERT INTO integrations ({_INTEGRATION_COLUMNS}) "  # noqa: S608
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _integration_row(integration),
-        )
-        self._insert_licences(integration)
-
-    def save(self, integration: Integration) -> None:
-        row = _integration_row(integration)
-        self._conn.execute(
-            "UPDATE integrations SET name = ?, service = ?, kind = ?, vendor = ?, base_url = ?, "
-            "owner = ?, api_version = ?, credential = ?, enablement = ?, info_verified_at = ?, "
-            "auth = ?, state = ? WHERE id = ?",
-            (*row[1:], row[0]),
-        )
-        self._conn.execute("DELETE FROM licences WHERE integration_id = ?", (integration.id,))
-        self._insert_licences(integration)
-
-    def _insert_licences(self, integration: Integration) -> None:
-        self._conn.executemany(
-            f"INSERT INTO licences ({_LICENCE_COLUMNS}) "  # noqa: S608
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            _licence_rows(integration),
-        )
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
 
     def append(self, event: Event) -> Event:
         cursor = self._conn.execute(
             "INSERT INTO events (integration_id, kind, at, actor, reason, clause, evidence) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                event.integration_id,
-                event.kind.value,
-                _when(event.at),
-                event.actor,
-                event.reason,
-                event.clause,
-                _json(event.evidence),
-            ),
+            event_params(event),
         )
         seq = cursor.lastrowid
         assert seq is not None  # noqa: S101 - an INSERT always sets it
@@ -443,24 +135,6 @@ class _SQLiteSession:
             event.evidence,
             seq,
         )
-
-    def mark_revoked(
-        self, names: Iterable[str], *, integration_id: str, seq: int, at: datetime
-    ) -> None:
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO revoked_credentials (name, integration_id, event_seq, "
-            "revoked_at) VALUES (?, ?, ?, ?)",
-            [(name, integration_id, seq, _when(at)) for name in names],
-        )
-
-    def is_revoked(self, name: str) -> bool:
-        row = self._conn.execute(
-            "SELECT 1 FROM revoked_credentials WHERE name = ?", (name,)
-        ).fetchone()
-        return row is not None
-
-    def revoked(self) -> frozenset[str]:
-        return frozenset(r[0] for r in self._conn.execute("SELECT name FROM revoked_credentials"))
 
 
 class SQLiteStore:

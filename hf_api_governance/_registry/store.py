@@ -4,8 +4,9 @@ The :class:`~hf_api_governance.Registry` holds the domain rules (the state
 machine, events, clauses); a :class:`Store` only keeps rows. Anything that can
 give a transactional :class:`StoreSession` can serve the registry without
 touching domain code: :class:`~hf_api_governance._registry.sqlite.SQLiteStore`
-today, PostgreSQL later. The registry imports this module, never a concrete
-store.
+(a file path) and :class:`~hf_api_governance._registry.postgres.PostgresStore`
+(a ``postgresql://`` URL). The registry imports this module, never a concrete
+store: :func:`hf_api_governance._registry.stores.open_store` is the one place that chooses one.
 
 The seam with the audit log (and with ``on_event`` hooks) is explicit: a
 store hands out its native connection (:data:`StoreConnection`), with each
@@ -17,10 +18,13 @@ change; nothing reaches into the store's private state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+import os
+import random
+import time
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, Final, Protocol, TypeAlias, TypeVar
 
 from hf_api_governance._model.values import (
     ApiKind,
@@ -29,13 +33,45 @@ from hf_api_governance._model.values import (
     IntegrationState,
     Service,
 )
+from hf_api_governance.exceptions import StoreError
 
-__all__ = ["Store", "StoreConnection", "StoreLock", "StoreSession"]
+__all__ = [
+    "WRITE_ATTEMPTS",
+    "Store",
+    "StoreConnection",
+    "StoreLock",
+    "StoreSession",
+    "TransientStoreError",
+    "describe_location",
+    "is_database_url",
+    "retrying",
+]
+
+WRITE_ATTEMPTS: Final = 6
+"""How many times :func:`retrying` runs a write that failed with :class:`TransientStoreError`."""
+
+_URL_SCHEMES: Final = ("postgresql://", "postgres://")
+
+
+class TransientStoreError(StoreError):
+    """A write transaction failed in a way that is safe to run again, and nothing was committed.
+
+    A serialisation failure or a deadlock the database resolved by rolling
+    back, or a connection lost *before* ``COMMIT`` was sent. Only raised by
+    :meth:`Store.write`; :func:`retrying` runs the whole transaction again.
+    """
+
 
 _T = TypeVar("_T")
 
 StoreConnection: TypeAlias = Any
-"""A store's native connection (a :class:`sqlite3.Connection` for the SQLite store).
+"""A store's native connection.
+
+For the SQLite store a :class:`sqlite3.Connection`, everywhere. For the
+PostgreSQL store, :attr:`StoreSession.connection` is the psycopg connection
+of that transaction, and :meth:`Store.share` gives the store's
+:class:`~hf_api_governance._registry.postgres.PostgresConnection` handle
+(the connection is replaced after a lost connection, the handle is not).
 
 Typed ``Any`` on purpose: the registry only passes it along, to ``on_event``
 hooks and to what :meth:`Store.share` builds, which know the backend they
@@ -108,6 +144,22 @@ class StoreSession(Protocol):
         """Every entry name recorded as revoked."""
         ...
 
+    def events(self) -> Iterator[Event]:
+        """Every event of every integration, in ``seq`` order (copying a registry)."""
+        ...
+
+    def revoked_records(self) -> list[tuple[str, str, int, str]]:
+        """Every revoked name as ``(name, integration_id, event_seq, revoked_at)``."""
+        ...
+
+    def import_events(self, events: Iterable[Event]) -> None:
+        """Insert events as they are, ``seq`` included (copying a registry)."""
+        ...
+
+    def import_revoked(self, records: Iterable[tuple[str, str, int, str]]) -> None:
+        """Insert revoked names as :meth:`revoked_records` gives them (copying a registry)."""
+        ...
+
 
 class Store(Protocol):
     """A transactional home for integrations, licences, events and revoked credentials."""
@@ -125,7 +177,9 @@ class Store(Protocol):
         """Open a write transaction, serialised with every other writer.
 
         Commits when the block ends normally; rolls back everything when it
-        raises, and re-raises.
+        raises, and re-raises. A failure that is safe to run again (nothing
+        was committed) is raised as :class:`TransientStoreError`; run the
+        block through :func:`retrying`.
         """
         ...
 
@@ -157,3 +211,57 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the storage; later calls raise StoreError."""
         ...
+
+
+def is_database_url(location: object) -> bool:
+    """Whether ``location`` names a database server (``postgresql://...``) rather than a file.
+
+    Only a ``str`` can: a :class:`os.PathLike` is always a file path.
+    """
+    return isinstance(location, str) and location[:13].lower().startswith(_URL_SCHEMES)
+
+
+def describe_location(location: str | os.PathLike[str]) -> str:
+    """``location`` for a message: a path as is, a URL without credentials or query values."""
+    if not is_database_url(location):
+        return os.fspath(location)
+    from hf_api_governance._confidential.redact import redact_url
+
+    text = redact_url(str(location))
+    scheme, sep, rest = text.partition(":")
+    if sep and not rest.startswith("//"):  # an empty host (a unix socket) loses its "//"
+        text = f"{scheme}://{rest}"
+    return text
+
+
+def retrying(
+    store: Store, body: Callable[[StoreSession], _T], *, attempts: int = WRITE_ATTEMPTS
+) -> _T:
+    """Run ``body`` in a :meth:`Store.write` transaction, again while it fails transiently.
+
+    Each attempt is a new transaction: ``body`` must compute everything it
+    writes inside it (what an attempt did is rolled back). Waits a short,
+    growing, jittered delay between attempts (20 ms, 40 ms, ... at most 1 s).
+
+    Args:
+        store: The store.
+        body: The transaction's work; its result is returned.
+        attempts: At most this many attempts (at least 1).
+
+    Returns:
+        What ``body`` returned in the attempt that committed.
+
+    Raises:
+        StoreError: The last attempt failed transiently too (the message says
+            how many were made), or the store failed otherwise.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with store.write() as tx:
+                return body(tx)
+        except TransientStoreError as exc:
+            if attempt >= attempts:
+                raise StoreError(f"{exc} (gave up after {attempts} attempts)") from None
+            delay = min(1.0, 0.02 * 2 ** (attempt - 1))
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+    raise AssertionError("unreachable")  # pragma: no cover
