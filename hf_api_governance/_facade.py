@@ -50,7 +50,7 @@ from hf_api_governance._policy import (
     PolicySettings,
 )
 from hf_api_governance._registry.registry import Registry, SyncReport
-from hf_api_governance._registry.store import is_database_url
+from hf_api_governance._storage.store import is_database_url
 from hf_api_governance.exceptions import (
     AccessDenied,
     GovernanceError,

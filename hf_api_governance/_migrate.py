@@ -26,12 +26,12 @@ from hf_api_governance._audit.chain import GENESIS, Head
 from hf_api_governance._audit.log import AuditLog
 from hf_api_governance._audit.storage import AuditStorage, Row, storage_for
 from hf_api_governance._confidential.secret import Secret
-from hf_api_governance._registry.store import (
+from hf_api_governance._storage.store import (
     Store,
     StoreSession,
     describe_location,
 )
-from hf_api_governance._registry.stores import open_store
+from hf_api_governance._storage.stores import open_store
 from hf_api_governance.exceptions import AuditError, StoreError, ValidationError
 
 __all__ = ["CopyReport", "copy_registry"]

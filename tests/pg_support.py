@@ -166,7 +166,7 @@ def start_cluster() -> Cluster:
         )  # fmt: skip
         cluster.start()
         cluster.sql(f"CREATE DATABASE {TEMPLATE}")
-        from hf_api_governance._registry.postgres import PostgresStore
+        from hf_api_governance._storage.postgres import PostgresStore
 
         PostgresStore.open(cluster.url(TEMPLATE), listen=False).close()
     except BaseException:

@@ -26,8 +26,8 @@ from hf_api_governance import (
     StoreError,
     SuspensionCause,
 )
-from hf_api_governance._registry import postgres as pg_store
-from hf_api_governance._registry.postgres import PostgresStore
+from hf_api_governance._storage import postgres as pg_store
+from hf_api_governance._storage.postgres import PostgresStore
 from hf_api_governance.testing import make_integration
 from tests.pg_support import Cluster
 

@@ -46,14 +46,14 @@ from hf_api_governance import (
 )
 from hf_api_governance import strategies as hst
 from hf_api_governance._model.lifecycle import next_state, replay
-from hf_api_governance._registry import sqlite as _store
-from hf_api_governance._registry.store import (
+from hf_api_governance._storage import sqlite as _store
+from hf_api_governance._storage.store import (
     Store,
     StoreConnection,
     StoreLock,
     StoreSession,
 )
-from hf_api_governance._registry.stores import open_store
+from hf_api_governance._storage.stores import open_store
 from tests.other_process import revoke_in_another_process
 
 S = IntegrationState

@@ -50,11 +50,11 @@ from hf_api_governance._base.checks import (
 )
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._confidential.secret import Secret
-from hf_api_governance._registry.store import WRITE_ATTEMPTS, is_database_url
+from hf_api_governance._storage.store import WRITE_ATTEMPTS, is_database_url
 from hf_api_governance.exceptions import AuditError, StoreError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._registry.postgres import PostgresConnection
+    from hf_api_governance._storage.postgres import PostgresConnection
 
 from hf_api_governance._base.closing import Closing
 
@@ -237,7 +237,7 @@ class AuditLog(Closing):
         timeout: float,
     ) -> AuditLog:
         """The log of a PostgreSQL registry database, on a store of its own."""
-        from hf_api_governance._registry.postgres import PostgresStore
+        from hf_api_governance._storage.postgres import PostgresStore
 
         try:
             store = PostgresStore.open(url, timeout=timeout, listen=False)

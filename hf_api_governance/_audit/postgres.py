@@ -2,7 +2,7 @@
 
 The tables (``audit_log``, ``audit_log_head``, with triggers that refuse
 changing or deleting entries) are created by the registry's schema
-(:mod:`hf_api_governance._registry.postgres`), in the same database, so that
+(:mod:`hf_api_governance._storage.postgres`), in the same database, so that
 an event and its audit entry commit in one transaction. The storage works on
 the store's connection handle, under the store's lock (the log holds it).
 
@@ -19,8 +19,8 @@ from typing import Any
 
 from hf_api_governance._audit.chain import Head
 from hf_api_governance._audit.storage import Row
-from hf_api_governance._registry.postgres import SCHEMA, PostgresConnection
-from hf_api_governance._registry.store import TransientStoreError
+from hf_api_governance._storage.postgres import SCHEMA, PostgresConnection
+from hf_api_governance._storage.store import TransientStoreError
 from hf_api_governance.exceptions import AuditError, StoreError
 
 __all__ = ["PostgresAuditStorage"]

@@ -133,7 +133,7 @@ def storage_for(connection: object) -> AuditStorage:
         return SQLiteAuditStorage(connection)
     if type(connection).__name__ == "PostgresConnection":
         from hf_api_governance._audit.postgres import PostgresAuditStorage
-        from hf_api_governance._registry.postgres import PostgresConnection
+        from hf_api_governance._storage.postgres import PostgresConnection
 
         if isinstance(connection, PostgresConnection):
             return PostgresAuditStorage(connection)

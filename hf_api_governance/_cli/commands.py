@@ -82,7 +82,7 @@ from hf_api_governance._model.values import (
 )
 from hf_api_governance._policy import Action, PolicyEngine, PolicySettings, load_hooks
 from hf_api_governance._registry.inventory import load_inventory
-from hf_api_governance._registry.store import describe_location, is_database_url
+from hf_api_governance._storage.store import describe_location, is_database_url
 from hf_api_governance.exceptions import AccessDenied, IllegalTransition, PolicyError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only

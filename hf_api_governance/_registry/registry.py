@@ -8,7 +8,7 @@ secret-free evidence. The stored state always equals the state replayed from
 the history; loading checks it and fails closed when it does not.
 
 The registry reaches storage only through the
-:class:`~hf_api_governance._registry.store.Store` protocol; it never names a
+:class:`~hf_api_governance._storage.store.Store` protocol; it never names a
 concrete store.
 
 This module is longer than most (about 900 lines) on purpose: it holds one
@@ -50,14 +50,14 @@ from hf_api_governance._model.values import (
     as_enum,
     check_reason,
 )
-from hf_api_governance._registry.store import (
+from hf_api_governance._storage.store import (
     Store,
     StoreConnection,
     StoreLock,
     StoreSession,
     retrying,
 )
-from hf_api_governance._registry.stores import open_store
+from hf_api_governance._storage.stores import open_store
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.log import AuditLog
@@ -257,7 +257,7 @@ class Registry(Closing):
 
         The log lives in the registry's own database (table ``audit_log``).
         The store builds it (:meth:`Store.share
-        <hf_api_governance._registry.store.Store.share>`) on the store's
+        <hf_api_governance._storage.store.Store.share>`) on the store's
         connection and hands it the store's lock: each change and its audit
         entry are written in the same transaction, so they land together or
         not at all, and the log's own appends never interleave with a change.

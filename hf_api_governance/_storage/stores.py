@@ -1,6 +1,6 @@
 """Opening a store by its location: the one place that names the concrete stores.
 
-The registry and the audit log know only the :class:`~hf_api_governance._registry.store.Store`
+The registry and the audit log know only the :class:`~hf_api_governance._storage.store.Store`
 protocol; a location (a file path, or a ``postgresql://`` URL) is turned into a store here.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from hf_api_governance._registry.sqlite import SQLiteStore
-from hf_api_governance._registry.store import Store, is_database_url
+from hf_api_governance._storage.sqlite import SQLiteStore
+from hf_api_governance._storage.store import Store, is_database_url
 
 __all__ = ["open_store"]
 
@@ -19,10 +19,10 @@ def open_store(path: str | os.PathLike[str], *, timeout: float) -> Store:
 
     A ``postgresql://`` (or ``postgres://``) URL opens a PostgreSQL database
     (:meth:`PostgresStore.open
-    <hf_api_governance._registry.postgres.PostgresStore.open>`, which needs
+    <hf_api_governance._storage.postgres.PostgresStore.open>`, which needs
     the ``postgresql`` extra); anything else is a SQLite file
     (:meth:`SQLiteStore.open
-    <hf_api_governance._registry.sqlite.SQLiteStore.open>`). The one place
+    <hf_api_governance._storage.sqlite.SQLiteStore.open>`). The one place
     that names a concrete store, so that the registry does not: another store
     is given to ``Registry(store)`` directly.
 
@@ -36,7 +36,7 @@ def open_store(path: str | os.PathLike[str], *, timeout: float) -> Store:
         ValidationError: ``path`` or ``timeout`` is invalid.
     """
     if is_database_url(path):
-        from hf_api_governance._registry.postgres import PostgresStore  # needs the extra
+        from hf_api_governance._storage.postgres import PostgresStore  # needs the extra
 
         assert isinstance(path, str)  # noqa: S101 - is_database_url
         return PostgresStore.open(path, timeout=timeout)

@@ -1,6 +1,6 @@
 """The SQLite store: :class:`SQLiteStore`, the registry's storage in one file.
 
-It implements :class:`~hf_api_governance._registry.store.Store`; the registry
+It implements :class:`~hf_api_governance._storage.store.Store`; the registry
 knows only that interface.
 
 SQLite layout (schema version :data:`SCHEMA_VERSION`, kept in
@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hf_api_governance._base.checks import check_path, check_timeout
 from hf_api_governance._model.values import Event
-from hf_api_governance._registry.rows import SQLSession, event_params
+from hf_api_governance._storage.rows import SQLSession, event_params
 from hf_api_governance.exceptions import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._registry.store import StoreLock, StoreSession
+    from hf_api_governance._storage.store import StoreLock, StoreSession
 
 _T = TypeVar("_T")
 

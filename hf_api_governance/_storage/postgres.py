@@ -1,8 +1,8 @@
 """The PostgreSQL store: :class:`PostgresStore`, one registry shared by many hosts.
 
-It implements :class:`~hf_api_governance._registry.store.Store` with the same
+It implements :class:`~hf_api_governance._storage.store.Store` with the same
 tables and the same meaning as the SQLite store (the queries are shared, see
-:mod:`hf_api_governance._registry.rows`), plus what a server shared by many
+:mod:`hf_api_governance._storage.rows`), plus what a server shared by many
 hosts needs. Driver: psycopg 3 (the ``postgresql`` extra), imported only when
 a ``postgresql://`` URL is opened.
 
@@ -26,7 +26,7 @@ IMMEDIATE``: each sees everything committed before it, events and the audit
 chain are appended in order, and nothing is lost. A failure that is safe to
 run again (a serialisation failure, a deadlock, a connection lost before
 ``COMMIT``) is raised as
-:class:`~hf_api_governance._registry.store.TransientStoreError`, and the
+:class:`~hf_api_governance._storage.store.TransientStoreError`, and the
 registry runs the transaction again (bounded). A connection found dead when
 a transaction starts is replaced once, silently.
 
@@ -41,7 +41,7 @@ the database on every call, failing closed.
 
 Credentials: the URL may hold a password; it never appears in a message,
 an exception or :attr:`PostgresStore.location` (every message is scrubbed,
-see :func:`~hf_api_governance._registry.store.describe_location`).
+see :func:`~hf_api_governance._storage.store.describe_location`).
 """
 
 from __future__ import annotations
@@ -60,14 +60,14 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from hf_api_governance._base.checks import check_timeout
 from hf_api_governance._confidential.redact import REDACTED, redact_text
 from hf_api_governance._model.values import Event
-from hf_api_governance._registry.rows import SQLSession, event_params
-from hf_api_governance._registry.store import TransientStoreError, describe_location
+from hf_api_governance._storage.rows import SQLSession, event_params
+from hf_api_governance._storage.store import TransientStoreError, describe_location
 from hf_api_governance.exceptions import StoreError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import psycopg
 
-    from hf_api_governance._registry.store import StoreLock, StoreSession
+    from hf_api_governance._storage.store import StoreLock, StoreSession
 
 __all__ = [
     "CHANNEL",

@@ -3,10 +3,10 @@
 The :class:`~hf_api_governance.Registry` holds the domain rules (the state
 machine, events, clauses); a :class:`Store` only keeps rows. Anything that can
 give a transactional :class:`StoreSession` can serve the registry without
-touching domain code: :class:`~hf_api_governance._registry.sqlite.SQLiteStore`
-(a file path) and :class:`~hf_api_governance._registry.postgres.PostgresStore`
+touching domain code: :class:`~hf_api_governance._storage.sqlite.SQLiteStore`
+(a file path) and :class:`~hf_api_governance._storage.postgres.PostgresStore`
 (a ``postgresql://`` URL). The registry imports this module, never a concrete
-store: :func:`hf_api_governance._registry.stores.open_store` is the one place that chooses one.
+store: :func:`hf_api_governance._storage.stores.open_store` is the one place that chooses one.
 
 The seam with the audit log (and with ``on_event`` hooks) is explicit: a
 store hands out its native connection (:data:`StoreConnection`), with each
@@ -70,7 +70,7 @@ StoreConnection: TypeAlias = Any
 For the SQLite store a :class:`sqlite3.Connection`, everywhere. For the
 PostgreSQL store, :attr:`StoreSession.connection` is the psycopg connection
 of that transaction, and :meth:`Store.share` gives the store's
-:class:`~hf_api_governance._registry.postgres.PostgresConnection` handle
+:class:`~hf_api_governance._storage.postgres.PostgresConnection` handle
 (the connection is replaced after a lost connection, the handle is not).
 
 Typed ``Any`` on purpose: the registry only passes it along, to ``on_event``
