@@ -82,6 +82,7 @@ _DECLARED_FIELDS: Final = (
     "enablement",
     "info_verified_at",
     "auth",
+    "data_origins",
 )
 
 

@@ -7,7 +7,7 @@ SQLite layout (schema version :data:`SCHEMA_VERSION`, kept in
 ``PRAGMA user_version``; ``PRAGMA application_id`` marks the file as ours):
 
 - ``integrations``: one row per integration, declared fields as columns,
-  ``enablement`` and ``auth`` as JSON, and the current ``state``;
+  ``enablement``, ``auth`` and ``data_origins`` as JSON, and the current ``state``;
 - ``licences``: the licences of each integration, in order;
 - ``events``: the append-only history (``seq INTEGER PRIMARY KEY``); triggers
   refuse ``UPDATE`` and ``DELETE``;
@@ -111,6 +111,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
             revoked_at TEXT NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # 2: declared data origins (pre-signed download hosts, never sent a credential)
+    ("ALTER TABLE integrations ADD COLUMN data_origins TEXT NOT NULL DEFAULT '[]'",),
 ]
 """The schema steps, oldest first (the DDL of each version)."""
 
@@ -146,7 +148,7 @@ def _json(value: Any) -> str:
 
 _INTEGRATION_COLUMNS: Final = (
     "id, name, service, kind, vendor, base_url, owner, api_version, credential, "
-    "enablement, info_verified_at, auth, state"
+    "enablement, info_verified_at, auth, state, data_origins"
 )
 _LICENCE_COLUMNS: Final = (
     "integration_id, position, grantor, scope, valid_from, valid_until, holder, reference"
@@ -170,6 +172,7 @@ def _integration_row(item: Integration) -> tuple[Any, ...]:
         _when(item.info_verified_at),
         auth,
         item.state.value,
+        _json(list(item.data_origins)) if item.data_origins else "[]",
     )
 
 
@@ -239,6 +242,15 @@ def _auth(text: str | None) -> AuthSpec | None:
     return trusted(AuthSpec, scheme=scheme, params=MappingProxyType(params))
 
 
+def _data_origins(text: str) -> tuple[str, ...]:
+    if text == "[]":
+        return ()
+    origins = json.loads(text)
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        raise ValueError("data_origins is not a list of text")
+    return tuple(origins)
+
+
 def _integration(
     row: Sequence[Any], licences: Sequence[Licence], history: Sequence[Event] | None
 ) -> Integration:
@@ -266,6 +278,7 @@ def _integration(
         enablement=_EMPTY if row[9] == "{}" else freeze_json(json.loads(row[9])),
         info_verified_at=_parse_instant(row[10]),
         auth=_auth(row[11]),
+        data_origins=_data_origins(row[13]),
         state=state,
         history=tuple(history or ()),
     )
@@ -394,7 +407,7 @@ class _SQLiteSession:
     def insert(self, integration: Integration) -> None:
         self._conn.execute(
             f"INSERT INTO integrations ({_INTEGRATION_COLUMNS}) "  # noqa: S608
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _integration_row(integration),
         )
         self._insert_licences(integration)
@@ -404,7 +417,7 @@ class _SQLiteSession:
         self._conn.execute(
             "UPDATE integrations SET name = ?, service = ?, kind = ?, vendor = ?, base_url = ?, "
             "owner = ?, api_version = ?, credential = ?, enablement = ?, info_verified_at = ?, "
-            "auth = ?, state = ? WHERE id = ?",
+            "auth = ?, state = ?, data_origins = ? WHERE id = ?",
             (*row[1:], row[0]),
         )
         self._conn.execute("DELETE FROM licences WHERE integration_id = ?", (integration.id,))
