@@ -23,6 +23,7 @@ from hf_api_governance import (
     Keystore,
     PolicyEngine,
     Registry,
+    RevocationSuspected,
     govern,
 )
 from tests.client_support import INCYDR_SECRET, World, events
@@ -46,11 +47,14 @@ class IncydrApi:
         self.user_status = 200
         self.user_headers: dict[str, str] = {}
         self.issued = 0
+        self.refuse_after: int | None = None  # refuse the client once this many were issued
         server.route("POST", "/v1/oauth", self.oauth)
         server.route("GET", "/v1/users/u-1", self.user)
 
     def oauth(self, r: Received) -> Reply:
-        if self.client_revoked:
+        if self.client_revoked or (
+            self.refuse_after is not None and self.issued >= self.refuse_after
+        ):
             return Reply(401, body={"error": "invalid_client"})
         self.issued += 1
         # expires_in=0: the SDK fetches a token before every call
@@ -83,7 +87,11 @@ def _incydr_world(
     # The SDK authenticates itself, but the integration still names the
     # keystore entry its secret comes from (the policy engine requires one).
     return world(
-        server.url, id="incydr-api", kind=ApiKind.MIMECAST_API, credential="incydr-client-secret"
+        server.url,
+        id="incydr-api",
+        kind=ApiKind.MIMECAST_API,
+        vendor="Code42",
+        credential="incydr-client-secret",
     )
 
 
@@ -126,16 +134,27 @@ def test_a_revoked_incydr_client_is_detected_through_the_sdk(
     assert server.received == []
 
 
-def test_incydr_invalid_token_right_after_a_token_is_a_revocation(
+def test_incydr_invalid_token_right_after_a_token_is_confirmed_before_it_revokes(
     world: World, server: LocalServer
 ) -> None:
+    """The SDK's last token request is sent once more: it still gets a token, so no revocation."""
     api = IncydrApi(server)
     api.tokens_refused = True
     registry, _ks, engine, _ = _incydr_world(world, server)
     client = _incydr_client(server)
     govern(client.session, registry, "incydr-api", engine=engine)
-    with pytest.raises(CredentialRevoked):
+    with pytest.raises(RevocationSuspected) as caught:
         client.users.v1.get_user("u-1")
+    assert caught.value.confirmation == "cleared"
+    assert registry.get("incydr-api").state is IntegrationState.ACTIVE
+    api.tokens_refused = False
+    assert client.users.v1.get_user("u-1").user_id == "u-1"  # the next call is sent
+    # Once the client itself is refused, the same answer is a confirmed revocation.
+    api.tokens_refused = True
+    api.refuse_after = api.issued + 1  # the SDK's next token, then the client is refused
+    with pytest.raises(CredentialRevoked) as revoked:
+        client.users.v1.get_user("u-1")
+    assert revoked.value.evidence["confirmation"] == "confirmed"
     assert registry.get("incydr-api").state is IntegrationState.REVOKED
 
 
