@@ -28,6 +28,8 @@ from typing import Any, Final
 import attrs
 import requests
 
+from hf_api_governance._confidential.evidence import safe_text
+
 __all__ = [
     "MAX_JSON_BYTES",
     "Deprecation",
@@ -344,13 +346,15 @@ def mimecast_fail_codes(body: Any) -> Iterator[tuple[str, bool]]:
 def body_codes(body: Any, *, oauth: bool = True, fail: bool = True) -> tuple[str, ...]:
     """The error codes a body carries: its OAuth ``error`` and its ``fail`` array's codes.
 
-    Each code is cut at 100 characters; at most 20 are returned, in order.
+    Each code is cut at 100 characters, and one that looks like a key is
+    withheld (``[redacted]``: a hostile server may echo a credential as a
+    code); at most 20 are returned, in order.
     """
     codes: list[str] = []
     if oauth:
         error = oauth_error(body)
         if error is not None:
-            codes.append(error[:100])
+            codes.append(error)
     if fail:
-        codes.extend(code[:100] for code, _ in mimecast_fail_codes(body))
-    return tuple(codes[:_MAX_FAILS])
+        codes.extend(code for code, _ in mimecast_fail_codes(body))
+    return tuple(safe_text(code, 100) for code in codes[:_MAX_FAILS])
