@@ -1,8 +1,11 @@
-"""govern() on a real vendor SDK: Code42's Incydr SDK (``incydr``, a test-only dependency).
+"""govern() on real vendor SDKs, unchanged, against local stubs of the vendors' documented answers.
 
-The SDK owns its session and its authentication (client credentials against
-``/v1/oauth``); governance is mounted as a transport adapter and must detect
-revocation and suspension through the SDK's own calls.
+Test-only dependencies: Code42's Incydr SDK (``incydr``), Code42's ``py42``
+(whose session is module-global) and ``mimecast-api`` (Mimecast API 1.0,
+HMAC-signed). Each SDK owns its session and its authentication; governance
+is mounted as a transport adapter and must detect revocation (confirmed by
+the authority), suspension, deprecation and rate limits through the SDK's
+own calls.
 """
 
 from __future__ import annotations
@@ -26,7 +29,12 @@ from hf_api_governance import (
     RevocationSuspected,
     govern,
 )
-from tests.client_support import INCYDR_SECRET, World, events
+from tests.client_support import (
+    INCYDR_SECRET,
+    World,
+    events,
+    exception_texts,
+)
 from tests.servers import LocalServer, Received, Reply
 
 # The SDK calls pydantic's deprecated v1 API; that is its business, not ours.
@@ -173,3 +181,26 @@ def test_a_sunset_incydr_api_is_suspended_through_the_sdk(
     with pytest.raises(AccessDenied):
         client.users.v1.get_user("u-1")
     assert server.received == []
+
+
+def test_a_401_in_plain_text_from_incydrs_token_endpoint_revokes_through_the_sdk(
+    world: World, server: LocalServer
+) -> None:
+    """Issue 12 item 3: Code42's documented refusal, not the SDK's raw HTTPError."""
+    api = IncydrApi(server)
+    registry, _ks, engine, _ = _incydr_world(world, server)
+    client = _incydr_client(server)
+    govern(client.session, registry, "incydr-api", engine=engine)
+    assert client.users.v1.get_user("u-1").user_id == "u-1"
+    server.route("POST", "/v1/oauth", Reply(401, body="The supplied credentials are invalid"))
+    server.clear()
+    with pytest.raises(CredentialRevoked) as caught:
+        client.users.v1.get_user("u-1")
+    assert caught.value.evidence["signal"] == "token_refusal"
+    assert len(server.requests_to("/v1/oauth")) == 2  # the SDK's request and its confirmation
+    assert INCYDR_SECRET not in exception_texts(caught.value)
+    server.clear()
+    with pytest.raises(AccessDenied):
+        client.users.v1.get_user("u-1")
+    assert server.received == []
+    assert api.issued == 1
