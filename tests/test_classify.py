@@ -18,7 +18,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from hf_api_governance import ApiKind, SuspensionCause, TokenEndpointError
+from hf_api_governance import ApiKind, SuspensionCause, TokenEndpointError, TransportError
 from hf_api_governance._client.parse import format_http_date
 from hf_api_governance._client.profiles import (
     CODE42,
@@ -425,3 +425,15 @@ def test_a_refused_token_request_is_read_with_the_profile(
     assert (signal.kind, signal.code, signal.clause) == (*expected, "1.1.1")
     assert signal.evidence["signal"] == expected[1]
     assert signal.evidence["profile"] == profile.name
+
+
+def test_an_answer_that_cannot_be_read_is_a_transport_error_naming_only_the_failure() -> None:
+    from tests.test_classify_hostile import _BrokenStream
+
+    answer = response(200, {"Content-Type": "application/json"})
+    answer._content = False  # type: ignore[assignment]  # requests: "not read yet"
+    answer.raw = _BrokenStream()
+    with pytest.raises(TransportError, match="ChunkedEncodingError") as caught:
+        classify(answer, facts(method="POST"))
+    assert caught.value.__cause__ is None
+    assert "api_key" not in str(caught.value)

@@ -548,7 +548,7 @@ def _forbidden(seen: Seen) -> tuple[Hit, ...]:
     path = urllib.parse.urlsplit(seen.facts.url).path
     return _hit(
         "the API answered 403 Forbidden on a resource",
-        once=repr((seen.facts.method, path)),
+        once=notice_id("forbidden", repr((seen.facts.method, path))),  # the path may hold a key
     )
 
 
