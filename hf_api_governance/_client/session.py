@@ -181,13 +181,18 @@ def _guarded(send: Callable[..., requests.Response]) -> Callable[..., requests.R
             raise
         except _ESCAPES as exc:
             name = type(exc).__name__
-        method = (request.method or "?")[:16]
-        url = recorded_url(request.url or "")
+        failure = _escaped(request, name)
         del request, kwargs  # the credential is in the request's headers: not kept here
-        raise TransportError(f"{method} {url} failed: {name}")
+        raise failure
 
     governed_send._hf_gov_guarded = True  # type: ignore[attr-defined]
     return governed_send
+
+
+def _escaped(request: requests.PreparedRequest, name: str) -> TransportError:
+    """The documented exception for what escaped around the adapter (only its type name)."""
+    method = (request.method or "?")[:16]
+    return TransportError(f"{method} {recorded_url(request.url or '')} failed: {name}")
 
 
 # ---------------------------------------------------------------------- session
@@ -448,7 +453,16 @@ class GovernedSession(requests.Session):
             TransportError: What requests' own machinery raised around the
                 governed adapter (see :func:`_guarded`).
         """
-        return _guarded_base_send(self, request, **kwargs)
+        name = ""
+        try:
+            return super().send(request, **kwargs)
+        except (GovernanceError, requests.HTTPError):
+            raise
+        except _ESCAPES as exc:
+            name = type(exc).__name__
+        failure = _escaped(request, name)
+        del request, kwargs  # the credential is in the request's headers: not kept here
+        raise failure
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
         """Prepare as usual, marking the request as admitted by :meth:`request`."""
@@ -503,12 +517,6 @@ class _TokenSession(requests.Session):
             self.cert = owner.cert
             self.trust_env = owner.trust_env
         return super().request(method, url, *args, **kwargs)
-
-
-def _guarded_base_send(
-    session: requests.Session, request: requests.PreparedRequest, **kwargs: Any
-) -> requests.Response:
-    return _guarded(functools.partial(requests.Session.send, session))(request, **kwargs)
 
 
 def _governors_of(session: requests.Session) -> list[_GovernedAdapter]:
