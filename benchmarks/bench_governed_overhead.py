@@ -24,9 +24,11 @@ round so that drift in machine load hits all alike:
   as ``git archive <commit> hf_api_governance | tar -x -C PATH``), the two
   governed variants again, importing ``hf_api_governance`` from ``PATH``.
 
-Prints the median time per call of each variant and, for each governed
-variant, the median of its per-round ratios to ``bare`` (the same round's
-blocks ran under the same load).
+Prints, for each variant, the median wall-clock time per call and the
+median *client CPU* time per call (the worker process's own CPU time, which
+the load of other processes on a shared machine does not inflate), and for
+each governed variant the median of its per-round ratios to ``bare`` (the
+same round's blocks ran under the same load).
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def _governed(base_url: str, path: str, mimecast: bool, directory: Path) -> Any:
 
 
 def _worker(variant: str, base_url: str, package_root: str) -> None:
-    """Serve blocks on request: read a count from stdin, write the seconds per call."""
+    """Serve blocks on request: read a count from stdin, write wall and CPU seconds per call."""
     sys.path.insert(0, package_root)
     import requests
 
@@ -177,10 +179,12 @@ def _worker(variant: str, base_url: str, package_root: str) -> None:
     print("ready", flush=True)
     for line in sys.stdin:
         count = int(line)
+        cpu = time.process_time()
         start = time.perf_counter()
         for _ in range(count):
             call()
-        print(f"{(time.perf_counter() - start) / count!r}", flush=True)
+        wall = (time.perf_counter() - start) / count
+        print(f"{wall!r} {(time.process_time() - cpu) / count!r}", flush=True)
     workdir.cleanup()
 
 
@@ -230,6 +234,7 @@ def main() -> int:
             raise SystemExit(f"worker {name} did not start")
         workers[name] = proc
     times: dict[str, list[float]] = {name: [] for name in workers}
+    cpu: dict[str, list[float]] = {name: [] for name in workers}
     try:
         names = list(workers)
         for i in range(args.rounds):
@@ -240,7 +245,9 @@ def main() -> int:
                 assert proc.stdout is not None
                 proc.stdin.write(f"{args.block}\n")
                 proc.stdin.flush()
-                times[name].append(float(proc.stdout.readline()))
+                wall, used = proc.stdout.readline().split()
+                times[name].append(float(wall))
+                cpu[name].append(float(used))
     finally:
         for proc in workers.values():
             if proc.stdin is not None:
@@ -251,14 +258,29 @@ def main() -> int:
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
         f"{args.rounds} rounds of {args.block} calls per variant, one keep-alive connection each"
     )
-    bare = times["bare"]
-    for name, spent in times.items():
-        line = f"{name:30s} {statistics.median(spent) * 1e6:8.1f} us/call"
-        if name != "bare":
-            ratio = statistics.median(g / b for g, b in zip(spent, bare, strict=True))
-            line += f"   ratio to bare {ratio:6.3f} (median of per-round ratios)"
-        print(line)
+    print(
+        f"{'':30s} {'wall us/call':>12s} {'ratio':>7s}   {'client CPU us/call':>18s} {'ratio':>7s}"
+    )
+    for name in times:
+        wall = _ratio(times, name)
+        used = _ratio(cpu, name)
+        print(
+            f"{name:30s} {statistics.median(times[name]) * 1e6:12.1f} {wall:>7s}   "
+            f"{statistics.median(cpu[name]) * 1e6:18.1f} {used:>7s}"
+        )
+    print(
+        "ratio: the median of the per-round ratios to bare (each round's blocks ran under "
+        "the same load); client CPU: the worker process's own CPU time, which other "
+        "processes' load does not inflate"
+    )
     return 0
+
+
+def _ratio(times: dict[str, list[float]], name: str) -> str:
+    if name == "bare":
+        return ""
+    pairs = zip(times[name], times["bare"], strict=True)
+    return f"{statistics.median(g / b for g, b in pairs):.3f}"
 
 
 if __name__ == "__main__":

@@ -122,13 +122,17 @@ def token_answer_verdict(response: requests.Response, facts: Facts) -> Verdict:
     code = outcome.api_codes[0] if outcome.api_codes else None
     if outcome.kind is SignalKind.REVOKED:
         return Verdict(
-            Outcome.CONFIRMED, "token_endpoint", "the token endpoint refused again", status, code
+            Outcome.CONFIRMED,
+            "token_endpoint",
+            "the token endpoint refused the credential",
+            status,
+            code,
         )
     if outcome.kind is SignalKind.UNCONFIRMED_REVOCATION and outcome.code == "token_refusal":
         return Verdict(
             Outcome.CONFIRMED,
             "token_endpoint",
-            f"the token endpoint refused again ({status})",
+            f"the token endpoint refused the credential ({status})",
             status,
             code,
         )
@@ -149,7 +153,7 @@ def token_error_verdict(error: GovernanceError, profile: SignalProfile) -> Verdi
             return Verdict(
                 Outcome.CONFIRMED,
                 "token_endpoint",
-                f"the token endpoint refused again ({error.status})",
+                f"the token endpoint refused the credential ({error.status})",
                 error.status,
                 error.error,
             )

@@ -84,6 +84,7 @@ from hf_api_governance._client.signals import (
     SignalKind,
     classify,
     classify_token_error,
+    plain_answer,
 )
 from hf_api_governance._confidential.redact import redact_url
 from hf_api_governance._model.rules import is_loopback_host
@@ -482,6 +483,9 @@ class _Governor:
             ApiError: A Mimecast ``fail`` array reported an error.
             TransportError: The response could not be read.
         """
+        if plain_answer(response, request.method or "?", self.profile, self.options.contract):
+            self._token_seen = False  # a 2xx issuing no token: a later token is not fresh
+            return response
         facts = self.facts(integration, request)
         return self.apply(integration, request, response, classify(response, facts), call, facts)
 

@@ -74,6 +74,7 @@ __all__ = [
     "classify_token_error",
     "contract_problem",
     "notice_id",
+    "plain_answer",
 ]
 
 # ------------------------------------------------------------------ signal tables
@@ -259,6 +260,34 @@ class Facts:
         return self.profile.fail_array
 
 
+def _content(response: requests.Response) -> bytes:
+    """The body as bytes (an unread or broken body: none)."""
+    try:
+        content = response.content
+    except Exception:  # a broken stream: json_body reads it as "not JSON" too
+        return b""
+    return content if isinstance(content, bytes) else b""
+
+
+def plain_answer(
+    response: requests.Response, method: str, profile: SignalProfile, contract: object
+) -> bool:
+    """Whether an answer carries no signal without reading its body: the fast path.
+
+    A ``2xx`` to anything but a ``POST`` (a token request is a ``POST``),
+    without ``Deprecation``, ``Sunset`` or ``Link``, for a profile whose
+    successful bodies carry no signal, without a contract. Reads nothing
+    but the status and three header lookups.
+    """
+    return (
+        200 <= response.status_code < 300
+        and method != "POST"
+        and contract is None
+        and not profile.fail_array
+        and not any(name in response.headers for name in _NOTICE_HEADERS)
+    )
+
+
 class Seen:
     """A response under classification: the parts rows read, each parsed at most once.
 
@@ -296,9 +325,20 @@ class Seen:
         """
         profile = self.facts.profile
         oauth = profile.oauth_errors and (self.facts.token_endpoint or 400 <= self.status < 500)
-        if not (oauth or profile.fail_array):
+        if oauth:
+            return body_codes(self.body, oauth=True, fail=profile.fail_array)
+        return self.fail_codes if profile.fail_array else ()
+
+    @cached_property
+    def fail_codes(self) -> tuple[str, ...]:
+        """The codes of a Mimecast ``fail`` array, in either shape.
+
+        A body without the text ``"code"`` holds none: it is not parsed for
+        them (an ordinary answer's ``"fail": []``).
+        """
+        if not self.body_read and b'"code"' not in _content(self.response):
             return ()
-        return body_codes(self.body, oauth=oauth, fail=profile.fail_array)
+        return body_codes(self.body, oauth=False, fail=True)
 
     @cached_property
     def contract_problem(self) -> str | None:
@@ -555,7 +595,7 @@ def _forbidden(seen: Seen) -> tuple[Hit, ...]:
 def _api_error(seen: Seen) -> tuple[Hit, ...]:
     if not seen.facts.profile.fail_array:
         return ()
-    codes = body_codes(seen.body, oauth=False, fail=True)
+    codes = seen.fail_codes
     if codes:
         return _hit(f"the API reported failure: {_shown(codes)}", api_codes=codes)
     return ()
@@ -768,17 +808,11 @@ def classify(response: requests.Response, facts: Facts, rules: Iterable[Rule] = 
 def _classify(response: requests.Response, facts: Facts, rules: Iterable[Rule]) -> Reading:
     status = response.status_code
     if (
-        200 <= status < 300
-        and rules is RULES
-        and facts.contract is None
+        rules is RULES
         and not facts.token_endpoint
-        and not facts.profile.fail_array
+        and plain_answer(response, facts.method, facts.profile, facts.contract)
     ):
-        headers = response.headers
-        if not any(name in headers for name in _NOTICE_HEADERS):
-            if facts.method != "POST":
-                return _PLAIN_READING
-            return Reading((_OK,), _token_issued(Seen(response, facts)))
+        return _PLAIN_READING
     seen = Seen(response, facts)
     found: list[Signal] = []
     outcome = _OK
