@@ -25,6 +25,15 @@ from hf_api_governance._base.clock import (
     FrozenClock,
     SystemClock,
 )
+from hf_api_governance._client.profiles import (
+    RateLimit,
+    RateLimitHeaders,
+    Selector,
+    SignalProfile,
+    register_profile,
+    signal_profiles,
+    unregister_profile,
+)
 from hf_api_governance._confidential.log_filter import RedactingFilter, install_redaction
 from hf_api_governance._confidential.redact import redact_text, redact_url, scrub_headers
 from hf_api_governance._confidential.secret import (
@@ -79,6 +88,7 @@ from hf_api_governance.exceptions import (
     KeystoreEntryNotFound,
     KeystoreError,
     PolicyError,
+    RevocationSuspected,
     StoreError,
     TokenEndpointError,
     TransportError,
@@ -168,15 +178,20 @@ __all__ = [
     "PolicyError",
     "PolicyHook",
     "PolicySettings",
+    "RateLimit",
+    "RateLimitHeaders",
     "RedactingFilter",
     "Registry",
     "Report",
     "RetryPolicy",
     "RetryStats",
+    "RevocationSuspected",
     "Revoker",
     "Secret",
+    "Selector",
     "Service",
     "Severity",
+    "SignalProfile",
     "StoreError",
     "SuspensionCause",
     "SyncReport",
@@ -195,7 +210,10 @@ __all__ = [
     "policy_hook",
     "redact_text",
     "redact_url",
+    "register_profile",
     "scrub_headers",
+    "signal_profiles",
+    "unregister_profile",
 ]
 
 

@@ -679,8 +679,8 @@ class Governance(Closing):
 
         Args:
             integration_id: The integration the session calls.
-            **kwargs: ``retry``, ``contract``, ``contract_failures``, as for
-                :class:`GovernedSession`.
+            **kwargs: ``retry``, ``contract``, ``contract_failures``,
+                ``timeout``, ``profile``, as for :class:`GovernedSession`.
 
         Returns:
             The session (close it, or use it in a ``with`` block).

@@ -25,6 +25,7 @@ or a :attr:`~hf_api_governance.Secret.fingerprint`.
     ├── CredentialRevoked                     an API answered that the credential is revoked
     ├── InteroperabilitySuspended             an API signalled it no longer works as registered
     ├── ApiError                              the API reported a failure in its body
+    │   └── RevocationSuspected               a revocation the authority did not confirm
     └── TransportError                        the HTTP request failed after retries
         └── TokenEndpointError                the OAuth 2.0 token endpoint refused a token
 """
@@ -51,6 +52,7 @@ __all__ = [
     "KeystoreEntryNotFound",
     "KeystoreError",
     "PolicyError",
+    "RevocationSuspected",
     "StoreError",
     "TokenEndpointError",
     "TransportError",
@@ -269,8 +271,51 @@ class ApiError(GovernanceError):
         super().__init__(message)
 
 
+class RevocationSuspected(ApiError):
+    """An answer looked like a revocation, but the authority did not confirm it (clause 1.1.1).
+
+    A suspicion (``invalid_token`` on a freshly issued token, ``invalid_client``
+    from a resource rather than the token endpoint, an ambiguous ``401`` from
+    the token endpoint, a vendor's revocation code) is checked once against
+    the authority: the token endpoint, or what the vendor's signal profile
+    defines for static keys. Only a confirmed answer revokes
+    (:class:`CredentialRevoked`); otherwise this is raised for the call, a
+    ``SIGNAL_RECORDED`` event holds the evidence, and the integration stays
+    as it was. The next call is sent as usual.
+
+    Attributes:
+        integration_id: The integration called.
+        status: The HTTP status of the suspicious answer.
+        codes: The API's error codes in it, if any.
+        evidence: Secret-free facts: the signal, the answer, and what the
+            confirmation found (``confirmation``: ``"cleared"``,
+            ``"unavailable"`` or ``"not_possible"``).
+        confirmation: What the confirmation found (as in ``evidence``).
+    """
+
+    def __init__(
+        self,
+        integration_id: str,
+        message: str,
+        *,
+        status: int,
+        codes: tuple[str, ...] = (),
+        evidence: Mapping[str, Any] | None = None,
+        confirmation: str,
+    ) -> None:
+        super().__init__(integration_id, message, status=status, codes=codes)
+        self.evidence: Mapping[str, Any] = dict(evidence or {})
+        self.confirmation = confirmation
+
+
 class TransportError(GovernanceError):
-    """The HTTP request failed (connection, timeout, retries exhausted)."""
+    """The HTTP request failed (connection, timeout, retries exhausted, unreadable answer).
+
+    Also raised for what requests' own machinery lets escape around a
+    governed call (a redirect loop, a redirect to a scheme without an
+    adapter, a body that cannot be decoded): only the failure's type name is
+    kept, never the request, its headers or a chained exception.
+    """
 
 
 class TokenEndpointError(TransportError):

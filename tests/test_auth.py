@@ -31,6 +31,7 @@ from hf_api_governance import (
     OAuth2ClientCredentials,
     Registry,
     RetryPolicy,
+    RevocationSuspected,
     Revoker,
     Secret,
     TransportError,
@@ -49,6 +50,7 @@ from tests.client_support import (
     World,
     active,
     events,
+    exception_texts,
     integration,
     mimecast_spec,
     oauth_spec,
@@ -284,6 +286,7 @@ class TokenServer:
         self.issued: list[str] = []
         self.valid: set[str] = set()
         self.refuse_client = False
+        self.issue_limit: int | None = None  # refuse the client once this many were issued
         self.all_refused = False
         self.delay = delay
         self.lock = threading.Lock()
@@ -292,7 +295,9 @@ class TokenServer:
         server.route("GET", "/v1/data", self.resource)
 
     def token(self, r: Received) -> Reply:
-        if self.refuse_client:
+        if self.refuse_client or (
+            self.issue_limit is not None and len(self.issued) >= self.issue_limit
+        ):
             return Reply(401, body={"error": "invalid_client"})
         form = r.form()
         basic = r.header("Authorization")
@@ -391,16 +396,48 @@ def test_a_401_cured_by_one_refresh_is_not_a_revocation(world: World, server: Lo
     assert events(registry, "acme-api", EventKind.REVOKED) == []
 
 
-def test_a_401_right_after_a_fresh_token_is_a_revocation(world: World, server: LocalServer) -> None:
+def test_a_fresh_token_refused_is_only_a_suspicion_while_the_token_endpoint_issues(
+    world: World, server: LocalServer
+) -> None:
+    """Issue 12 item 2: one invalid_token on a fresh token is not a permanent revocation."""
     tokens = TokenServer(server)
     registry = _oauth_world(world, server)
     with GovernedSession(registry, "acme-api", keystore=world.keystore()) as session:
         assert session.get(server.url + "/v1/data").status_code == 200
         tokens.all_refused = True
+        with pytest.raises(RevocationSuspected) as caught:
+            session.get(server.url + "/v1/data")
+        # one refresh (tok-2, refused too), then one confirmation: the endpoint issues tok-3
+        assert tokens.issued == ["tok-1", "tok-2", "tok-3"]
+        assert caught.value.confirmation == "cleared"
+        assert caught.value.status == 401
+        assert caught.value.evidence["signal"] == "invalid_token_after_fresh_token"
+        assert CLIENT_SECRET not in exception_texts(caught.value)
+        tokens.all_refused = False
+        assert session.get(server.url + "/v1/data").status_code == 200  # the next call is sent
+    assert registry.get("acme-api").state is IntegrationState.ACTIVE
+    assert events(registry, "acme-api", EventKind.REVOKED) == []
+    (suspicion,) = events(registry, "acme-api", EventKind.SIGNAL_RECORDED)
+    assert suspicion.clause == "1.1.1"
+    assert suspicion.evidence["confirmation"] == "cleared"
+    assert suspicion.evidence["confirmed_by"] == "token_endpoint"
+
+
+def test_a_fresh_token_refused_is_a_revocation_once_the_token_endpoint_confirms(
+    world: World, server: LocalServer
+) -> None:
+    tokens = TokenServer(server)
+    registry = _oauth_world(world, server)
+    with GovernedSession(registry, "acme-api", keystore=world.keystore()) as session:
+        assert session.get(server.url + "/v1/data").status_code == 200
+        tokens.all_refused = True
+        tokens.issue_limit = 2  # tok-2 for the refresh, then the client is refused
         with pytest.raises(CredentialRevoked) as caught:
             session.get(server.url + "/v1/data")
-    assert tokens.issued == ["tok-1", "tok-2"]  # one refresh, then it stopped
+    assert tokens.issued == ["tok-1", "tok-2"]
     assert caught.value.evidence["signal"] == "invalid_token_after_fresh_token"
+    assert caught.value.evidence["confirmation"] == "confirmed"
+    assert caught.value.evidence["confirmation_code"] == "invalid_client"
     (event,) = events(registry, "acme-api", EventKind.REVOKED)
     assert event.evidence["revoker"] == "third_party"
     server.clear()
@@ -553,7 +590,6 @@ def test_an_unsendable_credential_is_a_validation_error_without_its_value(
 ) -> None:
     """A ValidationError naming the field, nothing sent; never a UnicodeError holding the value."""
     from tests.canary import leaks
-    from tests.client_support import exception_texts
 
     ks = world.keystore()
     ks.put("odd-entry", Secret(value))
@@ -606,8 +642,6 @@ def test_a_token_endpoint_that_cannot_be_reached_keeps_no_secret_in_the_error() 
     """A TransportError without the requests exception, whose request body holds the secret."""
     import socket
 
-    from tests.client_support import exception_texts
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -631,8 +665,6 @@ def test_a_governed_session_whose_token_endpoint_is_down_keeps_no_secret(
     world: World, server: LocalServer
 ) -> None:
     import socket
-
-    from tests.client_support import exception_texts
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

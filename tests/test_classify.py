@@ -18,8 +18,16 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from hf_api_governance import ApiKind, SuspensionCause, TokenEndpointError
+from hf_api_governance import ApiKind, SuspensionCause, TokenEndpointError, TransportError
 from hf_api_governance._client.parse import format_http_date
+from hf_api_governance._client.profiles import (
+    CODE42,
+    MIMECAST_API_1,
+    MIMECAST_API_2,
+    OAUTH2,
+    STATIC_KEY,
+    SignalProfile,
+)
 from hf_api_governance._client.signals import (
     CONTRACT_HELD,
     NOTED_KINDS,
@@ -62,7 +70,6 @@ def facts(**overrides: Any) -> Facts:
     values: dict[str, Any] = {
         "kind": ApiKind.THIRD_PARTY_API,
         "vendor": "Okta",
-        "mimecast": False,
         "method": "GET",
         "url": URL,
         "fresh_token": False,
@@ -77,7 +84,8 @@ def kinds(reading: Reading) -> list[tuple[SignalKind, str]]:
     return [(s.kind, s.code) for s in reading.signals]
 
 
-MIMECAST = {"kind": ApiKind.MIMECAST_API, "vendor": "Mimecast", "mimecast": True}
+MIMECAST = {"kind": ApiKind.MIMECAST_API, "vendor": "Mimecast", "profile": MIMECAST_API_1}
+MIMECAST_2 = {"kind": ApiKind.MIMECAST_API, "vendor": "Mimecast", "profile": MIMECAST_API_2}
 BEARER_INVALID = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 # (response, facts, expected signals (kind, code), in order)
@@ -87,21 +95,57 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
     (
         "invalid_token after a fresh token",
         response(401, BEARER_INVALID),
-        facts(fresh_token=True),
-        [(K.REVOKED, "invalid_token_after_fresh_token")],
+        facts(fresh_token=True, profile=OAUTH2),
+        [(K.UNCONFIRMED_REVOCATION, "invalid_token_after_fresh_token")],
     ),
     ("invalid_token on an old token", response(401, BEARER_INVALID), facts(), [(K.OK, "ok")]),
     (
-        "token endpoint invalid_client",
+        "token endpoint invalid_client: the authority's word",
         response(400, body={"error": "invalid_client"}),
-        facts(),
-        [(K.REVOKED, "oauth_error")],
+        facts(token_endpoint=True, method="POST", profile=OAUTH2),
+        [(K.REVOKED, "token_revocation")],
     ),
     (
-        "unauthorized_client on 401",
+        "invalid_client from a resource is a suspicion",
+        response(400, body={"error": "invalid_client"}),
+        facts(),
+        [(K.UNCONFIRMED_REVOCATION, "revocation_code")],
+    ),
+    (
+        "unauthorized_client on 401 from a resource",
         response(401, body={"error": "unauthorized_client"}),
         facts(),
-        [(K.REVOKED, "oauth_error")],
+        [(K.UNCONFIRMED_REVOCATION, "revocation_code")],
+    ),
+    (
+        "Code42's token endpoint: 401 in plain text",
+        response(401, {"Content-Type": "text/plain"}),
+        facts(token_endpoint=True, method="POST", profile=CODE42),
+        [(K.UNCONFIRMED_REVOCATION, "token_refusal")],
+    ),
+    (
+        "Mimecast 2.0 fail[].code at the token endpoint",
+        response(401, body={"fail": [{"code": "InvalidClientIdentifier", "message": "x"}]}),
+        facts(token_endpoint=True, method="POST", **MIMECAST_2),
+        [(K.REVOKED, "token_revocation")],
+    ),
+    (
+        "Mimecast 2.0 fail[].code on a resource",
+        response(401, body={"fail": [{"code": "err_xdk_binding_expired", "message": "x"}]}),
+        facts(**MIMECAST_2),
+        [(K.UNCONFIRMED_REVOCATION, "revocation_code")],
+    ),
+    (
+        "Mimecast 2.0 token_expired: refreshed, not a revocation",
+        response(401, body={"fail": [{"code": "token_expired", "message": "x"}]}),
+        facts(**MIMECAST_2),
+        [(K.TOKEN_EXPIRED, "token_expired")],
+    ),
+    (
+        "Mimecast 2.0 token_expired on a fresh token",
+        response(401, body={"fail": [{"code": "token_expired", "message": "x"}]}),
+        facts(fresh_token=True, **MIMECAST_2),
+        [(K.UNCONFIRMED_REVOCATION, "expired_after_fresh_token")],
     ),
     (
         "invalid_grant is no revocation",
@@ -109,19 +153,24 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
         facts(),
         [(K.OK, "ok")],
     ),
-    ("Mimecast 418", response(418), facts(**MIMECAST), [(K.REVOKED, "mimecast_status")]),
+    (
+        "Mimecast 418",
+        response(418),
+        facts(**MIMECAST),
+        [(K.UNCONFIRMED_REVOCATION, "revocation_status")],
+    ),
     ("418 from another API", response(418), facts(), [(K.OK, "ok")]),
     (
         "Mimecast binding code in a 200",
         response(200, body={"fail": [{"errors": [{"code": "err_xdk_binding_revoked"}]}]}),
         facts(**MIMECAST),
-        [(K.REVOKED, "mimecast_fail")],
+        [(K.UNCONFIRMED_REVOCATION, "revocation_code")],
     ),
     (
         "another Mimecast fail code",
         response(200, body={"fail": [{"errors": [{"code": "err_validation_blank"}]}]}),
         facts(**MIMECAST),
-        [(K.API_ERROR, "mimecast_api_error")],
+        [(K.API_ERROR, "api_error")],
     ),
     ("410 with Sunset", response(410, {"Sunset": PAST}), facts(), [(K.SUSPENDED, "gone")]),
     ("410 without Sunset", response(410), facts(), [(K.SUSPENDED, "gone")]),
@@ -130,7 +179,7 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
         "revocation before suspension",
         response(401, {**BEARER_INVALID, "Sunset": PAST}),
         facts(fresh_token=True),
-        [(K.REVOKED, "invalid_token_after_fresh_token")],
+        [(K.UNCONFIRMED_REVOCATION, "invalid_token_after_fresh_token")],
     ),
     (
         "suspension ends the reading before any notice",
@@ -151,13 +200,7 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
             },
         ),
         facts(),
-        [
-            (K.DEPRECATION_NOTICE, "deprecation"),
-            (K.DEPRECATION_NOTICE, "sunset"),
-            (K.DEPRECATION_NOTICE, "link"),
-            (K.DEPRECATION_NOTICE, "link"),
-            (K.OK, "ok"),
-        ],
+        [(K.DEPRECATION_NOTICE, "announcement"), (K.OK, "ok")],  # one announcement, one notice
     ),
     (
         "403 is a suspicion",
@@ -169,7 +212,7 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
         "a suspicion, then a Mimecast error",
         response(403, body={"fail": [{"errors": [{"code": "err_forbidden"}]}]}),
         facts(**MIMECAST),
-        [(K.SUSPECTED_REVOCATION, "forbidden"), (K.API_ERROR, "mimecast_api_error")],
+        [(K.SUSPECTED_REVOCATION, "forbidden"), (K.API_ERROR, "api_error")],
     ),
     ("429", response(429), facts(), [(K.RATE_LIMITED, "rate_limited")]),
     ("503", response(503), facts(), [(K.TRANSIENT, "transient")]),
@@ -183,7 +226,7 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
         "Mimecast 429 with a fail code",
         response(429, body={"fail": [{"errors": [{"code": "err_rate"}]}]}),
         facts(**MIMECAST),
-        [(K.API_ERROR, "mimecast_api_error")],
+        [(K.API_ERROR, "api_error")],
     ),
     (
         "contract broken",
@@ -207,7 +250,7 @@ CASES: list[tuple[str, requests.Response, Facts, list[tuple[SignalKind, str]]]] 
         "a Mimecast error before the contract",
         response(200, body={"data": [], "fail": [{"errors": [{"code": "err_x"}]}]}),
         facts(contract={"data": list}, **MIMECAST),
-        [(K.API_ERROR, "mimecast_api_error")],
+        [(K.API_ERROR, "api_error")],
     ),
 ]
 
@@ -218,7 +261,7 @@ def test_recorded_evidence_names_the_row(
 ) -> None:
     for signal in classify(answer, known).signals:
         if signal.kind is K.DEPRECATION_NOTICE:
-            assert signal.evidence["notice"].startswith(signal.code)
+            assert signal.evidence["notice_id"] == signal.once
         elif signal.evidence:
             assert signal.evidence["signal"] == signal.code
 
@@ -238,8 +281,12 @@ def test_the_table_is_data_with_unique_codes_and_an_order_of_precedence() -> Non
     codes = [rule.code for rule in RULES]
     assert len(codes) == len(set(codes))
     order = [rule.kind for rule in RULES]
-    # Revocation is tried first, then suspension, then what is only noted.
-    last_revoked = max(i for i, k in enumerate(order) if k is K.REVOKED)
+    # Revocation (and its suspicions) is tried first, then suspension, then what is only noted.
+    last_revoked = max(
+        i
+        for i, k in enumerate(order)
+        if k in (K.REVOKED, K.UNCONFIRMED_REVOCATION, K.TOKEN_EXPIRED)
+    )
     first_suspended = min(i for i, k in enumerate(order) if k is K.SUSPENDED)
     last_suspended = max(i for i, k in enumerate(order) if k is K.SUSPENDED)
     first_noted = min(i for i, k in enumerate(order) if k in NOTED_KINDS)
@@ -313,8 +360,8 @@ def test_a_reading_says_whether_a_token_was_issued() -> None:
         response(200, body={**token, "fail": [{"errors": [{"code": "invalid_client"}]}]}),
         facts(method="POST", **MIMECAST),
     )
-    assert revoked.outcome.kind is K.REVOKED
-    assert revoked.token_issued is None  # a revocation changes nothing the client knows
+    assert revoked.outcome.kind is K.UNCONFIRMED_REVOCATION
+    assert revoked.token_issued is None  # a suspicion changes nothing the client knows
 
 
 def test_classify_is_pure() -> None:
@@ -350,25 +397,43 @@ def test_signals_are_frozen_values() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "revoked"),
+    ("code", "status", "profile", "expected"),
     [
-        ("invalid_client", True),
-        ("unauthorized_client", True),
-        ("err_xdk_binding_expired", True),
-        ("invalid_grant", False),
-        (None, False),
+        ("invalid_client", 401, STATIC_KEY, (K.REVOKED, "token_revocation")),
+        ("unauthorized_client", 400, OAUTH2, (K.REVOKED, "token_revocation")),
+        ("InvalidClientIdentifier", 401, MIMECAST_API_2, (K.REVOKED, "token_revocation")),
+        (None, 401, CODE42, (K.UNCONFIRMED_REVOCATION, "token_refusal")),
+        ("err_xdk_binding_expired", 401, OAUTH2, (K.UNCONFIRMED_REVOCATION, "token_refusal")),
+        ("invalid_grant", 400, OAUTH2, None),
+        (None, 500, CODE42, None),
     ],
 )
-def test_a_refused_token_request_is_a_revocation_for_a_revocation_code(
-    code: str | None, revoked: bool
+def test_a_refused_token_request_is_read_with_the_profile(
+    code: str | None,
+    status: int,
+    profile: SignalProfile,
+    expected: tuple[SignalKind, str] | None,
 ) -> None:
     error = TokenEndpointError(
-        "token endpoint answered 401", status=401, error=code, evidence={"status": 401}
+        f"token endpoint answered {status}", status=status, error=code, evidence={"status": status}
     )
-    signal = classify_token_error(error)
-    if not revoked:
+    signal = classify_token_error(error, profile)
+    if expected is None:
         assert signal is None
         return
     assert signal is not None
-    assert (signal.kind, signal.code, signal.clause) == (K.REVOKED, "oauth_error", "1.1.1")
-    assert signal.evidence == {"status": 401, "signal": "oauth_error"}
+    assert (signal.kind, signal.code, signal.clause) == (*expected, "1.1.1")
+    assert signal.evidence["signal"] == expected[1]
+    assert signal.evidence["profile"] == profile.name
+
+
+def test_an_answer_that_cannot_be_read_is_a_transport_error_naming_only_the_failure() -> None:
+    from tests.test_classify_hostile import _BrokenStream
+
+    answer = response(200, {"Content-Type": "application/json"})
+    answer._content = False  # type: ignore[assignment]  # requests: "not read yet"
+    answer.raw = _BrokenStream()
+    with pytest.raises(TransportError, match="ChunkedEncodingError") as caught:
+        classify(answer, facts(method="POST"))
+    assert caught.value.__cause__ is None
+    assert "api_key" not in str(caught.value)

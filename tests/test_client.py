@@ -50,6 +50,7 @@ from tests.client_support import (
     events,
     exception_texts,
     integration,
+    mimecast_spec,
 )
 from tests.other_process import revoke_in_another_process
 from tests.servers import LocalServer, Received, Reply
@@ -547,12 +548,14 @@ def test_no_secret_reaches_any_log_exception_or_event(world: World, server: Loca
     root.setLevel(logging.DEBUG)
     texts: list[str] = []
     try:
-        tokens = iter(["tok-first-Xy12Ab34Cd56", "tok-second-Ef78Gh90Ij12"])
-        server.route(
-            "POST",
-            "/oauth/token",
-            lambda r: Reply(200, body={"access_token": next(tokens), "expires_in": 600}),
+        # A token, then (asked to confirm the refused token) the client is refused.
+        tokens = iter(
+            [
+                Reply(200, body={"access_token": "tok-first-Xy12Ab34Cd56", "expires_in": 600}),
+                Reply(401, body={"error": "invalid_client"}),
+            ]
         )
+        server.route("POST", "/oauth/token", lambda r: next(tokens))
         server.route(
             "GET",
             "/v1/users",
@@ -698,7 +701,16 @@ def test_the_adapter_checks_the_url_actually_sent_not_the_one_admitted(
 
 
 def _revoking(server: LocalServer, path: str = "/v1/users") -> None:
+    """The API refuses the key, and refuses it again when asked once more: a confirmed revocation.
+
+    For a Mimecast API 1.0 key (:func:`_mimecast_1`), whose profile confirms a
+    suspicion by sending the request once more, re-signed.
+    """
     server.route("GET", path, Reply(401, body={"error": "invalid_client"}))
+
+
+def _mimecast_1(base_url: str) -> dict[str, Any]:
+    return {"kind": ApiKind.MIMECAST_API, "auth": mimecast_spec(), "credential": None}
 
 
 def test_a_revocation_that_cannot_be_recorded_still_raises_and_is_never_sent_again(
@@ -712,7 +724,7 @@ def test_a_revocation_that_cannot_be_recorded_still_raises_and_is_never_sent_aga
     _revoking(server)
     path = tmp_path / "registry.db"
     with Registry.open(path, timeout=0.2) as registry:
-        active(registry, integration(server.url))
+        active(registry, integration(server.url, **_mimecast_1(server.url)))
         session = GovernedSession(registry, "acme-api", keystore=world.keystore())
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # a long `hf-gov sync` in another process
@@ -730,7 +742,7 @@ def test_a_revocation_that_cannot_be_recorded_still_raises_and_is_never_sent_aga
         with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
             session.get(server.url + "/v1/users")  # ...yet this session never sends it again
         session.close()
-    assert len(server.received) == 1
+    assert len(server.received) == 2  # the call and its confirmation, nothing after
 
 
 def test_a_suspension_that_cannot_be_recorded_still_raises_and_stops_the_session(
@@ -778,7 +790,7 @@ def test_a_revocation_on_a_very_long_url_is_recorded_and_audited(
 
     _revoking(server, urllib.parse.quote(path))  # the server sees the path percent-encoded
     with Governance.open(tmp_path / "gov.db", keystore=world.keystore(), actor="ops") as gov:
-        active(gov.registry, integration(server.url))
+        active(gov.registry, integration(server.url, **_mimecast_1(server.url)))
         session = gov.session("acme-api")
         with pytest.raises(CredentialRevoked) as caught:
             session.get(server.url + path)
@@ -790,7 +802,7 @@ def test_a_revocation_on_a_very_long_url_is_recorded_and_audited(
         assert [e.action for e in gov.audit.entries()][-2:] == ["call_sent", "revoked"]
         with pytest.raises(AccessDenied):
             session.get(server.url + "/v1/users")
-    assert len(server.received) == 1
+    assert len(server.received) == 2  # the call and its confirmation
 
 
 def test_a_recorder_failure_does_not_skip_the_revocation_check(
@@ -798,7 +810,7 @@ def test_a_recorder_failure_does_not_skip_the_revocation_check(
 ) -> None:
     """The response is inspected for a revocation even when recording the call fails."""
     _revoking(server)
-    registry, ks, engine, _ = world(server.url)
+    registry, ks, engine, _ = world(server.url, **_mimecast_1(server.url))
 
     def failing(action: str, evidence: Mapping[str, Any]) -> None:
         if action == "call_sent":

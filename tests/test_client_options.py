@@ -30,7 +30,13 @@ def test_the_keyword_arguments_are_exactly_the_options_fields() -> None:
     assert fields[:2] == ["registry", "integration_id"]
     assert set(fields[2:]) == SESSION_KWARGS == set(SessionKwargs.__annotations__)
     # What the facade leaves to its caller is part of the same set.
-    assert set(TuningKwargs.__annotations__) == {"retry", "contract", "contract_failures"}
+    assert set(TuningKwargs.__annotations__) == {
+        "retry",
+        "contract",
+        "contract_failures",
+        "timeout",
+        "profile",
+    }
     assert set(TuningKwargs.__annotations__) < SESSION_KWARGS
 
 

@@ -138,6 +138,14 @@ def test_mimecast_revocation_is_recorded_and_no_process_sends_the_key_again(
     def unauthorised(_: Received) -> Reply:
         return Reply(401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, {"fail": []})
 
+    # A token, then, asked to confirm the refused token, Mimecast refuses the client.
+    answers = [
+        Reply(200, body={"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}),
+        Reply(401, body={"fail": [{"code": "InvalidClientIdentifier", "message": "revoked"}]}),
+    ]
+    server.route(
+        "POST", "/oauth/token", lambda _r: answers.pop(0) if len(answers) > 1 else answers[0]
+    )
     server.route("GET", "/api/account", unauthorised)
     with (
         gov.session("mimecast-aware", retry=FAST) as session,

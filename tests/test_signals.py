@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from hf_api_governance import (
     AccessDenied,
+    ApiKind,
     CredentialRevoked,
     Event,
     EventKind,
@@ -30,17 +31,16 @@ from hf_api_governance._client.parse import (
     parse_http_date,
     parse_link_header,
 )
+from hf_api_governance._client.profiles import BUILTIN_PROFILES, MIMECAST_API_1, MIMECAST_API_2
 from hf_api_governance._client.retry import retry_after_seconds
-from hf_api_governance._client.signals import (
-    MIMECAST_REVOCATION_CODES,
-    OAUTH_REVOCATION_ERRORS,
-)
+from hf_api_governance._client.signals import OAUTH_REVOCATION_ERRORS
 from tests.client_support import TOKEN, World, events
 from tests.servers import LocalServer, Received, Reply
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PAST = format_http_date(NOW - timedelta(days=1))
 FUTURE = format_http_date(NOW + timedelta(days=90))
+FUTURE_TEXT = (NOW + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 # ------------------------------------------------------------------- parsing
 
@@ -117,8 +117,19 @@ def test_retry_after_parses_seconds_and_dates() -> None:
 def test_the_signal_tables_cite_their_sources() -> None:
     assert set(OAUTH_REVOCATION_ERRORS) == {"invalid_client", "unauthorized_client"}
     assert all("RFC 6749" in source for source in OAUTH_REVOCATION_ERRORS.values())
-    assert {"err_xdk_binding_expired", "InvalidClientIdentifier"} <= set(MIMECAST_REVOCATION_CODES)
-    assert all("Mimecast" in source for source in MIMECAST_REVOCATION_CODES.values())
+    for profile in (MIMECAST_API_1, MIMECAST_API_2):
+        assert {"err_xdk_binding_expired", "InvalidClientIdentifier"} <= set(
+            profile.revocation_codes
+        )
+        assert all("Mimecast" in s or "RFC" in s for s in profile.revocation_codes.values())
+    for profile in BUILTIN_PROFILES:  # every table of every profile names where it comes from
+        for table in (
+            profile.token_revocation_codes,
+            profile.revocation_codes,
+            profile.revocation_statuses,
+            profile.expiry_codes,
+        ):
+            assert all(source.strip() for source in table.values())
 
 
 # ----------------------------------------------------------------- custody
@@ -177,9 +188,8 @@ def _notices(registry: Registry) -> list[Event]:
     return events(registry, "acme-api", EventKind.DEPRECATION_NOTICED)
 
 
-def test_each_distinct_deprecation_notice_is_recorded_once(
-    world: World, server: LocalServer
-) -> None:
+def test_one_announcement_is_one_notice_recorded_once(world: World, server: LocalServer) -> None:
+    """Issue 12 item 10: Deprecation, a future Sunset and their Link in one answer: one notice."""
     api = DeprecatingApi(server)
     registry, ks, engine, _ = world(server.url)
     api.headers = {
@@ -190,17 +200,20 @@ def test_each_distinct_deprecation_notice_is_recorded_once(
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
         for _ in range(3):
             assert session.get(server.url + "/v2/items").status_code == 200
-    kinds = sorted(e.evidence["notice"] for e in _notices(registry))
-    assert kinds == ["deprecation", "link_deprecation", "link_sunset", "sunset"]
+    (notice,) = _notices(registry)
+    assert notice.evidence["notice"] == "deprecation"
+    assert list(notice.evidence["announces"]) == ["deprecation", "sunset", "link_deprecation"]
+    assert notice.evidence["sunset_at"] == FUTURE_TEXT
+    assert notice.evidence["link_path"] == ("docs", "v3")
     # A new session (another process) sees the history and records nothing new.
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
         session.get(server.url + "/v2/items")
-    assert len(_notices(registry)) == 4
-    # A changed notice is a new one.
+    assert len(_notices(registry)) == 1
+    # A changed announcement is a new one.
     api.headers["Deprecation"] = "@1700000000"
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session:
         session.get(server.url + "/v2/items")
-    assert len(_notices(registry)) == 5
+    assert len(_notices(registry)) == 2
     assert registry.get("acme-api").state is IntegrationState.ACTIVE
     event = _notices(registry)[0]
     assert event.clause == "1.1.2"
@@ -307,7 +320,8 @@ def test_revocation_evidence_is_secret_free_and_accepted(world: World, server: L
         "/oauth/token",
         Reply(400, body={"error": "unauthorized_client", "error_description": "disabled"}),
     )
-    registry, ks, engine, _ = world(server.url)
+    # Mimecast API 2.0's token endpoint is /oauth/token: its refusal is the authority's word.
+    registry, ks, engine, _ = world(server.url, vendor="Mimecast", kind=ApiKind.MIMECAST_API)
     with (
         GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as session,
         pytest.raises(CredentialRevoked),

@@ -1,8 +1,11 @@
-"""govern() on a real vendor SDK: Code42's Incydr SDK (``incydr``, a test-only dependency).
+"""govern() on real vendor SDKs, unchanged, against local stubs of the vendors' documented answers.
 
-The SDK owns its session and its authentication (client credentials against
-``/v1/oauth``); governance is mounted as a transport adapter and must detect
-revocation and suspension through the SDK's own calls.
+Test-only dependencies: Code42's Incydr SDK (``incydr``), Code42's ``py42``
+(whose session is module-global) and ``mimecast-api`` (Mimecast API 1.0,
+HMAC-signed). Each SDK owns its session and its authentication; governance
+is mounted as a transport adapter and must detect revocation (confirmed by
+the authority), suspension, deprecation and rate limits through the SDK's
+own calls.
 """
 
 from __future__ import annotations
@@ -23,9 +26,15 @@ from hf_api_governance import (
     Keystore,
     PolicyEngine,
     Registry,
+    RevocationSuspected,
     govern,
 )
-from tests.client_support import INCYDR_SECRET, World, events
+from tests.client_support import (
+    INCYDR_SECRET,
+    World,
+    events,
+    exception_texts,
+)
 from tests.servers import LocalServer, Received, Reply
 
 # The SDK calls pydantic's deprecated v1 API; that is its business, not ours.
@@ -46,11 +55,14 @@ class IncydrApi:
         self.user_status = 200
         self.user_headers: dict[str, str] = {}
         self.issued = 0
+        self.refuse_after: int | None = None  # refuse the client once this many were issued
         server.route("POST", "/v1/oauth", self.oauth)
         server.route("GET", "/v1/users/u-1", self.user)
 
     def oauth(self, r: Received) -> Reply:
-        if self.client_revoked:
+        if self.client_revoked or (
+            self.refuse_after is not None and self.issued >= self.refuse_after
+        ):
             return Reply(401, body={"error": "invalid_client"})
         self.issued += 1
         # expires_in=0: the SDK fetches a token before every call
@@ -83,7 +95,11 @@ def _incydr_world(
     # The SDK authenticates itself, but the integration still names the
     # keystore entry its secret comes from (the policy engine requires one).
     return world(
-        server.url, id="incydr-api", kind=ApiKind.MIMECAST_API, credential="incydr-client-secret"
+        server.url,
+        id="incydr-api",
+        kind=ApiKind.MIMECAST_API,
+        vendor="Code42",
+        credential="incydr-client-secret",
     )
 
 
@@ -126,16 +142,27 @@ def test_a_revoked_incydr_client_is_detected_through_the_sdk(
     assert server.received == []
 
 
-def test_incydr_invalid_token_right_after_a_token_is_a_revocation(
+def test_incydr_invalid_token_right_after_a_token_is_confirmed_before_it_revokes(
     world: World, server: LocalServer
 ) -> None:
+    """The SDK's last token request is sent once more: it still gets a token, so no revocation."""
     api = IncydrApi(server)
     api.tokens_refused = True
     registry, _ks, engine, _ = _incydr_world(world, server)
     client = _incydr_client(server)
     govern(client.session, registry, "incydr-api", engine=engine)
-    with pytest.raises(CredentialRevoked):
+    with pytest.raises(RevocationSuspected) as caught:
         client.users.v1.get_user("u-1")
+    assert caught.value.confirmation == "cleared"
+    assert registry.get("incydr-api").state is IntegrationState.ACTIVE
+    api.tokens_refused = False
+    assert client.users.v1.get_user("u-1").user_id == "u-1"  # the next call is sent
+    # Once the client itself is refused, the same answer is a confirmed revocation.
+    api.tokens_refused = True
+    api.refuse_after = api.issued + 1  # the SDK's next token, then the client is refused
+    with pytest.raises(CredentialRevoked) as revoked:
+        client.users.v1.get_user("u-1")
+    assert revoked.value.evidence["confirmation"] == "confirmed"
     assert registry.get("incydr-api").state is IntegrationState.REVOKED
 
 
@@ -154,3 +181,26 @@ def test_a_sunset_incydr_api_is_suspended_through_the_sdk(
     with pytest.raises(AccessDenied):
         client.users.v1.get_user("u-1")
     assert server.received == []
+
+
+def test_a_401_in_plain_text_from_incydrs_token_endpoint_revokes_through_the_sdk(
+    world: World, server: LocalServer
+) -> None:
+    """Issue 12 item 3: Code42's documented refusal, not the SDK's raw HTTPError."""
+    api = IncydrApi(server)
+    registry, _ks, engine, _ = _incydr_world(world, server)
+    client = _incydr_client(server)
+    govern(client.session, registry, "incydr-api", engine=engine)
+    assert client.users.v1.get_user("u-1").user_id == "u-1"
+    server.route("POST", "/v1/oauth", Reply(401, body="The supplied credentials are invalid"))
+    server.clear()
+    with pytest.raises(CredentialRevoked) as caught:
+        client.users.v1.get_user("u-1")
+    assert caught.value.evidence["signal"] == "token_refusal"
+    assert len(server.requests_to("/v1/oauth")) == 2  # the SDK's request and its confirmation
+    assert INCYDR_SECRET not in exception_texts(caught.value)
+    server.clear()
+    with pytest.raises(AccessDenied):
+        client.users.v1.get_user("u-1")
+    assert server.received == []
+    assert api.issued == 1

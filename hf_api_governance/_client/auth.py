@@ -26,9 +26,9 @@ import requests
 from requests.auth import AuthBase
 
 from hf_api_governance._client.evidence import url_evidence
-from hf_api_governance._client.parse import json_body, oauth_error
+from hf_api_governance._client.parse import body_codes, json_body, parse_lifetime
 from hf_api_governance._confidential.redact import redact_url
-from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._confidential.secret import Secret, adopt_secret
 from hf_api_governance._model.rules import check_url
 from hf_api_governance.exceptions import (
     GovernanceError,
@@ -48,15 +48,23 @@ __all__ = [
 
 FRESH_TOKEN_ATTR: Final = "_hf_gov_fresh_token"  # noqa: S105 - an attribute name
 """Set on a prepared request that carries an access token fetched for it."""
+EXPIRED_ATTR: Final = "_hf_gov_token_expired"
+"""Set on a response whose body says the access token expired (a profile's expiry code)."""
 _REFRESHED_ATTR: Final = "_hf_gov_refreshed"
+
+DEFAULT_LIFETIME: Final = 300.0
+"""Seconds a token is cached when ``expires_in`` is missing or not a number."""
+MAX_LIFETIME: Final = 86400.0
+"""The longest a token is cached, whatever ``expires_in`` says (a day)."""
 
 
 def _as_secret(value: object, field: str) -> Secret:
+    value = adopt_secret(value, field)  # a pydantic SecretStr
     if isinstance(value, Secret):
         return value
     if isinstance(value, str | bytes) and value:
         return Secret(value, label=field)
-    raise ValidationError(field, "must be a non-empty Secret or str")
+    raise ValidationError(field, "must be a non-empty Secret, str or pydantic SecretStr")
 
 
 # The checks below never let a UnicodeError escape: its ``object`` would be the
@@ -246,7 +254,9 @@ class MimecastHmacAuth(AuthBase):
 
     Args:
         access_key: The access key of the binding.
-        secret_key: The secret key of the binding (Base64, as Mimecast issues it).
+        secret_key: The secret key of the binding (Base64, as Mimecast issues
+            it; whitespace around it, such as the newline of a file it was
+            pasted into, is ignored, as every Mimecast client does).
         app_id: The registered application's id.
         app_key: The registered application's key.
         clock: Returns the current aware instant (tests freeze it).
@@ -274,7 +284,7 @@ class MimecastHmacAuth(AuthBase):
         self._app_key = _as_secret(app_key, "app_key")
         self._now = clock or (lambda: datetime.now(UTC))
         try:
-            self._key = base64.b64decode(self._secret_key.reveal_bytes(), validate=True)
+            self._key = base64.b64decode(self._secret_key.reveal_bytes().strip(), validate=True)
         except (binascii.Error, ValueError):
             raise ValidationError("secret_key", "must be Base64 as issued by Mimecast") from None
 
@@ -299,9 +309,14 @@ class OAuth2ClientCredentials(AuthBase):
     """OAuth 2.0 client credentials grant (RFC 6749 section 4.4) with a cached token.
 
     The access token is cached until ``leeway`` seconds before its
-    ``expires_in``. On a ``401`` the token is refreshed once and the request
-    sent again; threads share one token and one refresh at a time (a thread
-    that finds a newer token than the one that failed reuses it).
+    ``expires_in``: ``0`` or less means it is used for the request that
+    fetched it only; a value that is not a number (missing, ``null``,
+    ``NaN``, ``true``) means :data:`DEFAULT_LIFETIME` (5 minutes); a numeric
+    string is read as its number; anything longer than a day (``Infinity``
+    included) is capped at :data:`MAX_LIFETIME`. On a ``401`` (or an answer
+    whose body says the token expired) the token is refreshed once and the
+    request sent again; threads share one token and one refresh at a time (a
+    thread that finds a newer token than the one that failed reuses it).
 
     Args:
         token_url: The token endpoint (https unless loopback).
@@ -311,7 +326,9 @@ class OAuth2ClientCredentials(AuthBase):
             (HTTP Basic, RFC 6749 section 2.3.1).
         scope: Space-separated scopes to ask for, if any.
         session: The session that talks to the token endpoint (a private
-            plain session by default; redirects are never followed).
+            plain session by default; redirects are never followed). A
+            governed session passes one that uses its own ``proxies``,
+            ``verify``, ``cert`` and ``trust_env``.
         timeout: Seconds for the token request.
         leeway: Refresh this many seconds before expiry (capped at a tenth of
             the lifetime).
@@ -404,7 +421,8 @@ class OAuth2ClientCredentials(AuthBase):
         body = json_body(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if response.status_code != 200 or not isinstance(token, str) or not token:
-            error = oauth_error(body)
+            codes = body_codes(body)  # the OAuth error, or a Mimecast fail code (either shape)
+            error = codes[0] if codes else None
             evidence: dict[str, Any] = {
                 "status": response.status_code,
                 "endpoint": "token",
@@ -421,11 +439,15 @@ class OAuth2ClientCredentials(AuthBase):
                 evidence=evidence,
             )
         self.fetches += 1
-        lifetime = body.get("expires_in") if isinstance(body, dict) else None
-        if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > 0:
-            expires = self._timer() + lifetime - min(self._leeway, lifetime / 10)
+        lifetime = parse_lifetime(body.get("expires_in") if isinstance(body, dict) else None)
+        if lifetime is None:  # RFC 6749 section 5.1: expires_in is only recommended
+            lifetime = DEFAULT_LIFETIME
+        now = self._timer()
+        if lifetime <= 0:
+            expires = now - 1.0  # not cached: used for the request that fetched it
         else:
-            expires = self._timer() + 3600.0  # RFC 6749: expires_in is only recommended
+            lifetime = min(lifetime, MAX_LIFETIME)
+            expires = now + lifetime - min(self._leeway, lifetime / 10)
         return Secret(token, label="access token"), expires
 
     def token(self) -> tuple[Secret, bool]:
@@ -440,6 +462,19 @@ class OAuth2ClientCredentials(AuthBase):
                 return self._token, False
             self._token, self._expires = self._fetch()
             return self._token, True
+
+    def refresh(self) -> None:
+        """Fetch a new access token now, replacing the cached one (one token request).
+
+        A governed session calls this to ask the token endpoint whether a
+        credential it suspects is still accepted.
+
+        Raises:
+            TokenEndpointError: The token endpoint refused.
+            TransportError: The token endpoint could not be reached.
+        """
+        with self._lock:
+            self._token, self._expires = self._fetch()
 
     def invalidate(self, stale: Secret | None = None) -> None:
         """Forget the cached token (only if it is still ``stale``, when given)."""
@@ -464,7 +499,7 @@ class OAuth2ClientCredentials(AuthBase):
     def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         request = response.request
         if (
-            response.status_code != 401
+            (response.status_code != 401 and not getattr(response, EXPIRED_ATTR, False))
             or getattr(request, FRESH_TOKEN_ATTR, False)
             or getattr(request, _REFRESHED_ATTR, False)
             or not isinstance(request.body, bytes | str | type(None))

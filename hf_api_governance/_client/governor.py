@@ -10,12 +10,18 @@
    before any byte leaves the machine;
 2. *send*, with bounded retries of transient faults (:mod:`.retry`);
 3. *classify* the final response: :func:`.signals.classify`, a pure function
-   of the response and what the governor knows (:class:`.signals.Facts`),
-   says what it means: revocation (clause 1.1.1), interoperability (clause
-   1.1.2), contract drift...;
-4. *apply* that reading: registry events, exceptions, the governor's own
-   memory (tokens seen, credentials seen revoked, contract failures in a
-   row); and report every call to the optional ``recorder``.
+   of the response and what the governor knows (:class:`.signals.Facts`,
+   the vendor's signal profile among them), says what it means: revocation
+   (clause 1.1.1), interoperability (clause 1.1.2), contract drift...;
+4. *apply* that reading: a suspected revocation is confirmed once with the
+   authority (:mod:`.confirm`) before anything is revoked; registry events,
+   exceptions, the governor's own memory (tokens seen, credentials seen
+   revoked, contract failures in a row, the rate-limit budget); and report
+   every call to the optional ``recorder``.
+
+Requests to a declared data origin (a pre-signed download URL) are admitted
+like any other and sent without any credential header; their answers are
+not read for signals (a storage host's 403 says nothing about the API).
 """
 
 from __future__ import annotations
@@ -24,29 +30,49 @@ import enum
 import functools
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Literal, NoReturn
 
+import attrs
 import requests
 
 from hf_api_governance._base.clock import Clock
-from hf_api_governance._client.auth import FRESH_TOKEN_ATTR, TokenEndpointError
+from hf_api_governance._client.auth import EXPIRED_ATTR, FRESH_TOKEN_ATTR, TokenEndpointError
+from hf_api_governance._client.confirm import (
+    Outcome,
+    TokenProbe,
+    Verdict,
+    repeat_verdict,
+    replayable,
+    token_answer_verdict,
+)
 from hf_api_governance._client.evidence import bound_evidence, recorded_url
 from hf_api_governance._client.options import SessionOptions
 from hf_api_governance._client.origins import (
     Origin,
     credential_headers_of,
+    data_origin_matches,
     is_token_endpoint,
     origin_of,
     own_origins,
     strip_credentials,
 )
+from hf_api_governance._client.parse import parse_decimal
 from hf_api_governance._client.ports import Transport
+from hf_api_governance._client.profiles import (
+    Confirmation,
+    RateLimit,
+    SignalProfile,
+    profile_for,
+)
 from hf_api_governance._client.retry import (
+    IDEMPOTENT_METHODS,
     RetriesExhausted,
     RetryStats,
+    reset_seconds,
     run_retries,
     should_retry,
 )
@@ -58,7 +84,7 @@ from hf_api_governance._client.signals import (
     SignalKind,
     classify,
     classify_token_error,
-    is_mimecast,
+    plain_answer,
 )
 from hf_api_governance._confidential.redact import redact_url
 from hf_api_governance._model.rules import is_loopback_host
@@ -75,8 +101,10 @@ from hf_api_governance.exceptions import (
     AccessDenied,
     ApiError,
     CredentialRevoked,
+    GovernanceError,
     IllegalTransition,
     InteroperabilitySuspended,
+    RevocationSuspected,
     TransportError,
 )
 
@@ -164,6 +192,30 @@ def _attempt(
 _ONE_ATTEMPT: Final = RetryStats()  # frozen: shared by every request that needed no retry
 
 
+def _unreadable(response: requests.Response, kwargs: Mapping[str, Any]) -> str:
+    """Read the body now unless streamed; return the failure's name, or ``""``.
+
+    A body that cannot be read (a broken chunked stream, an encoding that
+    cannot be decoded) becomes a :class:`TransportError` here, inside the
+    governed call, instead of a raw requests exception later.
+    """
+    if kwargs.get("stream"):
+        return ""
+    try:
+        response.content  # noqa: B018 - read it once, here
+    except Exception as exc:
+        return type(exc).__name__
+    return ""
+
+
+@attrs.frozen
+class _Call:
+    """What a confirmation needs to send on behalf of the call being inspected."""
+
+    adapter: Transport
+    kwargs: Mapping[str, Any]
+
+
 # --------------------------------------------------------------------- governor
 
 
@@ -196,7 +248,9 @@ class _Governor:
         )
         integration = registry.get(integration_id)  # fails early on an unknown id
         self.origins = own_origins(integration)
+        self.data_origins = integration.data_origins
         self.extra_headers = credential_headers_of(integration)
+        self.profile: SignalProfile = profile_for(integration, options.profile)
         self._last_read: Integration = integration
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
@@ -209,6 +263,12 @@ class _Governor:
         self._dead: frozenset[str] | None = None  # credential entries seen revoked
         self._dead_reason = ""
         self._unrecorded_suspension: str | None = None  # a suspension the registry lacks
+        # Confirmation of suspected revocations: the session's own OAuth client
+        # (GovernedSession sets these), or the token request an SDK sent last.
+        self.token_probe: TokenProbe | None = None
+        self.resign: Callable[[Integration, requests.PreparedRequest], None] | None = None
+        self._token_request: requests.PreparedRequest | None = None
+        self.rate_limit: RateLimit | None = None
 
     def _read_separately(self) -> tuple[Integration, frozenset[str]]:
         integration = self.registry.get(self.integration_id)
@@ -243,11 +303,13 @@ class _Governor:
         if integration is not self._last_read:  # a new read (the registry keeps unchanged ones)
             self._last_read = integration  # its declaration may have changed: recompute
             self.origins = own_origins(integration)
+            self.data_origins = integration.data_origins
             self.extra_headers = credential_headers_of(integration)
+            self.profile = profile_for(integration, self.options.profile)
         origins = self.origins
         origin = origin_of(url)
         try:
-            if origin is None or origin not in origins:
+            if origin is None or (origin not in origins and not self._is_data(origin)):
                 raise _deny(
                     Refusal.FOREIGN_ORIGIN,
                     f"{redact_url(url)} is not the origin of integration "
@@ -315,6 +377,18 @@ class _Governor:
         """Whether ``url`` is at one of the integration's origins."""
         return origin_of(url) in self.origins
 
+    def _is_data(self, origin: Origin) -> bool:
+        return any(data_origin_matches(pattern, origin) for pattern in self.data_origins)
+
+    def role(self, url: str) -> Literal["own", "data"] | None:
+        """``"own"`` for the integration's origins, ``"data"`` for a declared data origin."""
+        origin = origin_of(url)
+        if origin is None:
+            return None
+        if origin in self.origins:
+            return "own"
+        return "data" if self.data_origins and self._is_data(origin) else None
+
     def refuse_foreign(self, method: str, url: str) -> NoReturn:
         """Record and raise the refusal of a request whose URL left the admitted origins.
 
@@ -374,17 +448,18 @@ class _Governor:
     def facts(self, integration: Integration, request: requests.PreparedRequest) -> Facts:
         """What this governor knows about ``request`` (for :func:`~.signals.classify`)."""
         url = request.url or ""
+        profile = self.profile
         return Facts(
             kind=integration.kind,
             vendor=integration.vendor,
-            mimecast=is_mimecast(integration),
             method=request.method or "?",
             url=url,
             fresh_token=bool(getattr(request, FRESH_TOKEN_ATTR, False)) or self._token_seen,
-            token_endpoint=is_token_endpoint(url, integration),
+            token_endpoint=is_token_endpoint(url, integration, profile.token_paths),
             now=self.clock.now(),
             contract=self.options.contract,
             secret_headers=self.extra_headers,
+            profile=profile,
         )
 
     def inspect(
@@ -392,32 +467,56 @@ class _Governor:
         integration: Integration,
         request: requests.PreparedRequest,
         response: requests.Response,
-    ) -> None:
-        """Classify ``response`` and apply what it says; return normally if the call stands.
+        call: _Call | None,
+    ) -> requests.Response:
+        """Classify ``response`` and apply what it says; return the answer that stands.
+
+        That is ``response``, or, when a suspicion was cleared by repeating
+        the request, the repeated request's answer.
 
         Raises:
-            CredentialRevoked: The response shows the credential is dead.
+            CredentialRevoked: The response (confirmed by the authority) shows
+                the credential is dead.
+            RevocationSuspected: It suggested a revocation the authority did
+                not confirm.
             InteroperabilitySuspended: The API is gone or has changed.
             ApiError: A Mimecast ``fail`` array reported an error.
+            TransportError: The response could not be read.
         """
-        self.apply(integration, response, classify(response, self.facts(integration, request)))
+        if plain_answer(response, request.method or "?", self.profile, self.options.contract):
+            self._token_seen = False  # a 2xx issuing no token: a later token is not fresh
+            return response
+        facts = self.facts(integration, request)
+        return self.apply(integration, request, response, classify(response, facts), call, facts)
 
     def apply(
-        self, integration: Integration, response: requests.Response, reading: Reading
-    ) -> None:
-        """Apply a reading: remember token issuance, record, raise.
+        self,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        reading: Reading,
+        call: _Call | None,
+        facts: Facts,
+    ) -> requests.Response:
+        """Apply a reading: remember token issuance, record, confirm, raise.
 
         Rate-limited and transient outcomes were already retried (the retry
         loop retries :data:`~.signals.RETRY_STATUSES`): the response stands.
 
         Raises:
-            CredentialRevoked: A :attr:`~SignalKind.REVOKED` signal.
+            CredentialRevoked: A :attr:`~SignalKind.REVOKED` signal, or a
+                suspicion the authority confirmed.
+            RevocationSuspected: A suspicion the authority did not confirm.
             InteroperabilitySuspended: A :attr:`~SignalKind.SUSPENDED` signal, or
                 the last of ``contract_failures`` contract failures in a row.
             ApiError: An :attr:`~SignalKind.API_ERROR` signal.
         """
-        if reading.token_issued is not None:
-            self._token_seen = reading.token_issued
+        issued = reading.token_issued
+        if issued is not None:
+            self._token_seen = issued
+            if issued and facts.token_endpoint and replayable(request):
+                # What confirms a later suspicion: the SDK's own token request, sent again.
+                self._token_request = request.copy()
         signals = reading.signals
         if len(signals) > 1:
             self._record_notes(integration, signals[:-1])
@@ -430,6 +529,10 @@ class _Governor:
         elif kind is SignalKind.REVOKED:
             response.close()
             self._revoked(integration, dict(signal.evidence), signal.reason)
+        elif kind is SignalKind.UNCONFIRMED_REVOCATION:
+            return self._confirm_or_suspect(integration, request, response, signal, call, facts)
+        elif kind is SignalKind.TOKEN_EXPIRED:
+            setattr(response, EXPIRED_ATTR, True)  # the session's OAuth client refreshes once
         elif kind is SignalKind.SUSPENDED:
             cause = signal.cause or SuspensionCause.API_CHANGED  # every suspending row names one
             self._suspend(integration, response, cause, dict(signal.evidence), signal.reason)
@@ -444,6 +547,7 @@ class _Governor:
         elif kind is SignalKind.CONTRACT_FAILURE:
             self._contract_broken(integration, response, signal)
         # RATE_LIMITED and TRANSIENT were retried already; they, and OK, leave the call standing.
+        return response
 
     def _record_notes(self, integration: Integration, notes: tuple[Signal, ...]) -> None:
         """Record deprecation notices and suspicions, each once."""
@@ -494,6 +598,189 @@ class _Governor:
                 f"{failed} consecutive responses broke the recorded contract: {signal.reason}",
             )
 
+    # -- 3b. confirmation ------------------------------------------------------------
+
+    def _confirm_or_suspect(
+        self,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        signal: Signal,
+        call: _Call | None,
+        facts: Facts,
+    ) -> requests.Response:
+        """Ask the authority once; revoke if it confirms, else record the suspicion and raise.
+
+        A suspicion that repeating the request cleared lets the repeated
+        answer stand (it is inspected in turn, without a second confirmation).
+        """
+        if call is None:
+            verdict = Verdict(Outcome.NOT_POSSIBLE, "none", "a confirming answer is not confirmed")
+        else:
+            verdict = self._confirm(integration, request, signal, call, facts)
+        evidence = {**signal.evidence, **verdict.evidence()}
+        if verdict.outcome is Outcome.CONFIRMED:
+            response.close()
+            self._revoked(integration, evidence, f"{signal.reason}; confirmed: {verdict.detail}")
+        path = urllib.parse.urlsplit(request.url or "").path
+        failure = self._record_suspicion(signal, evidence, (request.method or "?", path))
+        if verdict.outcome is Outcome.CLEARED and verdict.response is not None:
+            response.close()
+            return self.inspect(integration, request, verdict.response, None)
+        response.close()
+        return self._raise_suspected(signal, verdict, evidence, response.status_code, failure)
+
+    def _confirm(
+        self,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        signal: Signal,
+        call: _Call,
+        facts: Facts,
+    ) -> Verdict:
+        """Ask the authority once: the token endpoint, or what the profile defines."""
+        profile = facts.profile
+        if signal.code == "token_refusal":  # the refused request was a token request itself
+            if not replayable(request):
+                return Verdict(Outcome.NOT_POSSIBLE, "token_endpoint", "the request has a stream")
+            return self._replay_token(integration, request, call)
+        probe = self.token_probe
+        if probe is not None:
+            name = ""
+            try:
+                verdict = probe(integration)
+            except Exception as exc:  # the probe never raises by contract; fail safe anyway
+                name = type(exc).__name__
+            if name:
+                return Verdict(Outcome.UNAVAILABLE, "token_endpoint", f"the probe failed ({name})")
+            if verdict is not None:
+                return verdict
+        remembered = self._token_request
+        if remembered is not None:
+            return self._replay_token(integration, remembered, call)
+        if profile.static_confirmation is Confirmation.REPEAT:
+            method = (request.method or "").upper()
+            allowed = method in IDEMPOTENT_METHODS or (method == "POST" and profile.repeat_post)
+            if not allowed or not replayable(request):
+                return Verdict(Outcome.NOT_POSSIBLE, "repeat", f"a {method} may not be repeated")
+            return self._repeat(integration, request, call, facts)
+        return Verdict(
+            Outcome.NOT_POSSIBLE,
+            "none",
+            f"the {profile.name} profile defines no confirmation for a static key",
+        )
+
+    def _replay_token(
+        self, integration: Integration, token_request: requests.PreparedRequest, call: _Call
+    ) -> Verdict:
+        """Send a token request once more (an SDK's own, as it sent it) and read the answer."""
+        copy = token_request.copy()
+        name = ""
+        response: requests.Response | None = None
+        try:
+            response = _attempt(call.adapter, copy, {**call.kwargs, "stream": False})
+        except _Unsendable as unsendable:
+            name = unsendable.name
+        except requests.RequestException as exc:
+            name = type(exc).__name__
+        if response is None:
+            return Verdict(
+                Outcome.UNAVAILABLE, "token_endpoint", f"the token endpoint failed ({name})"
+            )
+        try:
+            facts = attrs.evolve(self.facts(integration, copy), token_endpoint=True)
+            return token_answer_verdict(response, facts)
+        finally:
+            response.close()
+
+    def _repeat(
+        self,
+        integration: Integration,
+        request: requests.PreparedRequest,
+        call: _Call,
+        facts: Facts,
+    ) -> Verdict:
+        """Send the same request once more (re-signed by the session, if it signs)."""
+        copy = request.copy()
+        name = ""
+        response: requests.Response | None = None
+        try:
+            if self.resign is not None:
+                self.resign(integration, copy)
+            response = _attempt(call.adapter, copy, dict(call.kwargs))
+        except _Unsendable as unsendable:
+            name = unsendable.name
+        except (requests.RequestException, GovernanceError) as exc:
+            name = type(exc).__name__
+        if response is None:
+            return Verdict(Outcome.UNAVAILABLE, "repeat", f"the repeated request failed ({name})")
+        name = _unreadable(response, call.kwargs)
+        if name:
+            response.close()
+            return Verdict(
+                Outcome.UNAVAILABLE, "repeat", f"the repeated answer is unreadable ({name})"
+            )
+        verdict = repeat_verdict(response, attrs.evolve(facts, fresh_token=False))
+        if verdict.response is None:
+            response.close()
+        return verdict
+
+    def _record_suspicion(
+        self, signal: Signal, evidence: Mapping[str, Any], where: tuple[str, str]
+    ) -> Exception | None:
+        """Record an unconfirmed suspicion once per signal, method and path in this session.
+
+        Returns the registry's failure, if it could not record (the caller
+        still raises :class:`RevocationSuspected`, with it as the cause).
+        """
+        key = repr((signal.code, *where))
+        with self._lock:
+            if key in self._suspected:
+                return None
+            self._suspected.add(key)
+        try:
+            self.registry.record(
+                self.integration_id,
+                EventKind.SIGNAL_RECORDED,
+                reason=f"suspected revocation, not confirmed: {signal.reason}",
+                actor=self.options.actor,
+                clause="1.1.1",
+                evidence=bound_evidence(dict(evidence)),
+            )
+        except Exception as exc:
+            return exc
+        return None
+
+    def _raise_suspected(
+        self,
+        signal: Signal,
+        verdict: Verdict,
+        evidence: Mapping[str, Any],
+        status: int,
+        failure: Exception | None,
+    ) -> NoReturn:
+        message = (
+            f"integration {self.integration_id!r}: {signal.reason}, but the authority did not "
+            f"confirm a revocation ({verdict.outcome.value}: {verdict.detail}); nothing was "
+            "revoked and the next call is sent as usual"
+        )
+        if failure is not None:
+            message += (
+                f"; the suspicion could not be recorded in the registry "
+                f"({type(failure).__name__}, see __cause__)"
+            )
+        error = RevocationSuspected(
+            self.integration_id,
+            message,
+            status=status,
+            codes=signal.api_codes,
+            evidence=bound_evidence(dict(evidence)),
+            confirmation=verdict.outcome.value,
+        )
+        if failure is not None:
+            raise error from failure
+        raise error from None
+
     # -- 4. recording -----------------------------------------------------------
 
     def _revoked(self, integration: Integration, evidence: dict[str, Any], reason: str) -> NoReturn:
@@ -533,16 +820,31 @@ class _Governor:
         ) from failure
 
     def token_refused(self, integration: Integration, error: TokenEndpointError) -> NoReturn:
-        """Turn a refused token request into a revocation when the code says so.
+        """Act on the refusal of a token request the session's own OAuth client made.
+
+        A revocation code of the profile revokes; a refusal status without one
+        (a 401 with an empty or plain-text body) is asked once more.
 
         Raises:
-            CredentialRevoked: The error code is a revocation code.
-            TokenEndpointError: Otherwise, unchanged.
+            CredentialRevoked: A revocation code, or a refusal confirmed.
+            RevocationSuspected: A refusal the token endpoint did not repeat.
+            TokenEndpointError: Any other refusal, unchanged.
         """
-        signal = classify_token_error(error)
-        if signal is not None:
+        signal = classify_token_error(error, self.profile)
+        if signal is None:
+            raise error
+        if signal.kind is SignalKind.REVOKED:
             self._revoked(integration, dict(signal.evidence), signal.reason)
-        raise error
+        probe = self.token_probe
+        verdict = probe(integration) if probe is not None else None
+        if verdict is None:
+            verdict = Verdict(Outcome.NOT_POSSIBLE, "none", "no token endpoint to ask")
+        evidence = {**signal.evidence, **verdict.evidence()}
+        if verdict.outcome is Outcome.CONFIRMED:
+            self._revoked(integration, evidence, f"{signal.reason}; confirmed: {verdict.detail}")
+        path = str(error.evidence.get("path", ""))
+        failure = self._record_suspicion(signal, evidence, ("POST", path))
+        self._raise_suspected(signal, verdict, evidence, error.status, failure)
 
     def _suspend(
         self,
@@ -603,6 +905,45 @@ class _Governor:
         if self.options.recorder is not None:
             self.options.recorder(action, {"integration_id": self.integration_id, **evidence})
 
+    # -- rate limits ----------------------------------------------------------------
+
+    def _note_rate_limit(self, response: requests.Response) -> None:
+        """Remember the budget the answer announced (the profile's rate-limit headers)."""
+        spec = self.profile.rate_limit
+        if spec is None:
+            return
+        headers = response.headers
+        remaining_text = headers.get(spec.remaining)
+        if remaining_text is None:
+            return
+        remaining = parse_decimal(remaining_text)
+        limit = parse_decimal(headers.get(spec.limit) or "")
+        reset_text = headers.get(spec.reset)
+        reset = reset_seconds(reset_text, spec.reset_unit) if reset_text is not None else None
+        self.rate_limit = RateLimit(
+            None if limit is None else int(limit),
+            None if remaining is None else int(remaining),
+            reset,
+            time.monotonic(),
+        )
+
+    def _wait_for_budget(self) -> float:
+        """When the last answer left no budget, wait (bounded) until it grows again.
+
+        The wait is capped by the retry policy's ``max_wait``; it happens
+        once per announced budget. Returns the seconds waited.
+        """
+        budget = self.rate_limit
+        if budget is None or budget.remaining != 0 or not budget.reset_after:
+            return 0.0
+        self.rate_limit = attrs.evolve(budget, remaining=None)  # wait once for this budget
+        wait = budget.observed_at + budget.reset_after - time.monotonic()
+        if wait <= 0:
+            return 0.0
+        wait = min(wait, self.options.retry.max_wait)
+        self.sleep(wait)
+        return wait
+
     # -- 2. sending -----------------------------------------------------------------
 
     def send(
@@ -611,9 +952,20 @@ class _Governor:
         integration: Integration,
         request: requests.PreparedRequest,
         kwargs: dict[str, Any],
+        *,
+        data: bool = False,
     ) -> requests.Response:
-        """Send with retries, record the call, inspect the response."""
+        """Send with retries, record the call, inspect the response.
+
+        ``data``: the URL is a declared data origin: every credential header
+        is removed, and the answer is not read for signals.
+        """
         method = (request.method or "GET").upper()
+        waited = 0.0
+        if data:
+            strip_credentials(request, self.extra_headers)
+        else:
+            waited = self._wait_for_budget()
         started = time.monotonic()
         clock_start = time.perf_counter()
         first: requests.Response | BaseException
@@ -642,7 +994,7 @@ class _Governor:
                     attempt,
                     method=method,
                     policy=retry,
-                    mimecast=is_mimecast(integration),
+                    rate_limit=self.profile.rate_limit,
                     started=started,
                     sleep=self.sleep,
                 )
@@ -654,9 +1006,15 @@ class _Governor:
             stats, error = exhausted.stats, exhausted.error
         except requests.RequestException as exc:
             error = exc
+        name = ""
         if error is not None:
             name = _error_name(error)
             del error, first  # their repr may show the URL's query: not kept in this frame
+        else:
+            name = _unreadable(response, kwargs)
+            if name:
+                response.close()
+        if name:
             self.last_retry_stats = stats
             self._record_call(
                 "call_failed",
@@ -672,23 +1030,33 @@ class _Governor:
                 f"attempt(s): {name}"
             ) from None
         self.last_retry_stats = stats
+        if not data:
+            self._note_rate_limit(response)
+        call = _Call(adapter, kwargs)
         if self.options.recorder is not None:
+            sent: dict[str, Any] = {
+                "method": method,
+                "url": recorded_url(request.url or ""),
+                "status": response.status_code,
+                "latency_ms": round((time.perf_counter() - clock_start) * 1000, 3),
+                "attempts": stats.attempts,
+            }
+            if data:
+                sent["data_origin"] = True
+            if waited:
+                sent["rate_limit_wait_s"] = round(waited, 3)
+            budget = self.rate_limit
+            if budget is not None and budget.remaining is not None and not data:
+                sent["rate_limit_remaining"] = budget.remaining
             try:
-                self._record_call(
-                    "call_sent",
-                    {
-                        "method": method,
-                        "url": recorded_url(request.url or ""),
-                        "status": response.status_code,
-                        "latency_ms": round((time.perf_counter() - clock_start) * 1000, 3),
-                        "attempts": stats.attempts,
-                    },
-                )
+                self._record_call("call_sent", sent)
             except BaseException:
                 # The answer is read all the same: a revocation or suspension in it
                 # is acted on (and raised, the recorder's failure as its context).
-                self.inspect(integration, request, response)
+                if not data:
+                    self.inspect(integration, request, response, call)
                 response.close()
                 raise
-        self.inspect(integration, request, response)
-        return response
+        if data:
+            return response
+        return self.inspect(integration, request, response, call)

@@ -11,6 +11,7 @@ the argument), and the governor keeps the resulting value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Final, TypedDict
 
@@ -18,10 +19,26 @@ import attrs
 
 from hf_api_governance._base.clock import Clock, SystemClock
 from hf_api_governance._client.ports import Contract, EngineLike, Recorder, RegistryLike
+from hf_api_governance._client.profiles import SignalProfile, signal_profiles
 from hf_api_governance._client.retry import RetryPolicy
 from hf_api_governance.exceptions import ValidationError
 
-__all__ = ["SESSION_KWARGS", "SessionKwargs", "SessionOptions", "TuningKwargs"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "SESSION_KWARGS",
+    "SessionKwargs",
+    "SessionOptions",
+    "Timeout",
+    "TuningKwargs",
+]
+
+Timeout = float | tuple[float, float]
+"""Seconds to wait: one number for connecting and reading alike, or ``(connect, read)``."""
+
+DEFAULT_TIMEOUT: Final[tuple[float, float]] = (10.0, 60.0)
+"""The timeout of a governed request that gives none: 10 s to connect, 60 s between bytes read."""
+
+MAX_TIMEOUT: Final = 86400.0
 
 
 class TuningKwargs(TypedDict, total=False):
@@ -31,12 +48,14 @@ class TuningKwargs(TypedDict, total=False):
     <hf_api_governance.Governance.session>`, which wires the other options
     (engine, recorder, actor, clock) to the facade's own parts. The keys are
     described on :class:`SessionOptions`: ``retry``, ``contract``,
-    ``contract_failures``.
+    ``contract_failures``, ``timeout``, ``profile``.
     """
 
     retry: RetryPolicy
     contract: Contract | None
     contract_failures: int
+    timeout: Timeout
+    profile: str | SignalProfile | None
 
 
 class SessionKwargs(TuningKwargs, total=False):
@@ -118,6 +137,36 @@ def _check_contract_failures(_inst: object, _attr: object, value: Any) -> None:
         raise ValidationError("contract_failures", "must be an int from 1 to 1000")
 
 
+def _seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= MAX_TIMEOUT
+    )
+
+
+def _timeout(value: object) -> Timeout:
+    if _seconds(value):
+        return float(value)  # type: ignore[arg-type]  # checked just above
+    if isinstance(value, tuple | list) and len(value) == 2 and all(_seconds(v) for v in value):
+        return (float(value[0]), float(value[1]))
+    raise ValidationError(
+        "timeout",
+        "must be seconds (a number above 0, at most a day) or a (connect, read) pair of them; "
+        "a governed request always has a timeout",
+    )
+
+
+def _check_profile(_inst: object, _attr: object, value: Any) -> None:
+    if value is None or isinstance(value, SignalProfile):
+        return
+    if isinstance(value, str) and any(p.name == value for p in signal_profiles()):
+        return
+    known = ", ".join(p.name for p in signal_profiles())
+    raise ValidationError("profile", f"must be a SignalProfile, None or one of: {known}")
+
+
 def _check_clock(_inst: object, _attr: object, value: Any) -> None:
     if not callable(getattr(value, "now", None)):
         raise ValidationError("clock", "must be a Clock (with now()) or None")
@@ -151,6 +200,12 @@ class SessionOptions:
             integration (cause ``API_CHANGED``), 1 to 1000.
         clock: Time for policy decisions and ``Sunset`` comparisons; ``None``
             is the system clock.
+        timeout: The timeout of a request that gives none (requests' own
+            default is to wait for ever): seconds, or ``(connect, read)``;
+            default :data:`DEFAULT_TIMEOUT`. A request's own ``timeout=`` wins.
+        profile: The vendor signal profile (a :class:`~.profiles.SignalProfile`
+            or a registered name); ``None`` chooses it from the integration's
+            vendor, kind, auth scheme and API version.
 
     Raises:
         ValidationError: An argument is not acceptable (the field is named).
@@ -165,6 +220,8 @@ class SessionOptions:
     contract: Contract | None = attrs.field(default=None, validator=_check_contract)
     contract_failures: int = attrs.field(default=3, validator=_check_contract_failures)
     clock: Clock = attrs.field(default=None, converter=_or_system_clock, validator=_check_clock)
+    timeout: Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_timeout)
+    profile: str | SignalProfile | None = attrs.field(default=None, validator=_check_profile)
 
     @classmethod
     def build(

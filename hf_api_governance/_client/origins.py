@@ -2,8 +2,10 @@
 
 An integration's credentials go only to its own origins (its ``base_url``
 and, for OAuth, its token endpoint), compared as ``(scheme, host, port)``
-the way the connection is opened (:func:`origin_of`). Requests to any other
-origin, redirects included, lose every header that carries a credential
+the way the connection is opened (:func:`origin_of`). Its declared *data
+origins* (pre-signed download hosts, :func:`data_origin_matches`) are
+governed but never receive a credential. Requests to any other origin,
+redirects included, lose every header that carries a credential
 (:func:`strip_credentials`).
 """
 
@@ -23,6 +25,7 @@ __all__ = [
     "CREDENTIAL_HEADERS",
     "Origin",
     "credential_headers_of",
+    "data_origin_matches",
     "is_token_endpoint",
     "origin_of",
     "own_origins",
@@ -81,15 +84,48 @@ def own_origins(integration: Integration) -> frozenset[Origin]:
     return frozenset(o for o in map(origin_of, urls) if o is not None)
 
 
-def is_token_endpoint(url: str, integration: Integration) -> bool:
-    """Whether ``url`` is the integration's declared OAuth token endpoint (query aside)."""
-    token_url = integration.auth.params.get("token_url") if integration.auth is not None else None
-    if not token_url or origin_of(url) != origin_of(token_url):
-        return False
+@functools.lru_cache(maxsize=512)
+def _path_of(url: str) -> str | None:
     try:
-        return urllib.parse.urlsplit(url).path == urllib.parse.urlsplit(token_url).path
+        return urllib.parse.urlsplit(url).path
     except ValueError:
+        return None
+
+
+def is_token_endpoint(
+    url: str, integration: Integration, token_paths: tuple[str, ...] = ()
+) -> bool:
+    """Whether ``url`` is the integration's OAuth token endpoint (query aside).
+
+    The declared ``token_url``, or one of ``token_paths`` (the vendor
+    profile's, for an SDK that fetches its own tokens) at one of the
+    integration's own origins.
+    """
+    token_url = integration.auth.params.get("token_url") if integration.auth is not None else None
+    if not token_url and not token_paths:
         return False
+    origin = origin_of(url)
+    path = _path_of(url)
+    if origin is None or path is None:
+        return False
+    if token_url and origin == origin_of(token_url) and path == _path_of(token_url):
+        return True
+    return path in token_paths and origin in own_origins(integration)
+
+
+def data_origin_matches(pattern: str, origin: Origin) -> bool:
+    """Whether ``origin`` is one of a declared data origin pattern's.
+
+    ``https://*.blob.core.windows.net`` matches ``https://acct.blob.core.windows.net``
+    (any subdomain, port 443), not ``https://blob.core.windows.net``.
+    """
+    target = origin_of(pattern.replace("://*.", "://wildcard.", 1))
+    if target is None or target[0] != origin[0] or target[2] != origin[2]:
+        return False
+    if "://*." in pattern:
+        suffix = target[1].removeprefix("wildcard")
+        return origin[1].endswith(suffix) and len(origin[1]) > len(suffix)
+    return target[1] == origin[1]
 
 
 CREDENTIAL_HEADERS: Final = frozenset(

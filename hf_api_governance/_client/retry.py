@@ -13,8 +13,9 @@ exposes a tenacity type). What is retried:
   every method, since nothing was sent.
 
 Waits follow ``Retry-After`` (seconds or an HTTP-date) when the server gives
-one, else Mimecast's ``X-RateLimit-Reset`` (milliseconds) on a Mimecast 429,
-else exponential backoff with full jitter; every wait is capped by
+one, else the profile's rate-limit reset header on a 429 (Mimecast's
+``X-RateLimit-Reset``, in milliseconds), else exponential backoff with full
+jitter; every wait is capped by
 :attr:`RetryPolicy.max_wait`, and no wait starts that would end past
 :attr:`RetryPolicy.total_timeout`.
 """
@@ -32,7 +33,8 @@ import attrs
 import requests
 import tenacity
 
-from hf_api_governance._client.parse import parse_http_date
+from hf_api_governance._client.parse import parse_decimal, parse_http_date
+from hf_api_governance._client.profiles import RateLimitHeaders
 from hf_api_governance._client.signals import RETRY_STATUSES
 from hf_api_governance.exceptions import ValidationError
 
@@ -121,11 +123,12 @@ class RetryStats:
 def retry_after_seconds(value: str, now: datetime | None = None) -> float | None:
     """Parse ``Retry-After`` (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date.
 
-    Returns ``None`` when the value is neither; a date in the past gives 0.
+    Returns ``None`` when the value is neither (superscript digits, a sign,
+    an absurdly long number); a date in the past gives 0.
     """
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = parse_decimal(value)
+    if seconds is not None:
+        return seconds
     at = parse_http_date(value)
     if at is None:
         return None
@@ -133,17 +136,31 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
     return max(0.0, (at - now).total_seconds())
 
 
-def server_wait(response: requests.Response, *, mimecast: bool) -> float | None:
+def reset_seconds(value: str, unit: str, now: float | None = None) -> float | None:
+    """A rate-limit reset header as seconds from now (``unit``: ``"ms"``, ``"s"``, ``"epoch"``)."""
+    number = parse_decimal(value)
+    if number is None:
+        return None
+    if unit == "ms":
+        return number / 1000.0
+    if unit == "epoch":
+        return max(0.0, number - (time.time() if now is None else now))
+    return number
+
+
+def server_wait(
+    response: requests.Response, *, rate_limit: RateLimitHeaders | None
+) -> float | None:
     """The wait the server asked for, in seconds, or ``None``."""
     header = response.headers.get("Retry-After")
     if header is not None:
         seconds = retry_after_seconds(header)
         if seconds is not None:
             return seconds
-    if mimecast and response.status_code == 429:
-        reset = response.headers.get("X-RateLimit-Reset")
-        if reset is not None and reset.strip().isdigit():
-            return int(reset.strip()) / 1000.0  # Mimecast gives milliseconds
+    if rate_limit is not None and response.status_code == 429:
+        reset = response.headers.get(rate_limit.reset)
+        if reset is not None:
+            return reset_seconds(reset, rate_limit.reset_unit)
     return None
 
 
@@ -195,7 +212,7 @@ def run_retries(
     *,
     method: str,
     policy: RetryPolicy,
-    mimecast: bool,
+    rate_limit: RateLimitHeaders | None,
     started: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[requests.Response, RetryStats]:
@@ -209,7 +226,7 @@ def run_retries(
         attempt: Makes one more attempt (it may raise).
         method: The HTTP method.
         policy: The bounds.
-        mimecast: Whether to honour Mimecast's ``X-RateLimit-Reset``.
+        rate_limit: The profile's rate-limit headers (their reset is honoured on a 429).
         started: ``time.monotonic()`` at the first attempt.
         sleep: How to wait (tests may pass a fake).
 
@@ -229,7 +246,7 @@ def run_retries(
     def wait(state: tenacity.RetryCallState) -> float:
         outcome = last[0]
         asked = (
-            server_wait(outcome, mimecast=mimecast)
+            server_wait(outcome, rate_limit=rate_limit)
             if isinstance(outcome, requests.Response)
             else None
         )

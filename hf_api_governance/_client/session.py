@@ -9,18 +9,31 @@ Two ways in:
 
 Both run one :class:`~hf_api_governance._client.governor._Governor` per
 integration (admission, signals, recording) behind :class:`_GovernedAdapter`,
-the transport adapter that every request of the session goes through.
+the transport adapter that every request of the session goes through. A
+session serves one integration: governing it for a second one is refused,
+unless the caller asks for routing by origin (two tenants of one SDK on one
+module-global session).
+
+Every failure of a governed call is a documented exception: what requests'
+own machinery lets escape around the adapter (a redirect loop, a redirect to
+a scheme without an adapter, a ``Location`` that cannot be decoded, a body
+that cannot be decoded) becomes a :class:`~hf_api_governance.TransportError`
+naming only the failure's type (:func:`_guarded`).
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
+import http.client
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal, Unpack
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from hf_api_governance._client.auth import (
     ApiKeyHeaderAuth,
@@ -30,14 +43,17 @@ from hf_api_governance._client.auth import (
     OAuth2ClientCredentials,
     TokenEndpointError,
 )
+from hf_api_governance._client.confirm import Outcome, Verdict, token_error_verdict
+from hf_api_governance._client.evidence import recorded_url
 from hf_api_governance._client.governor import _Governor
 from hf_api_governance._client.options import SessionKwargs, SessionOptions
 from hf_api_governance._client.origins import origin_of, strip_credentials
 from hf_api_governance._client.ports import KeystoreLike, RegistryLike
+from hf_api_governance._client.profiles import RateLimit
 from hf_api_governance._client.retry import RetryStats
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._model.values import Integration
-from hf_api_governance.exceptions import ValidationError
+from hf_api_governance.exceptions import GovernanceError, TransportError, ValidationError
 
 __all__ = ["GovernedSession", "govern"]
 
@@ -51,17 +67,45 @@ _ADMITTED: contextvars.ContextVar[Integration | None] = contextvars.ContextVar(
 # ---------------------------------------------------------------------- adapter
 
 
+Foreign = Literal["refuse", "strip"]
+
+
 class _GovernedAdapter(HTTPAdapter):
     """Transport adapter that governs requests to the integration's origins.
 
-    Requests to any other origin are refused (``foreign="refuse"``) or sent
-    with every credential header removed (``foreign="strip"``).
+    Requests to a declared data origin are governed and sent without any
+    credential header. Requests to any other origin are refused
+    (``foreign="refuse"``) or sent with every credential header removed
+    (``foreign="strip"``). With several governors (routing by origin), a
+    request goes to the first whose origins (then data origins) hold its
+    URL; a foreign one is refused if any governor refuses foreign origins.
+    A request without a timeout gets its governor's default timeout.
     """
 
-    def __init__(self, governor: _Governor, *, foreign: Literal["refuse", "strip"]) -> None:
+    def __init__(self, governor: _Governor, *, foreign: Foreign) -> None:
         super().__init__()
-        self.governor = governor
-        self.foreign = foreign
+        self.routes: tuple[tuple[_Governor, Foreign], ...] = ((governor, foreign),)
+
+    @property
+    def governor(self) -> _Governor:
+        """The first governor (a GovernedSession's only one)."""
+        return self.routes[0][0]
+
+    def routed(self, routes: tuple[tuple[_Governor, Foreign], ...]) -> _GovernedAdapter:
+        """A new adapter over ``routes``."""
+        adapter = _GovernedAdapter(routes[0][0], foreign=routes[0][1])
+        adapter.routes = routes
+        return adapter
+
+    def _route(self, url: str) -> tuple[_Governor, Literal["own", "data"]] | None:
+        routes = self.routes
+        for gov, _ in routes:
+            if gov.is_own(url):
+                return gov, "own"
+        for gov, _ in routes:
+            if gov.role(url) == "data":
+                return gov, "data"
+        return None
 
     def raw_send(
         self, request: requests.PreparedRequest, kwargs: dict[str, Any]
@@ -86,18 +130,69 @@ class _GovernedAdapter(HTTPAdapter):
             "cert": cert,
             "proxies": proxies,
         }
-        gov = self.governor
         url = request.url or ""
         integration: Integration | None = getattr(request, _ADMITTED_ATTR, None)
+        routed = self._route(url)
+        if routed is None:
+            gov = self.governor
+            if timeout is None:
+                kwargs["timeout"] = gov.options.timeout
+            if integration is not None:
+                # Admitted for the URL the caller gave; the URL prepared from it (what
+                # urllib3 connects to) must be at the same origins, always.
+                gov.refuse_foreign(request.method or "GET", url)
+            refuse = any(foreign == "refuse" for _, foreign in self.routes)
+            return gov.send_foreign(self, request, kwargs, foreign="refuse" if refuse else "strip")
+        gov, role = routed
+        if timeout is None:
+            kwargs["timeout"] = gov.options.timeout
         if integration is None:
-            if not gov.is_own(url):
-                return gov.send_foreign(self, request, kwargs, foreign=self.foreign)
             integration = gov.admit(request.method or "GET", url)
-        elif not gov.is_own(url):
-            # Admitted for the URL the caller gave; the URL prepared from it (what
-            # urllib3 connects to) must be at the same origins, always.
-            gov.refuse_foreign(request.method or "GET", url)
-        return gov.send(self, integration, request, kwargs)
+        return gov.send(self, integration, request, kwargs, data=role == "data")
+
+
+_ESCAPES: Final = (
+    requests.RequestException,
+    UnicodeError,
+    http.client.HTTPException,
+    Urllib3Error,
+)
+"""What requests' machinery around the adapter may raise (redirects, decoding, adapters)."""
+
+
+def _guarded(send: Callable[..., requests.Response]) -> Callable[..., requests.Response]:
+    """Wrap a session's ``send`` so that no raw requests exception leaves a governed call.
+
+    A redirect loop (``TooManyRedirects``), a redirect to a scheme without an
+    adapter (``InvalidSchema``), a ``Location`` that cannot be decoded, a body
+    that cannot be decoded or read: a :class:`TransportError` naming only the
+    failure's type, with no chained exception and no request (whose headers
+    hold the credential) in its attributes or in this frame. A governance
+    exception passes as it is, and so does an ``HTTPError`` (raised by a
+    response hook's ``raise_for_status``: the caller's, or its SDK's, own).
+    """
+
+    @functools.wraps(send)
+    def governed_send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        name = ""
+        try:
+            return send(request, **kwargs)
+        except (GovernanceError, requests.HTTPError):
+            raise
+        except _ESCAPES as exc:
+            name = type(exc).__name__
+        failure = _escaped(request, name)
+        del request, kwargs  # the credential is in the request's headers: not kept here
+        raise failure
+
+    governed_send._hf_gov_guarded = True  # type: ignore[attr-defined]
+    return governed_send
+
+
+def _escaped(request: requests.PreparedRequest, name: str) -> TransportError:
+    """The documented exception for what escaped around the adapter (only its type name)."""
+    method = (request.method or "?")[:16]
+    return TransportError(f"{method} {recorded_url(request.url or '')} failed: {name}")
 
 
 # ---------------------------------------------------------------------- session
@@ -147,6 +242,17 @@ class GovernedSession(requests.Session):
         contract_failures: Consecutive contract failures that suspend the
             integration (cause ``API_CHANGED``; default 3).
         clock: Time for policy decisions and ``Sunset`` comparisons.
+        timeout: The timeout of a request that gives none: seconds, or
+            ``(connect, read)``; default ``(10.0, 60.0)``.
+        profile: The vendor signal profile (a ``SignalProfile`` or a
+            registered name); by default chosen from the integration.
+
+    The OAuth token request goes through this session's ``proxies``,
+    ``verify``, ``cert`` and ``trust_env`` (as they are when the token is
+    fetched), never around them. A URL at one of the integration's
+    ``data_origins`` gets no credential. A suspected revocation is confirmed
+    once with the token endpoint before anything is revoked
+    (:class:`~hf_api_governance.RevocationSuspected` otherwise).
 
     Raises:
         IntegrationNotFound: No integration ``integration_id``.
@@ -167,12 +273,15 @@ class GovernedSession(requests.Session):
             raise ValidationError("keystore", "must be a Keystore (with get) or None")
         options = SessionOptions.build("GovernedSession", registry, integration_id, kwargs)
         super().__init__()
-        self._governor = _Governor(options)
+        self._governor = governor = _Governor(options)
         self._keystore = keystore
         self._oauth: dict[tuple[Any, ...], OAuth2ClientCredentials] = {}
         self._auth: tuple[object, tuple[Secret, ...], requests.auth.AuthBase] | None = None
         self._oauth_lock = threading.Lock()
-        adapter = _GovernedAdapter(self._governor, foreign="strip")
+        self._token_session = _TokenSession(self)
+        governor.token_probe = self._probe
+        governor.resign = self._resign
+        adapter = _GovernedAdapter(governor, foreign="strip")
         self.mount("https://", adapter)
         self.mount("http://", adapter)
 
@@ -186,8 +295,18 @@ class GovernedSession(requests.Session):
         """Retry statistics of the last request sent through this session (any thread)."""
         return self._governor.last_retry_stats
 
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The rate-limit budget the API announced in its last answer, if its profile reads one."""
+        return self._governor.rate_limit
+
     def __repr__(self) -> str:
         return f"GovernedSession(integration_id={self.integration_id!r})"
+
+    def close(self) -> None:
+        """Close the session and the one its OAuth client fetches tokens with."""
+        self._token_session.close()
+        super().close()
 
     # -- credentials ------------------------------------------------------------
 
@@ -237,6 +356,7 @@ class GovernedSession(requests.Session):
                     get(params["client_secret"]),
                     client_auth="basic" if client_auth == "basic" else "body",
                     scope=params.get("scope"),
+                    session=self._token_session,
                 )
                 self._oauth[key] = auth
         return auth
@@ -265,6 +385,31 @@ class GovernedSession(requests.Session):
         self._auth = (declared, secrets, auth)
         return auth
 
+    # -- confirmation -------------------------------------------------------------
+
+    def _probe(self, integration: Integration) -> Verdict | None:
+        """Ask the token endpoint once for a new token (``None``: the integration has no OAuth)."""
+        spec = integration.auth
+        if self._keystore is None or spec is None or spec.scheme != "oauth2_client_credentials":
+            return None
+        failure: GovernanceError | None = None
+        try:
+            auth = self._auth_for(integration)
+            if not isinstance(auth, OAuth2ClientCredentials):
+                return None
+            auth.refresh()
+        except GovernanceError as exc:  # refused, unreachable, the keystore entry unusable
+            failure = exc
+        if failure is None:
+            return Verdict(Outcome.CLEARED, "token_endpoint", "a new token was issued")
+        return token_error_verdict(failure, self._governor.profile)
+
+    def _resign(self, integration: Integration, request: requests.PreparedRequest) -> None:
+        """Apply this session's credentials to ``request`` again (a new Mimecast signature)."""
+        auth = self._auth_for(integration)
+        if auth is not None and not isinstance(auth, OAuth2ClientCredentials):
+            auth(request)
+
     # -- requests hooks -----------------------------------------------------------
 
     def request(
@@ -274,10 +419,14 @@ class GovernedSession(requests.Session):
 
         Raises:
             AccessDenied: Governance refused; nothing was sent.
-            CredentialRevoked: The API showed the credential is revoked.
+            CredentialRevoked: The API (confirmed by the authority) showed the
+                credential is revoked.
+            RevocationSuspected: An answer suggested a revocation the
+                authority did not confirm.
             InteroperabilitySuspended: The API is gone, sunset or changed.
             ApiError: A Mimecast ``fail`` array reported an error.
-            TransportError: The request failed after retries.
+            TransportError: The request failed after retries, or could not be
+                completed (redirect loop, undecodable answer...).
         """
         method_text = method.decode() if isinstance(method, bytes) else method
         url_text = url.decode() if isinstance(url, bytes) else url
@@ -286,7 +435,7 @@ class GovernedSession(requests.Session):
             base = gov.registry.get(gov.integration_id).base_url
             url_text = base.rstrip("/") + url_text
         integration = gov.admit(method_text, url_text)
-        if kwargs.get("auth") is None:
+        if kwargs.get("auth") is None and gov.is_own(url_text):  # data origins get none
             kwargs["auth"] = self._auth_for(integration)
         token = _ADMITTED.set(integration)
         try:
@@ -296,6 +445,24 @@ class GovernedSession(requests.Session):
             raise  # pragma: no cover - token_refused always raises
         finally:
             _ADMITTED.reset(token)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send as :class:`requests.Session` does, with every failure a documented exception.
+
+        Raises:
+            TransportError: What requests' own machinery raised around the
+                governed adapter (see :func:`_guarded`).
+        """
+        name = ""
+        try:
+            return super().send(request, **kwargs)
+        except (GovernanceError, requests.HTTPError):
+            raise
+        except _ESCAPES as exc:
+            name = type(exc).__name__
+        failure = _escaped(request, name)
+        del request, kwargs  # the credential is in the request's headers: not kept here
+        raise failure
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
         """Prepare as usual, marking the request as admitted by :meth:`request`."""
@@ -327,12 +494,42 @@ class GovernedSession(requests.Session):
             ]
 
 
+class _TokenSession(requests.Session):
+    """The plain session of a governed session's OAuth token requests.
+
+    Not governed itself (the governed session admitted the call), but sent
+    with the governed session's ``proxies``, ``verify``, ``cert`` and
+    ``trust_env``, read at each token request.
+    """
+
+    def __init__(self, owner: requests.Session) -> None:
+        super().__init__()
+        self._owner = weakref.ref(owner)
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Send as :meth:`requests.Session.request`, with the owner's transport settings."""
+        owner = self._owner()
+        if owner is not None:
+            self.proxies = dict(owner.proxies)
+            self.verify = owner.verify
+            self.cert = owner.cert
+            self.trust_env = owner.trust_env
+        return super().request(method, url, *args, **kwargs)
+
+
+def _governors_of(session: requests.Session) -> list[_GovernedAdapter]:
+    return [a for a in dict.fromkeys(session.adapters.values()) if isinstance(a, _GovernedAdapter)]
+
+
 def govern(
     session: requests.Session,
     registry: RegistryLike,
     integration_id: str,
     *,
     refuse_foreign: bool = False,
+    route_by_origin: bool = False,
     **kwargs: Unpack[SessionKwargs],
 ) -> requests.Session:
     """Govern an existing session (a vendor SDK's) through a transport adapter.
@@ -345,33 +542,77 @@ def govern(
     credential header removed, or refused with
     :class:`~hf_api_governance.AccessDenied` when ``refuse_foreign``.
 
-    Revocation is detected from the token endpoint's ``invalid_client`` /
-    ``unauthorized_client`` (the SDK's own token request passes through the
-    adapter), from ``invalid_token`` on the first call after a token was
-    issued, and from the Mimecast codes.
+    The vendor's signal profile says how its API signals revocation: the
+    SDK's own token request passes through the adapter, so the token
+    endpoint's refusal is seen (and, ambiguous, asked once more); a
+    suspicion on a resource (``invalid_token`` right after a token was
+    issued, a vendor code) is confirmed by sending the SDK's last token
+    request once more. The session's ``send`` is wrapped so that what
+    requests raises around the adapter (a redirect loop...) is a
+    :class:`~hf_api_governance.TransportError`.
+
+    One session serves one integration. Governing it again for the same
+    integration replaces the governance; for another integration it is an
+    error, unless ``route_by_origin=True`` declares that requests are to be
+    routed by origin (two tenants of an SDK whose session is module-global,
+    such as py42's): the integrations' origins must then not overlap.
 
     Args:
         session: The session to govern (changed in place).
         registry: The registry.
         integration_id: The integration the session talks to.
         refuse_foreign: Refuse requests to any other origin.
+        route_by_origin: Add this integration to a session governed for
+            others, each request going to the integration whose origin it is.
         **kwargs: The session options, as for :class:`GovernedSession`:
             ``engine``, ``recorder``, ``actor``, ``retry``, ``contract``,
-            ``contract_failures``, ``clock``.
+            ``contract_failures``, ``clock``, ``timeout``, ``profile``.
 
     Returns:
         ``session`` itself, now governed.
 
     Raises:
         IntegrationNotFound: No integration ``integration_id``.
-        ValidationError: An argument is not acceptable (the field is named).
+        ValidationError: An argument is not acceptable (the field is named),
+            or the session is governed for another integration (without
+            ``route_by_origin``), or their origins overlap.
     """
     if not isinstance(session, requests.Session):
         raise ValidationError("session", "must be a requests.Session")
-    if not isinstance(refuse_foreign, bool):
-        raise ValidationError("refuse_foreign", "must be a bool")
+    if isinstance(session, GovernedSession):
+        raise ValidationError(
+            "session",
+            f"is a GovernedSession for integration {session.integration_id!r} already; "
+            "open another one for this integration",
+        )
+    for name, flag in (("refuse_foreign", refuse_foreign), ("route_by_origin", route_by_origin)):
+        if not isinstance(flag, bool):
+            raise ValidationError(name, "must be a bool")
     governor = _Governor(SessionOptions.build("govern", registry, integration_id, kwargs))
-    adapter = _GovernedAdapter(governor, foreign="refuse" if refuse_foreign else "strip")
+    foreign: Foreign = "refuse" if refuse_foreign else "strip"
+    adapter = _GovernedAdapter(governor, foreign=foreign)
+    existing = _governors_of(session)
+    if existing:
+        others = tuple(r for r in existing[0].routes if r[0].integration_id != integration_id)
+        if others and not route_by_origin:
+            raise ValidationError(
+                "session",
+                f"is already governed for integration {others[0][0].integration_id!r}; a "
+                "governed session serves one integration: give each integration its own "
+                "session, or pass route_by_origin=True to route each request by its origin",
+            )
+        for other, _ in others:
+            shared = other.origins & governor.origins
+            if shared:
+                raise ValidationError(
+                    "session",
+                    f"integrations {other.integration_id!r} and {integration_id!r} share an "
+                    "origin: requests to it cannot be routed by origin",
+                )
+        if others:
+            adapter = adapter.routed((*others, (governor, foreign)))
     for prefix in [*session.adapters, "https://", "http://"]:
         session.mount(prefix, adapter)
+    if not getattr(session.send, "_hf_gov_guarded", False):
+        session.send = _guarded(session.send)  # type: ignore[method-assign]
     return session

@@ -1,25 +1,29 @@
 """Signals: what a response tells about an integration, as a pure classification.
 
 :func:`classify` maps a response and what the client knows about the request
-(:class:`Facts`) to a :class:`Reading`: the :class:`Signal` values the
-response carries, in the order the governor applies them (record, raise,
-retry: :mod:`hf_api_governance._client.governor`). Nothing here writes,
-sends or raises; every signal is a frozen, secret-free value.
+(:class:`Facts`, the vendor's :class:`~.profiles.SignalProfile` among them)
+to a :class:`Reading`: the :class:`Signal` values the response carries, in
+the order the governor applies them (record, confirm, raise, retry:
+:mod:`hf_api_governance._client.governor`). Nothing here writes, sends or
+raises a signal; every signal is a frozen, secret-free value.
 
 The decisions are one table, :data:`RULES`: rows of *(code, kind, clause,
 source, statuses, matcher)*, tried in order. A row whose kind is *noted*
-(:data:`NOTED_KINDS`: deprecation notices, suspected revocations) adds its
+(:data:`NOTED_KINDS`: deprecation notices, a 403's suspicion) adds its
 signals and the reading goes on; the first row of any other kind decides the
 reading and ends it; a response no deciding row matches is :attr:`SignalKind.OK`.
-A new vendor's signal, or a new kind of evidence, is a new row. The code
-tables the rows consult (:data:`OAUTH_REVOCATION_ERRORS`,
-:data:`MIMECAST_REVOCATION_CODES`, ...) are data too, each entry with its
-source; ``docs/client.md`` shows the same tables in words.
+What differs from one vendor to another (codes, statuses, token endpoints)
+is not a row but data in the integration's profile, which the rows read.
 
-The module is some 750 lines on purpose: the values, the code tables, one
-short matcher per row, the table and :func:`classify` are read together
-(a row is its matcher), and splitting them would scatter one table over
-several files, or make the values and the table import each other.
+Revocation is decided by the authority: only the token endpoint's own
+refusal with a revocation code is :attr:`SignalKind.REVOKED` outright.
+Everything else that looks like a revocation is
+:attr:`SignalKind.UNCONFIRMED_REVOCATION`, which the governor confirms once
+(:mod:`.confirm`) before anything is recorded as revoked.
+
+The module is long on purpose: the values, one short matcher per row, the
+table and :func:`classify` are read together (a row is its matcher), and
+splitting them would scatter one table over several files.
 """
 
 from __future__ import annotations
@@ -40,23 +44,24 @@ from hf_api_governance._base.clock import utc_text
 from hf_api_governance._client.evidence import response_evidence, url_evidence
 from hf_api_governance._client.parse import (
     bearer_error,
+    body_codes,
     json_body,
-    mimecast_fail_codes,
-    oauth_error,
+    parse_date_value,
     parse_deprecation,
-    parse_http_date,
     parse_link_header,
 )
 from hf_api_governance._client.ports import Contract
+from hf_api_governance._client.profiles import STATIC_KEY, SignalProfile
 from hf_api_governance._confidential.evidence import safe_text
-from hf_api_governance._model.values import ApiKind, Integration, SuspensionCause
-from hf_api_governance.exceptions import TokenEndpointError
+from hf_api_governance._model.values import ApiKind, SuspensionCause
+from hf_api_governance.exceptions import TokenEndpointError, TransportError
 
 __all__ = [
+    "BEARER_REVOCATION_ERROR",
     "CONTRACT_HELD",
-    "MIMECAST_REVOCATION_CODES",
     "NOTED_KINDS",
     "OAUTH_REVOCATION_ERRORS",
+    "REPEAT_CONFIRMS",
     "RETRY_STATUSES",
     "RULES",
     "Facts",
@@ -68,49 +73,37 @@ __all__ = [
     "classify",
     "classify_token_error",
     "contract_problem",
-    "is_mimecast",
     "notice_id",
+    "plain_answer",
 ]
 
 # ------------------------------------------------------------------ signal tables
 
-OAUTH_REVOCATION_ERRORS: Final[Mapping[str, str]] = {
-    "invalid_client": (
-        "RFC 6749 section 5.2: client authentication failed (unknown client, no client "
-        "authentication included, or unsupported authentication method)"
-    ),
-    "unauthorized_client": (
-        "RFC 6749 section 5.2: the authenticated client is not authorized to use this "
-        "authorization grant type"
-    ),
-}
-"""Token endpoint ``error`` codes (HTTP 400 or 401) that mean the client credential is dead."""
+OAUTH_REVOCATION_ERRORS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "invalid_client": (
+            "RFC 6749 section 5.2: client authentication failed (unknown client, no client "
+            "authentication included, or unsupported authentication method)"
+        ),
+        "unauthorized_client": (
+            "RFC 6749 section 5.2: the authenticated client is not authorized to use this "
+            "authorization grant type"
+        ),
+    }
+)
+"""The RFC 6749 token endpoint ``error`` codes that mean the client credential is dead.
+
+Each profile lists the codes it honours (:mod:`.profiles`); these are the
+generic OAuth 2.0 ones."""
 
 BEARER_REVOCATION_ERROR: Final = "invalid_token"
 """RFC 6750 section 3.1: the access token is expired, revoked, malformed or invalid.
 
-Only a revocation when it answers a token fetched moments before (a single
-401 that one refresh cures is an ordinary expiry)."""
+A suspicion when it answers a token fetched moments before (a single 401
+that one refresh cures is an ordinary expiry)."""
 
-MIMECAST_REVOCATION_STATUS: Final[Mapping[int, str]] = {
-    418: (
-        "Mimecast API 1.0 response codes: 418 Binding Expired, the TTL of the access key "
-        "and secret key binding has lapsed"
-    ),
-}
-"""HTTP statuses of a Mimecast API that mean the access key binding is dead."""
-
-MIMECAST_REVOCATION_CODES: Final[Mapping[str, str]] = {
-    "err_xdk_binding_expired": "Mimecast API 1.0: the access key binding has expired",
-    "err_xdk_binding_revoked": "Mimecast API 1.0: the access key binding was revoked",
-    "err_xdk_binding_not_found": "Mimecast API 1.0: the access key binding does not exist",
-    "InvalidClientIdentifier": "Mimecast API: the client identifier (application) is not valid",
-    "invalid_client": "Mimecast API 2.0 token endpoint (RFC 6749 section 5.2)",
-}
-"""Codes in a Mimecast ``fail[].errors[].code`` that mean the credential is dead (clause 1.1.1).
-
-Any other code in a ``fail`` array is an ordinary API error
-(:class:`~hf_api_governance.exceptions.ApiError`)."""
+REPEAT_CONFIRMS: Final = frozenset({"revocation_code", "revocation_status"})
+"""Rows whose answer, given again to the same request sent once more, confirm a revocation."""
 
 
 # ------------------------------------------------------------------------- values
@@ -120,13 +113,22 @@ class SignalKind(enum.Enum):
     """What a response means for the integration, and so what the governor does with it."""
 
     REVOKED = "revoked"
-    """Clause 1.1.1: the credential is dead. Recorded (``Registry.revoke``), the
-    credential is never sent again, :class:`~hf_api_governance.CredentialRevoked`."""
+    """Clause 1.1.1: the authority said the credential is dead (the token
+    endpoint refused it with a revocation code). Recorded (``Registry.revoke``),
+    the credential is never sent again, :class:`~hf_api_governance.CredentialRevoked`."""
+    UNCONFIRMED_REVOCATION = "unconfirmed_revocation"
+    """Clause 1.1.1: the answer suggests a revocation. The governor asks the
+    authority once (the token endpoint, or what the profile defines for a
+    static key): confirmed, it is a revocation; otherwise a ``SIGNAL_RECORDED``
+    event and :class:`~hf_api_governance.RevocationSuspected`, nothing revoked."""
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 - a signal kind, not a password
+    """The access token expired (a profile's expiry code): the call stands, and
+    the session's OAuth client fetches a new token and sends the request once
+    more (an SDK refreshes its own)."""
     SUSPECTED_REVOCATION = "suspected_revocation"
-    """Clause 1.1.1: the response may mean access was revoked, but does not prove it
-    (a ``403`` on a resource). Recorded once (``SIGNAL_RECORDED``) per method and
-    path; the call stands. Nothing confirms or clears a suspicion yet: a later
-    row or step may, without a new kind."""
+    """Clause 1.1.1: a ``403`` on a resource, which may mean access was
+    narrowed. Recorded once (``SIGNAL_RECORDED``) per method and path; the
+    call stands."""
     SUSPENDED = "suspended"
     """Clause 1.1.2: the API is gone, sunset or changed. Recorded
     (``Registry.suspend``), :class:`~hf_api_governance.InteroperabilitySuspended`."""
@@ -174,7 +176,7 @@ class Signal:
         clause: The contract clause concerned, if any.
         evidence: Secret-free, bounded facts about the response, as recorded
             (empty for the kinds that are not recorded: API errors, rate
-            limits, transient faults, OK).
+            limits, transient faults, expired tokens, OK).
         cause: Why interoperability is suspended (:attr:`SignalKind.SUSPENDED`).
         once: For kinds recorded once: the key of that once (a notice id; a
             method and path).
@@ -217,6 +219,9 @@ class Reading:
         return self.signals[-1]
 
 
+_PLAIN_READING: Final = Reading((_OK,), False)
+
+
 @attrs.frozen
 class Facts:
     """What the client knows about a request when its response arrives.
@@ -224,23 +229,22 @@ class Facts:
     Attributes:
         kind: The integration's API kind.
         vendor: The integration's vendor.
-        mimecast: Whether the API is a Mimecast API (by kind, or by its
-            Mimecast HMAC authentication).
         method: The request method.
         url: The request URL (kept out of ``repr``: its query may hold a key).
         fresh_token: Whether the request carried an access token issued
             moments before (by our OAuth client, or seen issued to an SDK).
-        token_endpoint: Whether the request went to the integration's
-            declared OAuth token endpoint rather than to a resource.
+        token_endpoint: Whether the request went to the integration's OAuth
+            token endpoint (declared, or a path of its profile) rather than
+            to a resource.
         now: The instant the response is judged at (``Sunset`` dates).
         contract: The session's response contract, if any.
         secret_headers: Lower-case names of the integration's own credential
             headers, scrubbed from evidence besides the usual ones.
+        profile: The vendor's signal profile (:mod:`.profiles`).
     """
 
     kind: ApiKind
     vendor: str
-    mimecast: bool
     method: str
     url: str = attrs.field(repr=False)
     fresh_token: bool
@@ -248,12 +252,39 @@ class Facts:
     now: datetime
     contract: Contract | None = None
     secret_headers: frozenset[str] = frozenset()
+    profile: SignalProfile = STATIC_KEY
+
+    @property
+    def mimecast(self) -> bool:
+        """Whether the profile reads Mimecast ``fail`` arrays."""
+        return self.profile.fail_array
 
 
-def is_mimecast(integration: Integration) -> bool:
-    """Whether ``integration`` is a Mimecast API (by kind or by its HMAC authentication)."""
-    return integration.kind is ApiKind.MIMECAST_API or (
-        integration.auth is not None and integration.auth.scheme == "mimecast_hmac_v1"
+def _content(response: requests.Response) -> bytes:
+    """The body as bytes (an unread or broken body: none)."""
+    try:
+        content = response.content
+    except Exception:  # a broken stream: json_body reads it as "not JSON" too
+        return b""
+    return content if isinstance(content, bytes) else b""
+
+
+def plain_answer(
+    response: requests.Response, method: str, profile: SignalProfile, contract: object
+) -> bool:
+    """Whether an answer carries no signal without reading its body: the fast path.
+
+    A ``2xx`` to anything but a ``POST`` (a token request is a ``POST``),
+    without ``Deprecation``, ``Sunset`` or ``Link``, for a profile whose
+    successful bodies carry no signal, without a contract. Reads nothing
+    but the status and three header lookups.
+    """
+    return (
+        200 <= response.status_code < 300
+        and method != "POST"
+        and contract is None
+        and not profile.fail_array
+        and not any(name in response.headers for name in _NOTICE_HEADERS)
     )
 
 
@@ -280,14 +311,34 @@ class Seen:
 
     @cached_property
     def sunset_at(self) -> datetime | None:
-        """The ``Sunset`` header as an instant, if it holds a date."""
+        """The ``Sunset`` header as an instant, if it holds a date in any form in use."""
         header = self.headers.get("Sunset")
-        return parse_http_date(header) if header else None
+        return parse_date_value(header) if header else None
+
+    @cached_property
+    def codes(self) -> tuple[str, ...]:
+        """The error codes of the body the profile reads.
+
+        The ``fail`` array's (any status; a Mimecast profile), and the OAuth
+        ``error`` (from the token endpoint in any status, from a resource in
+        a ``4xx``).
+        """
+        profile = self.facts.profile
+        oauth = profile.oauth_errors and (self.facts.token_endpoint or 400 <= self.status < 500)
+        if oauth:
+            return body_codes(self.body, oauth=True, fail=profile.fail_array)
+        return self.fail_codes if profile.fail_array else ()
 
     @cached_property
     def fail_codes(self) -> tuple[str, ...]:
-        """The codes of a Mimecast ``fail`` array (only read for a Mimecast API)."""
-        return tuple(code for code, _ in mimecast_fail_codes(self.body))
+        """The codes of a Mimecast ``fail`` array, in either shape.
+
+        A body without the text ``"code"`` holds none: it is not parsed for
+        them (an ordinary answer's ``"fail": []``).
+        """
+        if not self.body_read and b'"code"' not in _content(self.response):
+            return ()
+        return body_codes(self.body, oauth=False, fail=True)
 
     @cached_property
     def contract_problem(self) -> str | None:
@@ -310,7 +361,7 @@ class Hit:
         facts: Row-specific evidence, secret-free (added to the response's).
         cause: For a suspension.
         once: For kinds recorded once: the key.
-        api_codes: The API's own error codes (API errors).
+        api_codes: The API's own error codes.
     """
 
     reason: str
@@ -331,7 +382,8 @@ class Rule:
         code: The stable name of the row (the signals' ``code``).
         kind: What its signals mean.
         clause: The contract clause concerned, if any.
-        source: The specification or vendor documentation that says so.
+        source: The specification or documentation that says so (the
+            profile's own sources for the rows that read it).
         match: Reads the response; returns one :class:`Hit` per signal (most
             rows return one at most; a deciding row's first counts).
         statuses: Only responses with one of these statuses are matched
@@ -361,43 +413,91 @@ def _hit(
     return (Hit(reason, facts or {}, cause, once, api_codes),)
 
 
+def _shown(codes: Iterable[str]) -> str:
+    return ", ".join(safe_text(c, 100) for c in codes)
+
+
+def _token_revocation(seen: Seen) -> tuple[Hit, ...]:
+    if not seen.facts.token_endpoint or seen.succeeded:
+        return ()
+    dead = [c for c in seen.codes if c in seen.facts.profile.token_revocation_codes]
+    if dead:
+        return _hit(
+            f"the token endpoint refused the client credential: {_shown(dead[:1])}",
+            {"error": safe_text(dead[0], 100), "profile": seen.facts.profile.name},
+            api_codes=seen.codes,
+        )
+    return ()
+
+
+def _token_refusal(seen: Seen) -> tuple[Hit, ...]:
+    facts = seen.facts
+    if not facts.token_endpoint or seen.status not in facts.profile.token_refusal_statuses:
+        return ()
+    return _hit(
+        f"the token endpoint answered {seen.status} without a revocation code",
+        {"profile": facts.profile.name},
+        api_codes=seen.codes,
+    )
+
+
 def _fresh_token_refused(seen: Seen) -> tuple[Hit, ...]:
+    facts = seen.facts
+    if facts.token_endpoint or not facts.fresh_token:
+        return ()
     challenge = seen.headers.get("WWW-Authenticate")
-    if seen.facts.fresh_token and challenge and bearer_error(challenge) == BEARER_REVOCATION_ERROR:
+    if challenge and bearer_error(challenge) == BEARER_REVOCATION_ERROR:
         return _hit(
             "the API refused a freshly issued access token (RFC 6750 invalid_token)",
-            {"signal": "invalid_token_after_fresh_token"},
+            {"profile": facts.profile.name},
         )
     return ()
 
 
-def _oauth_revocation(seen: Seen) -> tuple[Hit, ...]:
-    error = oauth_error(seen.body)
-    if error in OAUTH_REVOCATION_ERRORS:
+def _expired_after_refresh(seen: Seen) -> tuple[Hit, ...]:
+    facts = seen.facts
+    if facts.token_endpoint or not facts.fresh_token:
+        return ()
+    expired = [c for c in seen.codes if c in facts.profile.expiry_codes]
+    if expired:
         return _hit(
-            f"the token endpoint answered {error} (RFC 6749 section 5.2)",
-            {"signal": "oauth_error", "error": error},
+            f"the API called a freshly issued access token expired: {_shown(expired[:1])}",
+            {"error": safe_text(expired[0], 100), "profile": facts.profile.name},
+            api_codes=seen.codes,
         )
     return ()
 
 
-def _mimecast_status(seen: Seen) -> tuple[Hit, ...]:
-    if seen.facts.mimecast:
+def _revocation_code(seen: Seen) -> tuple[Hit, ...]:
+    facts = seen.facts
+    if facts.token_endpoint:
+        return ()
+    dead = [c for c in seen.codes if c in facts.profile.revocation_codes]
+    if dead:
         return _hit(
-            f"the Mimecast API answered {seen.status} (binding expired)",
-            {"signal": "mimecast_status"},
+            f"the API answered {_shown(dead[:1])}",
+            {"codes": [safe_text(c, 100) for c in dead[:10]], "profile": facts.profile.name},
+            api_codes=seen.codes,
         )
     return ()
 
 
-def _mimecast_dead_codes(seen: Seen) -> tuple[Hit, ...]:
-    if seen.facts.mimecast:
-        dead = [c for c in seen.fail_codes if c in MIMECAST_REVOCATION_CODES]
-        if dead:
-            return _hit(
-                f"the Mimecast API answered {dead[0][:100]}",
-                {"signal": "mimecast_fail", "codes": [c[:100] for c in dead[:10]]},
-            )
+def _revocation_status(seen: Seen) -> tuple[Hit, ...]:
+    facts = seen.facts
+    source = facts.profile.revocation_statuses.get(seen.status)
+    if source is None or facts.token_endpoint:
+        return ()
+    return _hit(
+        f"the API answered {seen.status} ({facts.profile.title}: {source[:120]})",
+        {"profile": facts.profile.name},
+        api_codes=seen.codes,
+    )
+
+
+def _token_expired(seen: Seen) -> tuple[Hit, ...]:
+    expired = [c for c in seen.codes if c in seen.facts.profile.expiry_codes]
+    if expired:
+        return _hit(f"the access token expired: {_shown(expired[:1])}", api_codes=seen.codes)
     return ()
 
 
@@ -405,7 +505,7 @@ def _gone(seen: Seen) -> tuple[Hit, ...]:
     sunset_at = seen.sunset_at
     return _hit(
         "the API answered 410 Gone",
-        {"signal": "gone", **({"sunset_at": utc_text(sunset_at, "seconds")} if sunset_at else {})},
+        {**({"sunset_at": utc_text(sunset_at, "seconds")} if sunset_at else {})},
         cause=SuspensionCause.SUNSET if seen.headers.get("Sunset") else SuspensionCause.API_CHANGED,
     )
 
@@ -415,7 +515,7 @@ def _sunset_passed(seen: Seen) -> tuple[Hit, ...]:
     if sunset_at is not None and sunset_at <= seen.facts.now:
         return _hit(
             f"the API's Sunset date {utc_text(sunset_at, 'seconds')} has passed (RFC 8594)",
-            {"signal": "sunset_passed", "sunset_at": utc_text(sunset_at, "seconds")},
+            {"sunset_at": utc_text(sunset_at, "seconds")},
             cause=SuspensionCause.SUNSET,
         )
     return ()
@@ -427,64 +527,77 @@ def notice_id(kind: str, value: str) -> str:
     return f"{kind[:4]}-{digest}"
 
 
-def _notice(kind: str, facts: dict[str, Any]) -> Hit:
-    """A deprecation notice, identified by its kind and facts (the id is kept in history)."""
-    ident = notice_id(kind, repr(sorted(facts.items())))
-    return Hit(
-        f"the API announced {facts['notice'].replace('_', ' ')}",
-        {"notice_id": ident, **facts},
-        once=ident,
-    )
+_RAW_CHARS: Final = 100
 
 
-def _deprecation(seen: Seen) -> tuple[Hit, ...]:
-    header = seen.headers.get("Deprecation")
-    parsed = parse_deprecation(header) if header else None
-    if parsed is not None:
-        when = utc_text(parsed.at, "seconds") if parsed.at else "true"
-        return (_notice("deprecation", {"notice": "deprecation", "deprecated_at": when}),)
-    return ()
+def _raw(value: str) -> str:
+    """A header value that could not be parsed, as a notice keeps it: scrubbed and bounded."""
+    return safe_text(value.strip(), _RAW_CHARS)
 
 
-def _future_sunset(seen: Seen) -> tuple[Hit, ...]:
-    sunset_at = seen.sunset_at
-    if sunset_at is not None and sunset_at > seen.facts.now:
-        return (
-            _notice("sunset", {"notice": "sunset", "sunset_at": utc_text(sunset_at, "seconds")}),
-        )
-    return ()
-
-
-def _link_notices(seen: Seen) -> tuple[Hit, ...]:
-    header = seen.headers.get("Link")
-    if not header:
+def _announcement(seen: Seen) -> tuple[Hit, ...]:
+    """One notice for everything one response announces (Deprecation, future Sunset, Link)."""
+    headers = seen.headers
+    deprecation = headers.get("Deprecation")
+    sunset = headers.get("Sunset")
+    link = headers.get("Link")
+    if not (deprecation or sunset or link):
         return ()
-    notices: list[Hit] = []
-    for item in parse_link_header(header):
-        for rel in ("deprecation", "sunset"):
-            if rel in item.rels:
-                target = urllib.parse.urljoin(seen.response.url or "", item.target)
-                facts = {f"link_{k}": v for k, v in url_evidence(target).items()}
-                notices.append(_notice(f"link-{rel}", {"notice": f"link_{rel}", **facts}))
-    return tuple(notices)
+    parts: list[str] = []  # what is announced, in order: deprecation, sunset, link-...
+    facts: dict[str, Any] = {}
+    if deprecation:
+        parsed = parse_deprecation(deprecation)
+        parts.append("deprecation")
+        if parsed is None:
+            facts["deprecation_unparsed"] = _raw(deprecation)
+        else:
+            facts["deprecated_at"] = utc_text(parsed.at, "seconds") if parsed.at else "true"
+    if sunset:
+        sunset_at = seen.sunset_at
+        if sunset_at is None:
+            parts.append("sunset")
+            facts["sunset_unparsed"] = _raw(sunset)
+        elif sunset_at > seen.facts.now:
+            parts.append("sunset")
+            facts["sunset_at"] = utc_text(sunset_at, "seconds")
+    if link:
+        for item in parse_link_header(link):
+            rel = next((r for r in ("deprecation", "sunset") if r in item.rels), None)
+            if rel is None or f"link-{rel}" in parts:
+                continue
+            parts.append(f"link-{rel}")
+            target = urllib.parse.urljoin(seen.response.url or "", item.target)
+            facts.update({f"link_{k}": v for k, v in url_evidence(target).items()})
+    if not parts:
+        return ()
+    kind = parts[0]
+    notice = kind.replace("-", "_")
+    unparsed = "deprecation_unparsed" in facts or "sunset_unparsed" in facts
+    facts = {"notice": notice, **facts}
+    if len(parts) > 1:
+        facts["announces"] = [p.replace("-", "_") for p in parts]
+    ident = notice_id(kind, repr(sorted(facts.items())))
+    what = " and ".join(p.replace("-", " ") for p in parts)
+    reason = f"the API announced {what}" + (
+        " in a form that could not be read (kept as it was sent)" if unparsed else ""
+    )
+    return (Hit(reason, {"notice_id": ident, **facts}, once=ident),)
 
 
 def _forbidden(seen: Seen) -> tuple[Hit, ...]:
     path = urllib.parse.urlsplit(seen.facts.url).path
     return _hit(
         "the API answered 403 Forbidden on a resource",
-        {"signal": "forbidden"},
-        once=repr((seen.facts.method, path)),
+        once=notice_id("forbidden", repr((seen.facts.method, path))),  # the path may hold a key
     )
 
 
-def _mimecast_failure(seen: Seen) -> tuple[Hit, ...]:
-    if seen.facts.mimecast and seen.fail_codes:
-        codes = seen.fail_codes
-        return _hit(
-            f"the Mimecast API reported failure: {', '.join(c[:100] for c in codes)}",
-            api_codes=codes,
-        )
+def _api_error(seen: Seen) -> tuple[Hit, ...]:
+    if not seen.facts.profile.fail_array:
+        return ()
+    codes = seen.fail_codes
+    if codes:
+        return _hit(f"the API reported failure: {_shown(codes)}", api_codes=codes)
     return ()
 
 
@@ -492,7 +605,7 @@ def _contract_broken(seen: Seen) -> tuple[Hit, ...]:
     if seen.facts.contract is not None and seen.succeeded:
         problem = seen.contract_problem
         if problem is not None:
-            return _hit(problem, {"signal": "contract", "problem": problem})
+            return _hit(problem, {"problem": problem})
     return ()
 
 
@@ -512,39 +625,60 @@ def _always(reason: str) -> Matcher:
 # --------------------------------------------------------------------------- table
 
 _K = SignalKind
+_PROFILE: Final = "the integration's signal profile"
 
 RULES: Final[tuple[Rule, ...]] = (
-    # -- clause 1.1.1: revocation --------------------------------------------
+    # -- clause 1.1.1: the authority's own word -----------------------------------
+    Rule(
+        "token_revocation",
+        _K.REVOKED,
+        "1.1.1",
+        f"RFC 6749 section 5.2; {_PROFILE} (token_revocation_codes)",
+        _token_revocation,
+    ),
+    # -- clause 1.1.1: suspicions, each confirmed once before anything is revoked ---
+    Rule(
+        "token_refusal",
+        _K.UNCONFIRMED_REVOCATION,
+        "1.1.1",
+        f"RFC 6749 section 5.2 (401 from the token endpoint); {_PROFILE} (token_refusal_statuses)",
+        _token_refusal,
+    ),
     Rule(
         "invalid_token_after_fresh_token",
-        _K.REVOKED,
+        _K.UNCONFIRMED_REVOCATION,
         "1.1.1",
         "RFC 6750 section 3.1 (invalid_token), on a token issued moments before",
         _fresh_token_refused,
         frozenset({401}),
     ),
     Rule(
-        "oauth_error",
-        _K.REVOKED,
+        "expired_after_fresh_token",
+        _K.UNCONFIRMED_REVOCATION,
         "1.1.1",
-        "RFC 6749 section 5.2 (OAUTH_REVOCATION_ERRORS)",
-        _oauth_revocation,
-        frozenset({400, 401}),
+        f"{_PROFILE} (expiry_codes), on a token issued moments before",
+        _expired_after_refresh,
     ),
     Rule(
-        "mimecast_status",
-        _K.REVOKED,
+        "revocation_code",
+        _K.UNCONFIRMED_REVOCATION,
         "1.1.1",
-        "Mimecast API 1.0 response codes (MIMECAST_REVOCATION_STATUS)",
-        _mimecast_status,
-        frozenset(MIMECAST_REVOCATION_STATUS),
+        f"{_PROFILE} (revocation_codes), in any status",
+        _revocation_code,
     ),
     Rule(
-        "mimecast_fail",
-        _K.REVOKED,
+        "revocation_status",
+        _K.UNCONFIRMED_REVOCATION,
         "1.1.1",
-        "Mimecast API error codes (MIMECAST_REVOCATION_CODES), in any status",
-        _mimecast_dead_codes,
+        f"{_PROFILE} (revocation_statuses)",
+        _revocation_status,
+    ),
+    Rule(
+        "token_expired",
+        _K.TOKEN_EXPIRED,
+        None,
+        f"{_PROFILE} (expiry_codes)",
+        _token_expired,
     ),
     # -- clause 1.1.2: interoperability ------------------------------------------
     Rule(
@@ -556,16 +690,15 @@ RULES: Final[tuple[Rule, ...]] = (
         frozenset({410}),
     ),
     Rule("sunset_passed", _K.SUSPENDED, "1.1.2", "RFC 8594 (Sunset)", _sunset_passed),
-    Rule("deprecation", _K.DEPRECATION_NOTICE, "1.1.2", "RFC 9745 (Deprecation)", _deprecation),
-    Rule("sunset", _K.DEPRECATION_NOTICE, "1.1.2", "RFC 8594 (Sunset)", _future_sunset),
     Rule(
-        "link",
+        "announcement",
         _K.DEPRECATION_NOTICE,
         "1.1.2",
-        'RFC 9745 section 3, RFC 8594 section 6 (Link rel="deprecation" / "sunset"), RFC 8288',
-        _link_notices,
+        'RFC 9745 (Deprecation), RFC 8594 (Sunset), Link rel="deprecation" / "sunset" '
+        "(RFC 9745 section 3, RFC 8594 section 6, RFC 8288): one notice per response",
+        _announcement,
     ),
-    # -- suspicions -------------------------------------------------------------
+    # -- suspicions that are only noted ------------------------------------------------
     Rule(
         "forbidden",
         _K.SUSPECTED_REVOCATION,
@@ -576,11 +709,11 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     # -- the API's own errors -----------------------------------------------------
     Rule(
-        "mimecast_api_error",
+        "api_error",
         _K.API_ERROR,
         None,
-        "Mimecast API fail array (any other code)",
-        _mimecast_failure,
+        f"Mimecast fail array, any other code ({_PROFILE}: fail_array)",
+        _api_error,
     ),
     # -- the session's contract (2xx only) -------------------------------------
     Rule("contract", _K.CONTRACT_FAILURE, "1.1.2", "the session's contract", _contract_broken),
@@ -616,6 +749,7 @@ RETRY_STATUSES: Final = frozenset(
 _RECORDED: Final = frozenset(
     {
         SignalKind.REVOKED,
+        SignalKind.UNCONFIRMED_REVOCATION,
         SignalKind.SUSPECTED_REVOCATION,
         SignalKind.SUSPENDED,
         SignalKind.DEPRECATION_NOTICE,
@@ -624,6 +758,7 @@ _RECORDED: Final = frozenset(
 )
 
 _TOKEN_BODY_LIMIT: Final = 16384
+_NOTICE_HEADERS: Final = ("Deprecation", "Sunset", "Link")
 
 
 # ------------------------------------------------------------------ classification
@@ -641,7 +776,11 @@ _RULES_PLAN: Final = _plan(RULES)
 
 
 def classify(response: requests.Response, facts: Facts, rules: Iterable[Rule] = RULES) -> Reading:
-    """Read ``response`` against the signal table; pure (nothing is written or raised).
+    """Read ``response`` against the signal table; pure (nothing is written or recorded).
+
+    A plain ``2xx`` without signal headers, for a profile whose successful
+    bodies carry no signal and without a contract, is read without touching
+    the body (the fast path every ordinary call takes).
 
     Args:
         response: The final response to a governed request (after retries).
@@ -651,9 +790,30 @@ def classify(response: requests.Response, facts: Facts, rules: Iterable[Rule] = 
     Returns:
         The signals, noted ones first, then the one that decides; and
         whether the response issued an access token.
+
+    Raises:
+        TransportError: The response could not be read at all (only the
+            failure's type name is kept); never any other exception.
     """
+    failure = ""
+    try:
+        return _classify(response, facts, rules)
+    except Exception as exc:  # a hostile answer must not surface as a raw exception
+        failure = type(exc).__name__
+    raise TransportError(
+        f"{facts.method[:16]} answered {response.status_code}, which could not be read ({failure})"
+    )
+
+
+def _classify(response: requests.Response, facts: Facts, rules: Iterable[Rule]) -> Reading:
+    status = response.status_code
+    if (
+        rules is RULES
+        and not facts.token_endpoint
+        and plain_answer(response, facts.method, facts.profile, facts.contract)
+    ):
+        return _PLAIN_READING
     seen = Seen(response, facts)
-    status = seen.status
     found: list[Signal] = []
     outcome = _OK
     for statuses, noted, match, rule in _RULES_PLAN if rules is RULES else _plan(rules):
@@ -668,7 +828,7 @@ def classify(response: requests.Response, facts: Facts, rules: Iterable[Rule] = 
             outcome = _signal(rule, hits[0], seen)
             break
     found.append(outcome)
-    if outcome.kind is SignalKind.REVOKED:
+    if outcome.kind in (SignalKind.REVOKED, SignalKind.UNCONFIRMED_REVOCATION):
         return Reading(tuple(found))
     return Reading(tuple(found), _token_issued(seen))
 
@@ -677,11 +837,13 @@ def _signal(rule: Rule, hit: Hit, seen: Seen) -> Signal:
     evidence: Mapping[str, Any] = {}
     if rule.kind in _RECORDED:
         facts = seen.facts
+        row = {} if rule.kind is SignalKind.DEPRECATION_NOTICE else {"signal": rule.code}
         evidence = response_evidence(
             seen.response,
             method=facts.method,
             url=facts.url,
             secret_headers=facts.secret_headers,
+            **row,
             **hit.facts,
         )
     return Signal(
@@ -707,28 +869,39 @@ def _token_issued(seen: Seen) -> bool | None:
     return isinstance(body, Mapping) and "access_token" in body
 
 
-def classify_token_error(error: TokenEndpointError) -> Signal | None:
-    """The signal in a token endpoint's refusal: a revocation for a revocation code.
+def classify_token_error(
+    error: TokenEndpointError, profile: SignalProfile = STATIC_KEY
+) -> Signal | None:
+    """The signal in the refusal of a token request the session's own OAuth client made.
 
-    The refusal of a token request made by the session's own OAuth client
-    (the response is gone; :class:`~hf_api_governance.TokenEndpointError`
-    carries its status, ``error`` and evidence).
+    (The response is gone; :class:`~hf_api_governance.TokenEndpointError`
+    carries its status, code and evidence.)
 
     Returns:
-        A :attr:`SignalKind.REVOKED` signal, or ``None`` (the refusal stands as it is).
+        :attr:`SignalKind.REVOKED` for one of the profile's token revocation
+        codes (or the RFC 6749 ones); :attr:`SignalKind.UNCONFIRMED_REVOCATION`
+        for a refusal status of the profile without such a code (a 401 with an
+        empty or plain-text body); ``None`` otherwise (the refusal stands as it is).
     """
     code = error.error
-    if code is None or (
-        code not in OAUTH_REVOCATION_ERRORS and code not in MIMECAST_REVOCATION_CODES
-    ):
-        return None
-    return Signal(
-        SignalKind.REVOKED,
-        "oauth_error",
-        f"the token endpoint answered {code} (RFC 6749 section 5.2)",
-        "1.1.1",
-        {**error.evidence, "signal": "oauth_error"},
-    )
+    revocation = {**OAUTH_REVOCATION_ERRORS, **profile.token_revocation_codes}
+    if code is not None and code in revocation:
+        return Signal(
+            SignalKind.REVOKED,
+            "token_revocation",
+            f"the token endpoint refused the client credential: {safe_text(code, 100)}",
+            "1.1.1",
+            {**error.evidence, "signal": "token_revocation", "profile": profile.name},
+        )
+    if error.status in profile.token_refusal_statuses and code not in profile.expiry_codes:
+        return Signal(
+            SignalKind.UNCONFIRMED_REVOCATION,
+            "token_refusal",
+            f"the token endpoint answered {error.status} without a revocation code",
+            "1.1.1",
+            {**error.evidence, "signal": "token_refusal", "profile": profile.name},
+        )
+    return None
 
 
 def contract_problem(contract: Contract | None, response: requests.Response) -> str | None:

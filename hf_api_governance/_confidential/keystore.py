@@ -61,7 +61,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.encoding import b64decode_strict
 from hf_api_governance._base.files import fsync_dir, open_regular, read_fd, size_text
-from hf_api_governance._confidential.secret import Classification, Secret
+from hf_api_governance._confidential.secret import Classification, Secret, adopt_secret
 from hf_api_governance.exceptions import (
     ConfidentialityError,
     KeystoreEntryNotFound,
@@ -147,6 +147,7 @@ def _hkdf(key: bytes, info: bytes) -> bytes:
 
 
 def _passphrase_bytes(passphrase: object, field: str) -> bytes:
+    passphrase = adopt_secret(passphrase, field)
     if isinstance(passphrase, Secret):
         value = passphrase.reveal()
     elif isinstance(passphrase, str):
@@ -172,6 +173,7 @@ def _decode_key(material: bytes, field: str) -> bytes:
 
 
 def _key_bytes(key: object, field: str) -> bytes:
+    key = adopt_secret(key, field)
     if isinstance(key, Secret):
         return _decode_key(key.reveal_bytes(), field)
     if isinstance(key, bytes | bytearray):
@@ -651,6 +653,7 @@ class Keystore(Closing):
                 keystore cannot be written.
         """
         validate_name(name)
+        secret = adopt_secret(secret, name)  # type: ignore[assignment]  # a pydantic SecretStr
         if not isinstance(secret, Secret):
             raise ValidationError("secret", f"must be a Secret, got {type(secret).__name__}")
         if len(secret.reveal_bytes()) > MAX_VALUE_SIZE:

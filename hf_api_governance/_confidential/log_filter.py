@@ -27,7 +27,7 @@ from hf_api_governance._confidential.redact import (
     safe_repr,
     safe_str,
 )
-from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._confidential.secret import Secret, adopt_secret
 from hf_api_governance.exceptions import ConfidentialityError, ValidationError
 
 __all__ = ["RedactingFilter", "install_redaction"]
@@ -120,6 +120,7 @@ class RedactingFilter(logging.Filter):
 
     def unregister(self, secret: Secret) -> None:
         """Stop looking for ``secret`` (an unknown secret is ignored)."""
+        secret = adopt_secret(secret, "secret")  # type: ignore[assignment]  # a pydantic SecretStr
         with self._lock:
             if self._secrets.pop(secret, 0) is None:
                 self._redactor = None

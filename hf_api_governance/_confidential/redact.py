@@ -45,7 +45,7 @@ import string
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 
-from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._confidential.secret import Secret, adopt_secret
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = [
@@ -403,13 +403,16 @@ def checked_secrets(secrets: Iterable[Secret]) -> list[Secret]:
     given: object = secrets
     if isinstance(given, Secret):  # one secret instead of an iterable of them
         return [given]
-    listed = list(secrets)
+    given = adopt_secret(given, "secret")
+    if isinstance(given, Secret):  # a pydantic SecretStr
+        return [given]
+    listed = [adopt_secret(s, "secret") for s in secrets]
     for index, secret in enumerate(listed):
         if not isinstance(secret, Secret):
             raise ValidationError(
                 f"secrets[{index}]", f"must be a Secret, got {type(secret).__name__}"
             )
-    return listed
+    return listed  # type: ignore[return-value]  # every item was checked just above
 
 
 def _redact_query_item(item: str) -> str:

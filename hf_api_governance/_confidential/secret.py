@@ -34,12 +34,12 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable
-from typing import Any, NoReturn, final
+from typing import Any, Final, NoReturn, final
 
 from hf_api_governance._base.encoding import decode_key_text
 from hf_api_governance.exceptions import ConfidentialityError, ValidationError
 
-__all__ = ["Classification", "Secret"]
+__all__ = ["Classification", "Secret", "adopt_secret"]
 
 _FP_DOMAIN = b"hf-api-governance/fingerprint/v1\x00"
 _HASH_KEY = os.urandom(32)  # hash() is per-process anyway
@@ -293,3 +293,27 @@ class Secret:
 
     def __getstate__(self) -> NoReturn:
         self.__reduce_ex__(2)
+
+
+_FOREIGN_SECRETS: Final = frozenset({"SecretStr", "SecretBytes"})
+
+
+def adopt_secret(value: object, label: str) -> object:
+    """A pydantic ``SecretStr``/``SecretBytes`` as a :class:`Secret`; anything else unchanged.
+
+    Wherever a :class:`Secret` is accepted, a pydantic secret (what vendor
+    SDKs such as ``incydr`` hold in their settings) is accepted too, without
+    pydantic being a dependency: it is recognised by its class (its name,
+    and a module under ``pydantic``) and read once through its
+    ``get_secret_value()``. An empty one is refused like an empty ``Secret``.
+
+    Raises:
+        ValidationError: A pydantic secret whose value is empty or not text/bytes.
+    """
+    cls = type(value)
+    if cls.__name__ not in _FOREIGN_SECRETS or not cls.__module__.startswith("pydantic"):
+        return value
+    reveal = getattr(value, "get_secret_value", None)
+    if not callable(reveal):
+        return value
+    return Secret(reveal(), label=label)

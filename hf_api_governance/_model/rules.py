@@ -18,7 +18,7 @@ from hf_api_governance._base.identifiers import ENTRY_NAME
 from hf_api_governance._confidential.detect import SECRETISH_KEY_RE, looks_like_secret
 from hf_api_governance.exceptions import ValidationError
 
-__all__ = ["check_entry_name", "check_url", "is_loopback_host"]
+__all__ = ["check_entry_name", "check_origin_pattern", "check_url", "is_loopback_host"]
 
 EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TEAM_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,99}$")
@@ -187,3 +187,54 @@ def _check_url_parameters(field: str, path: str, query: str) -> None:
                 field,
                 f"must not carry a credential: {what} looks like it holds a secret value" + advice,
             )
+
+
+_LABEL: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def check_origin_pattern(field: str, value: object) -> str:
+    """Validate a declared data origin: ``scheme://host[:port]``, the host may start with ``*.``.
+
+    ``https://*.blob.core.windows.net`` matches every host under
+    ``blob.core.windows.net`` (one or more labels), not the bare domain.
+    https is required unless the host is loopback; no path, query, fragment
+    or credentials; a wildcard only as the whole first label, before at
+    least two more. The host is returned in lower case (IDNA for a
+    non-ASCII name), a ``/`` path removed.
+
+    Raises:
+        ValidationError: The pattern is not acceptable (the field is named).
+    """
+    if not isinstance(value, str) or not value or not value.isprintable() or "\\" in value:
+        raise ValidationError(field, "must be an origin such as https://*.blob.core.windows.net")
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise ValidationError(field, "is not a valid origin") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError(field, "must be an origin such as https://*.blob.core.windows.net")
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(field, "must not contain credentials (user:password@)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "#" in value:
+        raise ValidationError(field, "must be an origin only: no path, query or fragment")
+    host = parts.hostname
+    wildcard = host.startswith("*.")
+    name = host[2:] if wildcard else host
+    try:
+        ascii_name = name.encode("idna").decode("ascii").lower() if not name.isascii() else name
+    except UnicodeError:
+        raise ValidationError(field, "has a host name that cannot be encoded") from None
+    labels = ascii_name.split(".")
+    if "*" in ascii_name or not all(_LABEL.fullmatch(label) for label in labels if label):
+        raise ValidationError(
+            field, "has an invalid host: a wildcard may only be the whole first label (*.)"
+        )
+    if wildcard and len([label for label in labels if label]) < 2:
+        raise ValidationError(field, "must not be a wildcard over a top-level domain")
+    if parts.scheme == "http" and not (not wildcard and is_loopback_host(ascii_name)):
+        raise ValidationError(
+            field, "must use https: plain http is only accepted for loopback hosts (clause 1.1.3)"
+        )
+    netloc = ("*." if wildcard else "") + ascii_name + (f":{port}" if port is not None else "")
+    return f"{parts.scheme}://{netloc}"

@@ -26,6 +26,7 @@ from hf_api_governance._model.rules import (
     EMAIL_RE,
     TEAM_RE,
     check_entry_name,
+    check_origin_pattern,
     check_url,
     text_field,
 )
@@ -463,6 +464,25 @@ def _credential(value: object) -> str | None:
     return None if value is None else check_entry_name("credential", value)
 
 
+_MAX_DATA_ORIGINS: Final = 50
+
+
+def _data_origins(value: object) -> tuple[str, ...]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            "data_origins", f"must be a list of origins, got {type(value).__name__}"
+        )
+    items = tuple(value)
+    if len(items) > _MAX_DATA_ORIGINS:
+        raise ValidationError("data_origins", f"must hold at most {_MAX_DATA_ORIGINS} origins")
+    origins: list[str] = []
+    for i, item in enumerate(items):
+        origin = check_origin_pattern(f"data_origins[{i}]", item)
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
 def _auth(value: object) -> AuthSpec | None:
     if value is None or isinstance(value, AuthSpec):
         return value
@@ -495,6 +515,12 @@ class Integration:
         info_verified_at: When someone last confirmed that ``enablement`` is
             still correct and current.
         auth: How governed clients authenticate (:class:`AuthSpec`).
+        data_origins: Origins the API hands data out from (pre-signed
+            download URLs on a storage host), such as
+            ``"https://*.blob.core.windows.net"``: governed clients may call
+            them (the policy decision still applies) but never send them a
+            credential. ``https`` unless loopback; a ``*.`` first label
+            matches any subdomain.
         state: The lifecycle state; kept by the registry.
         history: The events recorded for it, oldest first; filled by the registry.
 
@@ -518,6 +544,7 @@ class Integration:
     enablement: Mapping[str, Any] = attrs.field(factory=dict, converter=_enablement, hash=False)
     info_verified_at: datetime | None = attrs.field(default=None, converter=_verified_at)
     auth: AuthSpec | None = attrs.field(default=None, converter=_auth)
+    data_origins: tuple[str, ...] = attrs.field(default=(), converter=_data_origins)
     state: IntegrationState = attrs.field(default=IntegrationState.PENDING, converter=_state)
     history: tuple[Event, ...] = attrs.field(default=(), converter=_history, eq=False, repr=False)
 

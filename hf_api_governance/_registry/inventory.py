@@ -43,6 +43,7 @@ _INTEGRATION_KEYS: Final = (
     "api_version",
     "credential",
     "info_verified_at",
+    "data_origins",
 )
 _REQUIRED: Final = ("id", "name", "service", "kind", "vendor", "base_url", "owner")
 _TABLES: Final = ("enablement", "auth", "licence")
@@ -406,7 +407,7 @@ def _render(integration: Integration) -> list[str]:
     lines = ["[[integration]]"]
     for key in _INTEGRATION_KEYS:
         value = getattr(integration, key)
-        if value is None:
+        if value is None or value == ():
             continue
         if key in ("service", "kind"):
             value = value.value

@@ -85,6 +85,7 @@ _DECLARED_FIELDS: Final = (
     "enablement",
     "info_verified_at",
     "auth",
+    "data_origins",
 )
 
 

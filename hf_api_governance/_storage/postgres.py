@@ -193,6 +193,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
             for table in _NOTIFYING
         ),
     ),
+    # 2: data origins (issue 12): URLs that are governed but never sent a credential.
+    ("ALTER TABLE integrations ADD COLUMN data_origins TEXT NOT NULL DEFAULT '[]'",),
 ]
 """The schema steps, oldest first (the DDL of each version, run in schema ``hf_gov``)."""
 

@@ -78,7 +78,7 @@ def _json(value: Any) -> str:
 
 INTEGRATION_COLUMNS: Final = (
     "id, name, service, kind, vendor, base_url, owner, api_version, credential, "
-    "enablement, info_verified_at, auth, state"
+    "enablement, info_verified_at, auth, state, data_origins"
 )
 LICENCE_COLUMNS: Final = (
     "integration_id, position, grantor, scope, valid_from, valid_until, holder, reference"
@@ -116,6 +116,7 @@ def integration_row(item: Integration) -> tuple[Any, ...]:
         when(item.info_verified_at),
         auth,
         item.state.value,
+        _json(list(item.data_origins)) if item.data_origins else "[]",
     )
 
 
@@ -181,6 +182,15 @@ def _auth(text: str | None) -> AuthSpec | None:
     return trusted(AuthSpec, scheme=scheme, params=MappingProxyType(params))
 
 
+def _data_origins(text: str) -> tuple[str, ...]:
+    if text == "[]":
+        return ()
+    origins = json.loads(text)
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        raise ValueError("data_origins is not a list of text")
+    return tuple(origins)
+
+
 def _integration(
     row: Sequence[Any], licences: Sequence[Licence], history: Sequence[Event] | None
 ) -> Integration:
@@ -208,6 +218,7 @@ def _integration(
         enablement=_EMPTY if row[9] == "{}" else freeze_json(json.loads(row[9])),
         info_verified_at=_parse_instant(row[10]),
         auth=_auth(row[11]),
+        data_origins=_data_origins(row[13]),
         state=state,
         history=tuple(history or ()),
     )
@@ -352,7 +363,7 @@ class SQLSession:
     def insert(self, integration: Integration) -> None:
         self._run(
             f"INSERT INTO integrations ({INTEGRATION_COLUMNS}) "  # noqa: S608
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             integration_row(integration),
         )
         self._insert_licences(integration)
@@ -362,7 +373,7 @@ class SQLSession:
         self._run(
             "UPDATE integrations SET name = ?, service = ?, kind = ?, vendor = ?, base_url = ?, "
             "owner = ?, api_version = ?, credential = ?, enablement = ?, info_verified_at = ?, "
-            "auth = ?, state = ? WHERE id = ?",
+            "auth = ?, state = ?, data_origins = ? WHERE id = ?",
             (*row[1:], row[0]),
         )
         self._run("DELETE FROM licences WHERE integration_id = ?", (integration.id,))

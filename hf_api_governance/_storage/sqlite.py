@@ -7,7 +7,7 @@ SQLite layout (schema version :data:`SCHEMA_VERSION`, kept in
 ``PRAGMA user_version``; ``PRAGMA application_id`` marks the file as ours):
 
 - ``integrations``: one row per integration, declared fields as columns,
-  ``enablement`` and ``auth`` as JSON, and the current ``state``;
+  ``enablement``, ``auth`` and ``data_origins`` as JSON, and the current ``state``;
 - ``licences``: the licences of each integration, in order;
 - ``events``: the append-only history (``seq INTEGER PRIMARY KEY``); triggers
   refuse ``UPDATE`` and ``DELETE``;
@@ -96,6 +96,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
             revoked_at TEXT NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # 2: declared data origins (pre-signed download hosts, never sent a credential)
+    ("ALTER TABLE integrations ADD COLUMN data_origins TEXT NOT NULL DEFAULT '[]'",),
 ]
 """The schema steps, oldest first (the DDL of each version)."""
 

@@ -1,0 +1,287 @@
+"""Governed-call overhead against a fast server, as a ratio to a bare ``requests`` call, in one run.
+
+Run: ``python benchmarks/bench_governed_overhead.py [--rounds R] [--block N]
+[--baseline PATH]``.
+
+The server is a raw-socket HTTP/1.1 server in another process: keep-alive,
+``TCP_NODELAY``, each response written with a single ``sendall`` from bytes
+prepared in advance, so the client's own cost dominates what is measured
+(``http.server`` in the client's process spends about as long answering as
+the client spends asking, and shares its interpreter).
+
+Each variant runs in its own worker process, alive for the whole run, and
+the parent asks them in turn for a block of calls, rotating the order every
+round so that drift in machine load hits all alike:
+
+- ``bare``: a :class:`requests.Session` sending the bearer token itself;
+- ``governed``: a :class:`~hf_api_governance.GovernedSession` over a real
+  ``Registry`` (SQLite file), ``PolicyEngine`` and ``Keystore`` file, the
+  integration a third-party API with a static bearer token (the plain 2xx
+  fast path of the signal table);
+- ``governed-mimecast``: the same, for a Mimecast API whose profile reads
+  every answer's body for a ``fail`` array;
+- with ``--baseline PATH`` (a checkout of the package before a change, such
+  as ``git archive <commit> hf_api_governance | tar -x -C PATH``), the two
+  governed variants again, importing ``hf_api_governance`` from ``PATH``.
+
+Prints, for each variant, the median wall-clock time per call and the
+median *client CPU* time per call (the worker process's own CPU time, which
+the load of other processes on a shared machine does not inflate), and for
+each governed variant the median of its per-round ratios to ``bare`` (the
+same round's blocks ran under the same load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import socket
+import socketserver
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+ROOT = HERE.parent.parent
+TOKEN = "tok-Zq8v1LrN3xKp0aW7eYb2"
+
+# ------------------------------------------------------------------- the fast server
+
+_ITEMS = b'{"data": [1, 2, 3], "meta": {}}'
+_MIMECAST = b'{"meta": {"status": 200}, "data": [{"id": 1}, {"id": 2}], "fail": []}'
+
+
+def _answer(body: bytes) -> bytes:
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+_ANSWERS = {b"/v1/items": _answer(_ITEMS), b"/api/items": _answer(_MIMECAST)}
+_NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+
+
+class _Connection(socketserver.BaseRequestHandler):
+    """One keep-alive connection: read each request whole, answer it in one send."""
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buffer = b""
+        while True:
+            while b"\r\n\r\n" not in buffer:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+            head, _, buffer = buffer.partition(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            length = 0
+            for line in lines[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            while len(buffer) < length:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+            buffer = buffer[length:]
+            path = lines[0].split(b" ")[1].split(b"?")[0]
+            sock.sendall(_ANSWERS.get(path, _NOT_FOUND))
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def _serve(ready: Any) -> None:
+    with _Server(("127.0.0.1", 0), _Connection) as server:
+        ready.send(server.server_address[1])
+        server.serve_forever()
+
+
+# ------------------------------------------------------------------- the workers
+
+
+def _governed(base_url: str, path: str, mimecast: bool, directory: Path) -> Any:
+    from datetime import UTC, date, datetime, timedelta
+
+    from hf_api_governance import (
+        GovernedSession,
+        Integration,
+        Keystore,
+        Licence,
+        PolicyEngine,
+        Registry,
+        Secret,
+        SuspensionCause,
+    )
+
+    registry = Registry.open(directory / "registry.db")
+    item = Integration(
+        id="acme-api",
+        name="Acme directory",
+        service="aware",
+        kind="mimecast_api" if mimecast else "third_party_api",
+        vendor="Mimecast" if mimecast else "Acme",
+        base_url=base_url,
+        owner="platform-team",
+        credential="acme-token",
+        licences=(Licence("Acme", "Directory API", date(2020, 1, 1), None),),
+    )
+    registry.register(item, actor="bench")
+    registry.activate(item.id, actor="bench")
+    registry.verify_info(item.id, actor="bench", at=datetime.now(UTC) - timedelta(days=1))
+    registry.suspend(item.id, cause=SuspensionCause.MANUAL, reason="maintenance", actor="bench")
+    registry.reinstate(item.id, reason="maintenance over", actor="bench")
+    keystore = Keystore.create(directory / "keys.hfks", key=Keystore.generate_key())
+    keystore.put("acme-token", Secret(TOKEN, label="acme-token"))
+    session = GovernedSession(registry, "acme-api", keystore=keystore, engine=PolicyEngine())
+    url = base_url + path
+
+    def call() -> None:
+        session.get(url).raise_for_status()
+
+    return call
+
+
+def _worker(variant: str, base_url: str, package_root: str) -> None:
+    """Serve blocks on request: read a count from stdin, write wall and CPU seconds per call."""
+    sys.path.insert(0, package_root)
+    import requests
+
+    workdir = tempfile.TemporaryDirectory()
+    if variant == "bare":
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {TOKEN}"
+        url = base_url + "/v1/items"
+
+        def call() -> None:
+            session.get(url).raise_for_status()
+
+    else:
+        mimecast = variant == "governed-mimecast"
+        call = _governed(
+            base_url, "/api/items" if mimecast else "/v1/items", mimecast, Path(workdir.name)
+        )
+    for _ in range(200):  # warm up: connection, caches, the interpreter's specialisations
+        call()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        count = int(line)
+        cpu = time.process_time()
+        start = time.perf_counter()
+        for _ in range(count):
+            call()
+        wall = (time.perf_counter() - start) / count
+        print(f"{wall!r} {(time.process_time() - cpu) / count!r}", flush=True)
+    workdir.cleanup()
+
+
+# ------------------------------------------------------------------- the run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--block", type=int, default=200)
+    parser.add_argument("--baseline", help="a checkout of hf_api_governance before a change")
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("VARIANT", "URL", "ROOT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.worker:
+        _worker(*args.worker)
+        return 0
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.Process(target=_serve, args=(child,), daemon=True)
+    server.start()
+    base_url = f"http://127.0.0.1:{parent.recv()}"
+    variants: list[tuple[str, str, str]] = [
+        ("bare", "bare", str(ROOT)),
+        ("governed", "governed", str(ROOT)),
+        ("governed-mimecast", "governed-mimecast", str(ROOT)),
+    ]
+    if args.baseline:
+        baseline = str(Path(args.baseline).resolve())
+        variants += [
+            ("governed (baseline)", "governed", baseline),
+            ("governed-mimecast (baseline)", "governed-mimecast", baseline),
+        ]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    workers = {}
+    for name, variant, root in variants:
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE), "--worker", variant, base_url, root],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tempfile.gettempdir(),  # nothing imported from the current directory
+        )
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise SystemExit(f"worker {name} did not start")
+        workers[name] = proc
+    times: dict[str, list[float]] = {name: [] for name in workers}
+    cpu: dict[str, list[float]] = {name: [] for name in workers}
+    try:
+        names = list(workers)
+        for i in range(args.rounds):
+            order = names[i % len(names) :] + names[: i % len(names)]
+            for name in order:
+                proc = workers[name]
+                assert proc.stdin is not None
+                assert proc.stdout is not None
+                proc.stdin.write(f"{args.block}\n")
+                proc.stdin.flush()
+                wall, used = proc.stdout.readline().split()
+                times[name].append(float(wall))
+                cpu[name].append(float(used))
+    finally:
+        for proc in workers.values():
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait(timeout=30)
+        server.terminate()
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
+        f"{args.rounds} rounds of {args.block} calls per variant, one keep-alive connection each"
+    )
+    print(
+        f"{'':30s} {'wall us/call':>12s} {'ratio':>7s}   {'client CPU us/call':>18s} {'ratio':>7s}"
+    )
+    for name in times:
+        wall = _ratio(times, name)
+        used = _ratio(cpu, name)
+        print(
+            f"{name:30s} {statistics.median(times[name]) * 1e6:12.1f} {wall:>7s}   "
+            f"{statistics.median(cpu[name]) * 1e6:18.1f} {used:>7s}"
+        )
+    print(
+        "ratio: the median of the per-round ratios to bare (each round's blocks ran under "
+        "the same load); client CPU: the worker process's own CPU time, which other "
+        "processes' load does not inflate"
+    )
+    return 0
+
+
+def _ratio(times: dict[str, list[float]], name: str) -> str:
+    if name == "bare":
+        return ""
+    pairs = zip(times[name], times["bare"], strict=True)
+    return f"{statistics.median(g / b for g, b in pairs):.3f}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
