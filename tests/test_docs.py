@@ -44,7 +44,7 @@ from hf_api_governance.testing import NOW
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PAGES = sorted(DOCS.glob("*.md"))
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
 
 FENCE = re.compile(
     r"^(?P<fence>`{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
@@ -96,7 +96,7 @@ def parse(page: Path) -> list[Block]:
         marker = MARKER.search(before[-1]) if before else None
         words = info.split()
         language = words[0] if words else ""
-        name = page.name
+        name = page.relative_to(DOCS).as_posix() if page.is_relative_to(DOCS) else page.name
         if language in ("py", "python3", "pycon", "ipython"):
             raise AssertionError(f"docs/{name}:{line}: fence Python as ```python, not {language}")
         if language == "python":
@@ -249,14 +249,14 @@ def run_page(page: Path, workdir: Path) -> int:
     return ran
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(DOCS).as_posix() for p in PAGES])
 def test_every_python_block_of_the_page_runs(page: Path, tmp_path: Path) -> None:
     run_page(page, tmp_path)
 
 
 def test_the_collector_sees_the_pages_and_their_blocks() -> None:
-    names = {p.name for p in PAGES}
-    assert {"index.md", "getting-started.md", "policies.md", "client.md"} <= names
+    names = {p.relative_to(DOCS).as_posix() for p in PAGES}
+    assert {"index.md", "getting-started.md", "policies.md", "client.md", "api/policy.md"} <= names
     blocks = [b for page in PAGES for b in parse(page)]
     assert sum(b.kind == "run" for b in blocks) >= 30
     assert any(b.kind == "module" for b in blocks)
