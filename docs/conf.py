@@ -40,7 +40,8 @@ root_doc = "index"
 exclude_patterns = ["_build", "_tools", "Thumbs.db", ".DS_Store"]
 
 myst_heading_anchors = 3
-myst_enable_extensions = ["colon_fence"]
+myst_enable_extensions = ["colon_fence", "substitution"]
+myst_substitutions = {"release": release}
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
