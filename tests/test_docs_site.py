@@ -182,6 +182,22 @@ function check(d) {
       problems.push(`an output block scrolls sideways (${size}): ${describe(pre)}`);
     }
   }
+  for (const heading of article ? article.querySelectorAll("h1, h2, h3") : []) {
+    const walker = d.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      // a word may wrap after a hyphen, a slash or a dot (hf-gov keys change-passphrase)
+      for (const word of node.data.matchAll(/[^\s\-\/.]+[\-\/.]?/g)) {
+        const range = d.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0)
+          .map(r => Math.round(r.top)));
+        if (tops.size > 1) {
+          problems.push(`the heading ${describe(heading)} breaks inside the word "${word[0]}"`);
+        }
+      }
+    }
+  }
   let titles = 0;
   for (const el of d.querySelectorAll(".sidebar-brand-text, .mobile-header .header-center a")) {
     if (el.getClientRects().length === 0) continue;
@@ -362,7 +378,9 @@ def test_the_browser_check_finds_what_it_looks_for(tmp_path: Path) -> None:
         ".sidebar-brand-text{display:block;width:60px;overflow-wrap:anywhere}"
         "</style></head><body>"
         f'<div class="sidebar-container"><div class="sidebar-brand-text">{BRAND}</div></div>'
-        "<article><p style='width:3000px'>wide</p>"
+        "<article><h1 style='width:120px;overflow-wrap:anywhere'>hf_api_governance</h1>"
+        "<h2 style='width:120px'>hf-gov keys change-passphrase</h2>"
+        "<p style='width:3000px'>wide</p>"
         "<div class='highlight-text'><pre style='overflow:auto;white-space:pre'>"
         f"{'x' * 900}</pre></div>"
         "<div style='overflow-x:auto;width:200px'><table><tr><td style='white-space:nowrap'>"
@@ -379,4 +397,6 @@ def test_the_browser_check_finds_what_it_looks_for(tmp_path: Path) -> None:
     assert "an output block scrolls sideways" in problems
     assert '<div> "yyyy' in problems  # the scrolling table box
     assert f'the site title "{BRAND}" takes' in problems
+    assert 'breaks inside the word "hf_api_governance"' in problems
+    assert "change-passphrase" not in problems  # wrapping after a hyphen is fine
     assert "zzzz" not in problems  # code blocks may scroll
