@@ -360,10 +360,17 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``hf-gov init``: create the registry database and the keystore (asking a new passphrase).
 
+    With ``--example [DIR]`` it writes the example material instead
+    (:mod:`hf_api_governance._cli.examples`).
+
     Raises:
         UsageError: The database exists, a path is not a regular file, or no
             passphrase could be read.
     """
+    if args.example is not None:  # hf-gov init --example [DIR]: no registry, no passphrase
+        from hf_api_governance._cli.examples import run_init_example
+
+        return run_init_example(args.example, out)
     db = _registry_path(args)
     ks = _keystore_path(args)
     if isinstance(db, Path) and _exists_as_file(db, "the registry database"):

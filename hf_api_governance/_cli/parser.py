@@ -265,12 +265,22 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. --hooks acme_policies",
     )
 
-    add(
+    p = add(
         sub,
         "init",
         "create the registry database and the keystore",
-        "example:\n  hf-gov init",
+        "examples:\n  hf-gov init\n"
+        "  hf-gov init --example    # writes examples/: the inventory, policies, scripts",
         handler="init",
+    )
+    p.add_argument(
+        "--example",
+        nargs="?",
+        const="examples",
+        metavar="DIR",
+        help="instead, write the example material that ships with the package "
+        "(inventory, policy package, scripts) into DIR (default: examples); "
+        "files already there are kept, and a file that differs stops it",
     )
     p = add(
         sub,
