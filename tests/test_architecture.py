@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "_client": 5,
     "_defaults": 5,
     "_facade": 6,
+    "_report": 6,
     "_cli": 7,
     "testing": 7,
     "strategies": 7,

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 
 from hf_api_governance._cli.output import JSON_SCHEMA_ID
 from hf_api_governance._defaults import DEFAULT_REGISTRY, KEYSTORE_FILE, PASSPHRASE_ENV
+from hf_api_governance._report import FORMATS
 
 __all__ = ["EXAMPLES", "UsageError", "build_parser", "parse_at"]
 
@@ -22,6 +23,9 @@ EXAMPLES = {
   hf-gov check examples/inventory.toml
   hf-gov check examples/inventory.toml --at 2026-12-26 --only-problems
   hf-gov check .hf-gov/registry.db --action provision --json
+  hf-gov check examples/inventory.toml --format sarif --output hf-gov.sarif
+  hf-gov check examples/inventory.toml --format markdown --only-problems >> "$GITHUB_STEP_SUMMARY"
+  hf-gov check examples/inventory.toml --format html --output posture.html
   PYTHONPATH=examples/policies hf-gov check examples/inventory.toml --hooks acme_policies""",
     "keys": """examples:
   printf '%s' "$OKTA_TOKEN" | hf-gov keys set okta-api-token \
@@ -116,7 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--action", choices=["call", "provision"], default="call")
     p.add_argument(
-        "--json", action="store_true", help=f"print a JSON document (schema {JSON_SCHEMA_ID})"
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="table (default); json (schema "
+        f"{JSON_SCHEMA_ID}); sarif (SARIF 2.1.0, for code scanning); junit (JUnit XML, for CI "
+        "test reports); markdown (pull-request comments, job summaries); html (a "
+        "self-contained page with an expiry timeline)",
+    )
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE (replaced atomically) instead of stdout; "
+        "stdout then gets a one-line summary",
+    )
+    p.add_argument(
+        "--json", action="store_true", help=f"short for --format json (schema {JSON_SCHEMA_ID})"
     )
     p.add_argument(
         "--only-problems", action="store_true", help="omit integrations allowed without warnings"
