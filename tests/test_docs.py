@@ -11,8 +11,9 @@ directory holding a copy of ``examples/`` (with the repository on
   option ``:class: not-run`` (illustrative fragments; kept rare);
 - a ```` ```text ```` block right after ``<!-- expected-output -->`` must
   equal what the previous Python block printed;
-- a ```` ```text ```` block right after ``<!-- hf-gov-output: ARGS; exit N -->``
-  must equal what ``hf-gov ARGS`` prints, and the command must exit with N.
+- a ```` ```text ```` block (or ``json``, ``xml``, ``markdown``) right after
+  ``<!-- hf-gov-output: ARGS; exit N -->`` must equal what ``hf-gov ARGS``
+  prints, and the command must exit with N.
 
 Then every ``test_*`` function the page defined is called, with the testing
 kit's fixtures (``frozen_clock``, ``policy_engine``) passed by name, as pytest
@@ -52,6 +53,8 @@ FENCE = re.compile(
 )
 MARKER = re.compile(r"<!--\s*(expected-output|hf-gov-output:\s*(.*?);\s*exit\s+(\d+))\s*-->\s*$")
 SKIP_OPTION = ":class: not-run"
+OUTPUT_LANGUAGES = ("text", "json", "xml", "markdown")
+"""The fences an output marker may precede (``hf-gov check --format`` writes XML and Markdown)."""
 MAX_SKIPPED = 6
 
 
@@ -112,7 +115,7 @@ def parse(page: Path) -> list[Block]:
             options, code = _code_block_body(body)
             skipped = f":class: {options.get('class', '')}" == SKIP_OPTION
             blocks.append(Block(name, line, "skip" if skipped else "run", code))
-        elif marker is not None and language in ("text", "json"):
+        elif marker is not None and language in OUTPUT_LANGUAGES:
             if marker.group(1) == "expected-output":
                 blocks.append(Block(name, line, "expect-output", body))
             else:
@@ -122,7 +125,8 @@ def parse(page: Path) -> list[Block]:
                 )
         elif marker is not None:
             raise AssertionError(
-                f"docs/{name}:{line}: an output marker must precede ```text or ```json"
+                f"docs/{name}:{line}: an output marker must precede ```text, ```json, "
+                "```xml or ```markdown"
             )
         else:
             blocks.append(Block(name, line, "other", body))

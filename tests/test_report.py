@@ -131,7 +131,7 @@ def test_sarif_has_every_member_code_scanning_requires() -> None:
         assert rule["defaultConfiguration"]["level"] in {"error", "warning", "note"}
         assert rule["properties"]["clause"] == RULES[rule["id"]].clause
         assert RULES[rule["id"]].fix in rule["help"]["text"]
-    assert run["automationDetails"]["id"] == "hf-gov/check/call/"
+    assert run["automationDetails"]["id"] == "hf-gov/check/call/examples/inventory.toml/"
     assert run["artifacts"] == [
         {"location": {"uri": "examples/inventory.toml"}, "roles": ["analysisTarget"]}
     ]
@@ -261,9 +261,9 @@ def test_sarif_of_a_registry_locates_findings_by_integration_id(registry_db: Pat
     assert ("slack-aware", "INTEROP_SUSPENDED") in codes
 
 
-def test_sarif_names_the_action_in_its_category() -> None:
+def test_sarif_names_the_action_and_the_inventory_in_its_category() -> None:
     assert sarif("--action", "provision")["runs"][0]["automationDetails"]["id"] == (
-        "hf-gov/check/provision/"
+        "hf-gov/check/provision/examples/inventory.toml/"
     )
 
 

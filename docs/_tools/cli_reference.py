@@ -57,7 +57,9 @@ a prompt or `HF_GOV_PASSPHRASE`.
 | `NO_COLOR` | no colours in the `check` table (colours are only used on a terminal) |
 
 `hf-gov check --json` prints a document of schema `{JSON_SCHEMA_ID}`, described
-in [JSON output of `hf-gov check`](json-output.md).
+in [JSON output of `hf-gov check`](json-output.md). `--format` also writes
+SARIF, JUnit XML, Markdown and a self-contained HTML page for CI systems and
+people: see [Reports for CI and people](reports.md).
 """
 
 

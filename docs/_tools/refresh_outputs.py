@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(
-    r"(<!--\s*hf-gov-output:\s*(?P<args>.*?);\s*exit\s+\d+\s*-->\s*\n```(?:text|json)\n)"
+    r"(<!--\s*hf-gov-output:\s*(?P<args>.*?);\s*exit\s+\d+\s*-->\s*\n```(?:text|json|xml|markdown)\n)"
     r"(?P<body>.*?)(\n```)",
     re.S,
 )

@@ -123,10 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=FORMATS,
         default=None,
-        help="table (default); json (schema "
-        f"{JSON_SCHEMA_ID}); sarif (SARIF 2.1.0, for code scanning); junit (JUnit XML, for CI "
-        "test reports); markdown (pull-request comments, job summaries); html (a "
-        "self-contained page with an expiry timeline)",
+        help=f"the report's format (default: table): json (schema {JSON_SCHEMA_ID}), "
+        "sarif (SARIF 2.1.0, code scanning), junit (CI test reports), markdown "
+        "(pull-request comments, job summaries), html (a self-contained page with an "
+        "expiry timeline)",
     )
     p.add_argument(
         "--output",

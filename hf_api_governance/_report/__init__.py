@@ -16,31 +16,42 @@ and read the same report, made secret-free by :func:`redact_report`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final
 
 from hf_api_governance._policy import PolicyHook
-from hf_api_governance._report.html_page import render_html
-from hf_api_governance._report.junit import render_junit
-from hf_api_governance._report.markdown import render_markdown
 from hf_api_governance._report.model import ReportView, Source, build_view, redact_report
-from hf_api_governance._report.sarif import render_sarif
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._facade import Report
 
-__all__ = ["FORMATS", "RENDERERS", "Source", "redact_report", "render"]
+__all__ = ["FORMATS", "RENDERERS", "Source", "redact_report", "render", "renderer"]
 
-RENDERERS: Final[dict[str, Callable[[ReportView], str]]] = {
-    "sarif": render_sarif,
-    "junit": render_junit,
-    "markdown": render_markdown,
-    "html": render_html,
+RENDERERS: Final = {
+    "sarif": "hf_api_governance._report.sarif:render_sarif",
+    "junit": "hf_api_governance._report.junit:render_junit",
+    "markdown": "hf_api_governance._report.markdown:render_markdown",
+    "html": "hf_api_governance._report.html_page:render_html",
 }
-"""The formats drawn from a :class:`ReportView`, by ``--format`` name."""
+"""The formats drawn from a :class:`ReportView`, by ``--format`` name: ``module:function``.
+
+Imported when used, so that ``hf-gov --help`` and the table do not load them.
+"""
 
 FORMATS: Final = ("table", "json", *RENDERERS)
 """Every ``hf-gov check --format``: the table and JSON of the CLI, then these."""
+
+
+def renderer(fmt: str) -> Callable[[ReportView], str]:
+    """The function that writes format ``fmt``.
+
+    Raises:
+        KeyError: ``fmt`` is not one of :data:`RENDERERS`.
+    """
+    module, _, name = RENDERERS[fmt].partition(":")
+    function: Callable[[ReportView], str] = getattr(importlib.import_module(module), name)
+    return function
 
 
 def render(
@@ -68,8 +79,8 @@ def render(
     Raises:
         KeyError: ``fmt`` is not one of :data:`RENDERERS`.
     """
-    renderer = RENDERERS[fmt]
+    write = renderer(fmt)
     view = build_view(
         report, source, only_problems=only_problems, hooks=hooks, tool_version=tool_version
     )
-    return renderer(view)
+    return write(view)

@@ -79,7 +79,6 @@ def render_junit(view: ReportView) -> str:
         ("warned", str(view.totals.warned)),
         ("denied", str(view.totals.denied)),
         ("only_problems", "true" if view.only_problems else "false"),
-        ("tool_version", view.tool_version),
     ):
         ET.SubElement(props, "property", {"name": name, "value": value})
     for row in view.rows:

@@ -72,8 +72,7 @@ def render_markdown(view: ReportView, limit: int = MARKDOWN_LIMIT) -> str:
     out = [
         head,
         "",
-        f"Action `{view.action.value}` at {view.at_text} for `{_md(view.source.name)}` "
-        f"(hf\\_api\\_governance {_md(view.tool_version)}).",
+        f"Action `{view.action.value}` at {view.at_text} for `{_md(view.source.name)}`.",
         "",
         "| integrations | allowed | allowed with warnings | denied |",
         "|---:|---:|---:|---:|",

@@ -14,7 +14,7 @@ still read the ``Report`` itself (the ``hf-gov check`` table and JSON).
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
 import os
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -52,12 +52,14 @@ Verdict = Literal["deny", "warn", "allow"]
 """An integration's outcome: denied, allowed with warnings, allowed."""
 
 
+@functools.lru_cache(maxsize=8192)
 def clean(text: str) -> str:
     """``text`` fit for any report: control characters dropped, secrets redacted.
 
     Control characters (other than whitespace, which becomes one space) are
     invalid in XML and confusing elsewhere; anything that looks like a
-    credential becomes ``[redacted]`` (:func:`safe_prose`).
+    credential becomes ``[redacted]`` (:func:`safe_prose`). Cached: reports
+    repeat vendors, scopes and messages many times.
     """
     printable = "".join(c for c in text if c.isprintable() or c.isspace())
     return safe_prose(printable)
@@ -126,7 +128,6 @@ class FindingRow:
         severity: DENY, WARN or INFO.
         message: What is wrong and what to do (secret-free).
         rule: What the code means and how to fix it.
-        details: The finding's details, secret-free and JSON-able.
     """
 
     code: str
@@ -134,7 +135,12 @@ class FindingRow:
     severity: Severity
     message: str
     rule: Rule
-    details: Mapping[str, Any]
+    _finding: Finding = attrs.field(repr=False, eq=False, alias="finding")
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The finding's details, secret-free and JSON-able (made when asked: few formats do)."""
+        return scrub(dict(self._finding.details))
 
 
 @attrs.frozen
@@ -323,7 +329,7 @@ def _finding(finding: Finding, extra: Mapping[str, Rule]) -> FindingRow:
         severity=finding.severity,
         message=clean(finding.message),
         rule=rule_for(finding.code, finding.clause, extra),
-        details=MappingProxyType(scrub(dict(finding.details))),
+        finding=finding,
     )
 
 
@@ -409,6 +415,8 @@ def build_view(
 
 def installed_version() -> str:
     """The installed distribution's version (``"unknown"`` when it is not installed)."""
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("hf-api-governance")
     except importlib.metadata.PackageNotFoundError:
@@ -416,38 +424,50 @@ def installed_version() -> str:
 
 
 def redact_report(report: Report) -> Report:
-    """``report`` with the free text it prints made secret-free (see :func:`clean`).
+    """``report`` with the free text that the table and JSON print made secret-free.
 
-    Integration names and vendors, licence texts, finding messages and
-    details go through the same cleaning as every other format; ids, codes,
-    clauses and instants are validated values and stay as they are.
+    Integration names and vendors, licence texts and finding messages go
+    through :func:`clean`, as in every other format; ids, codes, clauses and
+    instants are validated values and stay as they are. Finding details,
+    which neither prints, are left alone (the formats that show them clean
+    them: :attr:`FindingRow.details`). Values with nothing to clean are kept
+    as they are, not rebuilt.
     """
-    integrations = tuple(
-        attrs.evolve(
-            i,
-            name=clean(i.name),
-            vendor=clean(i.vendor),
-            licences=tuple(
-                attrs.evolve(
-                    lic,
-                    grantor=clean(lic.grantor),
-                    scope=clean(lic.scope),
-                    holder=clean(lic.holder) if lic.holder is not None else None,
-                    reference=clean(lic.reference) if lic.reference is not None else None,
-                )
-                for lic in i.licences
-            ),
-        )
-        for i in report.integrations
+    return attrs.evolve(
+        report,
+        integrations=tuple(_clean_integration(i) for i in report.integrations),
+        decisions=tuple(_clean_decision(d) for d in report.decisions),
     )
-    decisions = tuple(
-        attrs.evolve(
-            d,
-            findings=tuple(
-                attrs.evolve(f, message=clean(f.message), details=scrub(dict(f.details)))
-                for f in d.findings
-            ),
-        )
-        for d in report.decisions
+
+
+def _clean_licence(lic: Licence) -> Licence:
+    texts = {
+        "grantor": lic.grantor,
+        "scope": lic.scope,
+        "holder": lic.holder,
+        "reference": lic.reference,
+    }
+    changed = {k: clean(v) for k, v in texts.items() if v is not None and clean(v) != v}
+    return attrs.evolve(lic, **changed) if changed else lic
+
+
+def _clean_integration(integration: Integration) -> Integration:
+    licences = tuple(_clean_licence(lic) for lic in integration.licences)
+    changed: dict[str, Any] = {
+        k: clean(v)
+        for k, v in (("name", integration.name), ("vendor", integration.vendor))
+        if clean(v) != v
+    }
+    if any(a is not b for a, b in zip(licences, integration.licences, strict=True)):
+        changed["licences"] = licences
+    return attrs.evolve(integration, **changed) if changed else integration
+
+
+def _clean_decision(decision: Decision) -> Decision:
+    findings = tuple(
+        f if clean(f.message) == f.message else attrs.evolve(f, message=clean(f.message))
+        for f in decision.findings
     )
-    return attrs.evolve(report, integrations=integrations, decisions=decisions)
+    if all(a is b for a, b in zip(findings, decision.findings, strict=True)):
+        return decision
+    return attrs.evolve(decision, findings=findings)

@@ -111,7 +111,7 @@ def _result(
             "severity": finding.severity.value,
             "clause": finding.clause,
             "decision": row.verdict,
-            "details": dict(finding.details),
+            "details": finding.details,
         },
     }
 
@@ -141,7 +141,9 @@ def sarif_document(view: ReportView) -> dict[str, Any]:
                 ],
             }
         },
-        "automationDetails": {"id": f"hf-gov/check/{view.action.value}/"},
+        # The code-scanning category: one per action and inventory, so that checking
+        # two inventories (or both actions) in one repository keeps both sets of alerts.
+        "automationDetails": {"id": f"hf-gov/check/{view.action.value}/{view.source.name}/"},
         "invocations": [{"executionSuccessful": True}],
     }
     if view.source.uri is not None:
