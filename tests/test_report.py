@@ -821,3 +821,17 @@ def test_the_warning_window_is_the_settings_of_the_report() -> None:
     assert ("slack-aware", "expiring") in statuses  # ends 2027-03-01: inside 100 days
     html = render("html", wide, Source.inventory(EXAMPLE, {}))
     assert "warning window (100 days after the report instant)" in html
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_empty_inventory_is_a_valid_report_in_every_format(fmt: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing yet\n", encoding="utf-8")
+    status, out, err = hf_gov(["check", str(empty), "--at", AT, "--format", fmt])
+    assert (status, err) == (0, "")
+    if fmt == "sarif":
+        assert json.loads(out)["runs"][0]["results"] == []
+    elif fmt == "junit":
+        assert parse_xml(out).get("tests") == "0"
+    elif fmt in ("markdown", "html"):
+        assert "no integration declared" in out

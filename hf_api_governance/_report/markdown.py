@@ -67,8 +67,10 @@ def render_markdown(view: ReportView, limit: int = MARKDOWN_LIMIT) -> str:
         head = f"## hf-gov check: {t.denied} denied, {t.warned} with warnings"
     elif t.warned:
         head = f"## hf-gov check: nothing denied, {t.warned} with warnings"
-    else:
+    elif t.integrations:
         head = f"## hf-gov check: all {t.integrations} integrations allowed"
+    else:
+        head = "## hf-gov check: no integration declared"
     out = [
         head,
         "",
