@@ -742,6 +742,20 @@ def test_bad_format_or_output_is_a_usage_error(
     assert (ROOT / EXAMPLE).read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    "content", [b"SQLite format 3\x00rest", b"HFGOVKS\x00rest", b"[[integration]]\n"]
+)
+def test_output_is_never_written_over_a_database_keystore_or_inventory(
+    content: bytes, tmp_path: Path
+) -> None:
+    kept = tmp_path / ("other.toml" if content.startswith(b"[[") else "kept.bin")
+    kept.write_bytes(content)
+    status, out, err = hf_gov(["check", EXAMPLE, "--format", "sarif", "--output", str(kept)])
+    assert (status, out) == (2, "")
+    assert "a report is never written over one" in err
+    assert kept.read_bytes() == content
+
+
 def test_json_flag_and_format_json_agree() -> None:
     assert check("--json") == check("--format", "json") == check("--json", "--format", "json")
 

@@ -233,17 +233,38 @@ def _check_format(args: argparse.Namespace) -> str:
     return fmt or "table"
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def _check_output(value: str | None, target: Path) -> Path | None:
-    """``--output`` as a path, refused when it is the target itself or a directory."""
+    """``--output`` as a path; a report is never written over what governance keeps.
+
+    Refused: a directory, a missing folder, the checked file itself, and an
+    existing registry database, keystore or inventory file (``.toml``).
+    """
     if value is None:
         return None
     output = Path(value)
     if output.is_dir():
         raise UsageError(f"--output: {value} is a directory; name a file")
-    if output.exists() and output.resolve() == target.resolve():
-        raise UsageError(f"--output: {value} is the checked file itself; name another file")
     if not output.parent.is_dir():
         raise UsageError(f"--output: {output.parent} is not a directory")
+    if output.exists():
+        if output.resolve() == target.resolve():
+            raise UsageError(f"--output: {value} is the checked file itself; name another file")
+        from hf_api_governance._confidential.keystore import MAGIC
+
+        try:
+            with output.open("rb") as existing:
+                head = existing.read(16)
+        except OSError:
+            head = b""
+        kept = head.startswith((_SQLITE_HEADER, MAGIC)) or output.suffix.lower() == ".toml"
+        if kept:
+            raise UsageError(
+                f"--output: {value} is a database, keystore or inventory file; "
+                "a report is never written over one"
+            )
     return output
 
 
