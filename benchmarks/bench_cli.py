@@ -4,8 +4,9 @@ Run: ``python benchmarks/bench_cli.py [N] [RUNS]`` (defaults 10,000 and 5).
 Writes an inventory of N varied integrations with :func:`dump_inventory`
 (third-party and Mimecast APIs, 0 to 2 licences, OAuth or bearer auth,
 enablement information), then times real processes, as a user runs them:
-``python -m hf_api_governance check FILE`` (table and ``--json``) and
-``python -m hf_api_governance --help``. Prints the median and the spread of
+``python -m hf_api_governance check FILE`` (table, ``--json`` and each
+``--format`` written with ``--output``) and ``python -m hf_api_governance
+--help``. Prints the median and the spread of
 RUNS runs of each.
 """
 
@@ -130,6 +131,9 @@ def main() -> int:
         show("hf-gov --help", timed(["--help"], runs))
         show(f"hf-gov check ({n:,}, table)", timed(["check", str(inventory), *at], runs))
         show(f"hf-gov check ({n:,}, --json)", timed(["check", str(inventory), *at, "--json"], runs))
+        for fmt in ("sarif", "junit", "markdown", "html"):
+            args = ["check", str(inventory), *at, "--format", fmt, "--output", f"{tmp}/r.{fmt}"]
+            show(f"hf-gov check ({n:,}, --format {fmt})", timed(args, runs))
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     return 0
 

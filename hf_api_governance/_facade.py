@@ -86,12 +86,15 @@ class Report:
         action: The action asked about.
         decisions: One decision per integration, in id order.
         integrations: The integrations, in the same order.
+        settings: The thresholds the decisions were made with (reports draw
+            the licence warning window from it).
     """
 
     at: datetime
     action: Action
     decisions: tuple[Decision, ...]
     integrations: tuple[Integration, ...]
+    settings: PolicySettings = attrs.field(factory=PolicySettings)
 
     @property
     def denied(self) -> tuple[Decision, ...]:
@@ -784,7 +787,13 @@ def _report(
             done += engine.evaluate_all(ordered[start : start + _PROGRESS_BLOCK], action, at=at)
             progress(len(done), len(ordered))
         decisions = tuple(done)
-    return Report(at=at, action=action, decisions=decisions, integrations=ordered)
+    return Report(
+        at=at,
+        action=action,
+        decisions=decisions,
+        integrations=ordered,
+        settings=engine.settings,
+    )
 
 
 def _as_enabled(integration: Integration, at: datetime, actor: str) -> Integration:

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "_registry": 6,
     "_facade": 7,
     "_migrate": 7,
+    "_report": 7,
     "_cli": 8,
     "testing": 8,
     "strategies": 8,

@@ -17,8 +17,9 @@ subprocesses), the page's blocks run in order:
   that file's blocks printed since the last output shown for it (every line
   a file's blocks print must be shown somewhere on the page: the tutorial
   test runs the file as a script and compares);
-- a ```` ```text ```` block right after ``<!-- hf-gov-output: ARGS; exit N -->``
-  must equal what ``hf-gov ARGS`` prints, and the command must exit with N;
+- a ```` ```text ```` block (or ``json``, ``xml``, ``markdown``) right after
+  ``<!-- hf-gov-output: ARGS; exit N -->`` must equal what ``hf-gov ARGS``
+  prints, and the command must exit with N;
   when a shell block precedes it, the shell block's last command must be
   that ``hf-gov`` command;
 - ```` ```sh ```` blocks are what the reader types in a terminal. Here only
@@ -67,6 +68,8 @@ FENCE = re.compile(
 )
 MARKER = re.compile(r"<!--\s*(expected-output|hf-gov-output:\s*(.*?);\s*exit\s+(\d+))\s*-->\s*$")
 SKIP_OPTION = ":class: not-run"
+OUTPUT_LANGUAGES = ("text", "json", "xml", "markdown")
+"""The fences an output marker may precede (``hf-gov check --format`` writes XML and Markdown)."""
 MAX_SKIPPED = 6
 SHELLS = ("sh", "bash", "console", "shell")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
@@ -149,7 +152,7 @@ def parse(page: Path) -> list[Block]:
                 blocks.append(Block(name, line, "run", code))
         elif language in SHELLS and marker is None:
             blocks.append(Block(name, line, "shell", body))
-        elif marker is not None and language in ("text", "json"):
+        elif marker is not None and language in OUTPUT_LANGUAGES:
             if marker.group(1) == "expected-output":
                 blocks.append(Block(name, line, "expect-output", body, after_shell=after_shell))
             else:
@@ -172,7 +175,8 @@ def parse(page: Path) -> list[Block]:
                 )
         elif marker is not None:
             raise AssertionError(
-                f"docs/{name}:{line}: an output marker must precede ```text or ```json"
+                f"docs/{name}:{line}: an output marker must precede ```text, ```json, "
+                "```xml or ```markdown"
             )
         else:
             blocks.append(Block(name, line, "other", body))

@@ -25,6 +25,7 @@ from hf_api_governance import (
     load_inventory,
 )
 from hf_api_governance import strategies as hst
+from hf_api_governance._registry.inventory import load_inventory_with_lines
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "inventory.toml"
 CANARY = "Zq8Xv3Lm0Pn7Rt2Wb9Yc4Kd6"
@@ -156,6 +157,29 @@ def test_dump_then_load_gives_equal_integrations(items: list[Integration]) -> No
         for a, b in zip(got.licences, want.licences, strict=True):
             assert type(a.valid_from) is type(b.valid_from)
             assert type(a.valid_until) is type(b.valid_until)
+
+
+@given(st.lists(hst.integrations(), max_size=4, unique_by=lambda i: i.id))
+def test_lines_point_at_the_header_that_declares_each_integration(
+    items: list[Integration],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "inventory.toml"
+        dump_inventory(items, path, header="generated\n[[integration]] in a comment")
+        loaded, lines = load_inventory_with_lines(path)
+        text = path.read_text(encoding="utf-8").splitlines()
+    assert loaded == load_inventory_from_text(text)
+    assert set(lines) == {i.id for i in items}
+    for ident, line in lines.items():
+        assert text[line - 1] == "[[integration]]"
+        assert text[line] == f'id = "{ident}"'
+
+
+def load_inventory_from_text(lines: list[str]) -> list[Integration]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "again.toml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return load_inventory(path)
 
 
 def test_dump_quotes_awkward_text_and_keys(tmp_path: Path) -> None:

@@ -92,7 +92,9 @@ A command-line option wins over its variable, which wins over the default.
 - `--json` prints one JSON document (keys sorted) on `check`, `list`,
   `show`, `sync`, `licence list`, `keys list` and `audit verify`.
   `hf-gov check --json` prints a document of schema `{JSON_SCHEMA_ID}`,
-  described in [JSON output of `hf-gov check`](json-output.md).
+  described in [JSON output of `hf-gov check`](json-output.md). `--format`
+  also writes SARIF, JUnit XML, Markdown and a self-contained HTML page for CI
+  systems and people: see [Reports for CI and people](reports.md).
 - `--at` takes a date (`2026-12-31`, the start of that day in UTC), an
   instant with a timezone (`2026-12-31T09:00:00Z`) or an offset from now in
   hours, days or weeks (`+6h`, `+30d`, `+12w`; write a negative one as

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import errno
 import getpass
+import io
 import os
 import stat
 import sys
@@ -41,7 +42,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from hf_api_governance._audit.entries import Checkpoint
-from hf_api_governance._base.files import NotARegularFile, check_write_target, file_kind
+from hf_api_governance._base.files import (
+    NotARegularFile,
+    atomic_write,
+    check_write_target,
+    file_kind,
+)
 from hf_api_governance._cli.output import (
     finding_lines,
     isatty,
@@ -81,7 +87,8 @@ from hf_api_governance._model.values import (
     SuspensionCause,
 )
 from hf_api_governance._policy import Action, PolicyEngine, PolicySettings, load_hooks
-from hf_api_governance._registry.inventory import load_inventory
+from hf_api_governance._registry.inventory import load_inventory, load_inventory_with_lines
+from hf_api_governance._report import Source, redact_report, render
 from hf_api_governance._storage.store import describe_location, is_database_url
 from hf_api_governance.exceptions import AccessDenied, IllegalTransition, PolicyError
 
@@ -293,24 +300,34 @@ def _audit_of(gov: Governance) -> AuditLog:
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``hf-gov check``: report every decision of an inventory file or a registry database.
 
+    The report is written in ``--format`` (``--json`` is short for ``--format
+    json``), on ``out`` or, with ``--output``, atomically to that file (``out``
+    then gets a one-line summary).
+
     Returns:
         0 when nothing is denied, 1 otherwise.
 
     Raises:
-        UsageError: A bad ``--at``, a missing target, or unusable ``--hooks``.
+        UsageError: A bad ``--at``, a missing target, unusable ``--hooks``,
+            ``--json`` with another ``--format``, or an ``--output`` that
+            cannot be written.
     """
+    fmt = _check_format(args)
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
     server = is_database_url(args.target)
     target = Path(args.target) if server else _input_file(args.target, "the target")
+    output = _check_output(args.output, None if server else target)
     hooks = _load_hooks(args.hooks)
 
     def progress(done: int, total: int) -> None:
         show_progress(err, "evaluating", done, total)
 
     if not server and target.suffix.lower() == ".toml":
+        declared, lines = load_inventory_with_lines(target)
+        source = Source.inventory(args.target, lines)
         report = Governance.report_inventory(
-            load_inventory(target),
+            declared,
             at,
             action,
             hooks=hooks,
@@ -319,10 +336,87 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     else:
         args.db = args.target if server else str(target)
+        # A URL is named without its credentials (a report may be published).
+        source = Source.registry(describe_location(args.target))
         with _open(args, hooks=hooks) as gov:
             report = gov.report(at, action, progress=progress)
-    write_report(report, out, as_json=args.json, only_problems=args.only_problems)
+    if fmt in ("table", "json"):
+        buffer = io.StringIO() if output else out
+        write_report(
+            redact_report(report), buffer, as_json=fmt == "json", only_problems=args.only_problems
+        )
+        text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
+    else:
+        text = render(fmt, report, source, only_problems=args.only_problems, hooks=hooks)
+        if not output:
+            out.write(text)
+    if output:
+        _write_output(output, text)
+        denied = len(report.denied)
+        out.write(
+            f"{fmt} report written to {output}: {len(report.decisions)} integrations, "
+            f"{denied} denied\n"
+        )
     return 0 if report.ok else 1
+
+
+def _check_format(args: argparse.Namespace) -> str:
+    """``--format``, with ``--json`` as its short form; both, disagreeing, is a usage error."""
+    fmt: str | None = args.format
+    if args.json:
+        if fmt not in (None, "json"):
+            raise UsageError(f"--json is short for --format json; it cannot go with --format {fmt}")
+        return "json"
+    return fmt or "table"
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_output(value: str | None, target: Path | None) -> Path | None:
+    """``--output`` as a path; a report is never written over what governance keeps.
+
+    Refused: a directory, a missing folder, anything but a regular file (a
+    FIFO, a device, a symbolic link), the checked file itself, and an
+    existing registry database, keystore or inventory file (``.toml``).
+    """
+    if value is None:
+        return None
+    output = Path(value)
+    if output.is_dir():
+        raise UsageError(f"--output: {value} is a directory; name a file")
+    if not output.parent.is_dir():
+        raise UsageError(f"--output: {output.parent} is not a directory")
+    output = _output_file(value)  # a regular file or nothing: never a FIFO to block on
+    if output.exists():
+        if target is not None and output.resolve() == target.resolve():
+            raise UsageError(f"--output: {value} is the checked file itself; name another file")
+        from hf_api_governance._confidential.keystore import MAGIC
+
+        try:
+            with output.open("rb") as existing:
+                head = existing.read(16)
+        except OSError:
+            head = b""
+        kept = head.startswith((_SQLITE_HEADER, MAGIC)) or output.suffix.lower() == ".toml"
+        if kept:
+            raise UsageError(
+                f"--output: {value} is a database, keystore or inventory file; "
+                "a report is never written over one"
+            )
+    return output
+
+
+def _write_output(output: Path, text: str) -> None:
+    """Write a report to ``output`` all or nothing (readable by others: reports hold no secret).
+
+    Raises:
+        UsageError: The file cannot be written.
+    """
+    try:
+        atomic_write(output, [text.encode("utf-8")], mode=0o644)
+    except OSError as exc:
+        raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
 
 
 def _load_hooks(modules: Sequence[str]) -> tuple[PolicyHook, ...]:

@@ -28,6 +28,7 @@ from hf_api_governance._defaults import (
     KEYSTORE_FILE,
     PASSPHRASE_ENV,
 )
+from hf_api_governance._report import FORMATS
 
 __all__ = [
     "EXAMPLES",
@@ -44,6 +45,9 @@ EXAMPLES = {
   hf-gov check examples/inventory.toml --at +30d --only-problems
   hf-gov check examples/inventory.toml --at 2026-12-26
   hf-gov check .hf-gov/registry.db --action provision --json
+  hf-gov check examples/inventory.toml --format sarif --output hf-gov.sarif
+  hf-gov check examples/inventory.toml --format markdown --only-problems >> "$GITHUB_STEP_SUMMARY"
+  hf-gov check examples/inventory.toml --format html --output posture.html
   PYTHONPATH=examples/policies hf-gov check examples/inventory.toml --hooks acme_policies""",
     "keys": """examples:
   printf '%s' "$OKTA_TOKEN" | hf-gov keys set okta-api-token \\
@@ -252,7 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate at this date, instant or offset from now (+30d, +12w) instead of now",
     )
     p.add_argument("--action", choices=["call", "provision"], default="call")
-    json_option(p, f"print a JSON document (schema {JSON_SCHEMA_ID})")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help=f"the report's format (default: table): json (schema {JSON_SCHEMA_ID}), "
+        "sarif (SARIF 2.1.0, code scanning), junit (CI test reports), markdown "
+        "(pull-request comments, job summaries), html (a self-contained page with an "
+        "expiry timeline)",
+    )
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE (replaced atomically) instead of stdout; "
+        "stdout then gets a one-line summary",
+    )
+    p.add_argument(
+        "--json", action="store_true", help=f"short for --format json (schema {JSON_SCHEMA_ID})"
+    )
     p.add_argument(
         "--only-problems", action="store_true", help="omit integrations allowed without warnings"
     )

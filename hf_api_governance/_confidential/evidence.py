@@ -55,6 +55,7 @@ __all__ = [
     "freeze_json",
     "freeze_mapping",
     "safe_message",
+    "safe_prose",
     "safe_text",
     "scrub",
     "thaw",
@@ -316,10 +317,27 @@ def safe_message(exc: BaseException) -> str:
     # Credential shapes first ("token=hunter2", "password: x", "Bearer ..."),
     # then any word that looks like a key on its own.
     text = _CREDENTIAL_PROSE.sub(lambda m: m.group("name") + REDACTED, redact_text(text))
+    return _secret_words(text, _MESSAGE_LIMIT)
+
+
+def safe_prose(text: str, limit: int | None = None) -> str:
+    """Return text written for people (a message, a name, a reference) with secrets redacted.
+
+    Credential shapes (``token=hunter2``, ``Authorization: ...``, ``Bearer ...``,
+    see :func:`redact_text`), then any word that looks like a key on its own,
+    become :data:`REDACTED`. Unlike :func:`safe_message`, prose such as "no
+    credential is named" is kept: the text was written by a policy, not
+    taken from an exception. Runs of whitespace become one space; with
+    ``limit``, the result is cut to that many characters (ending ``...``).
+    """
+    return _secret_words(redact_text(text), limit)
+
+
+def _secret_words(text: str, limit: int | None) -> str:
     words = [REDACTED if looks_like_secret(w.strip(_PUNCT)) else w for w in text.split()]
     out = " ".join(words)
-    if len(out) > _MESSAGE_LIMIT:
-        out = out[: _MESSAGE_LIMIT - 3] + "..."
+    if limit is not None and len(out) > limit:
+        out = out[: limit - 3] + "..."
     return out
 
 

@@ -27,7 +27,7 @@ from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._model.values import Integration, Licence
 from hf_api_governance.exceptions import InventoryError, ValidationError
 
-__all__ = ["MAX_INVENTORY_SIZE", "dump_inventory", "load_inventory"]
+__all__ = ["MAX_INVENTORY_SIZE", "dump_inventory", "load_inventory", "load_inventory_with_lines"]
 
 MAX_INVENTORY_SIZE: Final = 32 << 20
 """The largest inventory file :func:`load_inventory` reads (32 MiB, some 50,000 integrations)."""
@@ -73,6 +73,15 @@ class _Lines:
     def __init__(self, text: str) -> None:
         self._lines = text.splitlines()
         self._blocks = [i for i, line in enumerate(self._lines) if self._HEADER.match(line)]
+
+    def text(self, line: int) -> str:
+        """The text of the 1-based ``line``."""
+        return self._lines[line - 1]
+
+    @property
+    def headers(self) -> list[int]:
+        """The 0-based line of every ``[[integration]]`` header, in file order."""
+        return self._blocks
 
     def _block(self, index: int) -> tuple[int, int] | None:
         if index >= len(self._blocks):
@@ -155,6 +164,33 @@ def load_inventory(path: str | os.PathLike[str]) -> list[Integration]:
             remote host...). The message names the file, the line where
             known, the integration and the field; it never quotes a value.
     """
+    return _load(path)[0]
+
+
+def load_inventory_with_lines(
+    path: str | os.PathLike[str],
+) -> tuple[list[Integration], dict[str, int]]:
+    """Read and validate an inventory file, with the line where each integration is declared.
+
+    One read of the file gives both, so the lines always match the
+    declarations (reports point code-scanning results at them).
+
+    Args:
+        path: As for :func:`load_inventory`.
+
+    Returns:
+        The integrations (as :func:`load_inventory` returns them) and, by
+        integration id, the 1-based line of its ``[[integration]]`` header.
+        An integration declared some other way (an inline array of tables)
+        has no entry.
+
+    Raises:
+        InventoryError: As for :func:`load_inventory`.
+    """
+    return _load(path)
+
+
+def _load(path: str | os.PathLike[str]) -> tuple[list[Integration], dict[str, int]]:
     try:
         where = check_path("path", path)
     except ValidationError as exc:
@@ -182,8 +218,9 @@ def load_inventory(path: str | os.PathLike[str]) -> list[Integration]:
     except ValueError:
         # tomllib lets int() refuse an integer of more than 4300 digits.
         raise InventoryError("invalid TOML: a number has too many digits", path=where) from None
+    loader = _Loader(where, text)
     try:
-        return _Loader(where, text).load(document)
+        return loader.load(document), loader.declared_lines()
     except RecursionError:
         raise InventoryError("values are nested too deeply", path=where) from None
 
@@ -192,6 +229,7 @@ class _Loader:
     def __init__(self, path: str, text: str) -> None:
         self._path = path
         self._lines = _Lines(text)
+        self._ids: list[str] = []
 
     def _error(
         self, problem: str, index: int | None, ident: str | None, field: str | None
@@ -200,6 +238,23 @@ class _Loader:
         return InventoryError(
             problem, path=self._path, line=line, integration_id=ident, field=field
         )
+
+    def declared_lines(self) -> dict[str, int]:
+        """The line of each loaded integration's ``[[integration]]`` header, by id.
+
+        Only when the file has exactly one header per loaded table: otherwise
+        (inline tables) the block index would not be the table index.
+        """
+        if len(self._lines.headers) != len(self._ids):
+            return {}
+        found: dict[str, int] = {}
+        for n, ident in enumerate(self._ids):
+            # The block's id line must name this id: a header inside a multi-line
+            # string would shift the blocks, and a wrong line is worse than none.
+            id_line = self._lines.find(n, "id")
+            if id_line is not None and f'"{ident}"' in self._lines.text(id_line).replace("'", '"'):
+                found[ident] = self._lines.headers[n] + 1
+        return found
 
     def load(self, document: Mapping[str, Any]) -> list[Integration]:
         for key in document:
@@ -232,6 +287,7 @@ class _Loader:
                 )
             first_block[item.id] = index
             result.append(item)
+        self._ids = [item.id for item in result]
         return result
 
     def _integration(self, index: int, table: Mapping[str, Any]) -> Integration:
