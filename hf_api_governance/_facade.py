@@ -6,6 +6,10 @@ the audit log, optionally a keystore, and
 offers the common operations with the actor recorded on every change
 (clause 1.5). Every part stays usable alone; this module holds no governance
 logic of its own.
+
+Why one module of about 800 lines: one class whose methods are each a few
+lines delegating to a part (registry, keystore, engine, audit log), most of
+the text being their documentation; splitting it would split one object.
 """
 
 from __future__ import annotations

@@ -22,6 +22,13 @@
 Requests to a declared data origin (a pre-signed download URL) are admitted
 like any other and sent without any credential header; their answers are
 not read for signals (a storage host's 403 says nothing about the API).
+
+Why one module of about 1,000 lines: it is one class whose steps share its
+state (the integration read at admission, the token seen, the suspicions
+already confirmed, the signals already recorded); what each step *decides*
+lives elsewhere (the signal table in :mod:`.signals`, the vendor profiles in
+:mod:`.profiles`, the confirmation requests in :mod:`.confirm`), so what stays
+here is the applying, in the order a request goes through it.
 """
 
 from __future__ import annotations

@@ -31,6 +31,12 @@ Entry plaintext: format (1), kind (0 = str, 1 = bytes), classification
 (length-prefixed ASCII), label (2-byte length, 0xFFFF for none, UTF-8), value.
 Entry associated data: ``b"hf-api-governance/keystore/v1/entry\x00" + name``.
 The entry key and the MAC key are derived from the DEK with HKDF-SHA256.
+
+Why one module of about 1,000 lines: the file format and the one class that
+reads and writes it change together (a field of the header is a line of
+:class:`Keystore`'s reading code and of the format table above); the crypto
+comes from ``cryptography``, and what is here is the format, the locking and
+the atomic rewrite, about half of it documentation.
 """
 
 from __future__ import annotations
