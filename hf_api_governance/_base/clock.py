@@ -160,3 +160,34 @@ def utc_text(at: datetime, timespec: Literal["auto", "seconds", "microseconds"] 
     """
     utc = at.astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="seconds" if timespec == "seconds" else timespec) + "Z"
+
+
+MONTH_NAMES: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+"""English month abbreviations, whatever the process locale (HTTP dates, report labels)."""
+_DAY_NAMES: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def english_date(at: datetime, zone: str = "GMT") -> str:
+    """An instant in UTC as an IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``), English names.
+
+    ``zone`` is the label written at the end: ``GMT`` for HTTP (RFC 9110),
+    ``UTC`` for Mimecast's ``x-mc-date``.
+    """
+    at = at.astimezone(UTC)
+    return (
+        f"{_DAY_NAMES[at.weekday()]}, {at.day:02d} {MONTH_NAMES[at.month - 1]} {at.year:04d} "
+        f"{at.hour:02d}:{at.minute:02d}:{at.second:02d} {zone}"
+    )

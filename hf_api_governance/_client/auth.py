@@ -25,6 +25,7 @@ from typing import Any, Final, Literal
 import requests
 from requests.auth import AuthBase
 
+from hf_api_governance._base.clock import english_date
 from hf_api_governance._client.evidence import url_evidence
 from hf_api_governance._client.parse import body_codes, json_body, parse_lifetime
 from hf_api_governance._confidential.redact import redact_url
@@ -219,21 +220,12 @@ class BasicAuth(AuthBase):
         return f"BasicAuth(username={self._username.fingerprint}, password=<redacted>)"
 
 
-_DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun")
-_MONTHS_ALL: Final = (*_MONTHS, "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def mimecast_date(at: datetime) -> str:
     """Format an instant as Mimecast's ``x-mc-date`` (``Tue, 24 Nov 2015 12:50:11 UTC``).
 
     Day and month names are English whatever the process locale.
     """
-    at = at.astimezone(UTC)
-    return (
-        f"{_DAYS[at.weekday()]}, {at.day:02d} {_MONTHS_ALL[at.month - 1]} {at.year:04d} "
-        f"{at.hour:02d}:{at.minute:02d}:{at.second:02d} UTC"
-    )
+    return english_date(at, "UTC")
 
 
 def mimecast_signature(

@@ -28,6 +28,7 @@ from typing import Any, Final
 import attrs
 import requests
 
+from hf_api_governance._base.clock import english_date
 from hf_api_governance._confidential.evidence import safe_text
 
 __all__ = [
@@ -48,32 +49,13 @@ __all__ = [
     "parse_link_header",
 ]
 
-_DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS: Final = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 _MAX_HEADER_CHARS: Final = 8192
 """Header values longer than this are not parsed (a hostile server's answer)."""
 
 
 def format_http_date(at: datetime) -> str:
     """Format an aware instant as an IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``)."""
-    at = at.astimezone(UTC)
-    return (
-        f"{_DAYS[at.weekday()]}, {at.day:02d} {_MONTHS[at.month - 1]} {at.year:04d} "
-        f"{at.hour:02d}:{at.minute:02d}:{at.second:02d} GMT"
-    )
+    return english_date(at, "GMT")
 
 
 _MAX_DATE_CHARS: Final = 200

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Final
 
+from hf_api_governance._base.clock import MONTH_NAMES
 from hf_api_governance._model.values import LicenceStatus
 from hf_api_governance._report.model import LicenceRow
 
@@ -53,20 +54,6 @@ _BAR_H: Final = 14
 _AXIS_H: Final = 44
 _FONT: Final = 12.0
 _MIN_BAR: Final = 4.0
-_MONTHS: Final = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 
 _STATUS_CLASS: Final = {
     LicenceStatus.VALID: "valid",
@@ -217,7 +204,7 @@ def render_timeline(licences: Sequence[LicenceRow], at: datetime, warning: timed
         out.append(
             f'<line class="grid" x1="{tx}" y1="{chart_top - 8}" x2="{tx}" y2="{chart_bottom}"/>'
         )
-        text = str(day.year) if day.month == 1 else _MONTHS[day.month - 1]
+        text = str(day.year) if day.month == 1 else MONTH_NAMES[day.month - 1]
         if tx + 3 + sum(_char_width(c) * 1.1 for c in text) > _BARS_X + _BARS_W:
             continue  # the label would run into the status column
         for axis_y in [chart_top - 12] + ([chart_bottom + 16] if axis_bottom else []):
