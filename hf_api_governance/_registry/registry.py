@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
+from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware, utc_text
 from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._confidential.evidence import scrub, thaw
 from hf_api_governance._confidential.redact import REDACTED, redact_text
 from hf_api_governance._confidential.secret import Secret
+from hf_api_governance._defaults import AUDIT_KEY_ENV as _AUDIT_KEY_ENV
 from hf_api_governance._model.lifecycle import CLAUSES, next_state
 from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
@@ -50,6 +52,7 @@ from hf_api_governance._model.values import (
     check_reason,
 )
 from hf_api_governance._registry.store import (
+    AuditMark,
     Store,
     StoreConnection,
     StoreLock,
@@ -58,8 +61,15 @@ from hf_api_governance._registry.store import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._audit.entries import Checkpoint, VerificationReport
     from hf_api_governance._audit.log import AuditLog
-from hf_api_governance.exceptions import IntegrationNotFound, ValidationError
+    from hf_api_governance._audit.signing import SignedCheckpoint
+from hf_api_governance.exceptions import (
+    AuditError,
+    IntegrationNotFound,
+    StoreError,
+    ValidationError,
+)
 
 __all__ = ["Registry", "SyncReport"]
 
@@ -156,6 +166,23 @@ def _safe_reason(reason: str) -> str:
     return text
 
 
+_PAGE: Final = 1000
+"""Events read per query when the whole history is walked (the audit cross-check)."""
+
+
+def _all_events(tx: StoreSession) -> Iterator[Event]:
+    """Every event of the registry, in ``seq`` order, a page at a time."""
+    after = 0
+    while True:
+        page = tx.events(after=after, limit=_PAGE)
+        yield from page
+        if len(page) < _PAGE:
+            return
+        last = page[-1].seq
+        assert last is not None  # noqa: S101 - stored events have a seq
+        after = last
+
+
 @attrs.define(repr=False)
 class Registry:
     """The record of every API integration (clause 1.1), backed by a :class:`Store`.
@@ -177,6 +204,9 @@ class Registry:
     # What was read, with the store version it was read at (see _get).
     _integrations: dict[str, tuple[Hashable, Integration]] = attrs.field(factory=dict, init=False)
     _revoked: tuple[Hashable, frozenset[str]] | None = attrs.field(default=None, init=False)
+    # The audit log attach_audit attached, if any: changes are refused without it
+    # once the registry is audited (see _guard).
+    _audit: AuditLog | None = attrs.field(default=None, init=False)
 
     @classmethod
     def open(
@@ -225,7 +255,18 @@ class Registry:
         entry are written in the same transaction, so they land together or
         not at all, and the log's own appends never interleave with a change.
         Entries carry the event's actor, kind (as the action), clause,
-        evidence and reason. Call once, right after :meth:`open`.
+        evidence and reason, and the event's position and hash
+        (``event_seq``, ``event_hash``), which :meth:`verify_audit` checks.
+        Call once, right after :meth:`open`.
+
+        From then on the registry is *audited*: it holds an
+        :class:`~hf_api_governance._registry.store.AuditMark` (written now
+        when the registry is empty or its log already has entries, else by
+        :meth:`adopt_audit`), and every change made without the audit key is
+        refused. A change is refused with the key too while the log does not
+        cover the registry (events but an empty log: adopt or restore), so
+        that no change lands where it could not be verified. Reads are never
+        refused: ``audit verify`` must be able to say what is wrong.
 
         Args:
             key: The audit log's HMAC key (at least 32 bytes, or a Secret).
@@ -235,10 +276,11 @@ class Registry:
             The log, for verification, export and direct appends.
 
         Raises:
-            StoreError: The store is closed.
+            StoreError: The store is closed, or the audit mark cannot be written.
             ValidationError: The key is invalid, or the store's connection is
                 not a SQLite connection (the audit log is written in SQLite).
         """
+        from hf_api_governance._audit.crosscheck import EVENT_HASH, EVENT_SEQ, event_hash
         from hf_api_governance._audit.log import DEFAULT_SEAL_EVERY, AuditLog
 
         def build(connection: StoreConnection, lock: StoreLock) -> AuditLog:
@@ -259,7 +301,8 @@ class Registry:
             evidence = dict(thaw(event.evidence))
             if event.reason:
                 evidence["reason"] = event.reason
-            evidence["event_seq"] = event.seq
+            evidence[EVENT_SEQ] = event.seq
+            evidence[EVENT_HASH] = event_hash(event)
             log.append(
                 actor=event.actor,
                 action=event.kind.value,
@@ -270,7 +313,309 @@ class Registry:
             )
 
         self._on_event = record
+        self._audit = log
+        with self._store.read() as tx:
+            marked = tx.audit_mark() is not None
+        if not marked:
+            with self._store.write() as tx:
+                self._mark_if_covered(tx, log)
         return log
+
+    # ------------------------------------------------------------ audit: guard
+
+    def _mark_if_covered(self, tx: StoreSession, log: AuditLog) -> bool:
+        """Mark an unmarked registry whose log covers it; return whether it is marked now.
+
+        Covered: the log holds entries under this key (an audited registry
+        from before the mark existed), or both the log and the registry are
+        empty (a new registry).
+        """
+        if tx.audit_mark() is not None:
+            return True
+        written = log.key_matches()
+        if written is None and tx.events(after=0, limit=1):
+            return False  # events the log does not cover: adopt_audit, or restore
+        if written is False:
+            return False  # another key's log: appends refuse it
+        tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
+        return True
+
+    def _guard(self, tx: StoreSession) -> None:
+        """Refuse a change where it could not be verified; called first in every write.
+
+        Raises:
+            AuditError: The registry is audited and there is no audit key,
+                another key, or an audit log that no longer covers it; or it
+                holds events its (empty) log does not cover.
+        """
+        mark = tx.audit_mark()
+        log = self._audit
+        where = self._store.location
+        if log is None:
+            if mark is not None:
+                raise AuditError(
+                    f"registry {where} is audited (since {utc_text(mark.at, 'seconds')}): "
+                    "a change needs the audit key (open it with the keystore or "
+                    f"{_AUDIT_KEY_ENV}, or Registry.attach_audit); nothing was written"
+                )
+            return
+        if mark is None:
+            if self._mark_if_covered(tx, log):
+                return
+            if log.key_matches() is False:
+                return  # the append refuses the foreign key with its own message
+            raise AuditError(
+                f"registry {where} holds events but its audit log is empty: if it was never "
+                "audited, record its history in the log once (hf-gov audit adopt, "
+                "Registry.adopt_audit); if its audit log was removed, restore the database "
+                "from a backup; nothing was written"
+            )
+        if mark.key_check != log.key_check:
+            raise AuditError(
+                f"registry {where} is audited with another key (key check "
+                f"{mark.key_check[:16]}...): nothing was written"
+            )
+        if log.key_matches() is None and tx.events(after=0, limit=1):
+            raise AuditError(
+                f"registry {where} is audited but its audit log is empty or missing: it was "
+                "removed outside the registry; restore the database from a backup "
+                "(hf-gov audit verify explains); nothing was written"
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[StoreSession]:
+        """A write transaction that starts with :meth:`_guard`."""
+        with self._store.write() as tx:
+            self._guard(tx)
+            yield tx
+
+    # ------------------------------------------------------------ audit: verification
+
+    def verify_audit(
+        self,
+        checkpoint: Checkpoint | SignedCheckpoint | None = None,
+        *,
+        public_key: bytes | str | None = None,
+    ) -> VerificationReport:
+        """Verify the audit log and cross-check it with the registry, in one snapshot.
+
+        First the log alone, as :meth:`AuditLog.verify` (chain,
+        authenticators, head, checkpoint). Then the registry and the log
+        vouch for each other: every event must have an audit entry that
+        records it unchanged (:attr:`~VerificationProblem.EVENT_UNAUDITED`,
+        :attr:`~VerificationProblem.EVENT_REWRITTEN`), every entry that
+        records an event must find it at its position
+        (:attr:`~VerificationProblem.EVENT_DELETED`), and a log that records
+        events needs the registry's audit mark under its key
+        (:attr:`~VerificationProblem.AUDIT_MARK_INVALID`). An empty or missing
+        log for a registry that holds events fails.
+
+        Two ways to call it:
+
+        * with the audit key (after :meth:`attach_audit`): everything is
+          authenticated; ``checkpoint`` may be either kind, and a signed one
+          is checked with ``public_key``, by default the log's own;
+        * without it, as an auditor holding no secret: give a
+          :class:`SignedCheckpoint` and the log's ``public_key`` (PEM,
+          ``hf-gov audit public-key``). Entries up to the checkpoint are
+          proven to be those the key holder signed for; later ones are only
+          hash-chained (the report's message says so).
+
+        Args:
+            checkpoint: A checkpoint kept elsewhere, if any.
+            public_key: The PEM public key of signed checkpoints.
+
+        Returns:
+            The report; :attr:`VerificationReport.mismatches` lists the
+            cross-check problems with their positions (registry and log).
+
+        Raises:
+            AuditError: No audit key and no signed checkpoint with its public
+                key; or the database cannot be read.
+            ValidationError: ``checkpoint`` or ``public_key`` is invalid.
+        """
+        from hf_api_governance._audit.log import verify_without_key
+        from hf_api_governance._audit.signing import SignedCheckpoint
+
+        log = self._audit
+        if log is None and (not isinstance(checkpoint, SignedCheckpoint) or public_key is None):
+            raise AuditError(
+                "verifying without the audit key needs a signed checkpoint and its public key "
+                "(hf-gov audit checkpoint, hf-gov audit public-key)"
+            )
+        with self._store.read() as tx:
+            if log is not None:
+                report = log.verify(checkpoint, public_key=public_key)
+            else:
+                assert isinstance(checkpoint, SignedCheckpoint)  # noqa: S101 - checked above
+                assert public_key is not None  # noqa: S101 - checked above
+                report = verify_without_key(tx.connection, checkpoint, public_key)
+            if not report.ok:
+                return report
+            return self._cross_check(tx, report, log)
+
+    def _cross_check(
+        self, tx: StoreSession, chain: VerificationReport, log: AuditLog | None
+    ) -> VerificationReport:
+        from hf_api_governance._audit.crosscheck import MAX_LISTED, cross_check, recorded_events
+        from hf_api_governance._audit.entries import AuditMismatch, VerificationProblem
+
+        found = cross_check(_all_events(tx), recorded_events(tx.connection))
+        mismatches = list(found.mismatches)
+        total = found.total
+        mark_problem = self._mark_problem(tx, log, covered=found.recorded > 0)
+        if mark_problem is not None:
+            total += 1
+            flag = AuditMismatch(VerificationProblem.AUDIT_MARK_INVALID, None, None, mark_problem)
+            mismatches = [flag, *mismatches][:MAX_LISTED]
+        if not mismatches:
+            return attrs.evolve(
+                chain,
+                events_checked=found.matched,
+                message=f"{chain.message}; {found.matched} registry events match their entries",
+            )
+        first = mismatches[0]
+        message = first.message
+        if found.events and not found.recorded:
+            message = (
+                f"the registry holds {found.events} events but the audit log records none of "
+                "them: it is empty or was removed (or this registry was never audited: "
+                "hf-gov audit adopt)"
+            )
+        if total > 1:
+            message += f" ({total} problems in all)"
+        return attrs.evolve(
+            chain,
+            ok=False,
+            first_bad_seq=first.entry_seq,
+            problem=first.problem,
+            message=message,
+            events_checked=found.matched,
+            first_bad_event=first.event_seq,
+            mismatches=tuple(mismatches),
+        )
+
+    @staticmethod
+    def _mark_problem(tx: StoreSession, log: AuditLog | None, *, covered: bool) -> str | None:
+        try:
+            mark = tx.audit_mark()
+        except StoreError as exc:
+            return str(exc)
+        if mark is None:
+            if covered:
+                return (
+                    "the registry's audit mark is missing although the audit log records its "
+                    "events: removed outside the registry, so changes without the audit key "
+                    "were not refused (the next change made with the key restores it)"
+                )
+            return None
+        if log is not None and mark.key_check != log.key_check:
+            return "the registry's audit mark names another key: changed outside the registry"
+        return None
+
+    def adopt_audit(self, *, actor: str, reason: str) -> int:
+        """Record, once, the events the audit log does not cover: start auditing an old registry.
+
+        A registry used without an audit key has events that no audit entry
+        records, and :meth:`verify_audit` reports each of them. Adoption
+        appends one ``audit_adopted`` entry (who, why, how many) and one entry
+        per uncovered event (its kind as the action, its position and hash,
+        ``"adopted": true``), and marks the registry as audited, all in one
+        transaction. From then on the events are covered like any other.
+
+        Adoption vouches for history nobody can check any more, so it is
+        refused when anything else is wrong (a broken chain, a deleted or
+        rewritten event: investigate those, do not adopt them), when there is
+        nothing to adopt, and when the log already holds an adoption (events
+        recorded without the key after that are tampering, not history).
+
+        Args:
+            actor: Who vouches for the history (clause 1.5).
+            reason: Why, in words (recorded).
+
+        Returns:
+            The number of events adopted.
+
+        Raises:
+            AuditError: No audit log is attached, or adoption is refused (the
+                message says why); nothing was written.
+            ValidationError: ``actor`` or ``reason`` is invalid.
+        """
+        from hf_api_governance._audit.crosscheck import (
+            ADOPTED,
+            EVENT_HASH,
+            EVENT_SEQ,
+            adoption_entry,
+            event_hash,
+            recorded_events,
+        )
+        from hf_api_governance._audit.entries import VerificationProblem
+
+        log = self._audit
+        if log is None:
+            raise AuditError("adoption needs the audit key: attach_audit() first")
+        check_reason(reason)
+        if not reason:
+            raise ValidationError("reason", "say why the history is adopted")
+        with self._store.write() as tx:
+            report = log.verify()
+            if not report.ok:
+                raise AuditError(
+                    f"the audit log does not verify, nothing adopted: {report.message}"
+                )
+            checked = self._cross_check(tx, report, log)
+            if adoption_entry(tx.connection) is not None:
+                raise AuditError(
+                    "this audit log already holds an adoption: events recorded without the key "
+                    "since then are not history to adopt (hf-gov audit verify lists them)"
+                )
+            mark = tx.audit_mark()
+            if mark is not None and mark.key_check != log.key_check:
+                raise AuditError("nothing adopted: the registry is audited with another key")
+            others = [
+                m
+                for m in checked.mismatches
+                if m.problem
+                not in (VerificationProblem.EVENT_UNAUDITED, VerificationProblem.AUDIT_MARK_INVALID)
+            ]
+            if others:
+                raise AuditError(f"nothing adopted: {others[0].message}")
+            covered = {r.event_seq for r in recorded_events(tx.connection)}
+            uncovered = [e for e in _all_events(tx) if e.seq not in covered]
+            if not uncovered:
+                raise AuditError("nothing to adopt: every event has its audit entry")
+            first, last = uncovered[0].seq, uncovered[-1].seq
+            entries: list[dict[str, Any]] = [
+                {
+                    "actor": actor,
+                    "action": "audit_adopted",
+                    "evidence": {
+                        "events": len(uncovered),
+                        "first_event_seq": first,
+                        "last_event_seq": last,
+                        "reason": reason,
+                    },
+                }
+            ]
+            entries += (
+                {
+                    "actor": actor,
+                    "action": event.kind.value,
+                    "integration_id": event.integration_id,
+                    "clause": event.clause,
+                    "evidence": {
+                        EVENT_SEQ: event.seq,
+                        EVENT_HASH: event_hash(event),
+                        ADOPTED: True,
+                        "event_actor": event.actor,
+                    },
+                }
+                for event in uncovered
+            )
+            log.append_many(entries, within_transaction=True)
+            if mark is None:
+                tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
+        return len(uncovered)
 
     # ------------------------------------------------------------ lifetime
 
@@ -448,7 +793,7 @@ class Registry:
         after: Callable[[StoreSession, Integration, Event], None] | None = None,
     ) -> Integration:
         """One transaction: check the transition, apply ``change``, save, record one event."""
-        with self._store.write() as tx:
+        with self._write() as tx:
             current = self._current(tx, integration_id)
             state = next_state(current.state, kind, integration_id)
             changed = change(tx, current) if change is not None else current
@@ -483,7 +828,7 @@ class Registry:
             IllegalTransition: An integration with that id is already registered.
             ValidationError: It names a revoked credential entry.
         """
-        with self._store.write() as tx:
+        with self._write() as tx:
             self._register(tx, integration, actor=actor, reason=reason)
             result = tx.get(integration.id, with_history=True)
         assert result is not None  # noqa: S101 - just written
@@ -513,7 +858,7 @@ class Registry:
             ValidationError: ``licences`` differ from the stored ones, or it
                 names a revoked credential entry it did not use before.
         """
-        with self._store.write() as tx:
+        with self._write() as tx:
             self._update(tx, integration, actor=actor, reason=reason, allow_licences=False)
             result = tx.get(integration.id, with_history=True)
         assert result is not None  # noqa: S101 - just read
@@ -697,7 +1042,7 @@ class Registry:
         """
         revoker = as_enum(Revoker, "by", by)
         check_reason(reason)
-        with self._store.write() as tx:
+        with self._write() as tx:
             self._revoke(tx, integration_id, revoker, reason, evidence, actor)
             result = tx.get(integration_id, with_history=True)
         assert result is not None  # noqa: S101 - just written
@@ -753,7 +1098,7 @@ class Registry:
         if service is not None:
             service = as_enum(Service, "service", service)
         revoked: list[str] = []
-        with self._store.write() as tx:
+        with self._write() as tx:
             for ident, state, svc in tx.ids():
                 if state in (_S.REVOKED, _S.RETIRED) or (
                     service is not None and svc is not service
@@ -872,7 +1217,7 @@ class Registry:
             raise ValidationError(
                 "kind", "record() only takes deprecation_noticed or signal_recorded"
             )
-        with self._store.write() as tx:
+        with self._write() as tx:
             current = self._current(tx, integration_id)
             next_state(current.state, kind, integration_id)
             return self._emit(
@@ -921,7 +1266,7 @@ class Registry:
         updated: list[str] = []
         unchanged: list[str] = []
         reason = "inventory sync"
-        with self._store.write() as tx:
+        with self._write() as tx:
             existing = {ident: state for ident, state, _svc in tx.ids()}
             for item in declared:
                 if item.id not in existing:

@@ -11,7 +11,11 @@ SQLite layout (schema version :data:`SCHEMA_VERSION`, kept in
 - ``licences``: the licences of each integration, in order;
 - ``events``: the append-only history (``seq INTEGER PRIMARY KEY``); triggers
   refuse ``UPDATE`` and ``DELETE``;
-- ``revoked_credentials``: every keystore entry name whose credential was revoked.
+- ``revoked_credentials``: every keystore entry name whose credential was revoked;
+- ``audit_mark`` (version 2): one row once the registry is audited
+  (:class:`~hf_api_governance._registry.store.AuditMark`); triggers refuse
+  ``UPDATE`` and ``DELETE``. Upgrading a version 1 file that already holds an
+  audit log (table ``audit_log_head``) marks it with that log's key check.
 
 Every ``sqlite3`` error becomes a :class:`~hf_api_governance.exceptions.StoreError`
 naming the database path.
@@ -45,7 +49,8 @@ from hf_api_governance._model.values import (
     Licence,
     Service,
 )
-from hf_api_governance.exceptions import GovernanceError, StoreError
+from hf_api_governance._registry.store import AuditMark
+from hf_api_governance.exceptions import GovernanceError, StoreError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._registry.store import StoreLock, StoreSession
@@ -110,6 +115,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
             event_seq INTEGER NOT NULL REFERENCES events (seq),
             revoked_at TEXT NOT NULL
         ) WITHOUT ROWID""",
+    ),
+    (
+        """CREATE TABLE audit_mark (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            key_check TEXT NOT NULL,
+            marked_at TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER audit_mark_no_update BEFORE UPDATE ON audit_mark
+            BEGIN SELECT RAISE(ABORT, 'the audit mark is permanent'); END""",
+        """CREATE TRIGGER audit_mark_no_delete BEFORE DELETE ON audit_mark
+            BEGIN SELECT RAISE(ABORT, 'the audit mark is permanent'); END""",
     ),
 ]
 """The schema steps, oldest first (the DDL of each version)."""
@@ -462,6 +478,45 @@ class _SQLiteSession:
     def revoked(self) -> frozenset[str]:
         return frozenset(r[0] for r in self._conn.execute("SELECT name FROM revoked_credentials"))
 
+    def events(self, *, after: int, limit: int) -> list[Event]:
+        with self._decoding():
+            return [
+                _event(r)
+                for r in self._conn.execute(
+                    f"SELECT {_EVENT_COLUMNS} FROM events "  # noqa: S608
+                    "WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, limit),
+                )
+            ]
+
+    def audit_mark(self) -> AuditMark | None:
+        try:
+            row = self._conn.execute(
+                "SELECT key_check, marked_at FROM audit_mark WHERE id = 1"
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            raise StoreError(
+                f"registry database {self._location} has lost its audit_mark table: it was "
+                "changed outside the registry (run hf-gov audit verify)"
+            ) from None
+        if row is None:
+            return None
+        try:
+            return AuditMark(row[0], datetime.fromisoformat(row[1]))
+        except (ValidationError, TypeError, ValueError):
+            raise StoreError(
+                f"registry database {self._location} holds a damaged audit mark: it was "
+                "changed outside the registry (run hf-gov audit verify)"
+            ) from None
+
+    def set_audit_mark(self, mark: AuditMark) -> None:
+        self._conn.execute(
+            "INSERT INTO audit_mark (id, key_check, marked_at) VALUES (1, ?, ?)",
+            (mark.key_check, _when(mark.at)),
+        )
+
 
 class SQLiteStore:
     """A :class:`Store` in one SQLite file (WAL, foreign keys, busy timeout).
@@ -549,6 +604,8 @@ class SQLiteStore:
             for step in MIGRATIONS[version:]:
                 for statement in step:
                     conn.execute(statement)
+            if 1 <= version < 2:
+                _mark_audited_file(conn)
             if version != SCHEMA_VERSION or app == 0:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -644,6 +701,26 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._location!r})"
+
+
+def _mark_audited_file(conn: sqlite3.Connection) -> None:
+    """Mark a version 1 registry that already holds an audit log (upgrade to version 2).
+
+    Before version 2 nothing stopped a process without the audit key from
+    changing an audited registry; from now on the mark does. The mark takes
+    the key check from the log's head record (see :mod:`hf_api_governance._audit.chain`).
+    """
+    has_log = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log_head'"
+    ).fetchone()
+    if has_log is None:
+        return
+    conn.execute(
+        "INSERT INTO audit_mark (id, key_check, marked_at) "
+        "SELECT 1, lower(hex(key_check)), ? FROM audit_log_head "
+        "WHERE id = 1 AND typeof(key_check) = 'blob' AND length(key_check) = 32",
+        (datetime.now(UTC).isoformat(),),
+    )
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
