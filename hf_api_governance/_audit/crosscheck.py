@@ -125,8 +125,16 @@ def recorded_events(conn: sqlite3.Connection) -> Iterator[Recorded]:
                 found = _recorded(seq, data)
                 if found is not None:
                     yield found
+    except sqlite3.OperationalError as exc:
+        if not _missing_table(exc):
+            raise AuditError(f"cannot read the audit log: {exc}") from exc
+        # no audit_log table: no entry records anything (verify reports the rest)
     except sqlite3.Error as exc:
         raise AuditError(f"cannot read the audit log: {exc}") from exc
+
+
+def _missing_table(exc: sqlite3.OperationalError) -> bool:
+    return str(exc).startswith("no such table")
 
 
 def adoption_entry(conn: sqlite3.Connection) -> int | None:
@@ -239,7 +247,7 @@ def cross_check(events: Iterable[Event], recorded: Iterable[Recorded]) -> CrossC
                         P.EVENT_UNAUDITED,
                         event.seq,
                         None,
-                        f"{what} has no audit entry: recorded without the audit key",
+                        f"{what} has no audit entry",
                     )
                 )
             continue

@@ -23,7 +23,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from hf_api_governance._audit.entries import Checkpoint
+from hf_api_governance._audit.entries import VerificationReport
+from hf_api_governance._audit.signing import SignedCheckpoint, load_checkpoint
+from hf_api_governance._base.files import atomic_write
 from hf_api_governance._cli.output import (
     isatty,
     print_integration,
@@ -58,7 +60,10 @@ __all__ = [
     "COMMANDS",
     "INVENTORY_CHECK_ACTOR",
     "Command",
+    "cmd_audit_adopt",
+    "cmd_audit_checkpoint",
     "cmd_audit_export",
+    "cmd_audit_public_key",
     "cmd_audit_verify",
     "cmd_check",
     "cmd_init",
@@ -118,16 +123,19 @@ def _open(
     args: argparse.Namespace,
     *,
     need_keystore: bool = False,
+    keystore: bool = True,
     hooks: Sequence[PolicyHook] = (),
 ) -> Governance:
     """Open the registry of ``--db``, with the keystore when it exists (or is needed).
+
+    ``keystore=False`` never opens one (nor asks a passphrase).
 
     Raises:
         UsageError: No registry database, or ``need_keystore`` and no keystore
             (only ``hf-gov init`` creates one: a typo must not start an empty one).
     """
     ks_path = _keystore_path(args)
-    use_keystore = need_keystore or ks_path.exists()
+    use_keystore = keystore and (need_keystore or ks_path.exists())
     db = _registry_path(args)
     if not db.exists() and args.command not in ("init",):
         raise UsageError(f"{db}: no registry database; run 'hf-gov init' or give --db")
@@ -344,28 +352,122 @@ def cmd_keys_change_passphrase(args: argparse.Namespace, out: TextIO, err: TextI
 
 
 def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``hf-gov audit verify``: check the audit log's hash chain and authenticators.
+    """``hf-gov audit verify``: check the audit log and cross-check it with the registry.
+
+    With ``--public-key`` (and a signed ``--checkpoint``) no keystore is
+    opened and no passphrase asked: the auditor's check.
 
     Returns:
-        0 when the log verifies, 1 otherwise.
+        0 when the log verifies and matches the registry, 1 otherwise.
+
+    Raises:
+        UsageError: No audit key; or ``--public-key`` without a signed
+            ``--checkpoint``, or with ``--save-checkpoint``.
+    """
+    checkpoint = load_checkpoint(args.checkpoint) if args.checkpoint else None
+    if args.public_key:
+        if not isinstance(checkpoint, SignedCheckpoint):
+            raise UsageError(
+                "--public-key checks a signed checkpoint: give --checkpoint FILE written by "
+                "'hf-gov audit checkpoint'"
+            )
+        if args.save_checkpoint:
+            raise UsageError("--save-checkpoint needs the audit key; not with --public-key")
+        public_key = _read_public_key(args.public_key)
+        with _open(args, keystore=False) as gov:
+            report = gov.verify_audit(checkpoint, public_key=public_key)
+    else:
+        with _open(args, need_keystore=True) as gov:
+            audit = _audit_of(gov)
+            total = _audit_size(audit) if isatty(err) else 0
+            show_progress(err, "verifying the audit log", 0, total)
+            report = gov.verify_audit(checkpoint)
+            show_progress(err, "verifying the audit log", total, total)
+            if report.ok and args.save_checkpoint:
+                audit.checkpoint().save(args.save_checkpoint)
+    if report.ok:
+        out.write(
+            f"audit log verified: {report.message.removeprefix('the audit log verified: ')}\n"
+        )
+        return 0
+    _write_failure(report, err)
+    return 1
+
+
+def _write_failure(report: VerificationReport, err: TextIO, what: str = "") -> None:
+    """The failure line, then each registry mismatch with its positions (at most 20)."""
+    err.write(f"audit log FAILED verification{what}: {report.message}\n")
+    if len(report.mismatches) > 1:
+        for mismatch in report.mismatches[:20]:
+            err.write(f"  {mismatch.problem.value}: {mismatch.message}\n")
+
+
+def _read_public_key(path: str) -> bytes:
+    """The PEM bytes of ``--public-key`` (checked when used).
+
+    Raises:
+        UsageError: The file cannot be read.
+    """
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--public-key: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov audit checkpoint``: verify, then write a signed checkpoint (no secret in it).
+
+    Returns:
+        0 when written, 1 when the log fails verification (nothing is written).
 
     Raises:
         UsageError: No audit key.
     """
-    checkpoint = Checkpoint.load(args.checkpoint) if args.checkpoint else None
     with _open(args, need_keystore=True) as gov:
         audit = _audit_of(gov)
-        total = _audit_size(audit) if isatty(err) else 0
-        show_progress(err, "verifying the audit log", 0, total)
-        report = audit.verify(checkpoint)
-        show_progress(err, "verifying the audit log", total, total)
-        if report.ok and args.save_checkpoint:
-            audit.checkpoint().save(args.save_checkpoint)
-    if report.ok:
-        out.write(f"audit log verified: {report.entries_checked} entries\n")
+        report = gov.verify_audit()
+        if not report.ok:
+            _write_failure(report, err, ", no checkpoint written")
+            return 1
+        checkpoint = audit.signed_checkpoint()
+        checkpoint.save(args.path)
+    out.write(
+        f"signed checkpoint written to {args.path}: {checkpoint.seq} entries, "
+        f"key {checkpoint.key_id[:16]}\n"
+    )
+    return 0
+
+
+def cmd_audit_public_key(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov audit public-key``: the PEM public key of signed checkpoints (not a secret).
+
+    Raises:
+        UsageError: No audit key, or FILE cannot be written.
+    """
+    with _open(args, need_keystore=True) as gov:
+        pem = _audit_of(gov).public_key()
+    if not args.path:
+        out.write(pem)
         return 0
-    err.write(f"audit log FAILED verification: {report.message}\n")
-    return 1
+    try:
+        atomic_write(Path(args.path), [pem.encode("ascii")], mode=0o644)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.path}: {exc.strerror or exc}") from None
+    out.write(f"public key written to {args.path}\n")
+    return 0
+
+
+def cmd_audit_adopt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov audit adopt``: record, once, the registry events the audit log does not cover.
+
+    Raises:
+        UsageError: No audit key.
+    """
+    with _open(args, need_keystore=True) as gov:
+        _audit_of(gov)
+        count = gov.adopt_audit(reason=args.reason)
+    out.write(f"adopted {count} registry events into the audit log\n")
+    return 0
 
 
 def _audit_size(audit: AuditLog) -> int:
@@ -403,6 +505,9 @@ COMMANDS: dict[str, Command] = {
     "keys list": cmd_keys_list,
     "keys change-passphrase": cmd_keys_change_passphrase,
     "audit verify": cmd_audit_verify,
+    "audit checkpoint": cmd_audit_checkpoint,
+    "audit public-key": cmd_audit_public_key,
+    "audit adopt": cmd_audit_adopt,
     "audit export": cmd_audit_export,
 }
 """Every command's handler, by its command line (the parser's ``handler`` default)."""

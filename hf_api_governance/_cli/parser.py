@@ -27,6 +27,11 @@ EXAMPLES = {
   printf '%s' "$OKTA_TOKEN" | hf-gov keys set okta-api-token \
       --classification third_party_confidential
   hf-gov keys list""",
+    "audit": """examples:
+  hf-gov audit verify --checkpoint /mnt/elsewhere/audit-checkpoint.json
+  hf-gov audit checkpoint /mnt/elsewhere/audit-2026-06-01.json
+  hf-gov audit public-key audit-public-key.pem
+  hf-gov audit verify --checkpoint audit-2026-06-01.json --public-key audit-public-key.pem""",
 }
 
 
@@ -207,14 +212,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler="keys change-passphrase")
 
-    audit = add("audit", "verify or export the audit log", group=True)
+    audit = add(
+        "audit",
+        "verify, checkpoint or export the audit log",
+        EXAMPLES["audit"],
+        group=True,
+    )
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
-    p = asub.add_parser("verify", help="verify the hash chain and authenticators", parents=[common])
-    p.add_argument("--checkpoint", help="a checkpoint file kept elsewhere")
+    p = asub.add_parser(
+        "verify",
+        help="verify the hash chain and authenticators, and cross-check the registry's events",
+        parents=[common],
+    )
+    p.add_argument("--checkpoint", help="a checkpoint file kept elsewhere (HMAC or signed)")
+    p.add_argument(
+        "--public-key",
+        metavar="FILE",
+        help="verify with this public key only (PEM, from 'hf-gov audit public-key') against "
+        "a signed --checkpoint: no keystore, no passphrase",
+    )
     p.add_argument(
         "--save-checkpoint", help="write a fresh checkpoint here after a good verification"
     )
     p.set_defaults(handler="audit verify")
+    p = asub.add_parser(
+        "checkpoint",
+        help="verify, then write a checkpoint signed with the audit log's Ed25519 key",
+        parents=[common],
+    )
+    p.add_argument("path", metavar="FILE")
+    p.set_defaults(handler="audit checkpoint")
+    p = asub.add_parser(
+        "public-key",
+        help="print (or write to FILE) the public key that checks signed checkpoints",
+        parents=[common],
+    )
+    p.add_argument("path", metavar="FILE", nargs="?")
+    p.set_defaults(handler="audit public-key")
+    p = asub.add_parser(
+        "adopt",
+        help="record, once, the registry events the audit log does not cover (an old registry)",
+        parents=[common],
+    )
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler="audit adopt")
     p = asub.add_parser("export", help="export as JSON lines for a SIEM", parents=[common])
     p.add_argument("path")
     p.set_defaults(handler="audit export")

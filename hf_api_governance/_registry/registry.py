@@ -183,6 +183,25 @@ def _all_events(tx: StoreSession) -> Iterator[Event]:
         after = last
 
 
+def _mark_problem(
+    mark: AuditMark | str | None, log: AuditLog | None, *, covered: bool
+) -> str | None:
+    """What is wrong with the audit mark (``mark``: the mark, or why it is unreadable)."""
+    if isinstance(mark, str):
+        return mark
+    if mark is None:
+        if covered:
+            return (
+                "the registry's audit mark is missing although the audit log records its "
+                "events: removed outside the registry, so changes without the audit key were "
+                "not refused (the next change made with the key restores it)"
+            )
+        return None
+    if log is not None and mark.key_check != log.key_check:
+        return "the registry's audit mark names another key: changed outside the registry"
+    return None
+
+
 @attrs.define(repr=False)
 class Registry:
     """The record of every API integration (clause 1.1), backed by a :class:`Store`.
@@ -314,11 +333,17 @@ class Registry:
 
         self._on_event = record
         self._audit = log
-        with self._store.read() as tx:
-            marked = tx.audit_mark() is not None
-        if not marked:
-            with self._store.write() as tx:
-                self._mark_if_covered(tx, log)
+        # Mark a new registry now, so that keyless changes are refused from the start.
+        # A damaged mark or log is left alone: every change is then refused, and
+        # verify_audit, which needs this log, says why.
+        try:
+            with self._store.read() as tx:
+                marked = tx.audit_mark() is not None
+            if not marked:
+                with self._store.write() as tx:
+                    self._mark_if_covered(tx, log)
+        except (StoreError, AuditError):
+            pass
         return log
 
     # ------------------------------------------------------------ audit: guard
@@ -463,11 +488,15 @@ class Registry:
         found = cross_check(_all_events(tx), recorded_events(tx.connection))
         mismatches = list(found.mismatches)
         total = found.total
-        mark_problem = self._mark_problem(tx, log, covered=found.recorded > 0)
+        try:
+            mark: AuditMark | str | None = tx.audit_mark()
+        except StoreError as exc:  # the mark's table is gone or damaged
+            mark = str(exc)
+        mark_problem = _mark_problem(mark, log, covered=found.recorded > 0)
         if mark_problem is not None:
             total += 1
             flag = AuditMismatch(VerificationProblem.AUDIT_MARK_INVALID, None, None, mark_problem)
-            mismatches = [flag, *mismatches][:MAX_LISTED]
+            mismatches = [*mismatches[: MAX_LISTED - 1], flag]
         if not mismatches:
             return attrs.evolve(
                 chain,
@@ -477,11 +506,18 @@ class Registry:
         first = mismatches[0]
         message = first.message
         if found.events and not found.recorded:
-            message = (
-                f"the registry holds {found.events} events but the audit log records none of "
-                "them: it is empty or was removed (or this registry was never audited: "
-                "hf-gov audit adopt)"
-            )
+            holds = f"{found.events} event{'' if found.events == 1 else 's'}"
+            if isinstance(mark, AuditMark):
+                message = (
+                    f"the registry is audited and holds {holds}, but the audit log records "
+                    "none of them: the log was emptied or removed outside the registry"
+                )
+            else:
+                message = (
+                    f"the registry holds {holds} but the audit log records none of them: the "
+                    "log was emptied or removed, or this registry was never audited (then "
+                    "record its history once: hf-gov audit adopt)"
+                )
         if total > 1:
             message += f" ({total} problems in all)"
         return attrs.evolve(
@@ -494,24 +530,6 @@ class Registry:
             first_bad_event=first.event_seq,
             mismatches=tuple(mismatches),
         )
-
-    @staticmethod
-    def _mark_problem(tx: StoreSession, log: AuditLog | None, *, covered: bool) -> str | None:
-        try:
-            mark = tx.audit_mark()
-        except StoreError as exc:
-            return str(exc)
-        if mark is None:
-            if covered:
-                return (
-                    "the registry's audit mark is missing although the audit log records its "
-                    "events: removed outside the registry, so changes without the audit key "
-                    "were not refused (the next change made with the key restores it)"
-                )
-            return None
-        if log is not None and mark.key_check != log.key_check:
-            return "the registry's audit mark names another key: changed outside the registry"
-        return None
 
     def adopt_audit(self, *, actor: str, reason: str) -> int:
         """Record, once, the events the audit log does not cover: start auditing an old registry.
