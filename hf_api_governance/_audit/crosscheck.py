@@ -262,8 +262,9 @@ def cross_check(events: Iterable[Event], recorded: Iterable[Recorded]) -> CrossC
                     P.EVENT_REWRITTEN,
                     event.seq,
                     bad[0].entry_seq,
-                    f"{what} is not the event audit entry {bad[0].entry_seq} recorded: "
-                    "rewritten, or another event moved to its place",
+                    f"{what} is not the event audit entry {bad[0].entry_seq} recorded "
+                    f"{_describe(bad[0].action, bad[0].integration_id)}: rewritten, or "
+                    "another event took its place",
                 )
             )
     deleted = [

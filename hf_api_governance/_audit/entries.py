@@ -69,6 +69,7 @@ KNOWN_ACTIONS: Final = frozenset(
         "signal_detected",
         "deprecation_noticed",
         "audit_adopted",
+        "audit_mark_restored",
     }
 )
 """The documented actions. Others are accepted when they match ``^[a-z][a-z0-9_]{0,63}$``."""

@@ -334,39 +334,30 @@ class Registry:
         self._on_event = record
         self._audit = log
         # Mark a new registry now, so that keyless changes are refused from the start.
-        # A damaged mark or log is left alone: every change is then refused, and
-        # verify_audit, which needs this log, says why.
+        # A registry that holds events is left to the first change (_guard), so that
+        # verify_audit sees a missing mark as it is. A damaged mark or log is left
+        # alone: every change is then refused, and verify_audit says why.
         try:
             with self._store.read() as tx:
-                marked = tx.audit_mark() is not None
-            if not marked:
+                new = tx.audit_mark() is None and not tx.events(after=0, limit=1)
+            if new:
                 with self._store.write() as tx:
-                    self._mark_if_covered(tx, log)
+                    still_new = tx.audit_mark() is None and not tx.events(after=0, limit=1)
+                    if still_new and log.key_matches() is not False:
+                        tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
         except (StoreError, AuditError):
             pass
         return log
 
     # ------------------------------------------------------------ audit: guard
 
-    def _mark_if_covered(self, tx: StoreSession, log: AuditLog) -> bool:
-        """Mark an unmarked registry whose log covers it; return whether it is marked now.
-
-        Covered: the log holds entries under this key (an audited registry
-        from before the mark existed), or both the log and the registry are
-        empty (a new registry).
-        """
-        if tx.audit_mark() is not None:
-            return True
-        written = log.key_matches()
-        if written is None and tx.events(after=0, limit=1):
-            return False  # events the log does not cover: adopt_audit, or restore
-        if written is False:
-            return False  # another key's log: appends refuse it
-        tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
-        return True
-
     def _guard(self, tx: StoreSession) -> None:
         """Refuse a change where it could not be verified; called first in every write.
+
+        With the key, a missing mark is written again when the log is ours:
+        silently for a registry without events (a new one), else with an
+        ``audit_mark_restored`` entry, so that the log keeps the trace of
+        what happened to it.
 
         Raises:
             AuditError: The registry is audited and there is no audit key,
@@ -384,23 +375,36 @@ class Registry:
                     f"{_AUDIT_KEY_ENV}, or Registry.attach_audit); nothing was written"
                 )
             return
-        if mark is None:
-            if self._mark_if_covered(tx, log):
-                return
-            if log.key_matches() is False:
-                return  # the append refuses the foreign key with its own message
-            raise AuditError(
-                f"registry {where} holds events but its audit log is empty: if it was never "
-                "audited, record its history in the log once (hf-gov audit adopt, "
-                "Registry.adopt_audit); if its audit log was removed, restore the database "
-                "from a backup; nothing was written"
-            )
-        if mark.key_check != log.key_check:
+        if mark is not None and mark.key_check != log.key_check:
             raise AuditError(
                 f"registry {where} is audited with another key (key check "
                 f"{mark.key_check[:16]}...): nothing was written"
             )
-        if log.key_matches() is None and tx.events(after=0, limit=1):
+        written = log.key_matches()  # None: empty; False: another key's log
+        if written is False:
+            return  # the append refuses the foreign key with its own message
+        has_events = bool(tx.events(after=0, limit=1))
+        if mark is None:
+            if written is None and has_events:
+                raise AuditError(
+                    f"registry {where} holds events but its audit log is empty: if it was "
+                    "never audited, record its history in the log once (hf-gov audit adopt, "
+                    "Registry.adopt_audit); if its audit log was removed, restore the database "
+                    "from a backup; nothing was written"
+                )
+            if has_events:
+                log.append(
+                    actor="hf-api-governance",
+                    action="audit_mark_restored",
+                    evidence={
+                        "reason": "the registry's audit mark was missing: removed outside "
+                        "the registry, or never written"
+                    },
+                    within_transaction=True,
+                )
+            tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
+            return
+        if written is None and has_events:
             raise AuditError(
                 f"registry {where} is audited but its audit log is empty or missing: it was "
                 "removed outside the registry; restore the database from a backup "
@@ -582,11 +586,6 @@ class Registry:
                     f"the audit log does not verify, nothing adopted: {report.message}"
                 )
             checked = self._cross_check(tx, report, log)
-            if adoption_entry(tx.connection) is not None:
-                raise AuditError(
-                    "this audit log already holds an adoption: events recorded without the key "
-                    "since then are not history to adopt (hf-gov audit verify lists them)"
-                )
             mark = tx.audit_mark()
             if mark is not None and mark.key_check != log.key_check:
                 raise AuditError("nothing adopted: the registry is audited with another key")
@@ -602,6 +601,11 @@ class Registry:
             uncovered = [e for e in _all_events(tx) if e.seq not in covered]
             if not uncovered:
                 raise AuditError("nothing to adopt: every event has its audit entry")
+            if adoption_entry(tx.connection) is not None:
+                raise AuditError(
+                    "this audit log already holds an adoption: events recorded without the key "
+                    "since then are not history to adopt (hf-gov audit verify lists them)"
+                )
             first, last = uncovered[0].seq, uncovered[-1].seq
             entries: list[dict[str, Any]] = [
                 {
