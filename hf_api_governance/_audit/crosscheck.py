@@ -29,12 +29,11 @@ import hashlib
 import heapq
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Final, NamedTuple
 
-from hf_api_governance._audit.entries import AuditMismatch, VerificationProblem, _dumps
+from hf_api_governance._audit.entries import AuditMismatch, VerificationProblem
 from hf_api_governance._base.clock import utc_text
-from hf_api_governance._confidential.evidence import thaw
 from hf_api_governance._model.values import Event, EventKind
 from hf_api_governance.exceptions import AuditError
 
@@ -80,13 +79,27 @@ def event_hash(event: Event) -> str:
         "actor": event.actor,
         "at": utc_text(event.at, "microseconds"),
         "clause": event.clause,
-        "evidence": thaw(event.evidence),
+        "evidence": event.evidence,
         "integration_id": event.integration_id,
         "kind": event.kind.value,
         "reason": event.reason,
         "seq": event.seq,
     }
-    return hashlib.sha256(_D_EVENT + _dumps(body)).hexdigest()
+    return hashlib.sha256(_D_EVENT + _EVENT_JSON.encode(body).encode()).hexdigest()
+
+
+def _plain(value: object) -> object:
+    """Frozen evidence for the encoder: read-only mappings as dicts (tuples are lists already)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The canonical form of entries (:func:`~hf_api_governance._audit.entries._dumps`),
+# reading frozen evidence as is.
+_EVENT_JSON: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain
+)
 
 
 class Recorded(NamedTuple):

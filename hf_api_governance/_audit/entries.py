@@ -126,8 +126,13 @@ def _codes(value: object) -> tuple[str, ...]:
     return codes
 
 
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every call: json.dumps() with options builds a new one each
+# time, which costs three times the encoding of a small entry.
+
+
 def _dumps(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(obj).encode()
 
 
 def _v_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
