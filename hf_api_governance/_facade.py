@@ -151,7 +151,9 @@ class Governance:
         entry :data:`AUDIT_KEY_ENTRY` (created on first use), else the
         ``HF_GOV_AUDIT_KEY`` environment variable (hex or base64, 32 bytes or
         more). With none of them, changes are still recorded in the registry
-        history but not in the tamper-evident audit log.
+        history but not in the tamper-evident audit log; and a registry that
+        was ever audited refuses them (:class:`AuditError`, see
+        :meth:`Registry.attach_audit`).
 
         Args:
             path: The SQLite database (``":memory:"`` for tests).
