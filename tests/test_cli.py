@@ -330,6 +330,7 @@ def _synced(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # 9 hf-gov processes
 def test_a_signed_checkpoint_is_verified_with_the_public_key_only(tmp_path: Path) -> None:
     env = _synced(tmp_path)
     written = run("audit", "checkpoint", str(tmp_path / "cp.json"), cwd=tmp_path, env=env)
@@ -449,6 +450,7 @@ def test_audit_verify_names_a_deleted_revocation_and_keyless_changes_are_refused
     assert not (tmp_path / "cp.json").exists()
 
 
+@pytest.mark.slow  # 6 hf-gov processes
 def test_an_old_unaudited_registry_is_adopted_once(tmp_path: Path) -> None:
     from hf_api_governance import Registry
     from hf_api_governance._registry.inventory import load_inventory
