@@ -11,11 +11,13 @@ The registry reaches storage only through the
 :class:`~hf_api_governance._registry.store.Store` protocol; it never names a
 concrete store.
 
-This module is longer than most (about 900 lines) on purpose: it holds one
+This module is longer than most (about 1,000 lines) on purpose: it holds one
 class whose write methods all follow the same transaction discipline (check
 the transition, save, emit the events, through ``_change`` and ``_emit``),
 and about half of it is the public methods' documentation. Splitting the
-class across modules would scatter that discipline.
+class across modules would scatter that discipline. What binds the registry
+to its audit log (the audit mark checked by every write, the cross-check,
+adoption) is in :mod:`hf_api_governance._registry.auditing`.
 """
 
 from __future__ import annotations
@@ -30,12 +32,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware, utc_text
+from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._confidential.evidence import scrub, thaw
 from hf_api_governance._confidential.redact import REDACTED, redact_text
 from hf_api_governance._confidential.secret import Secret
-from hf_api_governance._defaults import AUDIT_KEY_ENV as _AUDIT_KEY_ENV
 from hf_api_governance._model.lifecycle import CLAUSES, next_state
 from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
@@ -51,8 +52,8 @@ from hf_api_governance._model.values import (
     as_enum,
     check_reason,
 )
+from hf_api_governance._registry import auditing
 from hf_api_governance._registry.store import (
-    AuditMark,
     Store,
     StoreConnection,
     StoreLock,
@@ -67,7 +68,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 from hf_api_governance.exceptions import (
     AuditError,
     IntegrationNotFound,
-    StoreError,
     ValidationError,
 )
 
@@ -166,42 +166,6 @@ def _safe_reason(reason: str) -> str:
     return text
 
 
-_PAGE: Final = 1000
-"""Events read per query when the whole history is walked (the audit cross-check)."""
-
-
-def _all_events(tx: StoreSession) -> Iterator[Event]:
-    """Every event of the registry, in ``seq`` order, a page at a time."""
-    after = 0
-    while True:
-        page = tx.events(after=after, limit=_PAGE)
-        yield from page
-        if len(page) < _PAGE:
-            return
-        last = page[-1].seq
-        assert last is not None  # noqa: S101 - stored events have a seq
-        after = last
-
-
-def _mark_problem(
-    mark: AuditMark | str | None, log: AuditLog | None, *, covered: bool
-) -> str | None:
-    """What is wrong with the audit mark (``mark``: the mark, or why it is unreadable)."""
-    if isinstance(mark, str):
-        return mark
-    if mark is None:
-        if covered:
-            return (
-                "the registry's audit mark is missing although the audit log records its "
-                "events: removed outside the registry, so changes without the audit key were "
-                "not refused (the next change made with the key restores it)"
-            )
-        return None
-    if log is not None and mark.key_check != log.key_check:
-        return "the registry's audit mark names another key: changed outside the registry"
-    return None
-
-
 @attrs.define(repr=False)
 class Registry:
     """The record of every API integration (clause 1.1), backed by a :class:`Store`.
@@ -295,7 +259,7 @@ class Registry:
             The log, for verification, export and direct appends.
 
         Raises:
-            StoreError: The store is closed, or the audit mark cannot be written.
+            StoreError: The store is closed.
             ValidationError: The key is invalid, or the store's connection is
                 not a SQLite connection (the audit log is written in SQLite).
         """
@@ -333,89 +297,14 @@ class Registry:
 
         self._on_event = record
         self._audit = log
-        # Mark a new registry now, so that keyless changes are refused from the start.
-        # A registry that holds events is left to the first change (_guard), so that
-        # verify_audit sees a missing mark as it is. A damaged mark or log is left
-        # alone: every change is then refused, and verify_audit says why.
-        try:
-            with self._store.read() as tx:
-                new = tx.audit_mark() is None and not tx.events(after=0, limit=1)
-            if new:
-                with self._store.write() as tx:
-                    still_new = tx.audit_mark() is None and not tx.events(after=0, limit=1)
-                    if still_new and log.key_matches() is not False:
-                        tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
-        except (StoreError, AuditError):
-            pass
+        auditing.mark_if_new(self._store, log, self._clock)
         return log
-
-    # ------------------------------------------------------------ audit: guard
-
-    def _guard(self, tx: StoreSession) -> None:
-        """Refuse a change where it could not be verified; called first in every write.
-
-        With the key, a missing mark is written again when the log is ours:
-        silently for a registry without events (a new one), else with an
-        ``audit_mark_restored`` entry, so that the log keeps the trace of
-        what happened to it.
-
-        Raises:
-            AuditError: The registry is audited and there is no audit key,
-                another key, or an audit log that no longer covers it; or it
-                holds events its (empty) log does not cover.
-        """
-        mark = tx.audit_mark()
-        log = self._audit
-        where = self._store.location
-        if log is None:
-            if mark is not None:
-                raise AuditError(
-                    f"registry {where} is audited (since {utc_text(mark.at, 'seconds')}): "
-                    "a change needs the audit key (open it with the keystore or "
-                    f"{_AUDIT_KEY_ENV}, or Registry.attach_audit); nothing was written"
-                )
-            return
-        if mark is not None and mark.key_check != log.key_check:
-            raise AuditError(
-                f"registry {where} is audited with another key (key check "
-                f"{mark.key_check[:16]}...): nothing was written"
-            )
-        written = log.key_matches()  # None: empty; False: another key's log
-        if written is False:
-            return  # the append refuses the foreign key with its own message
-        has_events = bool(tx.events(after=0, limit=1))
-        if mark is None:
-            if written is None and has_events:
-                raise AuditError(
-                    f"registry {where} holds events but its audit log is empty: if it was "
-                    "never audited, record its history in the log once (hf-gov audit adopt, "
-                    "Registry.adopt_audit); if its audit log was removed, restore the database "
-                    "from a backup; nothing was written"
-                )
-            if has_events:
-                log.append(
-                    actor="hf-api-governance",
-                    action="audit_mark_restored",
-                    evidence={
-                        "reason": "the registry's audit mark was missing: removed outside "
-                        "the registry, or never written"
-                    },
-                    within_transaction=True,
-                )
-            tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
-            return
-        if written is None and has_events:
-            raise AuditError(
-                f"registry {where} is audited but its audit log is empty or missing: it was "
-                "removed outside the registry; restore the database from a backup "
-                "(hf-gov audit verify explains); nothing was written"
-            )
 
     @contextmanager
     def _write(self) -> Iterator[StoreSession]:
-        """A write transaction that starts with :meth:`_guard`."""
+        """A write transaction that starts with the audit guard (:func:`auditing.guard`)."""
         with self._store.write() as tx:
-            self._guard(tx)
+            auditing.guard(tx, self._audit, self._clock, self._store.location)
             yield tx
 
     # ------------------------------------------------------------ audit: verification
@@ -463,77 +352,7 @@ class Registry:
                 key; or the database cannot be read.
             ValidationError: ``checkpoint`` or ``public_key`` is invalid.
         """
-        from hf_api_governance._audit.log import verify_without_key
-        from hf_api_governance._audit.signing import SignedCheckpoint
-
-        log = self._audit
-        if log is None and (not isinstance(checkpoint, SignedCheckpoint) or public_key is None):
-            raise AuditError(
-                "verifying without the audit key needs a signed checkpoint and its public key "
-                "(hf-gov audit checkpoint, hf-gov audit public-key)"
-            )
-        with self._store.read() as tx:
-            if log is not None:
-                report = log.verify(checkpoint, public_key=public_key)
-            else:
-                assert isinstance(checkpoint, SignedCheckpoint)  # noqa: S101 - checked above
-                assert public_key is not None  # noqa: S101 - checked above
-                report = verify_without_key(tx.connection, checkpoint, public_key)
-            if not report.ok:
-                return report
-            return self._cross_check(tx, report, log)
-
-    def _cross_check(
-        self, tx: StoreSession, chain: VerificationReport, log: AuditLog | None
-    ) -> VerificationReport:
-        from hf_api_governance._audit.crosscheck import MAX_LISTED, cross_check, recorded_events
-        from hf_api_governance._audit.entries import AuditMismatch, VerificationProblem
-
-        found = cross_check(_all_events(tx), recorded_events(tx.connection))
-        mismatches = list(found.mismatches)
-        total = found.total
-        try:
-            mark: AuditMark | str | None = tx.audit_mark()
-        except StoreError as exc:  # the mark's table is gone or damaged
-            mark = str(exc)
-        mark_problem = _mark_problem(mark, log, covered=found.recorded > 0)
-        if mark_problem is not None:
-            total += 1
-            flag = AuditMismatch(VerificationProblem.AUDIT_MARK_INVALID, None, None, mark_problem)
-            mismatches = [*mismatches[: MAX_LISTED - 1], flag]
-        if not mismatches:
-            return attrs.evolve(
-                chain,
-                events_checked=found.matched,
-                message=f"{chain.message}; {found.matched} registry events match their entries",
-            )
-        first = mismatches[0]
-        message = first.message
-        if found.events and not found.recorded:
-            holds = f"{found.events} event{'' if found.events == 1 else 's'}"
-            if isinstance(mark, AuditMark):
-                message = (
-                    f"the registry is audited and holds {holds}, but the audit log records "
-                    "none of them: the log was emptied or removed outside the registry"
-                )
-            else:
-                message = (
-                    f"the registry holds {holds} but the audit log records none of them: the "
-                    "log was emptied or removed, or this registry was never audited (then "
-                    "record its history once: hf-gov audit adopt)"
-                )
-        if total > 1:
-            message += f" ({total} problems in all)"
-        return attrs.evolve(
-            chain,
-            ok=False,
-            first_bad_seq=first.entry_seq,
-            problem=first.problem,
-            message=message,
-            events_checked=found.matched,
-            first_bad_event=first.event_seq,
-            mismatches=tuple(mismatches),
-        )
+        return auditing.verify(self._store, self._audit, checkpoint, public_key)
 
     def adopt_audit(self, *, actor: str, reason: str) -> int:
         """Record, once, the events the audit log does not cover: start auditing an old registry.
@@ -563,81 +382,13 @@ class Registry:
                 message says why); nothing was written.
             ValidationError: ``actor`` or ``reason`` is invalid.
         """
-        from hf_api_governance._audit.crosscheck import (
-            ADOPTED,
-            EVENT_HASH,
-            EVENT_SEQ,
-            adoption_entry,
-            event_hash,
-            recorded_events,
-        )
-        from hf_api_governance._audit.entries import VerificationProblem
-
         log = self._audit
         if log is None:
             raise AuditError("adoption needs the audit key: attach_audit() first")
         check_reason(reason)
         if not reason:
             raise ValidationError("reason", "say why the history is adopted")
-        with self._store.write() as tx:
-            report = log.verify()
-            if not report.ok:
-                raise AuditError(
-                    f"the audit log does not verify, nothing adopted: {report.message}"
-                )
-            checked = self._cross_check(tx, report, log)
-            mark = tx.audit_mark()
-            if mark is not None and mark.key_check != log.key_check:
-                raise AuditError("nothing adopted: the registry is audited with another key")
-            others = [
-                m
-                for m in checked.mismatches
-                if m.problem
-                not in (VerificationProblem.EVENT_UNAUDITED, VerificationProblem.AUDIT_MARK_INVALID)
-            ]
-            if others:
-                raise AuditError(f"nothing adopted: {others[0].message}")
-            covered = {r.event_seq for r in recorded_events(tx.connection)}
-            uncovered = [e for e in _all_events(tx) if e.seq not in covered]
-            if not uncovered:
-                raise AuditError("nothing to adopt: every event has its audit entry")
-            if adoption_entry(tx.connection) is not None:
-                raise AuditError(
-                    "this audit log already holds an adoption: events recorded without the key "
-                    "since then are not history to adopt (hf-gov audit verify lists them)"
-                )
-            first, last = uncovered[0].seq, uncovered[-1].seq
-            entries: list[dict[str, Any]] = [
-                {
-                    "actor": actor,
-                    "action": "audit_adopted",
-                    "evidence": {
-                        "events": len(uncovered),
-                        "first_event_seq": first,
-                        "last_event_seq": last,
-                        "reason": reason,
-                    },
-                }
-            ]
-            entries += (
-                {
-                    "actor": actor,
-                    "action": event.kind.value,
-                    "integration_id": event.integration_id,
-                    "clause": event.clause,
-                    "evidence": {
-                        EVENT_SEQ: event.seq,
-                        EVENT_HASH: event_hash(event),
-                        ADOPTED: True,
-                        "event_actor": event.actor,
-                    },
-                }
-                for event in uncovered
-            )
-            log.append_many(entries, within_transaction=True)
-            if mark is None:
-                tx.set_audit_mark(AuditMark(log.key_check, self._clock.now()))
-        return len(uncovered)
+        return auditing.adopt(self._store, log, self._clock, actor=actor, reason=reason)
 
     # ------------------------------------------------------------ lifetime
 
