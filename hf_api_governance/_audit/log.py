@@ -9,6 +9,11 @@ takes and returns in :mod:`hf_api_governance._audit.entries`; verification in
 The log either owns its connection (:meth:`AuditLog.open`) or borrows one,
 with the lock that serialises its use (the registry's store hands over both,
 see :meth:`Registry.attach_audit <hf_api_governance.Registry.attach_audit>`).
+
+Checkpoints come in two kinds: HMAC (:meth:`AuditLog.checkpoint`, checked
+with the key) and Ed25519 (:meth:`AuditLog.signed_checkpoint`, checked with
+the public key only, by :func:`verify_without_key`; see
+:mod:`hf_api_governance._audit.signing`).
 """
 
 from __future__ import annotations
