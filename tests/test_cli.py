@@ -360,9 +360,15 @@ def test_audit_verify_names_a_deleted_revocation_and_keyless_changes_are_refused
         db.execute("DELETE FROM revoked_credentials")
         db.execute("UPDATE integrations SET state = 'pending' WHERE id = 'okta-directory'")
     keyless = run("verify-info", "okta-directory", "--keystore", "none.hfks", cwd=tmp_path)
-    assert keyless.returncode == 1
-    assert "AuditError" in keyless.stderr
-    assert "a change needs the audit key" in keyless.stderr
+    assert keyless.returncode == 2  # hf-gov refuses a change without an audit log first
+    assert "no audit log" in keyless.stderr
+    from hf_api_governance import AuditError, Registry
+
+    with (
+        Registry.open(tmp_path / ".hf-gov" / "registry.db") as registry,
+        pytest.raises(AuditError, match="a change needs the audit key"),
+    ):
+        registry.verify_info("okta-directory", actor="mallory")  # and so does the registry
     result = run("audit", "verify", cwd=tmp_path, env=env)
     assert result.returncode == 1
     assert (

@@ -216,6 +216,10 @@ class StoreSession(Protocol):
         """Insert revoked names as :meth:`revoked_records` gives them (copying a registry)."""
         ...
 
+    def import_audit_mark(self, mark: AuditMark | None) -> None:
+        """Copy a registry's :class:`AuditMark` as it is (``None``: nothing to copy)."""
+        ...
+
 
 class Store(Protocol):
     """A transactional home for integrations, licences, events and revoked credentials."""
