@@ -727,3 +727,30 @@ def test_the_cross_check_lists_at_most_100_mismatches_and_counts_them_all(
     report = verify(db)
     assert len(report.mismatches) == 100
     assert report.message.endswith("(151 problems in all)")
+
+
+def test_an_auditor_without_the_key_verifies_and_catches_tampering_on_either_store(
+    audited: str, tamper: Tamper
+) -> None:
+    """The public-key check reads the log through the audit storage port: SQLite and PostgreSQL."""
+    with Registry.open(audited) as registry:
+        log = registry.attach_audit(KEY)
+        checkpoint = log.signed_checkpoint()
+        public_key = log.public_key()
+    with Registry.open(audited) as auditor:  # no key at all
+        report = auditor.verify_audit(checkpoint, public_key=public_key)
+        assert report.ok, report.message
+        assert (report.entries_checked, report.events_checked) == (5, 5)
+        assert "entries 1..5 as signed" in report.message
+    tamper.update_event(3, "actor = 'mallory'")
+    with Registry.open(audited) as auditor:
+        report = auditor.verify_audit(checkpoint, public_key=public_key)
+    assert (report.ok, report.problem, report.first_bad_event) == (False, P.EVENT_REWRITTEN, 3)
+    tamper.sql(
+        tamper.drop_trigger("audit_log", "delete"),
+        tamper.drop_trigger("audit_log_head", "delete"),
+        "DELETE FROM audit_log WHERE seq > 3",
+    )
+    with Registry.open(audited) as auditor:
+        report = auditor.verify_audit(checkpoint, public_key=public_key)
+    assert (report.ok, report.problem) == (False, P.TRUNCATED_AFTER_CHECKPOINT)
