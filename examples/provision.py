@@ -14,7 +14,7 @@ tenant (an OAuth 2.0 token endpoint and ``/api/account/get-account``):
 4. ask for a PROVISION decision for each integration: activate those allowed,
    refuse the others (the refusal is audited);
 5. make one governed call through ``gov.session(...)``;
-6. print the decisions and verify the audit log.
+6. print the decisions and verify the audit log against the registry.
 
 A real script reads its credentials from a secret manager or a prompt, never
 from its source or its command line.
@@ -233,11 +233,14 @@ def provision(home: Path, api: str) -> int:
             account = response.json()["data"][0]["accountName"]
         print(f"governed call: POST /api/account/get-account -> {response.status_code} ({account})")
 
-        report = audit.verify()
+        report = gov.verify_audit()  # the log, and every registry event against its entry
         if not report.ok:
             print(f"audit log FAILED verification: {report.message}")
             return 1
-        print(f"audit log verified: {report.entries_checked} entries")
+        print(
+            f"audit log verified: {report.entries_checked} entries, "
+            f"{report.events_checked} registry events matched"
+        )
     return 0
 
 

@@ -15,11 +15,13 @@ import typing as _typing
 
 from hf_api_governance._audit.entries import (
     AuditEntry,
+    AuditMismatch,
     Checkpoint,
     VerificationProblem,
     VerificationReport,
 )
 from hf_api_governance._audit.log import AuditLog
+from hf_api_governance._audit.signing import SignedCheckpoint
 from hf_api_governance._base.clock import (
     Clock,
     FrozenClock,
@@ -143,6 +145,7 @@ __all__ = [
     "AuditEntry",
     "AuditError",
     "AuditLog",
+    "AuditMismatch",
     "AuthSpec",
     "BasicAuth",
     "BearerAuth",
@@ -192,6 +195,7 @@ __all__ = [
     "Service",
     "Severity",
     "SignalProfile",
+    "SignedCheckpoint",
     "StoreError",
     "SuspensionCause",
     "SyncReport",

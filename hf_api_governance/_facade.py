@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from hf_api_governance._audit.entries import Checkpoint, VerificationReport
 from hf_api_governance._audit.log import AuditLog
+from hf_api_governance._audit.signing import SignedCheckpoint
 from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._base.encoding import decode_key_text
@@ -169,7 +171,9 @@ class Governance(Closing):
         entry :data:`AUDIT_KEY_ENTRY` (created on first use), else the
         ``HF_GOV_AUDIT_KEY`` environment variable (hex or base64, 32 bytes or
         more). With none of them, changes are still recorded in the registry
-        history but not in the tamper-evident audit log.
+        history but not in the tamper-evident audit log; and a registry that
+        was ever audited refuses them (:class:`AuditError`, see
+        :meth:`Registry.attach_audit`).
 
         Args:
             path: The SQLite database (``":memory:"`` for tests), or a
@@ -720,6 +724,42 @@ class Governance(Closing):
                 )
 
         return record
+
+    # -- audit ----------------------------------------------------------------------
+
+    def verify_audit(
+        self,
+        checkpoint: Checkpoint | SignedCheckpoint | None = None,
+        *,
+        public_key: bytes | str | None = None,
+    ) -> VerificationReport:
+        """Verify the audit log and cross-check it with the registry (``hf-gov audit verify``).
+
+        See :meth:`Registry.verify_audit`: with the audit key (this facade
+        has one when :attr:`audit` is set) everything is authenticated;
+        without it, give a :class:`SignedCheckpoint` and the log's PEM
+        ``public_key``, and no secret is needed.
+
+        Raises:
+            AuditError: No audit key and no signed checkpoint with its public
+                key; or the database cannot be read.
+            ValidationError: ``checkpoint`` or ``public_key`` is invalid.
+        """
+        return self.registry.verify_audit(checkpoint, public_key=public_key)
+
+    def adopt_audit(self, *, reason: str) -> int:
+        """Record, once, the registry events the audit log does not cover (``hf-gov audit adopt``).
+
+        See :meth:`Registry.adopt_audit`; the actor is this facade's.
+
+        Returns:
+            The number of events adopted.
+
+        Raises:
+            AuditError: No audit key, or adoption is refused (the message
+                says why); nothing was written.
+        """
+        return self.registry.adopt_audit(actor=self.actor, reason=reason)
 
     # -- lifetime -----------------------------------------------------------------
 

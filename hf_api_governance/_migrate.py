@@ -2,7 +2,7 @@
 
 :func:`copy_registry` reads the source in one snapshot and writes the target
 in one transaction: integrations (with their licences and current state),
-every event with its ``seq``, the revoked credential names, and the audit
+every event with its ``seq``, the revoked credential names, and the audit mark and the audit
 chain with its authenticated head, byte for byte. Before that transaction
 commits, the copy is checked from inside it: the same number of everything,
 the same events, and an audit chain that hashes from the first entry to the
@@ -142,11 +142,17 @@ def _copy(
     """One write transaction on the target: refuse if not empty, copy, check; return the totals."""
     integrations = reading.select(service=None, kind=None, state=None, with_history=False)
     revoked = reading.revoked_records()
+    mark = reading.audit_mark()
     head = source_audit.read_head() if source_audit is not None else None
     with dst.write() as tx:
         target_audit = dst.share(lambda conn, lock: storage_for(conn))
         target_audit.ensure_schema()
-        if tx.ids() or next(tx.events(), None) is not None or tx.revoked():
+        if (
+            tx.ids()
+            or next(tx.events(), None) is not None
+            or tx.revoked()
+            or tx.audit_mark() is not None
+        ):
             raise StoreError(f"registry database {dst_name} is not empty: give an empty target")
         if target_audit.read_head() is not None or target_audit.first_seq() is not None:
             raise StoreError(f"registry database {dst_name} already holds an audit log")
@@ -157,6 +163,7 @@ def _copy(
             tx.import_events(batch)
             events += len(batch)
         tx.import_revoked(revoked)
+        tx.import_audit_mark(mark)  # an audited registry stays audited
         entries = 0
         if source_audit is not None:
             for rows in _batches(source_audit.rows()):
@@ -166,6 +173,8 @@ def _copy(
                 target_audit.create_head(head)
         # Checked inside the transaction: a mismatch rolls the whole copy back.
         _check(reading, tx, len(integrations), events, len(revoked))
+        if tx.audit_mark() != mark:
+            raise StoreError(f"the copy in {dst_name} does not hold the source's audit mark")
         head_seq, head_hash = _check_chain(target_audit, head, entries)
         if audit_key is not None and head is not None:
             report = dst.share(lambda conn, lock: AuditLog(conn, audit_key, lock=lock)).verify()

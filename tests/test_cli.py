@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -244,6 +245,170 @@ def test_audit_verify_fails_on_a_tampered_database(tmp_path: Path) -> None:
     result = run("audit", "verify", cwd=tmp_path, env=env)
     assert result.returncode == 1
     assert "FAILED" in result.stderr
+
+
+def _synced(tmp_path: Path) -> dict[str, str]:
+    """``hf-gov init`` and ``sync`` of the example inventory in ``tmp_path``; the env to use."""
+    env = {"HF_GOV_PASSPHRASE": PASS}
+    assert run("init", cwd=tmp_path, env=env).returncode == 0
+    assert run("sync", str(EXAMPLE), "--actor", "alice", cwd=tmp_path, env=env).returncode == 0
+    return env
+
+
+@pytest.mark.slow  # 9 hf-gov processes
+def test_a_signed_checkpoint_is_verified_with_the_public_key_only(tmp_path: Path) -> None:
+    env = _synced(tmp_path)
+    written = run("audit", "checkpoint", str(tmp_path / "cp.json"), cwd=tmp_path, env=env)
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.startswith(f"signed checkpoint written to {tmp_path / 'cp.json'}: 8 ")
+    printed = run("audit", "public-key", cwd=tmp_path, env=env)
+    assert printed.stdout.startswith("-----BEGIN PUBLIC KEY-----\n")
+    saved = run("audit", "public-key", str(tmp_path / "key.pem"), cwd=tmp_path, env=env)
+    assert saved.returncode == 0
+    assert (tmp_path / "key.pem").read_text(encoding="ascii") == printed.stdout
+    # The auditor: another directory, no keystore, no passphrase, no terminal.
+    auditor = tmp_path / "auditor"
+    auditor.mkdir()
+    db = str(tmp_path / ".hf-gov" / "registry.db")
+    for args in (
+        ("audit", "verify", "--db", db, "--checkpoint", "../cp.json", "--public-key", "../key.pem"),
+        ("audit", "verify", "--public-key", "../key.pem", "--checkpoint", "../cp.json", "--db", db),
+    ):
+        result = run(*args, cwd=auditor)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("audit log verified: 8 entries; entries 1..8 as signed at")
+        assert result.stdout.endswith("; 8 registry events match their entries\n")
+    assert sorted(p.name for p in auditor.iterdir()) == []
+    # An altered checkpoint is refused.
+    altered = json.loads((tmp_path / "cp.json").read_text(encoding="utf-8"))
+    altered["seq"] = 7
+    (tmp_path / "altered.json").write_text(json.dumps(altered), encoding="utf-8")
+    refused = run(
+        "audit", "verify", "--db", db, "--checkpoint", "altered.json", "--public-key", "key.pem",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "FAILED verification: the signed checkpoint's signature does not verify" in (
+        refused.stderr
+    )
+    # With the key, a signed checkpoint is checked too.
+    assert run("audit", "verify", "--checkpoint", "cp.json", cwd=tmp_path, env=env).returncode == 0
+
+
+def test_public_key_needs_a_signed_checkpoint(tmp_path: Path) -> None:
+    env = _synced(tmp_path)
+    assert run("audit", "public-key", "key.pem", cwd=tmp_path, env=env).returncode == 0
+    assert (
+        run("audit", "verify", "--save-checkpoint", "hmac.json", cwd=tmp_path, env=env).returncode
+        == 0
+    )
+    for extra, message in (
+        ((), "--public-key checks a signed checkpoint"),
+        (("--checkpoint", "hmac.json"), "--public-key checks a signed checkpoint"),
+    ):
+        result = run("audit", "verify", "--public-key", "key.pem", *extra, cwd=tmp_path)
+        assert result.returncode == 2
+        assert message in result.stderr
+    result = run(
+        "audit", "verify", "--public-key", "missing.pem", "--checkpoint", "hmac.json", cwd=tmp_path
+    )
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("how", ["DROP TABLE", "DELETE FROM"])
+def test_audit_verify_fails_when_the_audit_log_is_removed(tmp_path: Path, how: str) -> None:
+    """Issue 13: it used to say "audit log verified: 0 entries"."""
+    env = _synced(tmp_path)
+    with closing(sqlite3.connect(tmp_path / ".hf-gov" / "registry.db", isolation_level=None)) as db:
+        db.execute(f"{how} audit_log")
+        db.execute(f"{how} audit_log_head")
+    result = run("audit", "verify", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert (
+        "audit log FAILED verification: the registry is audited and holds 8 events, but the "
+        "audit log records none of them"
+    ) in result.stderr
+    assert (
+        "  event_unaudited: event 8 (registered, splunk-siem) has no audit entry" in result.stderr
+    )
+    refused = run("verify-info", "okta-directory", cwd=tmp_path, env=env)
+    assert refused.returncode == 1
+    assert "audit log is empty or missing" in refused.stderr
+
+
+def test_audit_verify_names_a_deleted_revocation_and_keyless_changes_are_refused(
+    tmp_path: Path,
+) -> None:
+    """Issue 13: the revocation deleted behind the registry's back."""
+    env = _synced(tmp_path)
+    assert (
+        run(
+            "revoke",
+            "okta-directory",
+            "--by",
+            "mimecast",
+            "--reason",
+            "revoked",
+            cwd=tmp_path,
+            env=env,
+        ).returncode
+        == 0
+    )
+    with closing(sqlite3.connect(tmp_path / ".hf-gov" / "registry.db", isolation_level=None)) as db:
+        db.execute("DROP TRIGGER events_no_delete")
+        db.execute("DELETE FROM events WHERE kind = 'revoked'")
+        db.execute("DELETE FROM revoked_credentials")
+        db.execute("UPDATE integrations SET state = 'pending' WHERE id = 'okta-directory'")
+    keyless = run("verify-info", "okta-directory", "--keystore", "none.hfks", cwd=tmp_path)
+    assert keyless.returncode == 2  # hf-gov refuses a change without an audit log first
+    assert "no audit log" in keyless.stderr
+    from hf_api_governance import AuditError, Registry
+
+    with (
+        Registry.open(tmp_path / ".hf-gov" / "registry.db") as registry,
+        pytest.raises(AuditError, match="a change needs the audit key"),
+    ):
+        registry.verify_info("okta-directory", actor="mallory")  # and so does the registry
+    result = run("audit", "verify", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert (
+        "event 9 (revoked, okta-directory), recorded by audit entry 9, is missing from the "
+        "registry: deleted"
+    ) in result.stderr
+    no_checkpoint = run("audit", "checkpoint", "cp.json", cwd=tmp_path, env=env)
+    assert no_checkpoint.returncode == 1
+    assert "FAILED verification, no checkpoint written" in no_checkpoint.stderr
+    assert not (tmp_path / "cp.json").exists()
+
+
+@pytest.mark.slow  # 6 hf-gov processes
+def test_an_old_unaudited_registry_is_adopted_once(tmp_path: Path) -> None:
+    from hf_api_governance import Registry
+    from hf_api_governance._registry.inventory import load_inventory
+
+    (tmp_path / "elsewhere").mkdir()
+    env = _synced(tmp_path / "elsewhere")  # only for a keystore holding an audit key
+    (tmp_path / ".hf-gov").mkdir()
+    os.replace(
+        tmp_path / "elsewhere" / ".hf-gov" / "keystore.hfks", tmp_path / ".hf-gov" / "keystore.hfks"
+    )
+    with Registry.open(tmp_path / ".hf-gov" / "registry.db") as registry:  # used without a key
+        registry.sync(load_inventory(EXAMPLE), actor="alice")
+    failed = run("audit", "verify", cwd=tmp_path, env=env)
+    assert failed.returncode == 1
+    assert (
+        "or this registry was never audited (then record its history once: hf-gov audit adopt)"
+        in failed.stderr
+    )
+    adopted = run("audit", "adopt", "--reason", "audited from now on", cwd=tmp_path, env=env)
+    assert (adopted.returncode, adopted.stdout) == (
+        0,
+        "adopted 8 registry events into the audit log\n",
+    )
+    assert run("audit", "verify", cwd=tmp_path, env=env).returncode == 0
+    again = run("audit", "adopt", "--reason", "again", cwd=tmp_path, env=env)
+    assert again.returncode == 1
+    assert "nothing to adopt" in again.stderr
 
 
 def test_keys_set_refuses_an_empty_value_and_a_secret_looking_name(tmp_path: Path) -> None:

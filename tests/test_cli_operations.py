@@ -320,6 +320,9 @@ def _sample_args() -> dict[str, list[str]]:
         "keys change-passphrase": [],
         "audit verify": [],
         "audit export": ["-"],
+        "audit checkpoint": ["cp.json"],
+        "audit public-key": [],
+        "audit adopt": ["--reason", "r"],
         "completion": ["bash"],
         "db migrate": ["--from", "a.db", "--to", "b.db"],
     }

@@ -295,6 +295,7 @@ def test_a_revocation_by_another_host_invalidates_what_was_kept(
     kept = registry.get_for_call("aware")
     assert registry.get_for_call("aware")[0] is kept[0]  # no change: no round trip
     with Registry.open(pg_url) as other_host:
+        other_host.attach_audit(KEY)  # an audited registry: every host holds the key
         other_host.revoke("aware", by=Revoker.MIMECAST, reason="revoked")
     # Not waiting on the database: on the notification alone.
     assert eventually(lambda: registry.get_for_call("aware")[0].state is S.REVOKED)

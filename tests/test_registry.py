@@ -612,9 +612,9 @@ def test_sync_writes_nothing_when_any_declaration_fails(registry: Registry) -> N
 def test_a_dry_run_sync_reports_the_real_outcome_and_writes_nothing(
     registry: Registry, tmp_path: Path
 ) -> None:
+    audit = registry.attach_audit(bytes(range(32)))  # audited from the start (issue 13)
     registry.register(make("keep"), actor="x")
     registry.register(make("change"), actor="x")
-    audit = registry.attach_audit(bytes(range(32)))
     before = snapshot(registry)
     head = audit.head()
     declared = [make("keep"), make("change", owner="Platform Team"), make("new")]

@@ -29,6 +29,12 @@ would recompute it::
              || at (RFC 3339, ASCII))
     key check (stored once) = HMAC(K, b"hf-api-governance/audit/v1/key-check\x00")
 
+Signed checkpoints (:mod:`hf_api_governance._audit.signing`) use an Ed25519
+key derived from ``K``, never stored::
+
+    Ed25519 private key (32-byte seed) =
+        HMAC(K, b"hf-api-governance/audit/v1/ed25519-signing-key\x00")
+
 Why periodic seals rather than an HMAC on every entry: on the reference
 2-core machine one HMAC costs about as much as reading and hashing an entry,
 and verifying one per entry lands at the edge of the 500,000 entries/s target.
@@ -61,6 +67,7 @@ _D_ENTRY = b"hf-api-governance/audit/v1/entry\x00"
 _D_HEAD = b"hf-api-governance/audit/v1/head\x00"
 _D_CHECKPOINT = b"hf-api-governance/audit/v1/checkpoint\x00"
 _D_KEY_CHECK = b"hf-api-governance/audit/v1/key-check\x00"
+_D_SIGNING_KEY = b"hf-api-governance/audit/v1/ed25519-signing-key\x00"
 
 
 def _be64(value: int) -> bytes:
@@ -102,6 +109,14 @@ class Tags:
     def checkpoint(self, seq: int, head_hash: bytes, at: datetime) -> bytes:
         """The checkpoint authenticator of the head ``(seq, head_hash)`` taken at ``at``."""
         return self._hmac(_D_CHECKPOINT + _be64(seq) + head_hash + format_at(at).encode())
+
+    def signing_seed(self) -> bytes:
+        """The 32-byte Ed25519 private key (seed) of signed checkpoints, derived from the key.
+
+        Computed on demand and never stored: the caller builds the signing
+        key with it and drops it.
+        """
+        return self._hmac(_D_SIGNING_KEY)
 
     def __repr__(self) -> str:
         return "Tags(...)"

@@ -42,6 +42,7 @@ __all__ = [
     "KNOWN_ACTIONS",
     "MAX_CHECKPOINT_SIZE",
     "AuditEntry",
+    "AuditMismatch",
     "Checkpoint",
     "VerificationProblem",
     "VerificationReport",
@@ -77,6 +78,8 @@ KNOWN_ACTIONS: Final = frozenset(
         "key_replaced",
         "key_deleted",
         "key_renamed",
+        "audit_adopted",
+        "audit_mark_restored",
     }
 )
 """The documented actions. Others are accepted when they match ``^[a-z][a-z0-9_]{0,63}$``."""
@@ -133,8 +136,13 @@ def _codes(value: object) -> tuple[str, ...]:
     return codes
 
 
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every call: json.dumps() with options builds a new one each
+# time, which costs three times the encoding of a small entry.
+
+
 def _dumps(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(obj).encode()
 
 
 def _v_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -391,21 +399,67 @@ class VerificationProblem(enum.Enum):
     TRUNCATED_AFTER_CHECKPOINT = "truncated_after_checkpoint"
     """The log ends before the seq of the checkpoint given."""
     CHECKPOINT_MISMATCH = "checkpoint_mismatch"
-    """The checkpoint does not verify under the key, or the log's entry at its
-    seq no longer has its hash (rewritten since)."""
+    """The checkpoint does not verify under the key (or its signature under
+    the public key), or the log's entry at its seq no longer has its hash
+    (rewritten since)."""
+    EVENT_UNAUDITED = "event_unaudited"
+    """A registry event has no audit entry: it was recorded without the audit
+    key, or the audit log is empty or missing while the registry holds events
+    (cross-check, :meth:`Registry.verify_audit
+    <hf_api_governance.Registry.verify_audit>`)."""
+    EVENT_DELETED = "event_deleted"
+    """An audit entry records a registry event that the registry no longer holds."""
+    EVENT_REWRITTEN = "event_rewritten"
+    """A registry event differs from what its audit entry recorded: rewritten,
+    or another event moved to its position."""
+    AUDIT_MARK_INVALID = "audit_mark_invalid"
+    """The registry's audit mark is missing although the log records its
+    events, or names another key: a process without the key could change it."""
+
+
+@attrs.frozen
+class AuditMismatch:
+    """One disagreement between the registry and its audit log (the cross-check).
+
+    Attributes:
+        problem: :attr:`VerificationProblem.EVENT_UNAUDITED`,
+            :attr:`~VerificationProblem.EVENT_DELETED`,
+            :attr:`~VerificationProblem.EVENT_REWRITTEN` or
+            :attr:`~VerificationProblem.AUDIT_MARK_INVALID`.
+        event_seq: The registry event's position (``Event.seq``), if any.
+        entry_seq: The audit entry's position (``AuditEntry.seq``), if any.
+        message: A sentence for humans.
+    """
+
+    problem: VerificationProblem
+    event_seq: int | None
+    entry_seq: int | None
+    message: str
 
 
 @attrs.frozen
 class VerificationReport:
     """Outcome of :meth:`AuditLog.verify`.
 
+    :meth:`AuditLog.verify` checks the log alone; :meth:`Registry.verify_audit
+    <hf_api_governance.Registry.verify_audit>` also cross-checks it with the
+    registry's events and fills ``events_checked``, ``first_bad_event`` and
+    ``mismatches``.
+
     Attributes:
-        ok: ``True`` when the whole log verified.
+        ok: ``True`` when the whole log verified (and, for a cross-check,
+            every event matched its entry).
         entries_checked: Entries verified before the first problem (all of
-            them when ``ok``).
-        first_bad_seq: The first seq that cannot be trusted, when known.
-        problem: What was wrong, or ``None`` when ``ok``.
+            them when ``ok`` or when only the cross-check failed).
+        first_bad_seq: The first audit entry seq that cannot be trusted, when known.
+        problem: What was wrong first, or ``None`` when ``ok``.
         message: A sentence for humans.
+        events_checked: Registry events the cross-check matched to their
+            entries (0 when it did not run).
+        first_bad_event: The registry position (``Event.seq``) of the first
+            cross-check problem, when it concerns an event.
+        mismatches: Every cross-check problem, in registry order (at most
+            100; ``message`` gives the total).
     """
 
     ok: bool
@@ -413,6 +467,9 @@ class VerificationReport:
     first_bad_seq: int | None = None
     problem: VerificationProblem | None = None
     message: str = "the audit log verified"
+    events_checked: int = 0
+    first_bad_event: int | None = None
+    mismatches: tuple[AuditMismatch, ...] = ()
 
 
 def _atomic_write(path: Path, chunks: Iterable[str], *, follow_symlinks: bool = False) -> None:

@@ -11,6 +11,11 @@ on the database.
 The log either owns its connection (:meth:`AuditLog.open`) or borrows one,
 with the lock that serialises its use (the registry's store hands over both,
 see :meth:`Registry.attach_audit <hf_api_governance.Registry.attach_audit>`).
+
+Checkpoints come in two kinds: HMAC (:meth:`AuditLog.checkpoint`, checked
+with the key) and Ed25519 (:meth:`AuditLog.signed_checkpoint`, checked with
+the public key only, by :func:`verify_without_key`; see
+:mod:`hf_api_governance._audit.signing`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from hf_api_governance._audit.entries import (
     _DRAFT_KEYS,
     AuditEntry,
     Checkpoint,
+    VerificationProblem,
     VerificationReport,
     _atomic_write,
     _Draft,
@@ -41,8 +47,14 @@ from hf_api_governance._audit.entries import (
     _trusted_entry,
     format_at,
 )
+from hf_api_governance._audit.signing import (
+    SignedCheckpoint,
+    public_key_pem,
+    sign_checkpoint,
+    signature_problem,
+)
 from hf_api_governance._audit.storage import AuditStorage, Row, storage_for
-from hf_api_governance._audit.verify import verify_chain
+from hf_api_governance._audit.verify import Pin, verify_chain
 from hf_api_governance._base.checks import (
     check_optional_text,
     check_path,
@@ -60,8 +72,7 @@ from hf_api_governance._base.closing import Closing
 
 # Checkpoint is listed too: checkpoint() returns it, verify() takes it, and
 # hf_api_governance._cli imports it from here.
-
-__all__ = ["DEFAULT_SEAL_EVERY", "AuditLog", "Checkpoint"]
+__all__ = ["DEFAULT_SEAL_EVERY", "AuditLog", "Checkpoint", "SignedCheckpoint", "verify_without_key"]
 
 DEFAULT_SEAL_EVERY: Final = 256
 """Entry authenticator period of a new log (see :class:`AuditLog`)."""
@@ -581,16 +592,8 @@ class AuditLog(Closing):
                 _atomic_write(where, lines(), follow_symlinks=follow_symlinks)
         return count
 
-    def checkpoint(self) -> Checkpoint:
-        """Return an authenticated checkpoint of the current head.
-
-        Keep a copy elsewhere (:meth:`Checkpoint.save`); give it back to
-        :meth:`verify` to prove nothing up to it was removed or rewritten.
-
-        Raises:
-            AuditError: The head does not verify (the log was tampered with,
-                or the key is wrong) or cannot be read.
-        """
+    def _current_head(self) -> tuple[int, bytes]:
+        """The head ``(seq, entry_hash)`` after checking it under the key (for checkpoints)."""
         storage = self._storage
         with self._lock:
             try:
@@ -599,37 +602,199 @@ class AuditLog(Closing):
                     if head is None:
                         if storage.first_seq() is not None:
                             raise AuditError("the audit log has entries but no head record")
-                        seq, head_hash = 0, GENESIS
-                    else:
-                        self._writable_head(for_update=False)
-                        seq, head_hash = head.seq, head.entry_hash
+                        return 0, GENESIS
+                    self._writable_head(for_update=False)
+                    return head.seq, head.entry_hash
             except storage.errors as exc:
                 raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
+
+    def checkpoint(self) -> Checkpoint:
+        """Return an authenticated checkpoint of the current head.
+
+        Keep a copy elsewhere (:meth:`Checkpoint.save`); give it back to
+        :meth:`verify` to prove nothing up to it was removed or rewritten.
+        Only the key holder can check it; :meth:`signed_checkpoint` makes one
+        that an auditor checks with the public key only.
+
+        Raises:
+            AuditError: The head does not verify (the log was tampered with,
+                or the key is wrong) or cannot be read.
+        """
+        seq, head_hash = self._current_head()
         at = ensure_aware(self._clock.now(), "clock.now()")
         tag = self._tags.checkpoint(seq, head_hash, at)
         return Checkpoint(seq=seq, head_hash=head_hash.hex(), authenticator=tag.hex(), at=at)
 
-    def verify(self, checkpoint: Checkpoint | None = None) -> VerificationReport:
+    def signed_checkpoint(self) -> SignedCheckpoint:
+        """Return a checkpoint of the current head signed with the log's Ed25519 key.
+
+        The key is derived from the log's key (never stored, see
+        docs/audit.md); :meth:`public_key` gives its public half. Anyone with
+        the public key checks the checkpoint, and a copy of the database
+        against it, without any secret (:meth:`Registry.verify_audit
+        <hf_api_governance.Registry.verify_audit>`). It only vouches for the
+        head: verify the log (and cross-check it with the registry) first,
+        as ``hf-gov audit checkpoint`` does.
+
+        Raises:
+            AuditError: The head does not verify (the log was tampered with,
+                or the key is wrong) or cannot be read.
+        """
+        seq, head_hash = self._current_head()
+        at = ensure_aware(self._clock.now(), "clock.now()")
+        return sign_checkpoint(self._tags.signing_seed(), seq, head_hash, at)
+
+    def public_key(self) -> str:
+        """The PEM public key that checks this log's :meth:`signed_checkpoint` files.
+
+        Not secret: hand it to auditors (``hf-gov audit public-key``). It is
+        derived from the log's key, so it stays the same for the life of the log.
+        """
+        return public_key_pem(self._tags.signing_seed())
+
+    @property
+    def key_check(self) -> str:
+        """Hex HMAC of a fixed label under the log's key: names the key, reveals nothing of it.
+
+        The same value is stored in the log's head record and in the
+        registry's audit mark.
+        """
+        return self._tags.key_check.hex()
+
+    def key_matches(self) -> bool | None:
+        """Whether the stored log was written with this log's key; ``None`` when it is empty.
+
+        One read of the head record; no verification (:meth:`verify` does that).
+
+        Raises:
+            AuditError: The log has entries but no readable head record, or
+                cannot be read.
+        """
+        storage = self._storage
+        with self._lock:
+            try:
+                with storage.reading():
+                    head = storage.read_head()
+                    if head is None:
+                        if storage.first_seq() is not None:
+                            raise AuditError(
+                                "the audit log has entries but no head record; run verify()"
+                            )
+                        return None
+            except storage.errors as exc:
+                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
+        if not head_well_formed(head):
+            raise AuditError("the audit log's head record is malformed; run verify()")
+        return hmac.compare_digest(head.key_check, self._tags.key_check)
+
+    def verify(
+        self,
+        checkpoint: Checkpoint | SignedCheckpoint | None = None,
+        *,
+        public_key: bytes | str | None = None,
+    ) -> VerificationReport:
         """Check the whole log: chain, authenticators, head and an optional checkpoint.
 
         Streams the entries (constant memory). Stops at the first problem.
+        This checks the log alone: :meth:`Registry.verify_audit
+        <hf_api_governance.Registry.verify_audit>` also cross-checks it with
+        the registry's events.
 
         Args:
-            checkpoint: A checkpoint kept elsewhere; proves that the log still
-                holds, unchanged, every entry up to its seq.
+            checkpoint: A checkpoint kept elsewhere (HMAC or signed); proves
+                that the log still holds, unchanged, every entry up to its seq.
+            public_key: For a signed checkpoint, the PEM public key to check
+                its signature with (default: this log's own, :meth:`public_key`).
 
         Returns:
             The report; ``report.ok`` is ``True`` when everything verified.
 
         Raises:
             AuditError: The database cannot be read.
+            ValidationError: ``checkpoint`` is not a checkpoint, or
+                ``public_key`` not an Ed25519 public key in PEM form.
         """
-        if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
-            raise ValidationError("checkpoint", "must be a Checkpoint")
+        if checkpoint is not None and not isinstance(checkpoint, Checkpoint | SignedCheckpoint):
+            raise ValidationError("checkpoint", "must be a Checkpoint or a SignedCheckpoint")
+        pin = None
+        hmac_checkpoint = checkpoint if isinstance(checkpoint, Checkpoint) else None
+        if isinstance(checkpoint, SignedCheckpoint):
+            problem = signature_problem(
+                checkpoint, public_key if public_key is not None else self.public_key()
+            )
+            if problem is not None:
+                return VerificationReport(
+                    ok=False,
+                    entries_checked=0,
+                    problem=VerificationProblem.CHECKPOINT_MISMATCH,
+                    message=problem,
+                )
+            pin = Pin(checkpoint.seq, bytes.fromhex(checkpoint.head_hash), checkpoint.at)
         storage = self._storage
         with self._lock:
             try:
                 with storage.reading():
-                    return verify_chain(storage, self._tags, checkpoint)
+                    return verify_chain(storage, self._tags, hmac_checkpoint, pin)
             except storage.errors as exc:
                 raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
+
+
+def verify_without_key(
+    connection: object, checkpoint: SignedCheckpoint, public_key: bytes | str
+) -> VerificationReport:
+    """Check a log against a signed checkpoint with its public key only: no secret needed.
+
+    The signature must verify under ``public_key``; then every entry is
+    re-hashed and linked, and the entry at the checkpoint's seq must still
+    have its hash. Entries up to the checkpoint are thus exactly those the key
+    holder signed for; later ones are hash-chained to them but cannot be
+    authenticated without the key (the report says so). Reads in the
+    caller's transaction when one is open, else in a snapshot of its own.
+
+    Args:
+        connection: The connection holding the log's tables (the registry's): a
+            :class:`sqlite3.Connection`, or a PostgreSQL registry's connection
+            handle (what ``Store.share`` gives).
+        checkpoint: The signed checkpoint, kept where the database's writers
+            cannot change it.
+        public_key: The log's public key, PEM (``hf-gov audit public-key``).
+
+    Returns:
+        The report.
+
+    Raises:
+        AuditError: The database cannot be read.
+        ValidationError: ``public_key`` is not an Ed25519 public key in PEM
+            form, ``checkpoint`` not a :class:`SignedCheckpoint`, or
+            ``connection`` not a connection the log can use.
+    """
+    if not isinstance(checkpoint, SignedCheckpoint):
+        raise ValidationError("checkpoint", "must be a SignedCheckpoint (hf-gov audit checkpoint)")
+    problem = signature_problem(checkpoint, public_key)
+    if problem is not None:
+        return VerificationReport(
+            ok=False,
+            entries_checked=0,
+            problem=VerificationProblem.CHECKPOINT_MISMATCH,
+            message=problem,
+        )
+    pin = Pin(checkpoint.seq, bytes.fromhex(checkpoint.head_hash), checkpoint.at)
+    storage = storage_for(connection)
+    try:
+        with storage.reading():
+            if not storage.present():
+                if checkpoint.seq > 0:
+                    return VerificationReport(
+                        ok=False,
+                        entries_checked=0,
+                        first_bad_seq=1,
+                        problem=VerificationProblem.TRUNCATED_AFTER_CHECKPOINT,
+                        message=f"the audit log is missing but the checkpoint is at seq "
+                        f"{checkpoint.seq}",
+                    )
+                return VerificationReport(
+                    ok=True, entries_checked=0, message="the audit log is missing (empty)"
+                )
+            return verify_chain(storage, None, None, pin)
+    except storage.errors as exc:
+        raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc

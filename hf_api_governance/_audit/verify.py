@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import datetime
+from typing import NamedTuple
 
 from hf_api_governance._audit.chain import FORMAT, GENESIS, Tags, head_well_formed
 from hf_api_governance._audit.entries import (
@@ -23,11 +25,22 @@ from hf_api_governance._audit.entries import (
 )
 from hf_api_governance._audit.storage import AuditStorage
 
-__all__ = ["verify_chain"]
+__all__ = ["Pin", "verify_chain"]
+
+
+class Pin(NamedTuple):
+    """A head an authenticated checkpoint vouches for: the log must still hold it."""
+
+    seq: int
+    head_hash: bytes
+    at: datetime
 
 
 def verify_chain(
-    storage: AuditStorage, tags: Tags, checkpoint: Checkpoint | None
+    storage: AuditStorage,
+    tags: Tags | None,
+    checkpoint: Checkpoint | None,
+    pin: Pin | None = None,
 ) -> VerificationReport:
     """Check the chain, authenticators, head and an optional checkpoint; stop at the first problem.
 
@@ -36,13 +49,19 @@ def verify_chain(
 
     Args:
         storage: The storage holding the log's tables.
-        tags: The authenticators under the key to verify with.
-        checkpoint: A checkpoint kept elsewhere, if any.
+        tags: The authenticators under the key to verify with; ``None``
+            verifies without the key (the public-key check): hashes and
+            links only, the head record and the seals are not authenticated,
+            so the result is only as strong as ``pin``.
+        checkpoint: An HMAC checkpoint kept elsewhere, if any (needs ``tags``).
+        pin: A head whose authenticity the caller already checked (a signed
+            checkpoint's), if any.
 
     Returns:
         The report; ``report.ok`` is ``True`` when everything verified.
     """
     P = VerificationProblem
+    keyed = tags is not None
     head = storage.read_head()
     if head is None:
         first = storage.first_seq()
@@ -52,29 +71,34 @@ def verify_chain(
         return _bad(0, None, P.HEAD_INVALID, "the head record is malformed")
     elif head.format != FORMAT:
         return _bad(0, None, P.HEAD_INVALID, f"unknown log format {head.format}")
-    elif not hmac.compare_digest(head.key_check, tags.key_check):
+    elif tags is not None and not hmac.compare_digest(head.key_check, tags.key_check):
         return _bad(0, None, P.WRONG_KEY, "this is not the key the log was written with")
     if checkpoint is not None:
         cp_hash = bytes.fromhex(checkpoint.head_hash)
-        expected_tag = tags.checkpoint(checkpoint.seq, cp_hash, checkpoint.at)
-        if not hmac.compare_digest(bytes.fromhex(checkpoint.authenticator), expected_tag):
+        expected_tag = (
+            None if tags is None else tags.checkpoint(checkpoint.seq, cp_hash, checkpoint.at)
+        )
+        if expected_tag is None or not hmac.compare_digest(
+            bytes.fromhex(checkpoint.authenticator), expected_tag
+        ):
             return _bad(
                 0, None, P.CHECKPOINT_MISMATCH,
                 "the checkpoint does not verify under this key: altered, or from another log",
             )  # fmt: skip
+        pin = Pin(checkpoint.seq, cp_hash, checkpoint.at)
     if head is None:
-        if checkpoint is not None and checkpoint.seq > 0:
+        if pin is not None and pin.seq > 0:
             return _bad(
                 0, 1, P.TRUNCATED_AFTER_CHECKPOINT,
-                f"the log is empty but the checkpoint is at seq {checkpoint.seq}",
+                f"the log is empty but the checkpoint is at seq {pin.seq}",
             )  # fmt: skip
         return VerificationReport(ok=True, entries_checked=0, message="the audit log is empty")
-    if not hmac.compare_digest(
+    if tags is not None and not hmac.compare_digest(
         head.authenticator, tags.head(head.seal_every, head.seq, head.entry_hash)
     ):
         return _bad(0, head.seq, P.HEAD_INVALID, "the head record's authenticator is wrong")
 
-    # Hot loop: one SHA-256 per entry, one HMAC per seal_every entries.
+    # Hot loop: one SHA-256 per entry, one HMAC per seal_every entries (none without the key).
     sha256 = hashlib.sha256
     seal_every = head.seal_every
     countdown = seal_every
@@ -87,7 +111,8 @@ def verify_chain(
             return _diagnose(
                 storage, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every
             )
-        if countdown == 0 or tag is not None:
+        if keyed and (countdown == 0 or tag is not None):
+            assert tags is not None  # noqa: S101 - keyed
             if countdown != 0 or tag is None or tag != tags.entry(seq, eh):
                 return _diagnose(
                     storage, expected, prev, seq, body, ph, eh, tag, last_sealed, seal_every
@@ -97,19 +122,25 @@ def verify_chain(
         prev = eh
         expected += 1
     last = expected - 1
+    head_name = "authenticated head" if keyed else "head record"
 
-    if checkpoint is not None and last < checkpoint.seq:
+    if pin is not None and last < pin.seq:
         return _bad(
             last, last + 1, P.TRUNCATED_AFTER_CHECKPOINT,
             f"the log ends at seq {last} but the checkpoint taken "
-            f"{format_at(checkpoint.at)} is at seq {checkpoint.seq}",
+            f"{format_at(pin.at)} is at seq {pin.seq}",
         )  # fmt: skip
     if last < head.seq:
         return _bad(
             last, last + 1, P.ENTRY_MISSING,
-            f"the log ends at seq {last} but its authenticated head is at seq {head.seq}",
+            f"the log ends at seq {last} but its {head_name} is at seq {head.seq}",
         )  # fmt: skip
     if prev != head.entry_hash:
+        if not keyed:
+            return _bad(
+                last, head.seq, P.HEAD_INVALID,
+                f"the head record does not hold the hash of entry {head.seq}",
+            )  # fmt: skip
         return _bad(
             last_sealed, last_sealed + 1, P.AUTHENTICATOR_WRONG,
             f"entries {last_sealed + 1}..{last} do not lead to the authenticated head: "
@@ -119,19 +150,30 @@ def verify_chain(
     if beyond is not None:
         return _bad(
             last, beyond, P.ENTRY_INSERTED,
-            f"entry {beyond} lies after the authenticated head (seq {head.seq})",
+            f"entry {beyond} lies after the {head_name} (seq {head.seq})",
         )  # fmt: skip
-    if checkpoint is not None and checkpoint.seq > 0:
-        stored = storage.entry_hash(checkpoint.seq)
-        if stored is None or stored != bytes.fromhex(checkpoint.head_hash):
+    if pin is not None and pin.seq > 0:
+        stored = storage.entry_hash(pin.seq)
+        if stored is None or stored != pin.head_hash:
             return _bad(
-                last, checkpoint.seq, P.CHECKPOINT_MISMATCH,
-                f"entry {checkpoint.seq} no longer has the hash the checkpoint recorded: "
+                last, pin.seq, P.CHECKPOINT_MISMATCH,
+                f"entry {pin.seq} no longer has the hash the checkpoint recorded: "
                 "the log was rewritten since",
             )  # fmt: skip
-    return VerificationReport(
-        ok=True, entries_checked=last, message=f"the audit log verified: {last} entries"
-    )
+    if keyed:
+        message = f"the audit log verified: {last} entries"
+    else:
+        signed = 0 if pin is None else pin.seq
+        message = (
+            f"the audit log verified: {last} entries; entries 1..{signed} as signed "
+            f"{'(no checkpoint)' if pin is None else 'at ' + format_at(pin.at)}"
+        )
+        if last > signed:
+            message += (
+                f"; entries {signed + 1}..{last} are hash-chained to them, but only the "
+                "audit key can authenticate them"
+            )
+    return VerificationReport(ok=True, entries_checked=last, message=message)
 
 
 def _body_seq(body: bytes) -> int | None:

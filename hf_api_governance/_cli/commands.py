@@ -41,12 +41,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from hf_api_governance._audit.entries import Checkpoint
+from hf_api_governance._audit.signing import SignedCheckpoint, load_checkpoint
 from hf_api_governance._base.files import (
     NotARegularFile,
     atomic_write,
     check_write_target,
     file_kind,
+    read_regular_file,
 )
 from hf_api_governance._cli.output import (
     finding_lines,
@@ -100,7 +101,10 @@ __all__ = [
     "COMMANDS",
     "INVENTORY_CHECK_ACTOR",
     "Command",
+    "cmd_audit_adopt",
+    "cmd_audit_checkpoint",
     "cmd_audit_export",
+    "cmd_audit_public_key",
     "cmd_audit_verify",
     "cmd_check",
     "cmd_completion",
@@ -796,29 +800,120 @@ def cmd_keys_change_passphrase(args: argparse.Namespace, out: TextIO, err: TextI
 
 
 def cmd_audit_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``hf-gov audit verify``: check the audit log's hash chain and authenticators.
+    """``hf-gov audit verify``: check the audit log and cross-check it with the registry.
+
+    With ``--public-key`` (and a signed ``--checkpoint``) no keystore is
+    opened and no passphrase asked: the auditor's check.
 
     Returns:
-        0 when the log verifies, 1 otherwise.
+        0 when the log verifies and matches the registry, 1 otherwise.
 
     Raises:
-        UsageError: No audit key, or a checkpoint path that is missing or not
-            a regular file.
+        UsageError: No audit key; a checkpoint or key file that is missing or
+            not a regular file; or ``--public-key`` without a signed
+            ``--checkpoint``, or with ``--save-checkpoint``.
     """
     checkpoint = (
-        Checkpoint.load(_input_file(args.checkpoint, "--checkpoint")) if args.checkpoint else None
+        load_checkpoint(_input_file(args.checkpoint, "--checkpoint")) if args.checkpoint else None
     )
-    save = _output_file(args.save_checkpoint) if args.save_checkpoint else None
-    with _open(args, audited=True) as gov:
-        audit = _audit_of(gov)
-        total = _audit_size(audit) if isatty(err) else 0
-        show_progress(err, "verifying the audit log", 0, total)
-        report = audit.verify(checkpoint)
-        show_progress(err, "verifying the audit log", total, total)
-        if report.ok and save is not None:
-            audit.checkpoint().save(save)
+    if args.public_key:
+        if not isinstance(checkpoint, SignedCheckpoint):
+            raise UsageError(
+                "--public-key checks a signed checkpoint: give --checkpoint FILE written by "
+                "'hf-gov audit checkpoint'"
+            )
+        if args.save_checkpoint:
+            raise UsageError("--save-checkpoint needs the audit key; not with --public-key")
+        public_key = _read_public_key(args.public_key)
+        with _open(args, keystore="none") as gov:
+            report = gov.verify_audit(checkpoint, public_key=public_key)
+    else:
+        save = _output_file(args.save_checkpoint) if args.save_checkpoint else None
+        with _open(args, audited=True) as gov:
+            audit = _audit_of(gov)
+            total = _audit_size(audit) if isatty(err) else 0
+            show_progress(err, "verifying the audit log", 0, total)
+            report = gov.verify_audit(checkpoint)
+            show_progress(err, "verifying the audit log", total, total)
+            if report.ok and save is not None:
+                audit.checkpoint().save(save)
     print_verification(report, out, err, as_json=args.json)
     return 0 if report.ok else 1
+
+
+MAX_PUBLIC_KEY_SIZE = 16 * 1024
+"""The largest ``--public-key`` file read (a PEM Ed25519 public key is 113 bytes)."""
+
+
+def _read_public_key(path: str) -> bytes:
+    """The PEM bytes of ``--public-key`` (checked when used).
+
+    Raises:
+        UsageError: The file is missing, not a regular file, too large or unreadable.
+    """
+    where = _input_file(path, "--public-key")
+    try:
+        return read_regular_file(where, limit=MAX_PUBLIC_KEY_SIZE)
+    except OSError as exc:
+        raise UsageError(f"--public-key: cannot read {where}: {exc.strerror or exc}") from None
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov audit checkpoint``: verify, then write a signed checkpoint (no secret in it).
+
+    Returns:
+        0 when written, 1 when the log fails verification (nothing is written).
+
+    Raises:
+        UsageError: No audit key, or FILE is not a regular file (or a symbolic link).
+    """
+    target = _output_file(args.path)
+    with _open(args, audited=True) as gov:
+        audit = _audit_of(gov)
+        report = gov.verify_audit()
+        if not report.ok:
+            print_verification(report, out, err, as_json=False, what=", no checkpoint written")
+            return 1
+        checkpoint = audit.signed_checkpoint()
+        checkpoint.save(target)
+    out.write(
+        f"signed checkpoint written to {target}: {checkpoint.seq} entries, "
+        f"key {checkpoint.key_id[:16]}\n"
+    )
+    return 0
+
+
+def cmd_audit_public_key(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov audit public-key``: the PEM public key of signed checkpoints (not a secret).
+
+    Raises:
+        UsageError: No audit key, or FILE is not a regular file (or a symbolic link).
+    """
+    target = _output_file(args.path) if args.path else None
+    with _open(args, audited=True) as gov:
+        pem = _audit_of(gov).public_key()
+    if target is None:
+        out.write(pem)
+        return 0
+    try:
+        atomic_write(target, [pem.encode("ascii")], mode=0o644)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    out.write(f"public key written to {target}\n")
+    return 0
+
+
+def cmd_audit_adopt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``hf-gov audit adopt``: record, once, the registry events the audit log does not cover.
+
+    Raises:
+        UsageError: No audit key.
+    """
+    with _open(args, audited=True) as gov:
+        _audit_of(gov)
+        count = gov.adopt_audit(reason=args.reason)
+    out.write(f"adopted {count} registry events into the audit log\n")
+    return 0
 
 
 def _audit_size(audit: AuditLog) -> int:
@@ -933,6 +1028,9 @@ COMMANDS: dict[str, Command] = {
     "keys rename": cmd_keys_rename,
     "keys change-passphrase": cmd_keys_change_passphrase,
     "audit verify": cmd_audit_verify,
+    "audit checkpoint": cmd_audit_checkpoint,
+    "audit public-key": cmd_audit_public_key,
+    "audit adopt": cmd_audit_adopt,
     "audit export": cmd_audit_export,
     "completion": cmd_completion,
     "db migrate": cmd_db_migrate,

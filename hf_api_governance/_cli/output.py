@@ -558,9 +558,13 @@ def print_keys(entries: Sequence[tuple[str, Secret]], out: TextIO, *, as_json: b
 
 
 def print_verification(
-    report: VerificationReport, out: TextIO, err: TextIO, *, as_json: bool
+    report: VerificationReport, out: TextIO, err: TextIO, *, as_json: bool, what: str = ""
 ) -> None:
-    """Write ``hf-gov audit verify``'s outcome: a line (on stderr when it failed) or JSON."""
+    """Write ``hf-gov audit verify``'s outcome: a line (on stderr when it failed) or JSON.
+
+    A failure lists each registry mismatch with its positions (at most 20);
+    ``what`` is added to the failure line (", no checkpoint written").
+    """
     if as_json:
         write_json(
             out,
@@ -570,9 +574,25 @@ def print_verification(
                 "first_bad_seq": report.first_bad_seq,
                 "problem": None if report.problem is None else report.problem.value,
                 "message": report.message,
+                "events_checked": report.events_checked,
+                "first_bad_event": report.first_bad_event,
+                "mismatches": [
+                    {
+                        "problem": m.problem.value,
+                        "entry_seq": m.entry_seq,
+                        "event_seq": m.event_seq,
+                        "message": m.message,
+                    }
+                    for m in report.mismatches
+                ],
             },
         )
     elif report.ok:
-        out.write(f"audit log verified: {report.entries_checked} entries\n")
+        out.write(
+            f"audit log verified: {report.message.removeprefix('the audit log verified: ')}\n"
+        )
     else:
-        err.write(f"audit log FAILED verification: {report.message}\n")
+        err.write(f"audit log FAILED verification{what}: {report.message}\n")
+        if len(report.mismatches) > 1:
+            for mismatch in report.mismatches[:20]:
+                err.write(f"  {mismatch.problem.value}: {mismatch.message}\n")

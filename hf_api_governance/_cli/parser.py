@@ -58,6 +58,9 @@ EXAMPLES = {
     "audit": """examples:
   hf-gov audit verify --checkpoint /mnt/elsewhere/audit-checkpoint.json \\
       --save-checkpoint /mnt/elsewhere/audit-checkpoint.json
+  hf-gov audit checkpoint /mnt/elsewhere/audit-2026-06-01.json
+  hf-gov audit public-key audit-public-key.pem
+  hf-gov audit verify --checkpoint audit-2026-06-01.json --public-key audit-public-key.pem
   hf-gov audit export /var/lib/hf-gov/export/audit.jsonl
   hf-gov audit export - | your-log-shipper""",
     "licence": """examples:
@@ -508,10 +511,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # -- audit --------------------------------------------------------------------
-    audit = add(sub, "audit", "verify or export the audit log", EXAMPLES["audit"])
+    audit = add(sub, "audit", "verify, checkpoint or export the audit log", EXAMPLES["audit"])
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
-    p = add(asub, "verify", "verify the hash chain and authenticators", handler="audit verify")
-    p.add_argument("--checkpoint", metavar="FILE", help="a checkpoint file kept elsewhere")
+    p = add(
+        asub,
+        "verify",
+        "verify the hash chain and authenticators, and cross-check the registry's events",
+        handler="audit verify",
+    )
+    p.add_argument(
+        "--checkpoint", metavar="FILE", help="a checkpoint file kept elsewhere (HMAC or signed)"
+    )
+    p.add_argument(
+        "--public-key",
+        metavar="FILE",
+        help="verify with this public key only (PEM, from 'hf-gov audit public-key') against "
+        "a signed --checkpoint: no keystore, no passphrase",
+    )
     p.add_argument(
         "--save-checkpoint",
         metavar="FILE",
@@ -530,6 +546,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when PATH is a symbolic link, write its target (refused otherwise)",
     )
+    p = add(
+        asub,
+        "checkpoint",
+        "verify, then write a checkpoint signed with the audit log's Ed25519 key",
+        handler="audit checkpoint",
+    )
+    p.add_argument("path", metavar="FILE")
+    p = add(
+        asub,
+        "public-key",
+        "print (or write to FILE) the public key that checks signed checkpoints",
+        handler="audit public-key",
+    )
+    p.add_argument("path", metavar="FILE", nargs="?")
+    p = add(
+        asub,
+        "adopt",
+        "record, once, the registry events the audit log does not cover (an old registry)",
+        handler="audit adopt",
+    )
+    p.add_argument("--reason", required=True, help="why (recorded in the audit log)")
 
     # -- db ---------------------------------------------------------------------------
     db = add(sub, "db", "manage the registry database itself", EXAMPLES["db"])

@@ -11,11 +11,13 @@ The registry reaches storage only through the
 :class:`~hf_api_governance._storage.store.Store` protocol; it never names a
 concrete store.
 
-This module is longer than most (about 900 lines) on purpose: it holds one
+This module is longer than most (about 1,000 lines) on purpose: it holds one
 class whose write methods all follow the same transaction discipline (check
 the transition, save, emit the events, through ``_change`` and ``_emit``),
 and about half of it is the public methods' documentation. Splitting the
-class across modules would scatter that discipline.
+class across modules would scatter that discipline. What binds the registry
+to its audit log (the audit mark checked by every write, the cross-check,
+adoption) is in :mod:`hf_api_governance._registry.auditing`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 
@@ -50,6 +52,7 @@ from hf_api_governance._model.values import (
     as_enum,
     check_reason,
 )
+from hf_api_governance._registry import auditing
 from hf_api_governance._storage.store import (
     Store,
     StoreConnection,
@@ -60,11 +63,19 @@ from hf_api_governance._storage.store import (
 from hf_api_governance._storage.stores import open_store
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._audit.entries import Checkpoint, VerificationReport
     from hf_api_governance._audit.log import AuditLog
+    from hf_api_governance._audit.signing import SignedCheckpoint
 from hf_api_governance._base.closing import Closing
-from hf_api_governance.exceptions import IntegrationNotFound, ValidationError
+from hf_api_governance.exceptions import (
+    AuditError,
+    IntegrationNotFound,
+    ValidationError,
+)
 
 __all__ = ["Registry", "SyncReport"]
+
+_T = TypeVar("_T")
 
 OnEvent = Callable[[StoreConnection, Event], None]
 """An ``on_event`` hook: called with the store's connection and each stored event."""
@@ -205,6 +216,9 @@ class Registry(Closing):
     _revoked: tuple[Hashable, frozenset[str]] | None = attrs.field(default=None, init=False)
     # True while a dry-run sync runs in its (rolled back) transaction: no on_event.
     _quiet: bool = attrs.field(default=False, init=False)
+    # The audit log attach_audit attached, if any: changes are refused without it
+    # once the registry is audited (see _guard).
+    _audit: AuditLog | None = attrs.field(default=None, init=False)
 
     @classmethod
     def open(
@@ -263,7 +277,18 @@ class Registry(Closing):
         entry are written in the same transaction, so they land together or
         not at all, and the log's own appends never interleave with a change.
         Entries carry the event's actor, kind (as the action), clause,
-        evidence and reason. Call once, right after :meth:`open`.
+        evidence and reason, and the event's position and hash
+        (``event_seq``, ``event_hash``), which :meth:`verify_audit` checks.
+        Call once, right after :meth:`open`.
+
+        From then on the registry is *audited*: it holds an
+        :class:`~hf_api_governance._storage.store.AuditMark` (written now
+        when the registry is empty or its log already has entries, else by
+        :meth:`adopt_audit`), and every change made without the audit key is
+        refused. A change is refused with the key too while the log does not
+        cover the registry (events but an empty log: adopt or restore), so
+        that no change lands where it could not be verified. Reads are never
+        refused: ``audit verify`` must be able to say what is wrong.
 
         Args:
             key: The audit log's HMAC key (at least 32 bytes, or a Secret).
@@ -278,6 +303,7 @@ class Registry(Closing):
                 neither SQLite's nor the PostgreSQL store's (the audit log has
                 a storage for those two).
         """
+        from hf_api_governance._audit.crosscheck import EVENT_HASH, EVENT_SEQ, event_hash
         from hf_api_governance._audit.log import DEFAULT_SEAL_EVERY, AuditLog
 
         def build(connection: StoreConnection, lock: StoreLock) -> AuditLog:
@@ -298,7 +324,8 @@ class Registry(Closing):
             evidence = dict(thaw(event.evidence))
             if event.reason:
                 evidence["reason"] = event.reason
-            evidence["event_seq"] = event.seq
+            evidence[EVENT_SEQ] = event.seq
+            evidence[EVENT_HASH] = event_hash(event)
             log.append(
                 actor=event.actor,
                 action=event.kind.value,
@@ -309,7 +336,107 @@ class Registry(Closing):
             )
 
         self._on_event = record
+        self._audit = log
+        auditing.mark_if_new(self._store, log, self._clock)
         return log
+
+    def _write(self, body: Callable[[StoreSession], _T], *, guard: bool = True) -> _T:
+        """Run ``body`` in a write transaction (:func:`retrying`) that starts with the audit guard.
+
+        The guard (:func:`auditing.guard`) runs again on every attempt, in
+        the attempt's own transaction. ``guard=False`` only for a write that
+        is always rolled back (a dry run).
+        """
+
+        def guarded(tx: StoreSession) -> _T:
+            if guard:
+                auditing.guard(tx, self._audit, self._clock, self._store.location)
+            return body(tx)
+
+        return retrying(self._store, guarded)
+
+    # ------------------------------------------------------------ audit: verification
+
+    def verify_audit(
+        self,
+        checkpoint: Checkpoint | SignedCheckpoint | None = None,
+        *,
+        public_key: bytes | str | None = None,
+    ) -> VerificationReport:
+        """Verify the audit log and cross-check it with the registry, in one snapshot.
+
+        First the log alone, as :meth:`AuditLog.verify` (chain,
+        authenticators, head, checkpoint). Then the registry and the log
+        vouch for each other: every event must have an audit entry that
+        records it unchanged (:attr:`~VerificationProblem.EVENT_UNAUDITED`,
+        :attr:`~VerificationProblem.EVENT_REWRITTEN`), every entry that
+        records an event must find it at its position
+        (:attr:`~VerificationProblem.EVENT_DELETED`), and a log that records
+        events needs the registry's audit mark under its key
+        (:attr:`~VerificationProblem.AUDIT_MARK_INVALID`). An empty or missing
+        log for a registry that holds events fails.
+
+        Two ways to call it:
+
+        * with the audit key (after :meth:`attach_audit`): everything is
+          authenticated; ``checkpoint`` may be either kind, and a signed one
+          is checked with ``public_key``, by default the log's own;
+        * without it, as an auditor holding no secret: give a
+          :class:`SignedCheckpoint` and the log's ``public_key`` (PEM,
+          ``hf-gov audit public-key``). Entries up to the checkpoint are
+          proven to be those the key holder signed for; later ones are only
+          hash-chained (the report's message says so).
+
+        Args:
+            checkpoint: A checkpoint kept elsewhere, if any.
+            public_key: The PEM public key of signed checkpoints.
+
+        Returns:
+            The report; :attr:`VerificationReport.mismatches` lists the
+            cross-check problems with their positions (registry and log).
+
+        Raises:
+            AuditError: No audit key and no signed checkpoint with its public
+                key; or the database cannot be read.
+            ValidationError: ``checkpoint`` or ``public_key`` is invalid.
+        """
+        return auditing.verify(self._store, self._audit, checkpoint, public_key)
+
+    def adopt_audit(self, *, actor: str, reason: str) -> int:
+        """Record, once, the events the audit log does not cover: start auditing an old registry.
+
+        A registry used without an audit key has events that no audit entry
+        records, and :meth:`verify_audit` reports each of them. Adoption
+        appends one ``audit_adopted`` entry (who, why, how many) and one entry
+        per uncovered event (its kind as the action, its position and hash,
+        ``"adopted": true``), and marks the registry as audited, all in one
+        transaction. From then on the events are covered like any other.
+
+        Adoption vouches for history nobody can check any more, so it is
+        refused when anything else is wrong (a broken chain, a deleted or
+        rewritten event: investigate those, do not adopt them), when there is
+        nothing to adopt, and when the log already holds an adoption (events
+        recorded without the key after that are tampering, not history).
+
+        Args:
+            actor: Who vouches for the history (clause 1.5).
+            reason: Why, in words (recorded).
+
+        Returns:
+            The number of events adopted.
+
+        Raises:
+            AuditError: No audit log is attached, or adoption is refused (the
+                message says why); nothing was written.
+            ValidationError: ``actor`` or ``reason`` is invalid.
+        """
+        log = self._audit
+        if log is None:
+            raise AuditError("adoption needs the audit key: attach_audit() first")
+        check_reason(reason)
+        if not reason:
+            raise ValidationError("reason", "say why the history is adopted")
+        return auditing.adopt(self._store, log, self._clock, actor=actor, reason=reason)
 
     # ------------------------------------------------------------ lifetime
 
@@ -489,7 +616,7 @@ class Registry(Closing):
                 after(tx, changed, event)
             return tx.get(integration_id, with_history=True)
 
-        result = retrying(self._store, body)
+        result = self._write(body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -519,7 +646,7 @@ class Registry(Closing):
             self._register(tx, integration, actor=actor, reason=reason)
             return tx.get(integration.id, with_history=True)
 
-        result = retrying(self._store, body)
+        result = self._write(body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -552,7 +679,7 @@ class Registry(Closing):
             self._update(tx, integration, actor=actor, reason=reason, allow_licences=False)
             return tx.get(integration.id, with_history=True)
 
-        result = retrying(self._store, body)
+        result = self._write(body)
         assert result is not None  # noqa: S101 - just read
         return result
 
@@ -739,7 +866,7 @@ class Registry(Closing):
             self._revoke(tx, integration_id, revoker, reason, evidence, actor)
             return tx.get(integration_id, with_history=True)
 
-        result = retrying(self._store, body)
+        result = self._write(body)
         assert result is not None  # noqa: S101 - just written
         return result
 
@@ -804,7 +931,7 @@ class Registry(Closing):
                 revoked.append(ident)
             return revoked
 
-        return retrying(self._store, body)
+        return self._write(body)
 
     def suspend(
         self,
@@ -976,7 +1103,7 @@ class Registry(Closing):
                 evidence=evidence,
             )
 
-        return retrying(self._store, body)
+        return self._write(body)
 
     def sync(
         self, inventory: Iterable[Integration], *, actor: str, dry_run: bool = False
@@ -1032,7 +1159,7 @@ class Registry(Closing):
             return report
 
         try:
-            return retrying(self._store, body)
+            return self._write(body, guard=not dry_run)
         except _DryRun as rolled_back:
             return rolled_back.report
 

@@ -14,6 +14,10 @@ Layout (schema ``hf_gov``; version :data:`SCHEMA_VERSION` in ``hf_gov.schema_ver
 - ``audit_log`` and ``audit_log_head``: the audit log
   (:mod:`hf_api_governance._audit.postgres`), in the same database so that
   an event and its audit entry commit together;
+- ``audit_mark`` (version 3): one row once the registry is audited
+  (:class:`~hf_api_governance._storage.store.AuditMark`, text columns);
+  triggers refuse ``UPDATE``, ``DELETE`` and ``TRUNCATE``. Upgrading a
+  registry whose audit log has a head marks it with that log's key check;
 - triggers refuse ``UPDATE``, ``DELETE`` and ``TRUNCATE`` on ``events``,
   ``revoked_credentials`` and ``audit_log`` (and ``DELETE``/``TRUNCATE`` on
   ``audit_log_head``), and send a notification on channel
@@ -195,6 +199,29 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     # 2: data origins (issue 12): URLs that are governed but never sent a credential.
     ("ALTER TABLE integrations ADD COLUMN data_origins TEXT NOT NULL DEFAULT '[]'",),
+    # 3: the audit mark (one row once the registry is audited; permanent).
+    (
+        """CREATE TABLE audit_mark (
+            id integer PRIMARY KEY CHECK (id = 1),
+            key_check text NOT NULL,
+            marked_at text NOT NULL
+        )""",
+        """CREATE FUNCTION audit_mark_permanent() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'the audit mark is permanent (% refused)', TG_OP;
+        END $$""",
+        *(
+            f"CREATE TRIGGER audit_mark_no_{op.lower()} BEFORE {op} ON audit_mark "
+            f"FOR EACH {'STATEMENT' if op == 'TRUNCATE' else 'ROW'} "
+            "EXECUTE FUNCTION audit_mark_permanent()"
+            for op in ("UPDATE", "DELETE", "TRUNCATE")
+        ),
+        # A registry audited before the mark existed is marked with its log's key check.
+        """INSERT INTO audit_mark (id, key_check, marked_at)
+            SELECT 1, encode(key_check, 'hex'),
+                to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+            FROM audit_log_head WHERE id = 1 AND length(key_check) = 32""",
+    ),
 ]
 """The schema steps, oldest first (the DDL of each version, run in schema ``hf_gov``)."""
 
@@ -472,6 +499,10 @@ class _PostgresSession(SQLSession):
         if rows:
             with self._conn.cursor() as cursor:
                 cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def _has_table(self, name: str) -> bool:
+        row = self._conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.{name}",))
+        return bool(row.fetchone()[0])
 
     def append(self, event: Event) -> Event:
         # Writers hold the advisory lock: max(seq) + 1 is free, and no gap is left

@@ -1,7 +1,8 @@
 """Rows and SQL shared by the stores: codecs between objects and columns, and :class:`SQLSession`.
 
 The SQLite and the PostgreSQL stores keep the same tables and columns
-(``integrations``, ``licences``, ``events``, ``revoked_credentials``), with
+(``integrations``, ``licences``, ``events``, ``revoked_credentials``,
+``audit_mark``), with
 instants and dates as ISO 8601 text and JSON as text, so one codec and one
 set of queries serve both; each store only runs the statements in its own
 paramstyle and says how an event gets its ``seq``.
@@ -35,7 +36,8 @@ from hf_api_governance._model.values import (
     Licence,
     Service,
 )
-from hf_api_governance.exceptions import GovernanceError, StoreError
+from hf_api_governance._storage.store import AuditMark
+from hf_api_governance.exceptions import GovernanceError, StoreError, ValidationError
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -405,6 +407,51 @@ class SQLSession:
 
     def revoked(self) -> frozenset[str]:
         return frozenset(r[0] for r in self._run("SELECT name FROM revoked_credentials"))
+
+    # -- the audit binding (hf_api_governance._registry.auditing) ---------------
+
+    def _has_table(self, name: str) -> bool:
+        """Whether the table exists (asked first: a failed query aborts a PG transaction)."""
+        raise NotImplementedError
+
+    def event_page(self, *, after: int, limit: int) -> list[Event]:
+        with self._decoding():
+            return [
+                _event(r)
+                for r in self._run(
+                    f"SELECT {EVENT_COLUMNS} FROM events "  # noqa: S608
+                    "WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, limit),
+                )
+            ]
+
+    def audit_mark(self) -> AuditMark | None:
+        if not self._has_table("audit_mark"):
+            raise StoreError(
+                f"registry database {self._location} has lost its audit_mark table: it was "
+                "changed outside the registry (run hf-gov audit verify)"
+            )
+        row = self._run("SELECT key_check, marked_at FROM audit_mark WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        try:
+            return AuditMark(row[0], datetime.fromisoformat(row[1]))
+        except (ValidationError, TypeError, ValueError):
+            raise StoreError(
+                f"registry database {self._location} holds a damaged audit mark: it was "
+                "changed outside the registry (run hf-gov audit verify)"
+            ) from None
+
+    def set_audit_mark(self, mark: AuditMark) -> None:
+        self._run(
+            "INSERT INTO audit_mark (id, key_check, marked_at) VALUES (1, ?, ?)",
+            (mark.key_check, when(mark.at)),
+        )
+
+    def import_audit_mark(self, mark: AuditMark | None) -> None:
+        """Copy a registry's audit mark as it is (``None``: nothing to copy)."""
+        if mark is not None:
+            self.set_audit_mark(mark)
 
     # -- copying a whole registry (hf-gov db migrate) ---------------------------
 

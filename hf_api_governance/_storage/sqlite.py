@@ -11,7 +11,11 @@ SQLite layout (schema version :data:`SCHEMA_VERSION`, kept in
 - ``licences``: the licences of each integration, in order;
 - ``events``: the append-only history (``seq INTEGER PRIMARY KEY``); triggers
   refuse ``UPDATE`` and ``DELETE``;
-- ``revoked_credentials``: every keystore entry name whose credential was revoked.
+- ``revoked_credentials``: every keystore entry name whose credential was revoked;
+- ``audit_mark`` (version 3): one row once the registry is audited
+  (:class:`~hf_api_governance._storage.store.AuditMark`); triggers refuse
+  ``UPDATE`` and ``DELETE``. Upgrading an older file that already holds an
+  audit log (table ``audit_log_head``) marks it with that log's key check.
 
 Every ``sqlite3`` error becomes a :class:`~hf_api_governance.exceptions.StoreError`
 naming the database path.
@@ -25,6 +29,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hf_api_governance._base.checks import check_path, check_timeout
@@ -98,11 +103,26 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     # 2: declared data origins (pre-signed download hosts, never sent a credential)
     ("ALTER TABLE integrations ADD COLUMN data_origins TEXT NOT NULL DEFAULT '[]'",),
+    # 3: the audit mark (one row once the registry is audited; permanent)
+    (
+        """CREATE TABLE audit_mark (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            key_check TEXT NOT NULL,
+            marked_at TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER audit_mark_no_update BEFORE UPDATE ON audit_mark
+            BEGIN SELECT RAISE(ABORT, 'the audit mark is permanent'); END""",
+        """CREATE TRIGGER audit_mark_no_delete BEFORE DELETE ON audit_mark
+            BEGIN SELECT RAISE(ABORT, 'the audit mark is permanent'); END""",
+    ),
 ]
 """The schema steps, oldest first (the DDL of each version)."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 """The schema version this release writes (``PRAGMA user_version``)."""
+
+AUDIT_MARK_VERSION: Final = 3
+"""The schema version that added the ``audit_mark`` table."""
 
 # ------------------------------------------------------------------ SQLite store
 
@@ -137,6 +157,12 @@ class _SQLiteSession(SQLSession):
             event.evidence,
             seq,
         )
+
+    def _has_table(self, name: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
 
 
 class SQLiteStore:
@@ -225,6 +251,8 @@ class SQLiteStore:
             for step in MIGRATIONS[version:]:
                 for statement in step:
                     conn.execute(statement)
+            if 1 <= version < AUDIT_MARK_VERSION:
+                _mark_audited_file(conn)
             if version != SCHEMA_VERSION or app == 0:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -320,6 +348,26 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._location!r})"
+
+
+def _mark_audited_file(conn: sqlite3.Connection) -> None:
+    """Mark an older registry that already holds an audit log (upgrade to version 3).
+
+    Before version 3 nothing stopped a process without the audit key from
+    changing an audited registry; from now on the mark does. The mark takes
+    the key check from the log's head record (see :mod:`hf_api_governance._audit.chain`).
+    """
+    has_log = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log_head'"
+    ).fetchone()
+    if has_log is None:
+        return
+    conn.execute(
+        "INSERT INTO audit_mark (id, key_check, marked_at) "
+        "SELECT 1, lower(hex(key_check)), ? FROM audit_log_head "
+        "WHERE id = 1 AND typeof(key_check) = 'blob' AND length(key_check) = 32",
+        (datetime.now(UTC).isoformat(),),
+    )
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Final, Protocol, TypeAlias, TypeVar
 
+import attrs
+
+from hf_api_governance._base.clock import ensure_aware
 from hf_api_governance._model.values import (
     ApiKind,
     Event,
@@ -33,10 +37,11 @@ from hf_api_governance._model.values import (
     IntegrationState,
     Service,
 )
-from hf_api_governance.exceptions import StoreError
+from hf_api_governance.exceptions import StoreError, ValidationError
 
 __all__ = [
     "WRITE_ATTEMPTS",
+    "AuditMark",
     "Store",
     "StoreConnection",
     "StoreLock",
@@ -80,6 +85,37 @@ were written for.
 
 StoreLock: TypeAlias = AbstractContextManager[Any]
 """The reentrant lock that serialises every use of a store's connection."""
+
+
+def _check_key_check(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValidationError("key_check", "must be 64 lowercase hex digits")
+
+
+def _aware_at(value: object) -> datetime:
+    return ensure_aware(value, "at")
+
+
+@attrs.frozen
+class AuditMark:
+    """The registry's record that it is audited: changes need the audit key from now on.
+
+    Written once, by the first change made with an audit log attached (or
+    when a log is attached to an empty registry), and never changed or
+    removed by the registry (the store refuses both). A registry that holds a
+    mark refuses every change made without the audit key; ``audit verify``
+    reports a mark that is missing while the log records events, or that
+    names another key. See docs/audit.md, "The registry and the audit log".
+
+    Attributes:
+        key_check: The audit log's :attr:`AuditLog.key_check
+            <hf_api_governance.AuditLog.key_check>` (64 hex digits): which key
+            the registry is audited with, not the key.
+        at: When the registry was marked (aware).
+    """
+
+    key_check: str = attrs.field(validator=_check_key_check)
+    at: datetime = attrs.field(converter=_aware_at)
 
 
 class StoreSession(Protocol):
@@ -140,6 +176,26 @@ class StoreSession(Protocol):
         """Whether the entry name was recorded as revoked."""
         ...
 
+    def event_page(self, *, after: int, limit: int) -> list[Event]:
+        """Return up to ``limit`` events with ``seq > after``, in ``seq`` order, any integration.
+
+        The audit cross-check pages through the whole history with it.
+        """
+        ...
+
+    def audit_mark(self) -> AuditMark | None:
+        """The registry's :class:`AuditMark`, or ``None`` when it was never audited."""
+        ...
+
+    def set_audit_mark(self, mark: AuditMark) -> None:
+        """Record the :class:`AuditMark`, once.
+
+        The store must make it permanent: a second mark, and any change or
+        removal through the store's own interface, are refused by the
+        database (a primary key and triggers, in SQLite and PostgreSQL alike).
+        """
+        ...
+
     def revoked(self) -> frozenset[str]:
         """Every entry name recorded as revoked."""
         ...
@@ -158,6 +214,10 @@ class StoreSession(Protocol):
 
     def import_revoked(self, records: Iterable[tuple[str, str, int, str]]) -> None:
         """Insert revoked names as :meth:`revoked_records` gives them (copying a registry)."""
+        ...
+
+    def import_audit_mark(self, mark: AuditMark | None) -> None:
+        """Copy a registry's :class:`AuditMark` as it is (``None``: nothing to copy)."""
         ...
 
 
