@@ -254,7 +254,10 @@ def _content_pages(html: Path) -> list[str]:
     return sorted(
         p.relative_to(html).as_posix()
         for p in html.rglob("*.html")
-        if p.name not in skipped and not p.name.startswith("_") and "_static" not in p.parts
+        if p.name not in skipped
+        and not p.name.startswith("_")
+        # files offered for download (the example HTML report) are not site pages
+        and not {"_static", "_downloads"} & set(p.parts)
     )
 
 
