@@ -46,7 +46,7 @@ LEFT_BEHIND = {
         *("examples", "decisions.py", "acme_policies.py", "use_hooks.py", "tests"),
         *(".hypothesis", ".pytest_cache", "__pycache__"),
     },
-    "client.md": {"client_tutorial.py"},
+    "client.md": {"client_tutorial.py", "acme_profile.py"},
 }
 ACTIVATE = re.compile(r"^\s*(?:\.|source)\s+\.venv/bin/activate\s*$", re.MULTILINE)
 
