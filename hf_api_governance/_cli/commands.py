@@ -25,6 +25,13 @@ Start-up: the modules imported here are the ones ``import hf_api_governance``
 loads anyway. The heavy ones stay lazy in the facade: cryptography when a
 keystore is opened, requests only for a governed session (no command uses
 one), so ``hf-gov --help`` imports neither.
+
+Why one module of about 1,000 lines: one short handler per command line
+(25 of them), each a few lines of argument checking around one facade call,
+sharing the same few helpers (opening, input and output files); the
+rendering is in :mod:`~hf_api_governance._cli.output` and the parser in
+:mod:`~hf_api_governance._cli.parser`. Split it by command group when a
+group grows logic of its own.
 """
 
 from __future__ import annotations

@@ -46,6 +46,12 @@ the database on every call, failing closed.
 Credentials: the URL may hold a password; it never appears in a message,
 an exception or :attr:`PostgresStore.location` (every message is scrubbed,
 see :func:`~hf_api_governance._storage.store.describe_location`).
+
+Why one module of about 900 lines: the schema (its migrations, triggers and
+notifications), the connection handling (reconnect, transient failures) and
+the freshness listener all belong to the one :class:`PostgresStore` and
+change together with the schema; the SQL shared with SQLite is in
+:mod:`~hf_api_governance._storage.rows`.
 """
 
 from __future__ import annotations
