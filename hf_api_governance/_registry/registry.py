@@ -52,7 +52,7 @@ from hf_api_governance._model.values import (
     as_enum,
     check_reason,
 )
-from hf_api_governance._registry import auditing
+from hf_api_governance._registry import auditing, history
 from hf_api_governance._storage.store import (
     Store,
     StoreConnection,
@@ -212,7 +212,8 @@ class Registry(Closing):
     _clock: Clock = attrs.field(factory=SystemClock)
     _on_event: OnEvent | None = None
     # What was read, with the store version it was read at (see _get).
-    _integrations: dict[str, tuple[Hashable, Integration]] = attrs.field(factory=dict, init=False)
+    # The last of each integration read or written (its history is the base of the next read).
+    _integrations: history.Kept = attrs.field(factory=dict, init=False)
     _revoked: tuple[Hashable, frozenset[str]] | None = attrs.field(default=None, init=False)
     # True while a dry-run sync runs in its (rolled back) transaction: no on_event.
     _quiet: bool = attrs.field(default=False, init=False)
@@ -493,12 +494,21 @@ class Registry(Closing):
             if kept is not None and kept[0] == version:
                 return kept[1]
         with self._store.read() as tx:
-            found = tx.get(integration_id, with_history=True)
-        if found is None:
-            raise IntegrationNotFound(integration_id)
-        if version is not None:
-            self._integrations[integration_id] = (version, found)
+            found = self._read(tx, integration_id)
+        self._keep(found, version)
         return found
+
+    def _read(self, tx: StoreSession, integration_id: str) -> Integration:
+        """The integration with its whole history, reading only the events not kept yet."""
+        kept = self._integrations.get(integration_id)
+        return history.read_integration(tx, integration_id, None if kept is None else kept[1])
+
+    def _keep(self, integration: Integration, version: Hashable | None) -> None:
+        """Keep what was read (at ``version``) or committed (``None``): the next read's base."""
+        self._integrations[integration.id] = (
+            history.NOT_A_VERSION if version is None else version,
+            integration,
+        )
 
     def _revoked_names(self, version: Hashable | None) -> frozenset[str]:
         kept = self._revoked
@@ -604,7 +614,7 @@ class Registry(Closing):
     ) -> Integration:
         """One transaction: check the transition, apply ``change``, save, record one event."""
 
-        def body(tx: StoreSession) -> Integration | None:
+        def body(tx: StoreSession) -> None:
             current = self._current(tx, integration_id)
             state = next_state(current.state, kind, integration_id)
             changed = change(tx, current) if change is not None else current
@@ -614,10 +624,25 @@ class Registry(Closing):
             )
             if after is not None:
                 after(tx, changed, event)
-            return tx.get(integration_id, with_history=True)
 
-        result = self._write(body)
-        assert result is not None  # noqa: S101 - just written
+        return self._write_then_read(integration_id, body)
+
+    def _write_then_read(
+        self, integration_id: str, body: Callable[[StoreSession], object]
+    ) -> Integration:
+        """Run ``body`` in a write transaction and return the integration as it committed.
+
+        The read-back takes only the events newer than what is kept
+        (:mod:`~hf_api_governance._registry.history`), and is kept, once
+        committed, as the base of the next read.
+        """
+
+        def written(tx: StoreSession) -> Integration:
+            body(tx)
+            return self._read(tx, integration_id)
+
+        result = self._write(written)
+        self._keep(result, None)
         return result
 
     @staticmethod
@@ -642,13 +667,10 @@ class Registry(Closing):
             ValidationError: It names a revoked credential entry.
         """
 
-        def body(tx: StoreSession) -> Integration | None:
-            self._register(tx, integration, actor=actor, reason=reason)
-            return tx.get(integration.id, with_history=True)
-
-        result = self._write(body)
-        assert result is not None  # noqa: S101 - just written
-        return result
+        return self._write_then_read(
+            integration.id,
+            lambda tx: self._register(tx, integration, actor=actor, reason=reason),
+        )
 
     def _register(
         self, tx: StoreSession, integration: Integration, *, actor: str, reason: str
@@ -675,13 +697,12 @@ class Registry(Closing):
                 names a revoked credential entry it did not use before.
         """
 
-        def body(tx: StoreSession) -> Integration | None:
-            self._update(tx, integration, actor=actor, reason=reason, allow_licences=False)
-            return tx.get(integration.id, with_history=True)
-
-        result = self._write(body)
-        assert result is not None  # noqa: S101 - just read
-        return result
+        return self._write_then_read(
+            integration.id,
+            lambda tx: self._update(
+                tx, integration, actor=actor, reason=reason, allow_licences=False
+            ),
+        )
 
     def _update(
         self,
@@ -862,13 +883,10 @@ class Registry(Closing):
         revoker = as_enum(Revoker, "by", by)
         check_reason(reason)
 
-        def body(tx: StoreSession) -> Integration | None:
-            self._revoke(tx, integration_id, revoker, reason, evidence, actor)
-            return tx.get(integration_id, with_history=True)
-
-        result = self._write(body)
-        assert result is not None  # noqa: S101 - just written
-        return result
+        return self._write_then_read(
+            integration_id,
+            lambda tx: self._revoke(tx, integration_id, revoker, reason, evidence, actor),
+        )
 
     def _revoke(
         self,

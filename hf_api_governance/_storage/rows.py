@@ -44,6 +44,7 @@ __all__ = [
     "INTEGRATION_COLUMNS",
     "LICENCE_COLUMNS",
     "SQLSession",
+    "check_replayed",
     "event_params",
     "integration_row",
     "licence_rows",
@@ -193,18 +194,28 @@ def _data_origins(text: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def check_replayed(
+    integration_id: str, stored: IntegrationState, replayed: IntegrationState | None
+) -> None:
+    """Fail closed unless an integration's stored state is the state its history replays to.
+
+    Raises:
+        StoreError: They differ: the database was changed outside the registry.
+    """
+    if replayed is not stored:
+        raise StoreError(
+            f"integration {integration_id!r} is stored as {stored.value} but its history "
+            f"replays to {replayed.value if replayed else 'nothing'}: the database "
+            "was changed outside the registry"
+        )
+
+
 def _integration(
     row: Sequence[Any], licences: Sequence[Licence], history: Sequence[Event] | None
 ) -> Integration:
     state = _STATES[row[12]]
     if history is not None:
-        replayed = replay(history)
-        if replayed is not state:
-            raise StoreError(
-                f"integration {row[0]!r} is stored as {state.value} but its history "
-                f"replays to {replayed.value if replayed else 'nothing'}: the database "
-                "was changed outside the registry"
-            )
+        check_replayed(row[0], state, replay(history))
     return trusted(
         Integration,
         id=row[0],
@@ -351,14 +362,14 @@ class SQLSession:
                 for r in self._run("SELECT id, state, service FROM integrations ORDER BY id")
             ]
 
-    def history(self, integration_id: str) -> tuple[Event, ...]:
+    def history(self, integration_id: str, *, after: int = 0) -> tuple[Event, ...]:
         with self._decoding():
             return tuple(
                 _event(r)
                 for r in self._run(
                     f"SELECT {EVENT_COLUMNS} FROM events "  # noqa: S608
-                    "WHERE integration_id = ? ORDER BY seq",
-                    (integration_id,),
+                    "WHERE integration_id = ? AND seq > ? ORDER BY seq",
+                    (integration_id, after),
                 )
             )
 
