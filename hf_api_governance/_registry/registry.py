@@ -666,7 +666,6 @@ class Registry(Closing):
             IllegalTransition: An integration with that id is already registered.
             ValidationError: It names a revoked credential entry.
         """
-
         return self._write_then_read(
             integration.id,
             lambda tx: self._register(tx, integration, actor=actor, reason=reason),
@@ -696,7 +695,6 @@ class Registry(Closing):
             ValidationError: ``licences`` differ from the stored ones, or it
                 names a revoked credential entry it did not use before.
         """
-
         return self._write_then_read(
             integration.id,
             lambda tx: self._update(

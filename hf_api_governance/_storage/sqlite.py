@@ -56,6 +56,8 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID: Final = 0x68664741  # "hfGA"
 """``PRAGMA application_id`` of a registry database."""
 
+_BUMP: Final = "UPDATE registry_generation SET generation = generation + 1 WHERE id = 1"
+
 # Each step brings the schema from version i to i + 1. Append, never edit.
 MIGRATIONS: list[tuple[str, ...]] = [
     (
@@ -132,7 +134,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "INSERT INTO registry_generation (id, generation) VALUES (1, 0)",
         *(
             f"CREATE TRIGGER {table}_{op.lower()}_generation AFTER {op} ON {table} "
-            "BEGIN UPDATE registry_generation SET generation = generation + 1 WHERE id = 1; END"
+            f"BEGIN {_BUMP}; END"
             for table in ("integrations", "licences", "events", "revoked_credentials")
             for op in ("INSERT", "UPDATE", "DELETE")
         ),
@@ -194,7 +196,15 @@ class SQLiteStore:
     processes may open the same file, writers serialise on ``BEGIN IMMEDIATE``.
     """
 
-    __slots__ = ("_conn", "_data_version", "_generation", "_location", "_lock", "_timeout", "_wrote")
+    __slots__ = (
+        "_conn",
+        "_data_version",
+        "_generation",
+        "_location",
+        "_lock",
+        "_timeout",
+        "_wrote",
+    )
 
     def __init__(self, conn: sqlite3.Connection, location: str, timeout: float) -> None:
         self._conn: sqlite3.Connection | None = conn
