@@ -584,10 +584,11 @@ class _Listener:
 
     def _notified(self, payload: str) -> None:
         with self._state:
-            self._seen += 1
             self._alive_at = time.monotonic()
-            if payload.startswith("settle:"):
+            if payload.startswith("settle:"):  # not a change: the token stays
                 self._marks.add(payload)
+            else:
+                self._seen += 1
 
     def _run(self) -> None:
         pg = _psycopg()
