@@ -165,25 +165,24 @@ class Changes:
         self,
         integration_id: str,
         kind: EventKind,
-        *,
         actor: str,
         reason: str,
         evidence: Mapping[str, Any] | None = None,
         change: Callable[[StoreSession, Integration], Integration] | None = None,
-        after: Callable[[StoreSession, Integration, Event], None] | None = None,
     ) -> Integration:
-        """One transaction: check the transition, apply ``change``, save, record one event."""
+        """One transaction: check the transition, apply ``change``, save, record one event.
+
+        Every transition method is this call with its event kind, the
+        checked ``actor`` and ``reason``, its evidence and the change it
+        makes to the current state (``None``: the state alone).
+        """
 
         def body(tx: StoreSession) -> None:
             current = self._current(tx, integration_id)
             state = next_state(current.state, kind, integration_id)
             changed = change(tx, current) if change is not None else current
             tx.save(attrs.evolve(changed, state=state))
-            event = self._emit(
-                tx, integration_id, kind, actor=actor, reason=reason, evidence=evidence
-            )
-            if after is not None:
-                after(tx, changed, event)
+            self._emit(tx, integration_id, kind, actor=actor, reason=reason, evidence=evidence)
 
         return self._write_then_read(integration_id, body)
 
@@ -230,10 +229,10 @@ class Changes:
         return self._change(
             integration_id,
             _K.LICENCE_ADDED,
-            actor=actor,
-            reason=reason,
-            evidence=licence_evidence(licence),
-            change=lambda _tx, cur: attrs.evolve(cur, licences=(*cur.licences, licence)),
+            actor,
+            reason,
+            licence_evidence(licence),
+            lambda _tx, cur: attrs.evolve(cur, licences=(*cur.licences, licence)),
         )
 
     def remove_licence(
@@ -259,10 +258,10 @@ class Changes:
         return self._change(
             integration_id,
             _K.LICENCE_REMOVED,
-            actor=actor,
-            reason=reason,
-            evidence=licence_evidence(licence) if isinstance(licence, Licence) else None,
-            change=change,
+            actor,
+            reason,
+            licence_evidence(licence) if isinstance(licence, Licence) else None,
+            change,
         )
 
     def verify_info(
@@ -287,10 +286,10 @@ class Changes:
         return self._change(
             integration_id,
             _K.INFO_VERIFIED,
-            actor=actor,
-            reason="enablement information verified",
-            evidence={"verified_at": when},
-            change=lambda _tx, cur: attrs.evolve(cur, info_verified_at=when),
+            actor,
+            "enablement information verified",
+            {"verified_at": when},
+            lambda _tx, cur: attrs.evolve(cur, info_verified_at=when),
         )
 
     def activate(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
@@ -300,7 +299,7 @@ class Changes:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is not PENDING.
         """
-        return self._change(integration_id, _K.ACTIVATED, actor=actor, reason=reason)
+        return self._change(integration_id, _K.ACTIVATED, actor, reason)
 
     def revoke(
         self,
@@ -308,8 +307,8 @@ class Changes:
         *,
         by: Revoker,
         reason: str,
-        evidence: Mapping[str, Any] | None = None,
         actor: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
     ) -> Integration:
         """Record that API access was revoked (clause 1.1.1); its credentials are dead.
 
@@ -320,8 +319,8 @@ class Changes:
             integration_id: The integration.
             by: Who revoked it (Mimecast may do so at any time, without notice).
             reason: Why, in words.
-            evidence: Secret-free facts (scrubbed); ``revoker`` is added.
             actor: Who records it (default ``by.value``).
+            evidence: Secret-free facts (scrubbed); ``revoker`` is added.
 
         Raises:
             IntegrationNotFound: No integration has that id.
@@ -406,8 +405,8 @@ class Changes:
         *,
         cause: values.SuspensionCause,
         reason: str,
-        evidence: Mapping[str, Any] | None = None,
         actor: str,
+        evidence: Mapping[str, Any] | None = None,
     ) -> Integration:
         """Suspend interoperability with an ACTIVE integration's API (clause 1.1.2).
 
@@ -420,11 +419,7 @@ class Changes:
         why = values.as_enum(values.SuspensionCause, "cause", cause)
         values.check_reason(reason)
         return self._change(
-            integration_id,
-            _K.SUSPENDED,
-            actor=actor,
-            reason=reason,
-            evidence={**scrub(evidence), "cause": why.value},
+            integration_id, _K.SUSPENDED, actor, reason, {**scrub(evidence), "cause": why.value}
         )
 
     def reinstate(self, integration_id: str, *, reason: str, actor: str) -> Integration:
@@ -434,7 +429,7 @@ class Changes:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is not SUSPENDED.
         """
-        return self._change(integration_id, _K.REINSTATED, actor=actor, reason=reason)
+        return self._change(integration_id, _K.REINSTATED, actor, reason)
 
     def replace_credential(
         self,
@@ -506,14 +501,7 @@ class Changes:
             evidence["auth_entries"] = [
                 {"parameter": param, "entry": name} for param, name in sorted(new_auth.items())
             ]
-        return self._change(
-            integration_id,
-            _K.CREDENTIAL_REPLACED,
-            actor=actor,
-            reason=reason,
-            evidence=evidence,
-            change=change,
-        )
+        return self._change(integration_id, _K.CREDENTIAL_REPLACED, actor, reason, evidence, change)
 
     def retire(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
         """Retire an integration for good (final state).
@@ -522,27 +510,27 @@ class Changes:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is already retired.
         """
-        return self._change(integration_id, _K.RETIRED, actor=actor, reason=reason)
+        return self._change(integration_id, _K.RETIRED, actor, reason)
 
     def record(
         self,
         integration_id: str,
         kind: EventKind,
         *,
-        reason: str,
         actor: str,
-        clause: str | None = None,
+        reason: str,
         evidence: Mapping[str, Any] | None = None,
+        clause: str | None = None,
     ) -> Event:
         """Record a fact that does not change the state (a deprecation notice, a signal).
 
         Args:
             integration_id: The integration.
             kind: ``EventKind.DEPRECATION_NOTICED`` or ``EventKind.SIGNAL_RECORDED``.
-            reason: What was seen, in words.
             actor: Who (or which component) saw it.
-            clause: The clause it concerns (default by kind).
+            reason: What was seen, in words.
             evidence: Secret-free facts (scrubbed).
+            clause: The clause it concerns (default by kind).
 
         Returns:
             The stored event, with its ``seq``.

@@ -159,44 +159,20 @@ class Declarations(Changes):
             n for n in integration.credential_entries if n not in current.credential_entries
         ]
         self._refuse_revoked(tx, new_names, "credential")
+        # One event per change, checked in order against the state machine first.
+        events = [(_K.UPDATED, {"fields": fields})] if fields else []
+        events += [(_K.LICENCE_REMOVED, licence_evidence(lic)) for lic in removed]
+        events += [(_K.LICENCE_ADDED, licence_evidence(lic)) for lic in added]
         state = current.state
-        if fields:
-            state = next_state(state, _K.UPDATED, integration.id)
+        for kind, _evidence in events:
+            state = next_state(state, kind, integration.id)
         licences = list(current.licences)
         for lic in removed:
-            state = next_state(state, _K.LICENCE_REMOVED, integration.id)
             licences.remove(lic)
-        for lic in added:
-            state = next_state(state, _K.LICENCE_ADDED, integration.id)
-            licences.append(lic)
+        licences += added
         tx.save(attrs.evolve(integration.declared(), licences=tuple(licences), state=current.state))
-        if fields:
-            self._emit(
-                tx,
-                integration.id,
-                _K.UPDATED,
-                actor=actor,
-                reason=reason,
-                evidence={"fields": fields},
-            )
-        for lic in removed:
-            self._emit(
-                tx,
-                integration.id,
-                _K.LICENCE_REMOVED,
-                actor=actor,
-                reason=reason,
-                evidence=licence_evidence(lic),
-            )
-        for lic in added:
-            self._emit(
-                tx,
-                integration.id,
-                _K.LICENCE_ADDED,
-                actor=actor,
-                reason=reason,
-                evidence=licence_evidence(lic),
-            )
+        for kind, evidence in events:
+            self._emit(tx, integration.id, kind, actor=actor, reason=reason, evidence=evidence)
         return True
 
     def sync(

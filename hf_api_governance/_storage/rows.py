@@ -22,20 +22,13 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+import attrs
+
 from hf_api_governance._base.construct import trusted
 from hf_api_governance._confidential.evidence import freeze_json, thaw
+from hf_api_governance._model import values
 from hf_api_governance._model.lifecycle import replay
-from hf_api_governance._model.values import (
-    AUTH_SCHEMES,
-    ApiKind,
-    AuthSpec,
-    Event,
-    EventKind,
-    Integration,
-    IntegrationState,
-    Licence,
-    Service,
-)
+from hf_api_governance._model.values import Event, Integration, IntegrationState, Licence
 from hf_api_governance._storage.store import AuditMark
 from hf_api_governance.exceptions import GovernanceError, StoreError, ValidationError
 
@@ -48,6 +41,7 @@ __all__ = [
     "event_params",
     "integration_row",
     "licence_rows",
+    "stored_event",
     "when",
 ]
 
@@ -102,6 +96,11 @@ def event_params(event: Event) -> tuple[Any, ...]:
     )
 
 
+def stored_event(event: Event, seq: int) -> Event:
+    """``event`` as appended: the same event with the ``seq`` its store gave it."""
+    return attrs.evolve(event, seq=seq)
+
+
 def integration_row(item: Integration) -> tuple[Any, ...]:
     """The ``integrations`` row of an integration, in :data:`INTEGRATION_COLUMNS` order."""
     auth = None if item.auth is None else _json({"scheme": item.auth.scheme, **item.auth.params})
@@ -141,9 +140,9 @@ def licence_rows(item: Integration) -> list[tuple[Any, ...]]:
 
 
 _STATES: Final = {s.value: s for s in IntegrationState}
-_KINDS: Final = {k.value: k for k in EventKind}
-_SERVICES: Final = {s.value: s for s in Service}
-_API_KINDS: Final = {k.value: k for k in ApiKind}
+_KINDS: Final = {k.value: k for k in values.EventKind}
+_SERVICES: Final = {s.value: s for s in values.Service}
+_API_KINDS: Final = {k.value: k for k in values.ApiKind}
 
 
 def _licence(row: Sequence[Any]) -> Licence:
@@ -175,14 +174,14 @@ def _event(row: Sequence[Any]) -> Event:
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
-def _auth(text: str | None) -> AuthSpec | None:
+def _auth(text: str | None) -> values.AuthSpec | None:
     if text is None:
         return None
     params = json.loads(text)
     scheme = params.pop("scheme")
-    if scheme not in AUTH_SCHEMES:
+    if scheme not in values.AUTH_SCHEMES:
         raise ValueError("unknown auth scheme")
-    return trusted(AuthSpec, scheme=scheme, params=MappingProxyType(params))
+    return trusted(values.AuthSpec, scheme=scheme, params=MappingProxyType(params))
 
 
 def _data_origins(text: str) -> tuple[str, ...]:
@@ -306,10 +305,10 @@ class SQLSession:
     def select(
         self,
         *,
-        service: Service | None,
-        kind: ApiKind | None,
-        state: IntegrationState | None,
         with_history: bool,
+        service: values.Service | None,
+        kind: values.ApiKind | None,
+        state: IntegrationState | None,
     ) -> list[Integration]:
         with self._decoding():
             where: list[str] = []
@@ -355,10 +354,10 @@ class SQLSession:
                 for row in rows
             ]
 
-    def ids(self) -> list[tuple[str, IntegrationState, Service]]:
+    def ids(self) -> list[tuple[str, IntegrationState, values.Service]]:
         with self._decoding():
             return [
-                (r[0], IntegrationState(r[1]), Service(r[2]))
+                (r[0], IntegrationState(r[1]), values.Service(r[2]))
                 for r in self._run("SELECT id, state, service FROM integrations ORDER BY id")
             ]
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hf_api_governance._base.checks import check_path, check_timeout
 from hf_api_governance._model.values import Event
-from hf_api_governance._storage.rows import SQLSession, event_params
+from hf_api_governance._storage.rows import SQLSession, event_params, stored_event
 from hf_api_governance.exceptions import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -171,16 +171,7 @@ class _SQLiteSession(SQLSession):
         )
         seq = cursor.lastrowid
         assert seq is not None  # noqa: S101 - an INSERT always sets it
-        return Event(
-            event.integration_id,
-            event.kind,
-            event.at,
-            event.actor,
-            event.reason,
-            event.clause,
-            event.evidence,
-            seq,
-        )
+        return stored_event(event, seq)
 
     def _has_table(self, name: str) -> bool:
         row = self._conn.execute(
