@@ -73,8 +73,8 @@ class Registry(Declarations, Closing):
     _store: Store
     _clock: Clock = attrs.field(factory=SystemClock)
     _on_event: OnEvent | None = None
-    # What was read, with the store version it was read at (see _get).
-    # The last of each integration read or written (its history is the base of the next read).
+    # The last of each integration read (with the store version it was read at, see _get)
+    # or written: returned again while the version holds, else the base of the next read.
     _integrations: history.Kept = attrs.field(factory=dict, init=False)
     _revoked: tuple[Hashable, frozenset[str]] | None = attrs.field(default=None, init=False)
     # True while a dry-run sync runs in its (rolled back) transaction: no on_event.
@@ -303,10 +303,13 @@ class Registry(Declarations, Closing):
         """Return an integration with its current state and full history.
 
         Always current: a change committed by any process, this one or
-        another, is seen by the next call. While nothing at all was committed
-        since the last read of this integration, that read is returned again
-        at the cost of one ``PRAGMA data_version`` (the governed client reads
-        the integration before every request).
+        another, is seen by the next call. While no registry change was
+        committed since the last read of this integration, that read is
+        returned again at the cost of the store's freshness check (on
+        SQLite one ``PRAGMA data_version``; audit log appends do not count);
+        otherwise only the events newer than what is kept are read, so the
+        cost does not grow with the history (the governed client reads the
+        integration before every request).
 
         Raises:
             IntegrationNotFound: No integration has that id.
