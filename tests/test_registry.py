@@ -827,6 +827,33 @@ def test_an_audit_append_leaves_what_the_registry_keeps_valid(store_url: str) ->
         assert [e.kind for e in integration.history][-1] is K.REVOKED
 
 
+def test_a_kept_history_whose_last_event_changed_is_read_again_whole(tmp_path: Path) -> None:
+    """The registry trusts what it kept only while its last event is stored unchanged.
+
+    A database restored or rewritten under an open registry is read again
+    from the start (and replay-checked), never patched onto a stale history.
+    """
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as registry:
+        registry.register(make(), actor="x")
+        registry.activate("okta-directory", actor="x")
+        kept = registry.get("okta-directory")
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("DROP TRIGGER events_no_update")
+            conn.execute("UPDATE events SET actor = 'rewritten' WHERE seq = 2")
+            conn.commit()
+        again = registry.get("okta-directory")
+        assert again is not kept
+        assert [e.actor for e in again.history] == ["x", "rewritten"]
+        with closing(sqlite3.connect(path)) as conn:  # no longer replays to ACTIVE
+            conn.execute("UPDATE events SET kind = 'info_verified' WHERE seq = 2")
+            conn.commit()
+        with pytest.raises(StoreError, match="replays to pending"):
+            registry.get("okta-directory")
+    with Registry.open(path) as fresh, pytest.raises(StoreError, match="replays to pending"):
+        fresh.get("okta-directory")
+
+
 def test_an_older_sqlite_registry_is_migrated_when_opened(tmp_path: Path) -> None:
     """A file of schema version 3 (before the registry generation) opens and keeps working."""
     path = tmp_path / "registry.db"
