@@ -38,7 +38,9 @@ from hf_api_governance import (
     ValidationError,
 )
 from hf_api_governance._base.identifiers import ENTRY_NAME
-from hf_api_governance._confidential import keystore as ksmod
+from hf_api_governance._confidential import keystore_file as ksfile
+from hf_api_governance._confidential import keystore_format as ksformat
+from hf_api_governance._confidential import keystore_keys as kskeys
 
 CHEAP = 14  # the smallest scrypt cost the keystore accepts: keeps the suite fast
 OPAQUE = "cannot decrypt keystore: wrong passphrase or damaged file"
@@ -87,18 +89,66 @@ def outcome(path: Path, **creds: object) -> str | dict[str, Secret]:
         return "error"
 
 
-def entry_regions(data: bytes) -> list[tuple[str, int, int]]:
-    """(name, offset of the nonce, end of the ciphertext) for each entry of a v1 file."""
-    (count,) = struct.unpack_from(">I", data, 124)
-    pos, found = 128, []
-    for _ in range(count):
-        n = data[pos]
-        name = data[pos + 1 : pos + 1 + n].decode()
-        pos += 1 + n
+RECORD_PREFIX = b"hf-api-governance/keystore/v2/record\x00"
+SEAL_PREFIX = b"hf-api-governance/keystore/v2/seal\x00"
+
+
+def layout(data: bytes) -> tuple[int, list[tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Read a keystore file as docs/security.md describes it.
+
+    Returns where the base MAC starts, the (start, end) of each journal record
+    (its tag follows), and for each entry name where its current value (nonce,
+    ciphertext length, ciphertext) stands.
+    """
+
+    def name_at(pos: int) -> tuple[str, int]:
+        return data[pos + 1 : pos + 1 + data[pos]].decode(), pos + 1 + data[pos]
+
+    def entry_end(pos: int) -> int:
         (ct_len,) = struct.unpack_from(">I", data, pos + 12)
-        found.append((name, pos, pos + 16 + ct_len))
-        pos += 16 + ct_len
-    return found
+        return int(pos + 16 + ct_len)
+
+    (count,) = struct.unpack_from(">I", data, 124)
+    pos, regions, records = 128, {}, []
+    for _ in range(count):
+        name, pos = name_at(pos)
+        regions[name] = (pos, entry_end(pos))
+        pos = regions[name][1]
+    base_end = pos
+    pos += 32
+    version = struct.unpack_from(">H", data, 8)[0]
+    while version == 2 and len(data) - pos > 32:
+        start, op = pos, data[pos]
+        name, pos = name_at(pos + 1)
+        if op != 1:
+            del regions[name]
+        if op == 3:
+            name, pos = name_at(pos)
+        if op != 2:
+            regions[name] = (pos, entry_end(pos))
+            pos = regions[name][1]
+        records.append((start, pos))
+        pos += 32
+    return base_end, records, regions
+
+
+def entry_regions(data: bytes) -> list[tuple[str, int, int]]:
+    """(name, offset of the nonce, end of the ciphertext) of each entry's current value."""
+    return [(name, start, end) for name, (start, end) in layout(data)[2].items()]
+
+
+def reseal(data: bytes, mac_key: bytes) -> bytes:
+    """Recompute every MAC of a version 2 file, as someone holding the DEK could."""
+    base_end, records, _ = layout(data)
+    out = bytearray(data)
+    tag = hmac.new(mac_key, data[:base_end], hashlib.sha256).digest()
+    out[base_end : base_end + 32] = tag
+    for start, end in records:
+        tag = hmac.new(mac_key, RECORD_PREFIX + tag + out[start:end], hashlib.sha256).digest()
+        out[end : end + 32] = tag
+    at = (len(out) - 32).to_bytes(8, "big")
+    out[-32:] = hmac.new(mac_key, SEAL_PREFIX + tag + at, hashlib.sha256).digest()
+    return bytes(out)
 
 
 def child_env(key: bytes) -> dict[str, str]:
@@ -259,7 +309,7 @@ def test_invalid_entry_names_raise_validation_error_naming_the_field(
 @given(st.text(max_size=140).filter(lambda s: not ENTRY_NAME.fullmatch(s)))
 def test_any_name_outside_the_slug_pattern_is_refused(bad: str) -> None:
     with pytest.raises(ValidationError, match=r"^name: "):
-        ksmod.validate_name(bad)
+        ksformat.validate_name(bad)
 
 
 def test_longest_valid_name_is_accepted(store: Keystore) -> None:
@@ -397,7 +447,7 @@ def test_two_keystores_with_one_passphrase_get_their_own_salt_and_wrap_nonce(
     for name in ("one", "two"):
         with Keystore.create(tmp_path / name, "shared passphrase", scrypt_log2_n=CHEAP):
             pass
-        headers.append((tmp_path / name).read_bytes()[: ksmod._HEADER_SIZE])
+        headers.append((tmp_path / name).read_bytes()[: ksformat.HEADER_SIZE])
     one, two = headers
     assert one[SALT] != two[SALT]
     assert one[SALT] != bytes(16)
@@ -415,7 +465,7 @@ def test_change_passphrase_draws_a_new_salt_and_wrap_nonce_even_for_the_same_pas
         after = path.read_bytes()
     assert after[SALT] != before[SALT]
     assert after[WRAP_NONCE] != before[WRAP_NONCE]
-    assert after[: ksmod._HEADER_SIZE] != before[: ksmod._HEADER_SIZE]
+    assert after[: ksformat.HEADER_SIZE] != before[: ksformat.HEADER_SIZE]
     assert entry_nonces(after) == entry_nonces(before)  # the entries are not re-encrypted
     got = outcome(path, passphrase="pw")
     assert isinstance(got, dict)
@@ -471,7 +521,7 @@ def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(
     def scaled(*, salt: bytes, length: int, n: int, r: int, p: int) -> object:
         return real(salt=salt, length=length, n=n >> 12, r=r, p=p)
 
-    monkeypatch.setattr(ksmod, "Scrypt", scaled)
+    monkeypatch.setattr(kskeys, "Scrypt", scaled)
     path = tmp_path / "ks"
     with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
         ks.put("a", Secret("value"))
@@ -479,7 +529,7 @@ def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(
         assert ks.get("a").reveal() == "value"
     data = path.read_bytes()
     damaged = tmp_path / "damaged"
-    for offset in range(ksmod._HEADER_SIZE):  # magic, version, KDF params, salt, wrapped keys
+    for offset in range(ksformat.HEADER_SIZE):  # magic, version, KDF params, salt, wrapped keys
         flipped = bytearray(data)
         flipped[offset] ^= 0x01
         damaged.write_bytes(flipped)
@@ -503,7 +553,7 @@ def test_a_tampered_kdf_cost_is_refused_before_scrypt_runs(
     data = bytearray(path.read_bytes())
     data[13:16] = bytes((log2_n, r, p))
     path.write_bytes(data)
-    monkeypatch.setattr(ksmod, "Scrypt", _no_scrypt)
+    monkeypatch.setattr(kskeys, "Scrypt", _no_scrypt)
     with pytest.raises(KeystoreError, match=OPAQUE):
         Keystore.open(path, "pw")
 
@@ -519,9 +569,9 @@ def test_the_largest_cost_create_writes_is_still_accepted(
         seen.append((n, r, p))
         return real(salt=salt, length=length, n=1 << CHEAP, r=r, p=p)
 
-    monkeypatch.setattr(ksmod, "Scrypt", cheap)
+    monkeypatch.setattr(kskeys, "Scrypt", cheap)
     path = tmp_path / "ks"
-    with Keystore.create(path, "pw", scrypt_log2_n=ksmod.MAX_SCRYPT_LOG2_N) as ks:
+    with Keystore.create(path, "pw", scrypt_log2_n=ksformat.MAX_SCRYPT_LOG2_N) as ks:
         ks.put("a", Secret("value"))
     with Keystore.open(path, "pw") as ks:
         assert ks.get("a").reveal() == "value"
@@ -542,7 +592,7 @@ def test_running_out_of_memory_in_scrypt_is_a_keystore_error(
     """MemoryError from the KDF (a low ulimit) becomes KeystoreError, on open and create."""
     path = tmp_path / "ks"
     Keystore.create(path, "CANARYpassphrase-0123", scrypt_log2_n=CHEAP).close()
-    monkeypatch.setattr(ksmod, "Scrypt", _HungryScrypt)
+    monkeypatch.setattr(kskeys, "Scrypt", _HungryScrypt)
     with pytest.raises(KeystoreError, match="not enough memory") as info:
         Keystore.open(path, "CANARYpassphrase-0123")
     assert "CANARY" not in str(info.value)
@@ -569,7 +619,7 @@ def test_truncated_files_are_refused_at_every_length(store: Keystore, key: bytes
 def test_random_bytes_are_not_a_keystore(junk: bytes, with_magic: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "junk"
-        path.write_bytes((ksmod.MAGIC if with_magic else b"") + junk)
+        path.write_bytes((ksformat.MAGIC if with_magic else b"") + junk)
         with pytest.raises(KeystoreError):
             Keystore.open(path, key=os.urandom(32))
 
@@ -592,9 +642,9 @@ def test_empty_missing_foreign_and_future_files_have_clear_messages(
     future = tmp_path / "future"
     Keystore.create(future, key=key).close()
     data = bytearray(future.read_bytes())
-    data[8:10] = (2).to_bytes(2, "big")
+    data[8:10] = (3).to_bytes(2, "big")
     future.write_bytes(data)
-    with pytest.raises(KeystoreError, match="format version 2"):
+    with pytest.raises(KeystoreError, match="format version 3"):
         Keystore.open(future, key=key)
 
 
@@ -614,9 +664,8 @@ def test_swapped_ciphertexts_are_refused_even_with_a_recomputed_file_mac(
     # The file MAC notices the edit first...
     with pytest.raises(KeystoreError, match=OPAQUE):
         Keystore.open(damaged, key=key)
-    # ...and with the MAC forged by someone holding the DEK, the name binding still holds.
-    body = swapped[:-32]
-    damaged.write_bytes(body + hmac.new(keys.mac_key, body, hashlib.sha256).digest())
+    # ...and with the MACs forged by someone holding the DEK, the name binding still holds.
+    damaged.write_bytes(reseal(swapped, keys.mac_key))
     with Keystore.open(damaged, key=key) as ks:
         for name in ("alpha", "bravo"):
             with pytest.raises(KeystoreError, match=OPAQUE):
@@ -893,11 +942,11 @@ def test_a_keystore_file_over_the_size_cap_is_refused_unread(
     path = tmp_path / "keys.hfks"
     with Keystore.create(path, key=key) as ks:
         ks.put("small", Secret("v" * 100))
-        monkeypatch.setattr(ksmod, "MAX_FILE_SIZE", path.stat().st_size + 500)
+        monkeypatch.setattr(ksformat, "MAX_FILE_SIZE", path.stat().st_size + 500)
         with pytest.raises(KeystoreError, match="would grow beyond"):
             ks.put("large", Secret("v" * 1000))
         assert ks.names() == ["small"]
-    monkeypatch.setattr(ksmod, "MAX_FILE_SIZE", 200)
+    monkeypatch.setattr(ksformat, "MAX_FILE_SIZE", 200)
     with pytest.raises(KeystoreError, match="larger than the 200 bytes limit"):
         Keystore.open(path, key=key)
 
