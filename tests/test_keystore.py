@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import doctest
+import errno
 import hashlib
 import hmac
 import logging
@@ -983,3 +984,269 @@ def test_entry_names_with_a_trailing_newline_are_refused(store: Keystore) -> Non
         store.put("okta\n", Secret("w"))
     assert "okta\n" not in store
     assert store.names() == ["okta"]
+
+
+# -- format 2: the journal -------------------------------------------------------------
+
+# Written by the previous release (format 1: a base and its MAC, no journal), with the
+# test key bytes(range(32)): aware-api, engage.token and okta_1 as fill() writes them.
+FORMAT_1_KEY = bytes(range(32))
+FORMAT_1_FILE = base64.b64decode(
+    "SEZHT1ZLUwAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAABo7RFRvGt2WYzNBbhYDMiqx7wVvp7ii28ubHkBU68HjbnJ"
+    "Ay5j760NwAybZWCIBdJ753Ef8cncd0p96YaTYs8yG9/H9YGg14vaXtT1/4nJM/Ij84yNC/9KlBGLpAAAAAMJYXdh"
+    "cmUtYXBpEPY06uAoy1g9g4rTAAAAP7P69cIGMecBzEm22hxteTaEVLeUaRVlzVgn5QW30T4zMTkyKvBlhIsssp74"
+    "toImIPpw+CZ9gKnhwQdMusTeigxlbmdhZ2UudG9rZW5Bm0m4Uif//CKvpe0AAAAxVBQGbPU5AzCpbemzbVF2Z0Xo"
+    "txMy7WxAs/h8F3fxKQdphx91+jqHWLZw2Nto0tVdlQZva3RhXzGgHEPXj0acy9oKK+MAAABEmB6nZxK7pbNr2FD2"
+    "xLcTd56UWvc1JosyjKk1XP9AyYo9+TJDM0JGBehFZzB7F5IpdEkb6elIiXn563XX54qftsOJ2zHu7GA0ynwRhvBM"
+    "d+mE3owMC3xv/zPv89u81FG4Eexa1g=="
+)
+# The same release, passphrase "format-1 passphrase" at scrypt n=2**14: entry a = "value-of-a".
+FORMAT_1_PASSPHRASE_FILE = base64.b64decode(
+    "SEZHT1ZLUwAAAQAAAQ4IAZGh3MOIEyc/jXapPi/hzQpFUYwVrk9TpY5CQ8MW9mt0rwCZM+T78NKn0Y9jyx8CsPCI"
+    "iNMbAoW/cEnP2Y3i6e6mEminAZ2oBXzo2VNryvUIQXE2B2RJQ1C93cY9uamLpTHMa46Gtu+w7eIztQAAAAEBYYO2"
+    "eT0vw4zLCfFgqAAAADR0uMSdpLzysFTPTIhYKQW/qdgd8RCenP0Yyj8/P6DAU11+MAuURyRGP6Vi5OETCVaX0Q+r"
+    "d256Rer+YLsidqSHCVRVzYKxUVncVslWyEQNyIwSHI4="
+)
+
+
+def format_1_content() -> dict[str, Secret]:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Keystore.create(Path(tmp) / "ks", key=b"k" * 32) as ks,
+    ):
+        return fill(ks)
+
+
+def test_a_format_1_keystore_opens_and_every_flip_truncation_or_extension_is_detected(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ks"
+    path.write_bytes(FORMAT_1_FILE)
+    got = outcome(path, key=FORMAT_1_KEY)
+    expected = format_1_content()
+    assert isinstance(got, dict)
+    assert got.keys() == expected.keys()
+    assert all(same(got[name], expected[name]) for name in expected)
+    for offset in range(len(FORMAT_1_FILE)):
+        flipped = bytearray(FORMAT_1_FILE)
+        flipped[offset] ^= 0x01
+        path.write_bytes(flipped)
+        assert outcome(path, key=FORMAT_1_KEY) == "error", offset
+    for damaged in (FORMAT_1_FILE[:-1], FORMAT_1_FILE[:-33], FORMAT_1_FILE + bytes(33)):
+        path.write_bytes(damaged)
+        assert outcome(path, key=FORMAT_1_KEY) == "error"
+
+
+@pytest.mark.parametrize("protection", ["key", "passphrase"])
+def test_a_format_1_keystore_is_upgraded_by_its_first_change_and_keeps_its_key(
+    tmp_path: Path, protection: str
+) -> None:
+    path = tmp_path / "ks"
+    if protection == "key":
+        path.write_bytes(FORMAT_1_FILE)
+        creds: dict[str, Any] = {"key": FORMAT_1_KEY}
+    else:
+        path.write_bytes(FORMAT_1_PASSPHRASE_FILE)
+        creds = {"passphrase": "format-1 passphrase"}
+    with Keystore.open(path, **creds) as ks:
+        before = {name: ks.get(name) for name in ks.names()}
+        assert path.read_bytes()[8:10] == b"\x00\x01"  # reading writes nothing
+        ks.put("new-entry", Secret("new value"))
+        after = path.read_bytes()
+    assert after[8:10] == b"\x00\x02"
+    assert (
+        after[16:32] == (FORMAT_1_FILE if protection == "key" else FORMAT_1_PASSPHRASE_FILE)[16:32]
+    )
+    got = outcome(path, **creds)
+    assert isinstance(got, dict)
+    assert got.pop("new-entry").reveal() == "new value"
+    assert got.keys() == before.keys()
+    assert all(same(got[name], before[name]) for name in before)
+    assert all(got[name].fingerprint == before[name].fingerprint for name in before)
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["put", "delete", "rename"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.binary(min_size=1, max_size=20),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def run(ks: Keystore, ops: list[tuple[str, str, str, bytes]]) -> dict[str, bytes]:
+    """Apply ``ops`` to ``ks`` (skipping those that would fail); return the expected content."""
+    model: dict[str, bytes] = {}
+    for op, name, other, value in ops:
+        if op == "put":
+            ks.put(name, Secret(value))
+            model[name] = value
+        elif op == "delete" and name in model:
+            ks.delete(name)
+            del model[name]
+        elif op == "rename" and name in model and other not in model:
+            ks.rename(name, other)
+            model[other] = model.pop(name)
+    return model
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    operations,
+    st.booleans(),
+    st.sampled_from(["flip", "truncate", "extend"]),
+    st.integers(min_value=0),
+    st.integers(min_value=0, max_value=7),
+    st.binary(min_size=1, max_size=80),
+)
+def test_any_flip_truncation_or_extension_of_a_journaled_file_is_detected(
+    ops: list[tuple[str, str, str, bytes]],
+    compact_often: bool,
+    damage: str,
+    where: int,
+    bit: int,
+    junk: bytes,
+) -> None:
+    """Never a wrong value: the intact file reads back exactly, every damaged one is refused."""
+    key = os.urandom(32)
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        if compact_often:  # a compacted base with a journal after it
+            mp.setattr(ksfile, "COMPACT_SLACK", 0)
+        path = Path(tmp) / "ks"
+        with Keystore.create(path, key=key) as ks:
+            model = run(ks, ops)
+        got = outcome(path, key=key)
+        assert isinstance(got, dict)
+        assert {name: secret.reveal_bytes() for name, secret in got.items()} == model
+        data = path.read_bytes()
+        if damage == "flip":
+            changed = bytearray(data)
+            changed[where % len(data)] ^= 1 << bit
+            data = bytes(changed)
+        elif damage == "truncate":
+            data = data[: where % len(data)]
+        else:
+            data += junk
+        path.write_bytes(data)
+        assert outcome(path, key=key) == "error"
+
+
+def test_every_truncation_inside_the_journal_is_refused_with_a_clear_message(
+    store: Keystore, key: bytes
+) -> None:
+    """A crash (power loss) mid-append leaves a cut last record: refused, never half-read."""
+    store.put("a", Secret("first"))
+    before = store.path.read_bytes()
+    store.put("a", Secret("second"))
+    store.put("b", Secret("third"))
+    data = store.path.read_bytes()
+    base_end, records, _ = layout(data)
+    assert len(records) == 3
+    damaged = store.path.with_name("cut")
+    for length in range(base_end + 32, len(data)):
+        damaged.write_bytes(data[:length])
+        with pytest.raises(KeystoreError, match="interrupted write") as info:
+            Keystore.open(damaged, key=key)
+        assert "first" not in str(info.value)
+    # Cut where the previous state ended (its seal gone): refused as well.
+    damaged.write_bytes(data[: len(before) - 32])
+    assert outcome(damaged, key=key) == "error"
+
+
+def test_a_failed_append_puts_the_previous_state_back(
+    store: Keystore, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk in the middle of an append: the put fails, the file still opens as before."""
+    store.put("a", Secret("kept"))
+    before = store.path.read_bytes()
+    real = os.pwrite
+    calls: list[int] = []
+
+    def half_then_full(fd: int, data: Any, offset: int) -> int:
+        calls.append(offset)
+        if len(calls) == 1:
+            real(fd, bytes(data)[: len(data) // 2], offset)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", half_then_full)
+    with pytest.raises(KeystoreError, match="No space left"):
+        store.put("a", Secret("lost"))
+    monkeypatch.setattr(os, "pwrite", real)
+    assert store.path.read_bytes() == before
+    got = outcome(store.path, key=key)
+    assert isinstance(got, dict)
+    assert got["a"].reveal() == "kept"
+    store.put("b", Secret("next"))  # the handle goes on
+    assert store.get("a").reveal() == "kept"
+
+
+def test_another_handle_sees_puts_deletes_renames_and_compactions_on_the_next_get(
+    store: Keystore, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Keystore.open(store.path, key=key) as other:
+        store.put("a", Secret("one"))
+        assert other.get("a").reveal() == "one"
+        store.put("a", Secret("two"))
+        assert other.get("a").reveal() == "two"
+        store.rename("a", "b")
+        assert other.names() == ["b"]
+        assert other.get("b").reveal() == "two"
+        store.delete("b")
+        with pytest.raises(KeystoreEntryNotFound):
+            other.get("b")
+        assert "b" not in other._decrypted  # a deleted value is not kept in memory
+        monkeypatch.setattr(ksfile, "COMPACT_SLACK", 0)
+        for i in range(20):
+            store.put("c", Secret(f"value-{i}"))
+            assert other.get("c").reveal() == f"value-{i}"
+        other.put("d", Secret("from the other handle"))
+        assert store.get("d").reveal() == "from the other handle"
+
+
+def test_the_journal_is_compacted_so_the_file_stays_proportional_to_its_entries(
+    store: Keystore, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ksfile, "COMPACT_SLACK", 1024)
+    for i in range(300):
+        store.put(f"entry-{i % 5}", Secret(f"value-{i:04d}"))
+    base_end, _records, regions = layout(store.path.read_bytes())
+    assert len(regions) == 5
+    assert store.path.stat().st_size < 2 * base_end + 1024 + 200  # not 300 records
+    got = outcome(store.path, key=key)
+    assert isinstance(got, dict)
+    assert {n: s.reveal() for n, s in got.items()} == {
+        f"entry-{i}": f"value-{295 + i:04d}" for i in range(5)
+    }
+
+
+def test_a_reader_never_sees_half_an_append(store: Keystore, key: bytes) -> None:
+    """Readers take the shared lock while they read a change: no spurious damaged file."""
+    store.put("counter", Secret("0"))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(1, 150):
+                store.put("counter", Secret(str(i)))
+                store.put(f"filler-{i % 7}", Secret("x" * (i % 90 + 1)))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    writer = threading.Thread(target=write)
+    with Keystore.open(store.path, key=key) as reader:
+        writer.start()
+        last = 0
+        while not stop.is_set():
+            value = int(reader.get("counter").reveal())
+            assert value >= last
+            last = value
+        writer.join()
+        assert reader.get("counter").reveal() == "149"
+    assert errors == []

@@ -114,6 +114,15 @@ def damaged(path: Path) -> KeystoreError:
     return KeystoreError(f"{CANNOT_DECRYPT} ({path})")
 
 
+def damaged_journal(path: Path) -> KeystoreError:
+    """The error for a journal that does not authenticate (the base did, with this key)."""
+    return KeystoreError(
+        f"{CANNOT_DECRYPT} ({path}): its journal of changes is damaged or ends in an "
+        "interrupted write (a crash or power loss while a change was written); restore the "
+        "file from a backup"
+    )
+
+
 def validate_name(name: object) -> str:
     """Return ``name`` if it is a valid entry name, else raise ValidationError."""
     if not isinstance(name, str):
@@ -328,11 +337,11 @@ def read_journal(
             ops.append(op)
             pos = end + MAC_SIZE
     except (IndexError, struct.error, UnicodeDecodeError, ValidationError):
-        raise damaged(path) from None
+        raise damaged_journal(path) from None
     if len(data) - pos != MAC_SIZE or not hmac.compare_digest(
         seal(mac_key, tag, offset + pos), data[pos:]
     ):
-        raise damaged(path)
+        raise damaged_journal(path)
     return ops, tag
 
 
@@ -349,7 +358,7 @@ def apply_ops(entries: Entries, ops: Iterable[Op], path: Path) -> None:
         if code != OP_PUT:
             missing = not live.get(name, name in entries)
             if missing or (code == OP_RENAME and live.get(new, new in entries)):
-                raise damaged(path)
+                raise damaged_journal(path)
             live[name] = False
         live[new if code == OP_RENAME else name] = code != OP_DELETE
     for code, name, new, nonce, ct in ops:
