@@ -214,6 +214,19 @@ class KeystoreFile:
         _log.debug("reloaded keystore %s after a change by another writer", self.path)
         return True
 
+    def unchanged(self) -> bool:
+        """Whether the file is open and the one at ``path`` is as we last read it (one stat).
+
+        False also when the stat fails: :meth:`refresh` then says why.
+        """
+        if self.keys is None or self._fd is None:
+            return False
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == self._stamp
+
     def _stat(self) -> os.stat_result:
         try:
             return os.stat(self.path)
