@@ -90,13 +90,10 @@ ENTRY_AD: Final = b"hf-api-governance/keystore/v1/entry\x00"
 RECORD_PREFIX: Final = b"hf-api-governance/keystore/v2/record\x00"
 SEAL_PREFIX: Final = b"hf-api-governance/keystore/v2/seal\x00"
 
-OP_PUT: Final = 1
-OP_DELETE: Final = 2
-OP_RENAME: Final = 3
-
+# Journal operations, and the kinds of value in an entry's plaintext.
+OP_PUT, OP_DELETE, OP_RENAME = 1, 2, 3
+_KIND_STR, _KIND_BYTES = 0, 1
 _NO_LABEL: Final = 0xFFFF
-_KIND_STR: Final = 0
-_KIND_BYTES: Final = 1
 _U32: Final = struct.Struct(">I")
 _U64: Final = struct.Struct(">Q")
 
