@@ -485,9 +485,10 @@ class Keystore(Closing):
     def _rewrap(self, source: KeySource) -> None:
         with self._mutex:
             file = self._open()
+            header, kek = file.wrap_for(source)  # the KDF runs before the lock is taken
             with file.locked():
                 self._refresh()
-                file.rewrap(source)
+                file.rewrap(header, kek)
 
     # -- life cycle -----------------------------------------------------------
 

@@ -326,10 +326,17 @@ class KeystoreFile:
         apply_ops(entries, [op], self.path)
         self.compact(entries)
 
-    def rewrap(self, source: KeySource) -> None:
-        """Wrap the keys for ``source`` (new salt and nonce): the file rewritten (lock held)."""
+    def wrap_for(self, source: KeySource) -> tuple[Header, bytes]:
+        """A new header wrapping our keys for ``source`` (new salt and nonce), and its KEK.
+
+        Runs the KDF: call it before taking the lock, then :meth:`rewrap`.
+        """
         keys = self.open_keys()
-        header, kek = wrap(source, keys.dek, keys.fp_key)
+        return wrap(source, keys.dek, keys.fp_key)
+
+    def rewrap(self, header: Header, kek: bytes) -> None:
+        """Rewrite the file under ``header`` (from :meth:`wrap_for`; lock held)."""
+        keys = self.open_keys()
         self.compact(self.entries, header)
         keys.kek = kek
 

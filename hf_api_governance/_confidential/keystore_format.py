@@ -48,7 +48,6 @@ The entry key and the MAC key are derived from the DEK with HKDF-SHA256.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import struct
 from collections.abc import Iterable
@@ -213,17 +212,17 @@ def parse_header(data: bytes, path: Path) -> Header:
 
 def mac(mac_key: bytes, data: bytes) -> bytes:
     """HMAC-SHA256 of ``data``: the base MAC."""
-    return hmac.new(mac_key, data, hashlib.sha256).digest()
+    return hmac.digest(mac_key, data, "sha256")
 
 
 def chain(mac_key: bytes, previous: bytes, record: bytes) -> bytes:
     """The tag of a journal ``record`` that follows the tag ``previous``."""
-    return hmac.new(mac_key, RECORD_PREFIX + previous + record, hashlib.sha256).digest()
+    return hmac.digest(mac_key, RECORD_PREFIX + previous + record, "sha256")
 
 
 def seal(mac_key: bytes, last: bytes, offset: int) -> bytes:
     """The seal closing a file whose last tag is ``last`` and whose seal starts at ``offset``."""
-    return hmac.new(mac_key, SEAL_PREFIX + last + _U64.pack(offset), hashlib.sha256).digest()
+    return hmac.digest(mac_key, SEAL_PREFIX + last + _U64.pack(offset), "sha256")
 
 
 # -- base and journal ---------------------------------------------------------------
