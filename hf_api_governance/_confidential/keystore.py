@@ -17,7 +17,6 @@ key wrap) are in :mod:`~hf_api_governance._confidential.keystore_keys`.
 from __future__ import annotations
 
 import base64
-import contextlib
 import logging
 import os
 import threading
@@ -512,8 +511,11 @@ class Keystore(Closing):
         return self._closed
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
+        # Not contextlib.suppress: at interpreter exit that module may be gone already.
+        try:  # noqa: SIM105
             self.close()
+        except Exception:  # noqa: S110 - a finaliser must not raise
+            pass
 
     def __repr__(self) -> str:
         if self._closed:
