@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import doctest
+import errno
 import hashlib
 import hmac
 import logging
@@ -38,7 +39,9 @@ from hf_api_governance import (
     ValidationError,
 )
 from hf_api_governance._base.identifiers import ENTRY_NAME
-from hf_api_governance._confidential import keystore as ksmod
+from hf_api_governance._confidential import keystore_file as ksfile
+from hf_api_governance._confidential import keystore_format as ksformat
+from hf_api_governance._confidential import keystore_keys as kskeys
 
 CHEAP = 14  # the smallest scrypt cost the keystore accepts: keeps the suite fast
 OPAQUE = "cannot decrypt keystore: wrong passphrase or damaged file"
@@ -87,18 +90,66 @@ def outcome(path: Path, **creds: object) -> str | dict[str, Secret]:
         return "error"
 
 
-def entry_regions(data: bytes) -> list[tuple[str, int, int]]:
-    """(name, offset of the nonce, end of the ciphertext) for each entry of a v1 file."""
-    (count,) = struct.unpack_from(">I", data, 124)
-    pos, found = 128, []
-    for _ in range(count):
-        n = data[pos]
-        name = data[pos + 1 : pos + 1 + n].decode()
-        pos += 1 + n
+RECORD_PREFIX = b"hf-api-governance/keystore/v2/record\x00"
+SEAL_PREFIX = b"hf-api-governance/keystore/v2/seal\x00"
+
+
+def layout(data: bytes) -> tuple[int, list[tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Read a keystore file as docs/security.md describes it.
+
+    Returns where the base MAC starts, the (start, end) of each journal record
+    (its tag follows), and for each entry name where its current value (nonce,
+    ciphertext length, ciphertext) stands.
+    """
+
+    def name_at(pos: int) -> tuple[str, int]:
+        return data[pos + 1 : pos + 1 + data[pos]].decode(), pos + 1 + data[pos]
+
+    def entry_end(pos: int) -> int:
         (ct_len,) = struct.unpack_from(">I", data, pos + 12)
-        found.append((name, pos, pos + 16 + ct_len))
-        pos += 16 + ct_len
-    return found
+        return int(pos + 16 + ct_len)
+
+    (count,) = struct.unpack_from(">I", data, 124)
+    pos, regions, records = 128, {}, []
+    for _ in range(count):
+        name, pos = name_at(pos)
+        regions[name] = (pos, entry_end(pos))
+        pos = regions[name][1]
+    base_end = pos
+    pos += 32
+    version = struct.unpack_from(">H", data, 8)[0]
+    while version == 2 and len(data) - pos > 32:
+        start, op = pos, data[pos]
+        name, pos = name_at(pos + 1)
+        if op != 1:
+            del regions[name]
+        if op == 3:
+            name, pos = name_at(pos)
+        if op != 2:
+            regions[name] = (pos, entry_end(pos))
+            pos = regions[name][1]
+        records.append((start, pos))
+        pos += 32
+    return base_end, records, regions
+
+
+def entry_regions(data: bytes) -> list[tuple[str, int, int]]:
+    """(name, offset of the nonce, end of the ciphertext) of each entry's current value."""
+    return [(name, start, end) for name, (start, end) in layout(data)[2].items()]
+
+
+def reseal(data: bytes, mac_key: bytes) -> bytes:
+    """Recompute every MAC of a version 2 file, as someone holding the DEK could."""
+    base_end, records, _ = layout(data)
+    out = bytearray(data)
+    tag = hmac.new(mac_key, data[:base_end], hashlib.sha256).digest()
+    out[base_end : base_end + 32] = tag
+    for start, end in records:
+        tag = hmac.new(mac_key, RECORD_PREFIX + tag + out[start:end], hashlib.sha256).digest()
+        out[end : end + 32] = tag
+    at = (len(out) - 32).to_bytes(8, "big")
+    out[-32:] = hmac.new(mac_key, SEAL_PREFIX + tag + at, hashlib.sha256).digest()
+    return bytes(out)
 
 
 def child_env(key: bytes) -> dict[str, str]:
@@ -259,7 +310,7 @@ def test_invalid_entry_names_raise_validation_error_naming_the_field(
 @given(st.text(max_size=140).filter(lambda s: not ENTRY_NAME.fullmatch(s)))
 def test_any_name_outside_the_slug_pattern_is_refused(bad: str) -> None:
     with pytest.raises(ValidationError, match=r"^name: "):
-        ksmod.validate_name(bad)
+        ksformat.validate_name(bad)
 
 
 def test_longest_valid_name_is_accepted(store: Keystore) -> None:
@@ -397,7 +448,7 @@ def test_two_keystores_with_one_passphrase_get_their_own_salt_and_wrap_nonce(
     for name in ("one", "two"):
         with Keystore.create(tmp_path / name, "shared passphrase", scrypt_log2_n=CHEAP):
             pass
-        headers.append((tmp_path / name).read_bytes()[: ksmod._HEADER_SIZE])
+        headers.append((tmp_path / name).read_bytes()[: ksformat.HEADER_SIZE])
     one, two = headers
     assert one[SALT] != two[SALT]
     assert one[SALT] != bytes(16)
@@ -415,7 +466,7 @@ def test_change_passphrase_draws_a_new_salt_and_wrap_nonce_even_for_the_same_pas
         after = path.read_bytes()
     assert after[SALT] != before[SALT]
     assert after[WRAP_NONCE] != before[WRAP_NONCE]
-    assert after[: ksmod._HEADER_SIZE] != before[: ksmod._HEADER_SIZE]
+    assert after[: ksformat.HEADER_SIZE] != before[: ksformat.HEADER_SIZE]
     assert entry_nonces(after) == entry_nonces(before)  # the entries are not re-encrypted
     got = outcome(path, passphrase="pw")
     assert isinstance(got, dict)
@@ -471,7 +522,7 @@ def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(
     def scaled(*, salt: bytes, length: int, n: int, r: int, p: int) -> object:
         return real(salt=salt, length=length, n=n >> 12, r=r, p=p)
 
-    monkeypatch.setattr(ksmod, "Scrypt", scaled)
+    monkeypatch.setattr(kskeys, "Scrypt", scaled)
     path = tmp_path / "ks"
     with Keystore.create(path, "pw", scrypt_log2_n=CHEAP) as ks:
         ks.put("a", Secret("value"))
@@ -479,7 +530,7 @@ def test_every_flipped_header_byte_of_a_passphrase_file_is_detected(
         assert ks.get("a").reveal() == "value"
     data = path.read_bytes()
     damaged = tmp_path / "damaged"
-    for offset in range(ksmod._HEADER_SIZE):  # magic, version, KDF params, salt, wrapped keys
+    for offset in range(ksformat.HEADER_SIZE):  # magic, version, KDF params, salt, wrapped keys
         flipped = bytearray(data)
         flipped[offset] ^= 0x01
         damaged.write_bytes(flipped)
@@ -503,7 +554,7 @@ def test_a_tampered_kdf_cost_is_refused_before_scrypt_runs(
     data = bytearray(path.read_bytes())
     data[13:16] = bytes((log2_n, r, p))
     path.write_bytes(data)
-    monkeypatch.setattr(ksmod, "Scrypt", _no_scrypt)
+    monkeypatch.setattr(kskeys, "Scrypt", _no_scrypt)
     with pytest.raises(KeystoreError, match=OPAQUE):
         Keystore.open(path, "pw")
 
@@ -519,9 +570,9 @@ def test_the_largest_cost_create_writes_is_still_accepted(
         seen.append((n, r, p))
         return real(salt=salt, length=length, n=1 << CHEAP, r=r, p=p)
 
-    monkeypatch.setattr(ksmod, "Scrypt", cheap)
+    monkeypatch.setattr(kskeys, "Scrypt", cheap)
     path = tmp_path / "ks"
-    with Keystore.create(path, "pw", scrypt_log2_n=ksmod.MAX_SCRYPT_LOG2_N) as ks:
+    with Keystore.create(path, "pw", scrypt_log2_n=ksformat.MAX_SCRYPT_LOG2_N) as ks:
         ks.put("a", Secret("value"))
     with Keystore.open(path, "pw") as ks:
         assert ks.get("a").reveal() == "value"
@@ -542,7 +593,7 @@ def test_running_out_of_memory_in_scrypt_is_a_keystore_error(
     """MemoryError from the KDF (a low ulimit) becomes KeystoreError, on open and create."""
     path = tmp_path / "ks"
     Keystore.create(path, "CANARYpassphrase-0123", scrypt_log2_n=CHEAP).close()
-    monkeypatch.setattr(ksmod, "Scrypt", _HungryScrypt)
+    monkeypatch.setattr(kskeys, "Scrypt", _HungryScrypt)
     with pytest.raises(KeystoreError, match="not enough memory") as info:
         Keystore.open(path, "CANARYpassphrase-0123")
     assert "CANARY" not in str(info.value)
@@ -569,7 +620,7 @@ def test_truncated_files_are_refused_at_every_length(store: Keystore, key: bytes
 def test_random_bytes_are_not_a_keystore(junk: bytes, with_magic: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "junk"
-        path.write_bytes((ksmod.MAGIC if with_magic else b"") + junk)
+        path.write_bytes((ksformat.MAGIC if with_magic else b"") + junk)
         with pytest.raises(KeystoreError):
             Keystore.open(path, key=os.urandom(32))
 
@@ -592,9 +643,9 @@ def test_empty_missing_foreign_and_future_files_have_clear_messages(
     future = tmp_path / "future"
     Keystore.create(future, key=key).close()
     data = bytearray(future.read_bytes())
-    data[8:10] = (2).to_bytes(2, "big")
+    data[8:10] = (3).to_bytes(2, "big")
     future.write_bytes(data)
-    with pytest.raises(KeystoreError, match="format version 2"):
+    with pytest.raises(KeystoreError, match="format version 3"):
         Keystore.open(future, key=key)
 
 
@@ -614,9 +665,8 @@ def test_swapped_ciphertexts_are_refused_even_with_a_recomputed_file_mac(
     # The file MAC notices the edit first...
     with pytest.raises(KeystoreError, match=OPAQUE):
         Keystore.open(damaged, key=key)
-    # ...and with the MAC forged by someone holding the DEK, the name binding still holds.
-    body = swapped[:-32]
-    damaged.write_bytes(body + hmac.new(keys.mac_key, body, hashlib.sha256).digest())
+    # ...and with the MACs forged by someone holding the DEK, the name binding still holds.
+    damaged.write_bytes(reseal(swapped, keys.mac_key))
     with Keystore.open(damaged, key=key) as ks:
         for name in ("alpha", "bravo"):
             with pytest.raises(KeystoreError, match=OPAQUE):
@@ -893,11 +943,11 @@ def test_a_keystore_file_over_the_size_cap_is_refused_unread(
     path = tmp_path / "keys.hfks"
     with Keystore.create(path, key=key) as ks:
         ks.put("small", Secret("v" * 100))
-        monkeypatch.setattr(ksmod, "MAX_FILE_SIZE", path.stat().st_size + 500)
+        monkeypatch.setattr(ksformat, "MAX_FILE_SIZE", path.stat().st_size + 500)
         with pytest.raises(KeystoreError, match="would grow beyond"):
             ks.put("large", Secret("v" * 1000))
         assert ks.names() == ["small"]
-    monkeypatch.setattr(ksmod, "MAX_FILE_SIZE", 200)
+    monkeypatch.setattr(ksformat, "MAX_FILE_SIZE", 200)
     with pytest.raises(KeystoreError, match="larger than the 200 bytes limit"):
         Keystore.open(path, key=key)
 
@@ -934,3 +984,269 @@ def test_entry_names_with_a_trailing_newline_are_refused(store: Keystore) -> Non
         store.put("okta\n", Secret("w"))
     assert "okta\n" not in store
     assert store.names() == ["okta"]
+
+
+# -- format 2: the journal -------------------------------------------------------------
+
+# Written by the previous release (format 1: a base and its MAC, no journal), with the
+# test key bytes(range(32)): aware-api, engage.token and okta_1 as fill() writes them.
+FORMAT_1_KEY = bytes(range(32))
+FORMAT_1_FILE = base64.b64decode(
+    "SEZHT1ZLUwAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAABo7RFRvGt2WYzNBbhYDMiqx7wVvp7ii28ubHkBU68HjbnJ"
+    "Ay5j760NwAybZWCIBdJ753Ef8cncd0p96YaTYs8yG9/H9YGg14vaXtT1/4nJM/Ij84yNC/9KlBGLpAAAAAMJYXdh"
+    "cmUtYXBpEPY06uAoy1g9g4rTAAAAP7P69cIGMecBzEm22hxteTaEVLeUaRVlzVgn5QW30T4zMTkyKvBlhIsssp74"
+    "toImIPpw+CZ9gKnhwQdMusTeigxlbmdhZ2UudG9rZW5Bm0m4Uif//CKvpe0AAAAxVBQGbPU5AzCpbemzbVF2Z0Xo"
+    "txMy7WxAs/h8F3fxKQdphx91+jqHWLZw2Nto0tVdlQZva3RhXzGgHEPXj0acy9oKK+MAAABEmB6nZxK7pbNr2FD2"
+    "xLcTd56UWvc1JosyjKk1XP9AyYo9+TJDM0JGBehFZzB7F5IpdEkb6elIiXn563XX54qftsOJ2zHu7GA0ynwRhvBM"
+    "d+mE3owMC3xv/zPv89u81FG4Eexa1g=="
+)
+# The same release, passphrase "format-1 passphrase" at scrypt n=2**14: entry a = "value-of-a".
+FORMAT_1_PASSPHRASE_FILE = base64.b64decode(
+    "SEZHT1ZLUwAAAQAAAQ4IAZGh3MOIEyc/jXapPi/hzQpFUYwVrk9TpY5CQ8MW9mt0rwCZM+T78NKn0Y9jyx8CsPCI"
+    "iNMbAoW/cEnP2Y3i6e6mEminAZ2oBXzo2VNryvUIQXE2B2RJQ1C93cY9uamLpTHMa46Gtu+w7eIztQAAAAEBYYO2"
+    "eT0vw4zLCfFgqAAAADR0uMSdpLzysFTPTIhYKQW/qdgd8RCenP0Yyj8/P6DAU11+MAuURyRGP6Vi5OETCVaX0Q+r"
+    "d256Rer+YLsidqSHCVRVzYKxUVncVslWyEQNyIwSHI4="
+)
+
+
+def format_1_content() -> dict[str, Secret]:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Keystore.create(Path(tmp) / "ks", key=b"k" * 32) as ks,
+    ):
+        return fill(ks)
+
+
+def test_a_format_1_keystore_opens_and_every_flip_truncation_or_extension_is_detected(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ks"
+    path.write_bytes(FORMAT_1_FILE)
+    got = outcome(path, key=FORMAT_1_KEY)
+    expected = format_1_content()
+    assert isinstance(got, dict)
+    assert got.keys() == expected.keys()
+    assert all(same(got[name], expected[name]) for name in expected)
+    for offset in range(len(FORMAT_1_FILE)):
+        flipped = bytearray(FORMAT_1_FILE)
+        flipped[offset] ^= 0x01
+        path.write_bytes(flipped)
+        assert outcome(path, key=FORMAT_1_KEY) == "error", offset
+    for damaged in (FORMAT_1_FILE[:-1], FORMAT_1_FILE[:-33], FORMAT_1_FILE + bytes(33)):
+        path.write_bytes(damaged)
+        assert outcome(path, key=FORMAT_1_KEY) == "error"
+
+
+@pytest.mark.parametrize("protection", ["key", "passphrase"])
+def test_a_format_1_keystore_is_upgraded_by_its_first_change_and_keeps_its_key(
+    tmp_path: Path, protection: str
+) -> None:
+    path = tmp_path / "ks"
+    if protection == "key":
+        path.write_bytes(FORMAT_1_FILE)
+        creds: dict[str, Any] = {"key": FORMAT_1_KEY}
+    else:
+        path.write_bytes(FORMAT_1_PASSPHRASE_FILE)
+        creds = {"passphrase": "format-1 passphrase"}
+    with Keystore.open(path, **creds) as ks:
+        before = {name: ks.get(name) for name in ks.names()}
+        assert path.read_bytes()[8:10] == b"\x00\x01"  # reading writes nothing
+        ks.put("new-entry", Secret("new value"))
+        after = path.read_bytes()
+    assert after[8:10] == b"\x00\x02"
+    assert (
+        after[16:32] == (FORMAT_1_FILE if protection == "key" else FORMAT_1_PASSPHRASE_FILE)[16:32]
+    )
+    got = outcome(path, **creds)
+    assert isinstance(got, dict)
+    assert got.pop("new-entry").reveal() == "new value"
+    assert got.keys() == before.keys()
+    assert all(same(got[name], before[name]) for name in before)
+    assert all(got[name].fingerprint == before[name].fingerprint for name in before)
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["put", "delete", "rename"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.binary(min_size=1, max_size=20),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def run(ks: Keystore, ops: list[tuple[str, str, str, bytes]]) -> dict[str, bytes]:
+    """Apply ``ops`` to ``ks`` (skipping those that would fail); return the expected content."""
+    model: dict[str, bytes] = {}
+    for op, name, other, value in ops:
+        if op == "put":
+            ks.put(name, Secret(value))
+            model[name] = value
+        elif op == "delete" and name in model:
+            ks.delete(name)
+            del model[name]
+        elif op == "rename" and name in model and other not in model:
+            ks.rename(name, other)
+            model[other] = model.pop(name)
+    return model
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    operations,
+    st.booleans(),
+    st.sampled_from(["flip", "truncate", "extend"]),
+    st.integers(min_value=0),
+    st.integers(min_value=0, max_value=7),
+    st.binary(min_size=1, max_size=80),
+)
+def test_any_flip_truncation_or_extension_of_a_journaled_file_is_detected(
+    ops: list[tuple[str, str, str, bytes]],
+    compact_often: bool,
+    damage: str,
+    where: int,
+    bit: int,
+    junk: bytes,
+) -> None:
+    """Never a wrong value: the intact file reads back exactly, every damaged one is refused."""
+    key = os.urandom(32)
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        if compact_often:  # a compacted base with a journal after it
+            mp.setattr(ksfile, "COMPACT_SLACK", 0)
+        path = Path(tmp) / "ks"
+        with Keystore.create(path, key=key) as ks:
+            model = run(ks, ops)
+        got = outcome(path, key=key)
+        assert isinstance(got, dict)
+        assert {name: secret.reveal_bytes() for name, secret in got.items()} == model
+        data = path.read_bytes()
+        if damage == "flip":
+            changed = bytearray(data)
+            changed[where % len(data)] ^= 1 << bit
+            data = bytes(changed)
+        elif damage == "truncate":
+            data = data[: where % len(data)]
+        else:
+            data += junk
+        path.write_bytes(data)
+        assert outcome(path, key=key) == "error"
+
+
+def test_every_truncation_inside_the_journal_is_refused_with_a_clear_message(
+    store: Keystore, key: bytes
+) -> None:
+    """A crash (power loss) mid-append leaves a cut last record: refused, never half-read."""
+    store.put("a", Secret("first"))
+    before = store.path.read_bytes()
+    store.put("a", Secret("second"))
+    store.put("b", Secret("third"))
+    data = store.path.read_bytes()
+    base_end, records, _ = layout(data)
+    assert len(records) == 3
+    damaged = store.path.with_name("cut")
+    for length in range(base_end + 32, len(data)):
+        damaged.write_bytes(data[:length])
+        with pytest.raises(KeystoreError, match="interrupted write") as info:
+            Keystore.open(damaged, key=key)
+        assert "first" not in str(info.value)
+    # Cut where the previous state ended (its seal gone): refused as well.
+    damaged.write_bytes(data[: len(before) - 32])
+    assert outcome(damaged, key=key) == "error"
+
+
+def test_a_failed_append_puts_the_previous_state_back(
+    store: Keystore, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk in the middle of an append: the put fails, the file still opens as before."""
+    store.put("a", Secret("kept"))
+    before = store.path.read_bytes()
+    real = os.pwrite
+    calls: list[int] = []
+
+    def half_then_full(fd: int, data: Any, offset: int) -> int:
+        calls.append(offset)
+        if len(calls) == 1:
+            real(fd, bytes(data)[: len(data) // 2], offset)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", half_then_full)
+    with pytest.raises(KeystoreError, match="No space left"):
+        store.put("a", Secret("lost"))
+    monkeypatch.setattr(os, "pwrite", real)
+    assert store.path.read_bytes() == before
+    got = outcome(store.path, key=key)
+    assert isinstance(got, dict)
+    assert got["a"].reveal() == "kept"
+    store.put("b", Secret("next"))  # the handle goes on
+    assert store.get("a").reveal() == "kept"
+
+
+def test_another_handle_sees_puts_deletes_renames_and_compactions_on_the_next_get(
+    store: Keystore, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Keystore.open(store.path, key=key) as other:
+        store.put("a", Secret("one"))
+        assert other.get("a").reveal() == "one"
+        store.put("a", Secret("two"))
+        assert other.get("a").reveal() == "two"
+        store.rename("a", "b")
+        assert other.names() == ["b"]
+        assert other.get("b").reveal() == "two"
+        store.delete("b")
+        with pytest.raises(KeystoreEntryNotFound):
+            other.get("b")
+        assert "b" not in other._decrypted  # a deleted value is not kept in memory
+        monkeypatch.setattr(ksfile, "COMPACT_SLACK", 0)
+        for i in range(20):
+            store.put("c", Secret(f"value-{i}"))
+            assert other.get("c").reveal() == f"value-{i}"
+        other.put("d", Secret("from the other handle"))
+        assert store.get("d").reveal() == "from the other handle"
+
+
+def test_the_journal_is_compacted_so_the_file_stays_proportional_to_its_entries(
+    store: Keystore, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ksfile, "COMPACT_SLACK", 1024)
+    for i in range(300):
+        store.put(f"entry-{i % 5}", Secret(f"value-{i:04d}"))
+    base_end, _records, regions = layout(store.path.read_bytes())
+    assert len(regions) == 5
+    assert store.path.stat().st_size < 2 * base_end + 1024 + 200  # not 300 records
+    got = outcome(store.path, key=key)
+    assert isinstance(got, dict)
+    assert {n: s.reveal() for n, s in got.items()} == {
+        f"entry-{i}": f"value-{295 + i:04d}" for i in range(5)
+    }
+
+
+def test_a_reader_never_sees_half_an_append(store: Keystore, key: bytes) -> None:
+    """Readers take the shared lock while they read a change: no spurious damaged file."""
+    store.put("counter", Secret("0"))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        try:
+            for i in range(1, 60):
+                store.put("counter", Secret(str(i)))
+                store.put(f"filler-{i % 7}", Secret("x" * (i % 90 + 1)))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    writer = threading.Thread(target=write)
+    with Keystore.open(store.path, key=key) as reader:
+        writer.start()
+        last = 0
+        while not stop.is_set():
+            value = int(reader.get("counter").reveal())
+            assert value >= last
+            last = value
+        writer.join()
+        assert reader.get("counter").reveal() == "59"
+    assert errors == []
