@@ -56,6 +56,18 @@ class PolicyContext:
     code: str
     clause: str | None = None
 
+    def _run(self, hook: PolicyHook) -> Finding | Iterable[Finding] | None:
+        """Run ``hook`` on this context, its code and clause the hook's.
+
+        The engine builds one context per evaluation and runs every hook on
+        it (no allocation per hook): ``code`` and ``clause`` are the running
+        hook's while it runs.
+        """
+        set_field = object.__setattr__  # frozen for hooks; the engine sets the running hook
+        set_field(self, "code", hook.code)
+        set_field(self, "clause", hook.clause)
+        return hook.func(self)
+
     def finding(self, severity: Severity, message: str, /, **details: Any) -> Finding:
         """Build a finding with the hook's declared code and clause.
 
@@ -121,6 +133,8 @@ class PolicyHook:
         actions: The actions it runs for.
         name: Its name in ``POLICY_ERROR`` findings (default
             ``module.qualname``).
+        pure: Declared time- and context-independent (see :func:`policy_hook`):
+            decisions may be cached while only such hooks run.
     """
 
     func: HookFunction
@@ -128,6 +142,7 @@ class PolicyHook:
     clause: str | None
     actions: frozenset[Action]
     name: str
+    pure: bool = False
 
     def __call__(self, ctx: PolicyContext) -> Finding | Iterable[Finding] | None:
         return self.func(ctx)
@@ -139,6 +154,7 @@ def policy_hook(
     clause: str | None = None,
     actions: Action | str | Iterable[Action | str] | None = None,
     name: str | None = None,
+    pure: bool = False,
 ) -> Callable[[HookFunction], PolicyHook]:
     """Declare a function as a policy hook.
 
@@ -156,6 +172,14 @@ def policy_hook(
         clause: The contract clause it enforces (``"1.1.2"``), or ``None``.
         actions: The actions it runs for (default: every action).
         name: Its name in error findings (default: ``module.qualname``).
+        pure: Declare the hook time- and context-independent: what it returns
+            depends only on ``ctx.integration`` (its declaration, state and
+            history), ``ctx.action`` and ``ctx.settings``, never on ``ctx.at``,
+            the clock or anything outside the context (files, network,
+            environment, mutable globals). Only then may a decision be reused
+            (a governed session caches a CALL decision for an unchanged
+            integration until its next time boundary); a hook without the
+            declaration (the default) is evaluated on every decision.
 
     Returns:
         A decorator that turns the function into a :class:`PolicyHook`.
@@ -179,12 +203,14 @@ def policy_hook(
     declared = _hook_actions(actions)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise PolicyError("policy_hook: name must be non-empty text")
+    if not isinstance(pure, bool):
+        raise PolicyError("policy_hook: pure must be a bool")
 
     def decorate(func: HookFunction) -> PolicyHook:
         if isinstance(func, PolicyHook) or not callable(func):
             raise PolicyError(f"policy_hook({code}): can only decorate a plain function")
         hook_name = name or f"{func.__module__}.{getattr(func, '__qualname__', repr(func))}"
-        return PolicyHook(func, code, clause, declared, hook_name)
+        return PolicyHook(func, code, clause, declared, hook_name, pure)
 
     return decorate
 
