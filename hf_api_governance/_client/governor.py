@@ -68,7 +68,7 @@ from hf_api_governance._client.origins import (
     strip_credentials,
 )
 from hf_api_governance._client.parse import parse_decimal
-from hf_api_governance._client.ports import Transport
+from hf_api_governance._client.ports import EngineLike, Transport
 from hf_api_governance._client.profiles import (
     Confirmation,
     RateLimit,
@@ -259,6 +259,8 @@ class _Governor:
         self.extra_headers = credential_headers_of(integration)
         self.profile: SignalProfile = profile_for(integration, options.profile)
         self._last_read: Integration = integration
+        # The allowing CALL decision that stands: (integration, from, until); see _ask.
+        self._allowed: tuple[Integration, datetime, datetime] | None = None
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
         self._suspected: set[str] = set()
@@ -330,9 +332,7 @@ class _Governor:
                 self._refuse_seen_signal(integration)
             engine = self.options.engine
             if engine is not None:
-                decision = engine.evaluate(integration, Action.CALL, at=self.clock.now())
-                if not decision.allowed:
-                    raise AccessDenied(decision)
+                self._ask(engine, integration)
             if integration.state is not IntegrationState.ACTIVE and (
                 engine is None
                 or integration.state
@@ -358,6 +358,32 @@ class _Governor:
             )
             raise
         return integration
+
+    def _ask(self, engine: EngineLike, integration: Integration) -> None:
+        """Ask the engine for a CALL decision, or reuse an allowing one that still stands.
+
+        An allowing decision is kept for this very integration object (the
+        registry hands back the same one while nothing changed, and a new one
+        after any change, another process's revocation included) from the
+        instant it was taken until the engine's ``valid_until``
+        (:meth:`~hf_api_governance.PolicyEngine.valid_until`: empty unless
+        every hook is declared pure; an engine without it is asked every
+        time). A denial is never reused.
+
+        Raises:
+            AccessDenied: The engine denies the call.
+        """
+        now = self.clock.now()
+        kept = self._allowed
+        if kept is not None and kept[0] is integration and kept[1] <= now < kept[2]:
+            return
+        decision = engine.evaluate(integration, Action.CALL, at=now)
+        if not decision.allowed:
+            self._allowed = None
+            raise AccessDenied(decision)
+        valid_until = getattr(engine, "valid_until", None)
+        until = valid_until(integration, Action.CALL, at=now) if callable(valid_until) else now
+        self._allowed = (integration, now, until) if until > now else None
 
     def _refuse_seen_signal(self, integration: Integration) -> None:
         """Deny while a revocation or unrecorded suspension this governor saw stands."""
@@ -452,7 +478,9 @@ class _Governor:
 
     # -- 3. signals ---------------------------------------------------------------
 
-    def facts(self, integration: Integration, request: requests.PreparedRequest) -> Facts:
+    def facts(
+        self, integration: Integration, request: requests.PreparedRequest, *, streamed: bool = False
+    ) -> Facts:
         """What this governor knows about ``request`` (for :func:`~.signals.classify`)."""
         url = request.url or ""
         profile = self.profile
@@ -467,6 +495,7 @@ class _Governor:
             contract=self.options.contract,
             secret_headers=self.extra_headers,
             profile=profile,
+            streamed=streamed,
         )
 
     def inspect(
@@ -475,11 +504,14 @@ class _Governor:
         request: requests.PreparedRequest,
         response: requests.Response,
         call: _Call | None,
+        *,
+        streamed: bool = False,
     ) -> requests.Response:
         """Classify ``response`` and apply what it says; return the answer that stands.
 
         That is ``response``, or, when a suspicion was cleared by repeating
-        the request, the repeated request's answer.
+        the request, the repeated request's answer. A ``streamed`` body
+        (``stream=True``) is never read: only the status and headers count.
 
         Raises:
             CredentialRevoked: The response (confirmed by the authority) shows
@@ -493,7 +525,7 @@ class _Governor:
         if plain_answer(response, request.method or "?", self.profile, self.options.contract):
             self._token_seen = False  # a 2xx issuing no token: a later token is not fresh
             return response
-        facts = self.facts(integration, request)
+        facts = self.facts(integration, request, streamed=streamed)
         return self.apply(integration, request, response, classify(response, facts), call, facts)
 
     def apply(
@@ -633,7 +665,9 @@ class _Governor:
         failure = self._record_suspicion(signal, evidence, (request.method or "?", path))
         if verdict.outcome is Outcome.CLEARED and verdict.response is not None:
             response.close()
-            return self.inspect(integration, request, verdict.response, None)
+            return self.inspect(
+                integration, request, verdict.response, None, streamed=facts.streamed
+            )
         response.close()
         return self._raise_suspected(signal, verdict, evidence, response.status_code, failure)
 
@@ -1040,6 +1074,7 @@ class _Governor:
         if not data:
             self._note_rate_limit(response)
         call = _Call(adapter, kwargs)
+        streamed = bool(kwargs.get("stream"))
         if self.options.recorder is not None:
             sent: dict[str, Any] = {
                 "method": method,
@@ -1061,9 +1096,9 @@ class _Governor:
                 # The answer is read all the same: a revocation or suspension in it
                 # is acted on (and raised, the recorder's failure as its context).
                 if not data:
-                    self.inspect(integration, request, response, call)
+                    self.inspect(integration, request, response, call, streamed=streamed)
                 response.close()
                 raise
         if data:
             return response
-        return self.inspect(integration, request, response, call)
+        return self.inspect(integration, request, response, call, streamed=streamed)

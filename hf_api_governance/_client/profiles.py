@@ -274,6 +274,15 @@ def _sources(value: object) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
 
+SUCCESS_BODY_LIMIT: Final = 65536
+"""The default :attr:`SignalProfile.success_body_limit` (bytes)."""
+
+
+def _body_limit(_inst: object, _attr: object, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError("success_body_limit", "must be a non-negative int (bytes)")
+
+
 @attrs.frozen
 class SignalProfile:
     """How one vendor's API signals revocation, expiry and rate limits: data the signal table reads.
@@ -309,6 +318,10 @@ class SignalProfile:
         repeat_post: Whether :attr:`Confirmation.REPEAT` may repeat a ``POST``
             (an API that authenticates before running anything).
         sources: Where each field's entries come from, by field name.
+        success_body_limit: The largest ``2xx`` body (bytes) read for a
+            signal (a ``fail`` array, a token issued); a larger one is not
+            parsed (default 65,536: raise it to opt in to larger answers).
+            Error statuses are read up to 1 MiB; a streamed body never.
 
     Raises:
         ValidationError: A field is invalid (the field is named).
@@ -339,6 +352,7 @@ class SignalProfile:
     )
     repeat_post: bool = attrs.field(default=False, validator=_flag("repeat_post"))
     sources: Mapping[str, str] = attrs.field(factory=dict, converter=_sources, hash=False)
+    success_body_limit: int = attrs.field(default=SUCCESS_BODY_LIMIT, validator=_body_limit)
 
     @property
     def reads_body(self) -> bool:

@@ -241,6 +241,8 @@ class Facts:
         secret_headers: Lower-case names of the integration's own credential
             headers, scrubbed from evidence besides the usual ones.
         profile: The vendor's signal profile (:mod:`.profiles`).
+        streamed: Whether the caller asked to stream the body
+            (``stream=True``): the table never reads it then.
     """
 
     kind: ApiKind
@@ -253,6 +255,7 @@ class Facts:
     contract: Contract | None = None
     secret_headers: frozenset[str] = frozenset()
     profile: SignalProfile = STATIC_KEY
+    streamed: bool = False
 
     @property
     def mimecast(self) -> bool:
@@ -304,10 +307,26 @@ class Seen:
         self.body_read = False
 
     @cached_property
+    def content(self) -> bytes:
+        """The body the table may read, as bytes; empty when it may not.
+
+        Never a streamed body (the caller's to read), and never a ``2xx``
+        body larger than the profile's
+        :attr:`~.profiles.SignalProfile.success_body_limit`; an error
+        status's body is read up to :data:`~.parse.MAX_JSON_BYTES`.
+        """
+        if self.facts.streamed:
+            return b""
+        content = _content(self.response)
+        if self.succeeded and len(content) > self.facts.profile.success_body_limit:
+            return b""
+        return content
+
+    @cached_property
     def body(self) -> Any:
-        """The decoded JSON body, or ``None`` (see :func:`~.parse.json_body`)."""
+        """The decoded JSON body, or ``None`` (see :func:`~.parse.json_body` and :attr:`content`)."""
         self.body_read = True
-        return json_body(self.response)
+        return json_body(self.response) if self.content else None
 
     @cached_property
     def sunset_at(self) -> datetime | None:
@@ -336,14 +355,17 @@ class Seen:
         A body without the text ``"code"`` holds none: it is not parsed for
         them (an ordinary answer's ``"fail": []``).
         """
-        if not self.body_read and b'"code"' not in _content(self.response):
+        if not self.body_read and b'"code"' not in self.content:
             return ()
         return body_codes(self.body, oauth=False, fail=True)
 
     @cached_property
     def contract_problem(self) -> str | None:
         """What broke the contract (secret-free), or ``None`` if it holds."""
-        problem = contract_problem(self.facts.contract, self.response)
+        contract = self.facts.contract
+        if self.facts.streamed and not callable(contract):
+            return None  # a JSON shape is not checked on a streamed body (the caller's)
+        problem = contract_problem(contract, self.response)
         return None if problem is None else safe_text(problem)  # it may quote the body
 
     @property
@@ -864,6 +886,8 @@ def _token_issued(seen: Seen) -> bool | None:
         return None
     if seen.facts.method != "POST" or "json" not in seen.headers.get("Content-Type", "").lower():
         return False
+    if seen.facts.streamed:
+        return False  # a streamed body is the caller's: not read for a token
     small = seen.body_read or len(seen.response.content) < _TOKEN_BODY_LIMIT
     body = seen.body if small else None
     return isinstance(body, Mapping) and "access_token" in body
