@@ -522,7 +522,9 @@ class _Governor:
             ApiError: A Mimecast ``fail`` array reported an error.
             TransportError: The response could not be read.
         """
-        if plain_answer(response, request.method or "?", self.profile, self.options.contract):
+        if plain_answer(
+            response, request.method or "?", self.profile, self.options.contract, streamed=streamed
+        ):
             self._token_seen = False  # a 2xx issuing no token: a later token is not fresh
             return response
         facts = self.facts(integration, request, streamed=streamed)

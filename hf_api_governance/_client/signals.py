@@ -273,21 +273,34 @@ def _content(response: requests.Response) -> bytes:
 
 
 def plain_answer(
-    response: requests.Response, method: str, profile: SignalProfile, contract: object
+    response: requests.Response,
+    method: str,
+    profile: SignalProfile,
+    contract: object,
+    *,
+    streamed: bool = False,
 ) -> bool:
-    """Whether an answer carries no signal without reading its body: the fast path.
+    """Whether an answer carries no signal, read without parsing its body: the fast path.
 
     A ``2xx`` to anything but a ``POST`` (a token request is a ``POST``),
-    without ``Deprecation``, ``Sunset`` or ``Link``, for a profile whose
-    successful bodies carry no signal, without a contract. Reads nothing
-    but the status and three header lookups.
+    without ``Deprecation``, ``Sunset`` or ``Link``, without a contract, for
+    a profile whose successful bodies carry no signal; for one that reads a
+    ``fail`` array, also a body that may not be read (streamed, or larger
+    than the profile's ``success_body_limit``) or that holds neither the
+    text ``"code"`` nor ``"error"`` (an ordinary answer's ``"fail": []``).
     """
-    return (
+    if not (
         200 <= response.status_code < 300
         and method != "POST"
         and contract is None
-        and not profile.fail_array
         and not any(name in response.headers for name in _NOTICE_HEADERS)
+    ):
+        return False
+    if not profile.fail_array or streamed:
+        return True
+    content = _content(response)
+    return len(content) > profile.success_body_limit or (
+        b'"code"' not in content and b'"error"' not in content
     )
 
 
@@ -832,7 +845,9 @@ def _classify(response: requests.Response, facts: Facts, rules: Iterable[Rule]) 
     if (
         rules is RULES
         and not facts.token_endpoint
-        and plain_answer(response, facts.method, facts.profile, facts.contract)
+        and plain_answer(
+            response, facts.method, facts.profile, facts.contract, streamed=facts.streamed
+        )
     ):
         return _PLAIN_READING
     seen = Seen(response, facts)
