@@ -337,7 +337,7 @@ class Seen:
 
     @cached_property
     def body(self) -> Any:
-        """The decoded JSON body, or ``None`` (see :func:`~.parse.json_body` and :attr:`content`)."""
+        """The decoded JSON body, or ``None`` (see :func:`~.parse.json_body`, :attr:`content`)."""
         self.body_read = True
         return json_body(self.response) if self.content else None
 
