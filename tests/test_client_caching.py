@@ -21,9 +21,11 @@ from hf_api_governance import (
     ApiError,
     ApiKind,
     GovernedSession,
+    Finding,
     Licence,
     PolicyContext,
     PolicyEngine,
+    PolicyHook,
     Registry,
     policy_hook,
 )
@@ -37,7 +39,7 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 JSON = {"Content-Type": "application/json"}
 
 
-def _counting_hook(*, pure: bool) -> tuple[list[datetime], object]:
+def _counting_hook(*, pure: bool) -> tuple[list[datetime], PolicyHook]:
     seen: list[datetime] = []
 
     @policy_hook(code="ACME_COUNTED", pure=pure)
@@ -58,7 +60,7 @@ def test_a_revocation_by_another_process_is_honoured_on_the_next_call_with_cachi
     path = tmp_path / "registry.db"
     with Registry.open(path) as registry:
         active(registry, integration(server.url))
-        engine = PolicyEngine([counted])  # type: ignore[list-item]
+        engine = PolicyEngine([counted])
         with GovernedSession(registry, "acme-api", keystore=world.keystore(), engine=engine) as s:
             for _ in range(3):
                 assert s.get(server.url + "/v1/users").status_code == 200
@@ -79,7 +81,7 @@ def test_a_decision_cached_before_a_licence_ends_is_not_reused_after_the_end(
     registry, ks, _, _ = world(
         server.url, licences=[Licence("Acme", "Directory API", NOW - timedelta(days=400), end)]
     )
-    engine = PolicyEngine([counted], clock=clock)  # type: ignore[list-item]
+    engine = PolicyEngine([counted], clock=clock)
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine, clock=clock) as s:
         s.get(server.url + "/v1/users")
         clock.advance(minutes=59)
@@ -97,7 +99,7 @@ def test_a_hook_without_the_pure_declaration_is_evaluated_on_every_call(
     seen, counted = _counting_hook(pure=False)
     server.route("GET", "/v1/users", Reply(200, body={"data": []}))
     registry, ks, _, _ = world(server.url)
-    engine = PolicyEngine([counted])  # type: ignore[list-item]
+    engine = PolicyEngine([counted])
     with GovernedSession(registry, "acme-api", keystore=ks, engine=engine) as s:
         for _ in range(4):
             s.get(server.url + "/v1/users")
@@ -109,7 +111,7 @@ def test_a_denial_is_never_reused(world: World, server: LocalServer) -> None:
     allow = [False]
 
     @policy_hook(code="ACME_SWITCH", pure=True)
-    def switch(ctx: PolicyContext) -> object:
+    def switch(ctx: PolicyContext) -> Finding | None:
         return None if allow[0] else ctx.deny("switched off")
 
     server.route("GET", "/v1/users", Reply(200, body={"data": []}))
