@@ -30,10 +30,10 @@ from hf_api_governance._policy.decision import (
     sort_key,
 )
 from hf_api_governance._policy.hooks import (
-    PolicyContext,
     PolicyHook,
     check_hooks,
     collect_findings,
+    evaluation_context,
     exception_finding,
 )
 from hf_api_governance._policy.settings import PolicySettings
@@ -212,20 +212,12 @@ class PolicyEngine:
         hooks = self._hooks_for[action]
         if hooks:
             # One context for the evaluation, each hook run on it (no allocation per hook).
-            ctx = trusted(
-                PolicyContext,
-                integration=integration,
-                action=action,
-                at=at,
-                history=integration.history,
-                settings=self._settings,
-                code="",
-                clause=None,
-            )
-            run = ctx._run
+            ctx, running = evaluation_context(integration, action, at, self._settings)
+            running.append(hooks[0])
             for hook in hooks:
+                running[0] = hook
                 try:
-                    result = run(hook)
+                    result = hook.func(ctx)
                     if result is not None:
                         findings.extend(collect_findings(hook, result, iid))
                 except Exception as exc:  # fail closed: a broken hook denies

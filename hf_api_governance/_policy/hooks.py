@@ -56,18 +56,6 @@ class PolicyContext:
     code: str
     clause: str | None = None
 
-    def _run(self, hook: PolicyHook) -> Finding | Iterable[Finding] | None:
-        """Run ``hook`` on this context, its code and clause the hook's.
-
-        The engine builds one context per evaluation and runs every hook on
-        it (no allocation per hook): ``code`` and ``clause`` are the running
-        hook's while it runs.
-        """
-        set_field = object.__setattr__  # frozen for hooks; the engine sets the running hook
-        set_field(self, "code", hook.code)
-        set_field(self, "clause", hook.clause)
-        return hook.func(self)
-
     def finding(self, severity: Severity, message: str, /, **details: Any) -> Finding:
         """Build a finding with the hook's declared code and clause.
 
@@ -98,6 +86,50 @@ class PolicyContext:
 
 
 HookFunction: TypeAlias = Callable[[PolicyContext], "Finding | Iterable[Finding] | None"]
+
+
+class _Running(PolicyContext):
+    """The engine's context for one evaluation: ``code`` and ``clause`` are the running hook's.
+
+    The engine builds one per evaluation (:func:`evaluation_context`) and
+    runs every hook on it, naming the running hook in a one-item list:
+    no allocation and no attribute write per hook.
+    """
+
+    __slots__ = ("_running",)
+
+    _running: list[PolicyHook]
+
+    @property
+    def code(self) -> str:
+        """The code declared by the running hook."""
+        return self._running[0].code
+
+    @property
+    def clause(self) -> str | None:
+        """The clause declared by the running hook."""
+        return self._running[0].clause
+
+    def __repr__(self) -> str:
+        return "PolicyContext" + super().__repr__()[len(type(self).__name__) :]
+
+
+_FIELDS: Final = ("integration", "action", "at", "history", "settings")
+
+
+def evaluation_context(
+    integration: Integration, action: Action, at: datetime, settings: PolicySettings
+) -> tuple[PolicyContext, list[PolicyHook]]:
+    """One context for an evaluation, and the list whose only item names the running hook."""
+    ctx = object.__new__(_Running)
+    set_field = object.__setattr__  # frozen for hooks; built here, once
+    for name, value in zip(
+        _FIELDS, (integration, action, at, integration.history, settings), strict=True
+    ):
+        set_field(ctx, name, value)
+    running: list[PolicyHook] = []
+    set_field(ctx, "_running", running)
+    return ctx, running
 
 
 _ALL_ACTIONS: Final = frozenset(Action)
