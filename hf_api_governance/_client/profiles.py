@@ -31,7 +31,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from hf_api_governance._model.values import ApiKind, Integration
+from hf_api_governance._model.values import ApiKind, Integration, as_enum
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = [
@@ -167,14 +167,7 @@ class RateLimit:
 
 
 def _selector_kind(value: object) -> ApiKind | None:
-    if value is None or isinstance(value, ApiKind):
-        return value
-    if isinstance(value, str):
-        try:
-            return ApiKind(value.lower())
-        except ValueError:
-            pass
-    raise ValidationError("selector.kind", "must be an ApiKind or None")
+    return None if value is None else as_enum(ApiKind, "selector.kind", value)
 
 
 def _optional_text(field: str) -> Any:
@@ -235,14 +228,7 @@ def _selectors(value: object) -> tuple[Selector, ...]:
 
 
 def _confirmation(value: object) -> Confirmation:
-    if isinstance(value, Confirmation):
-        return value
-    if isinstance(value, str):
-        try:
-            return Confirmation(value.lower())
-        except ValueError:
-            pass
-    raise ValidationError("static_confirmation", "must be 'repeat' or 'none'")
+    return as_enum(Confirmation, "static_confirmation", value)
 
 
 def _rate_limit(value: object) -> RateLimitHeaders | None:

@@ -465,14 +465,17 @@ def _token_revocation(seen: Seen) -> tuple[Hit, ...]:
     return ()
 
 
+def _profile_hit(seen: Seen, reason: str) -> tuple[Hit, ...]:
+    """A hit naming only the profile, with the answer's codes."""
+    return _hit(reason, {"profile": seen.facts.profile.name}, api_codes=seen.codes)
+
+
 def _token_refusal(seen: Seen) -> tuple[Hit, ...]:
     facts = seen.facts
     if not facts.token_endpoint or seen.status not in facts.profile.token_refusal_statuses:
         return ()
-    return _hit(
-        f"the token endpoint answered {seen.status} without a revocation code",
-        {"profile": facts.profile.name},
-        api_codes=seen.codes,
+    return _profile_hit(
+        seen, f"the token endpoint answered {seen.status} without a revocation code"
     )
 
 
@@ -522,10 +525,8 @@ def _revocation_status(seen: Seen) -> tuple[Hit, ...]:
     source = facts.profile.revocation_statuses.get(seen.status)
     if source is None or facts.token_endpoint:
         return ()
-    return _hit(
-        f"the API answered {seen.status} ({facts.profile.title}: {source[:120]})",
-        {"profile": facts.profile.name},
-        api_codes=seen.codes,
+    return _profile_hit(
+        seen, f"the API answered {seen.status} ({facts.profile.title}: {source[:120]})"
     )
 
 
@@ -925,22 +926,15 @@ def classify_token_error(
     code = error.error
     revocation = {**OAUTH_REVOCATION_ERRORS, **profile.token_revocation_codes}
     if code is not None and code in revocation:
-        return Signal(
-            SignalKind.REVOKED,
-            "token_revocation",
-            f"the token endpoint refused the client credential: {safe_text(code, 100)}",
-            "1.1.1",
-            {**error.evidence, "signal": "token_revocation", "profile": profile.name},
-        )
-    if error.status in profile.token_refusal_statuses and code not in profile.expiry_codes:
-        return Signal(
-            SignalKind.UNCONFIRMED_REVOCATION,
-            "token_refusal",
-            f"the token endpoint answered {error.status} without a revocation code",
-            "1.1.1",
-            {**error.evidence, "signal": "token_refusal", "profile": profile.name},
-        )
-    return None
+        kind, row = SignalKind.REVOKED, "token_revocation"
+        reason = f"the token endpoint refused the client credential: {safe_text(code, 100)}"
+    elif error.status in profile.token_refusal_statuses and code not in profile.expiry_codes:
+        kind, row = SignalKind.UNCONFIRMED_REVOCATION, "token_refusal"
+        reason = f"the token endpoint answered {error.status} without a revocation code"
+    else:
+        return None
+    evidence = {**error.evidence, "signal": row, "profile": profile.name}
+    return Signal(kind, row, reason, "1.1.1", evidence)
 
 
 def contract_problem(contract: Contract | None, response: requests.Response) -> str | None:
