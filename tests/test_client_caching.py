@@ -10,6 +10,9 @@ reads a ``2xx`` body for a Mimecast ``fail`` array only below the profile's
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -69,6 +72,40 @@ def test_a_revocation_by_another_process_is_honoured_on_the_next_call_with_cachi
             with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
                 s.get(server.url + "/v1/users")
     assert len(server.received) == 3
+
+
+def _suspend_in_another_process(registry_path: Path, integration_id: str) -> None:
+    code = (
+        "import sys\n"
+        "from hf_api_governance import Registry, SuspensionCause\n"
+        "with Registry.open(sys.argv[1]) as other:\n"
+        "    other.suspend(sys.argv[2], cause=SuspensionCause.MANUAL, reason='down', actor='ops')\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(registry_path), integration_id],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        check=True,
+        timeout=60,
+    )
+
+
+def test_a_suspension_by_another_process_is_honoured_on_the_next_call_with_caching_on(
+    world: World, server: LocalServer, tmp_path: Path
+) -> None:
+    seen, counted = _counting_hook(pure=True)
+    server.route("GET", "/v1/users", Reply(200, body={"data": []}))
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as registry:
+        active(registry, integration(server.url))
+        engine = PolicyEngine([counted])
+        with GovernedSession(registry, "acme-api", keystore=world.keystore(), engine=engine) as s:
+            s.get(server.url + "/v1/users")
+            s.get(server.url + "/v1/users")
+            assert len(seen) == 1
+            _suspend_in_another_process(path, "acme-api")
+            with pytest.raises(AccessDenied, match="INTEROP_SUSPENDED"):
+                s.get(server.url + "/v1/users")
+    assert len(server.received) == 2
 
 
 def test_a_decision_cached_before_a_licence_ends_is_not_reused_after_the_end(
