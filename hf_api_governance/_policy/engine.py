@@ -108,7 +108,7 @@ class PolicyEngine:
     def _set_hooks(self, hooks: tuple[PolicyHook, ...]) -> None:
         self._hooks = hooks
         # Per action, the hooks that run for it: no membership test per hook and decision.
-        self._hooks_for = {a: tuple(h for h in hooks if a in h.actions) for a in Action}
+        self._hooks_for = {a: tuple((h, h.func) for h in hooks if a in h.actions) for a in Action}
 
     @property
     def hooks(self) -> tuple[PolicyHook, ...]:
@@ -213,11 +213,11 @@ class PolicyEngine:
         if hooks:
             # One context for the evaluation, each hook run on it (no allocation per hook).
             ctx, running = evaluation_context(integration, action, at, self._settings)
-            running.append(hooks[0])
-            for hook in hooks:
+            running.append(hooks[0][0])
+            for hook, func in hooks:
                 running[0] = hook
                 try:
-                    result = hook.func(ctx)
+                    result = func(ctx)
                     if result is not None:
                         findings.extend(collect_findings(hook, result, iid))
                 except Exception as exc:  # fail closed: a broken hook denies
@@ -265,7 +265,7 @@ class PolicyEngine:
         item = _integration(integration)
         act = check_action(action)
         when = self._now(at)
-        if not all(hook.pure for hook in self._hooks_for[act]):
+        if not all(hook.pure for hook, _ in self._hooks_for[act]):
             return when
         if not self._include_builtin:
             return FOREVER
