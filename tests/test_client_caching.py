@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,25 +56,6 @@ def _counting_hook(*, pure: bool) -> tuple[list[datetime], PolicyHook]:
 # ------------------------------------------------------------------ decision reuse
 
 
-def test_a_revocation_by_another_process_is_honoured_on_the_next_call_with_caching_on(
-    world: World, server: LocalServer, tmp_path: Path
-) -> None:
-    seen, counted = _counting_hook(pure=True)
-    server.route("GET", "/v1/users", Reply(200, body={"data": []}))
-    path = tmp_path / "registry.db"
-    with Registry.open(path) as registry:
-        active(registry, integration(server.url))
-        engine = PolicyEngine([counted])
-        with GovernedSession(registry, "acme-api", keystore=world.keystore(), engine=engine) as s:
-            for _ in range(3):
-                assert s.get(server.url + "/v1/users").status_code == 200
-            assert len(seen) == 1  # the decision was reused: caching is on
-            revoke_in_another_process(path, "acme-api")
-            with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
-                s.get(server.url + "/v1/users")
-    assert len(server.received) == 3
-
-
 def _suspend_in_another_process(registry_path: Path, integration_id: str) -> None:
     code = (
         "import sys\n"
@@ -89,9 +71,22 @@ def _suspend_in_another_process(registry_path: Path, integration_id: str) -> Non
     )
 
 
-def test_a_suspension_by_another_process_is_honoured_on_the_next_call_with_caching_on(
-    world: World, server: LocalServer, tmp_path: Path
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (revoke_in_another_process, "CREDENTIAL_REVOKED"),
+        (_suspend_in_another_process, "INTEROP_SUSPENDED"),
+    ],
+    ids=["revocation", "suspension"],
+)
+def test_a_change_by_another_process_is_honoured_on_the_next_call_with_caching_on(
+    world: World,
+    server: LocalServer,
+    tmp_path: Path,
+    change: Callable[[Path, str], None],
+    code: str,
 ) -> None:
+    """A revocation or suspension recorded elsewhere stops the next call of a caching session."""
     seen, counted = _counting_hook(pure=True)
     server.route("GET", "/v1/users", Reply(200, body={"data": []}))
     path = tmp_path / "registry.db"
@@ -99,13 +94,13 @@ def test_a_suspension_by_another_process_is_honoured_on_the_next_call_with_cachi
         active(registry, integration(server.url))
         engine = PolicyEngine([counted])
         with GovernedSession(registry, "acme-api", keystore=world.keystore(), engine=engine) as s:
-            s.get(server.url + "/v1/users")
-            s.get(server.url + "/v1/users")
-            assert len(seen) == 1
-            _suspend_in_another_process(path, "acme-api")
-            with pytest.raises(AccessDenied, match="INTEROP_SUSPENDED"):
+            for _ in range(3):
+                assert s.get(server.url + "/v1/users").status_code == 200
+            assert len(seen) == 1  # the decision was reused: caching is on
+            change(path, "acme-api")
+            with pytest.raises(AccessDenied, match=code):
                 s.get(server.url + "/v1/users")
-    assert len(server.received) == 2
+    assert len(server.received) == 3
 
 
 def test_a_decision_cached_before_a_licence_ends_is_not_reused_after_the_end(
