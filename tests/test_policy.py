@@ -789,3 +789,20 @@ def test_a_hook_not_declared_pure_or_a_credential_container_leaves_nothing_to_re
 def test_pure_must_be_a_bool() -> None:
     with pytest.raises(PolicyError, match="pure must be a bool"):
         policy_hook(code="ACME_X", pure="yes")  # type: ignore[arg-type]
+
+
+def test_a_hook_sees_its_own_code_and_can_evolve_its_context() -> None:
+    """Hooks share one context per evaluation, yet each sees its own code, clause and copies."""
+    seen: list[tuple[str, str | None, str, Action]] = []
+
+    def record(ctx: PolicyContext) -> None:
+        copy = attrs.evolve(ctx, action=Action.PROVISION)
+        seen.append((ctx.code, ctx.clause, copy.code, copy.action))
+
+    first = policy_hook(code="ACME_FIRST", clause="1.5")(record)
+    second = policy_hook(code="ACME_SECOND")(record)
+    PolicyEngine([first, second]).evaluate(make_integration(), Action.CALL, NOW)
+    assert seen == [
+        ("ACME_FIRST", "1.5", "ACME_FIRST", Action.PROVISION),
+        ("ACME_SECOND", None, "ACME_SECOND", Action.PROVISION),
+    ]

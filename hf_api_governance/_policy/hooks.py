@@ -100,6 +100,11 @@ class _Running(PolicyContext):
 
     _running: list[PolicyHook]
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> PolicyContext:  # type: ignore[misc]
+        # Built by the engine with object.__new__; built by a caller (attrs.evolve
+        # of a hook's context), it is a plain PolicyContext with the values given.
+        return PolicyContext(*args, **kwargs)
+
     @property
     def code(self) -> str:
         """The code declared by the running hook."""
