@@ -24,6 +24,9 @@ round so that drift in machine load hits all alike:
   two with ``trust_env = False`` (no proxy, ``.netrc`` or CA bundle looked up
   in the environment on every call: requests' own per-call cost shrinks, so
   the governor's share grows);
+- ``bare, timeout (10, 60)``: the bare call with the governed session's
+  default timeout (a socket with a timeout costs a ``poll`` before each send
+  and receive): the share of the governed overhead that is the timeout;
 - with ``--baseline PATH`` (a checkout of the package before a change, such
   as ``git archive <commit> hf_api_governance | tar -x -C PATH``), the two
   governed variants again, importing ``hf_api_governance`` from ``PATH``.
@@ -175,9 +178,11 @@ def _worker(variant: str, base_url: str, package_root: str) -> None:
         session.trust_env = trust_env
         session.headers["Authorization"] = f"Bearer {TOKEN}"
         url = base_url + "/v1/items"
+        # The governed session's default timeout, for the "bare-timeout" reference.
+        timeout = (10.0, 60.0) if variant == "bare-timeout" else None
 
         def call() -> None:
-            session.get(url).raise_for_status()
+            session.get(url, timeout=timeout).raise_for_status()
 
     else:
         mimecast = variant == "governed-mimecast"
@@ -225,6 +230,7 @@ def main() -> int:
         ("bare", "bare", str(ROOT)),
         ("governed", "governed", str(ROOT)),
         ("governed-mimecast", "governed-mimecast", str(ROOT)),
+        ("bare, timeout (10, 60)", "bare-timeout", str(ROOT)),
         ("bare (trust_env=False)", "bare-noenv", str(ROOT)),
         ("governed (trust_env=False)", "governed-noenv", str(ROOT)),
     ]
@@ -293,7 +299,7 @@ def main() -> int:
 
 
 def _ratio(times: dict[str, list[float]], name: str) -> str:
-    if name.startswith("bare"):
+    if name in ("bare", "bare (trust_env=False)"):
         return ""
     bare = "bare (trust_env=False)" if "trust_env=False" in name else "bare"
     pairs = zip(times[name], times[bare], strict=True)
