@@ -20,6 +20,13 @@ round so that drift in machine load hits all alike:
   fast path of the signal table);
 - ``governed-mimecast``: the same, for a Mimecast API whose profile reads
   every answer's body for a ``fail`` array;
+- ``bare (trust_env=False)`` and ``governed (trust_env=False)``: the same
+  two with ``trust_env = False`` (no proxy, ``.netrc`` or CA bundle looked up
+  in the environment on every call: requests' own per-call cost shrinks, so
+  the governor's share grows);
+- ``bare, timeout (10, 60)``: the bare call with the governed session's
+  default timeout (a socket with a timeout costs a ``poll`` before each send
+  and receive): the share of the governed overhead that is the timeout;
 - with ``--baseline PATH`` (a checkout of the package before a change, such
   as ``git archive <commit> hf_api_governance | tar -x -C PATH``), the two
   governed variants again, importing ``hf_api_governance`` from ``PATH``.
@@ -27,8 +34,9 @@ round so that drift in machine load hits all alike:
 Prints, for each variant, the median wall-clock time per call and the
 median *client CPU* time per call (the worker process's own CPU time, which
 the load of other processes on a shared machine does not inflate), and for
-each governed variant the median of its per-round ratios to ``bare`` (the
-same round's blocks ran under the same load).
+each governed variant the median of its per-round ratios to ``bare`` (to
+``bare (trust_env=False)`` for the ``trust_env=False`` one; the same round's
+blocks ran under the same load).
 """
 
 from __future__ import annotations
@@ -113,7 +121,9 @@ def _serve(ready: Any) -> None:
 # ------------------------------------------------------------------- the workers
 
 
-def _governed(base_url: str, path: str, mimecast: bool, directory: Path) -> Any:
+def _governed(
+    base_url: str, path: str, mimecast: bool, directory: Path, *, trust_env: bool = True
+) -> Any:
     from datetime import UTC, date, datetime, timedelta
 
     from hf_api_governance import (
@@ -147,6 +157,7 @@ def _governed(base_url: str, path: str, mimecast: bool, directory: Path) -> Any:
     keystore = Keystore.create(directory / "keys.hfks", key=Keystore.generate_key())
     keystore.put("acme-token", Secret(TOKEN, label="acme-token"))
     session = GovernedSession(registry, "acme-api", keystore=keystore, engine=PolicyEngine())
+    session.trust_env = trust_env
     url = base_url + path
 
     def call() -> None:
@@ -161,18 +172,26 @@ def _worker(variant: str, base_url: str, package_root: str) -> None:
     import requests
 
     workdir = tempfile.TemporaryDirectory()
-    if variant == "bare":
+    trust_env = not variant.endswith("-noenv")
+    if variant.startswith("bare"):
         session = requests.Session()
+        session.trust_env = trust_env
         session.headers["Authorization"] = f"Bearer {TOKEN}"
         url = base_url + "/v1/items"
+        # The governed session's default timeout, for the "bare-timeout" reference.
+        timeout = (10.0, 60.0) if variant == "bare-timeout" else None
 
         def call() -> None:
-            session.get(url).raise_for_status()
+            session.get(url, timeout=timeout).raise_for_status()
 
     else:
         mimecast = variant == "governed-mimecast"
         call = _governed(
-            base_url, "/api/items" if mimecast else "/v1/items", mimecast, Path(workdir.name)
+            base_url,
+            "/api/items" if mimecast else "/v1/items",
+            mimecast,
+            Path(workdir.name),
+            trust_env=trust_env,
         )
     for _ in range(200):  # warm up: connection, caches, the interpreter's specialisations
         call()
@@ -211,6 +230,9 @@ def main() -> int:
         ("bare", "bare", str(ROOT)),
         ("governed", "governed", str(ROOT)),
         ("governed-mimecast", "governed-mimecast", str(ROOT)),
+        ("bare, timeout (10, 60)", "bare-timeout", str(ROOT)),
+        ("bare (trust_env=False)", "bare-noenv", str(ROOT)),
+        ("governed (trust_env=False)", "governed-noenv", str(ROOT)),
     ]
     if args.baseline:
         baseline = str(Path(args.baseline).resolve())
@@ -277,9 +299,10 @@ def main() -> int:
 
 
 def _ratio(times: dict[str, list[float]], name: str) -> str:
-    if name == "bare":
+    if name in ("bare", "bare (trust_env=False)"):
         return ""
-    pairs = zip(times[name], times["bare"], strict=True)
+    bare = "bare (trust_env=False)" if "trust_env=False" in name else "bare"
+    pairs = zip(times[name], times[bare], strict=True)
     return f"{statistics.median(g / b for g, b in pairs):.3f}"
 
 

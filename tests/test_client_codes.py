@@ -21,7 +21,7 @@ from hf_api_governance import (
     PolicyEngine,
     Registry,
 )
-from hf_api_governance._client.governor import STATE_REFUSALS, Refusal
+from hf_api_governance._client.refusals import STATE_REFUSALS, Refusal
 from hf_api_governance._policy import BUILTIN_CODES
 from hf_api_governance.testing import make_integration
 
@@ -49,7 +49,7 @@ def test_the_client_builds_findings_only_from_its_refusal_table() -> None:
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Finding":
                 code = node.args[0] if node.args else None
                 makers.append(f"{path.name}:{ast.unparse(code) if code else '?'}")
-    assert makers == ["governor.py:refusal.code"]
+    assert makers == ["refusals.py:refusal.code"]
 
 
 def test_a_code_means_what_it_means_for_the_engine() -> None:

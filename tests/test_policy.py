@@ -21,13 +21,16 @@ from hf_api_governance import (
     FrozenClock,
     Integration,
     IntegrationState,
+    PolicyContext,
     PolicyEngine,
+    PolicyError,
     PolicySettings,
     Revoker,
     Secret,
     Severity,
     SuspensionCause,
     ValidationError,
+    policy_hook,
 )
 from hf_api_governance import strategies as hst
 from hf_api_governance._policy import BUILTIN_CODES
@@ -706,3 +709,100 @@ def test_a_licence_valid_through_9999_12_31_allows_without_overflow() -> None:
     decision = engine().evaluate(forever, Action.CALL)
     assert_allowed(decision)
     assert not codes(decision)
+
+
+# ------------------------------------------------------------------ valid_until
+
+
+@given(
+    hst.integrations(with_history=True),
+    hst.policy_settings(),
+    hst.actions(),
+    hst.instants(),
+    st.one_of(st.just(None), st.floats(0.0, 1.0, exclude_max=True)),
+)
+def test_a_decision_equals_a_fresh_one_at_any_instant_before_its_boundary(
+    integration: Integration,
+    settings: PolicySettings,
+    action: Action,
+    at: datetime,
+    fraction: float | None,
+) -> None:
+    """From ``at`` up to (not including) ``valid_until``, evaluating again decides alike.
+
+    ``fraction`` picks an instant in between; ``None`` the last instant
+    before the boundary (one microsecond before it), where a late boundary
+    would show.
+    """
+    engine = PolicyEngine(settings=settings)
+    decision = engine.evaluate(integration, action, at)
+    until = engine.valid_until(integration, action, at)
+    assert until >= at
+    horizon = min(until, at + timedelta(days=3000))
+    if horizon == at:
+        return
+    if fraction is None:
+        later = horizon - timedelta(microseconds=1)
+    else:
+        later = min(at + (horizon - at) * fraction, horizon - timedelta(microseconds=1))
+    assert attrs.evolve(engine.evaluate(integration, action, later), at=at) == decision
+
+
+def test_the_boundary_is_where_a_decision_changes() -> None:
+    """A licence's warning window, its days left and its end are each a boundary."""
+    end = datetime(2026, 6, 1, tzinfo=UTC)
+    item = make_integration(licences=[make_licence(valid_until=end)])
+    engine = PolicyEngine(settings=PolicySettings(licence_warning=timedelta(days=30)))
+    start = end - timedelta(days=45)
+    assert engine.valid_until(item, Action.CALL, start) == end - timedelta(days=30)
+    inside = end - timedelta(days=10, hours=5)
+    assert engine.valid_until(item, Action.CALL, inside) == end - timedelta(
+        days=10, microseconds=-1
+    )
+    last_day = end - timedelta(hours=5)
+    assert engine.valid_until(item, Action.CALL, last_day) == end
+
+
+def test_a_hook_not_declared_pure_or_a_credential_container_leaves_nothing_to_reuse() -> None:
+    @policy_hook(code="ACME_IMPURE")
+    def impure(ctx: PolicyContext) -> None:
+        return None
+
+    @policy_hook(code="ACME_PURE", pure=True)
+    def pure(ctx: PolicyContext) -> None:
+        return None
+
+    @policy_hook(code="ACME_PROVISION_ONLY", actions=[Action.PROVISION])
+    def provision_only(ctx: PolicyContext) -> None:
+        return None
+
+    item = make_integration()
+    assert PolicyEngine([impure]).valid_until(item, Action.CALL, NOW) == NOW
+    assert PolicyEngine([pure]).valid_until(item, Action.CALL, NOW) > NOW
+    # A hook that does not run for the action does not matter.
+    assert PolicyEngine([pure, provision_only]).valid_until(item, Action.CALL, NOW) > NOW
+    assert PolicyEngine(keystore={"acme-token"}).valid_until(item, Action.CALL, NOW) == NOW
+    assert PolicyEngine(revoked_credentials=set()).valid_until(item, Action.CALL, NOW) == NOW
+    assert PolicyEngine(include_builtin=False).valid_until(item, Action.CALL, NOW).year == 9999
+
+
+def test_pure_must_be_a_bool() -> None:
+    with pytest.raises(PolicyError, match="pure must be a bool"):
+        policy_hook(code="ACME_X", pure="yes")  # type: ignore[arg-type]
+
+
+def test_a_hook_sees_its_own_code_and_can_evolve_its_context() -> None:
+    """Hooks share one context per evaluation, yet each sees its own code, clause and copies."""
+    seen: list[tuple[str, str | None, str, Action]] = []
+
+    def record(ctx: PolicyContext) -> None:
+        copy = attrs.evolve(ctx, action=Action.PROVISION)
+        seen.append((ctx.code, ctx.clause, copy.code, copy.action))
+
+    first = policy_hook(code="ACME_FIRST", clause="1.5")(record)
+    second = policy_hook(code="ACME_SECOND")(record)
+    PolicyEngine([first, second]).evaluate(make_integration(), Action.CALL, NOW)
+    assert seen == [
+        ("ACME_FIRST", "1.5", "ACME_FIRST", Action.PROVISION),
+        ("ACME_SECOND", None, "ACME_SECOND", Action.PROVISION),
+    ]

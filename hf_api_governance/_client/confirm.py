@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import requests
@@ -35,6 +35,9 @@ from hf_api_governance._client.signals import (
 from hf_api_governance._confidential.evidence import safe_text
 from hf_api_governance._model.values import Integration
 from hf_api_governance.exceptions import GovernanceError, TokenEndpointError
+
+if TYPE_CHECKING:
+    from hf_api_governance._client.signals import Reading, Signal
 
 __all__ = [
     "Outcome",
@@ -106,6 +109,26 @@ def replayable(request: requests.PreparedRequest) -> bool:
     return isinstance(request.body, bytes | str | type(None))
 
 
+def _read(
+    response: requests.Response, facts: Facts, source: str
+) -> tuple[Reading, Signal, int, str | None] | Verdict:
+    """Classify a confirming answer: the reading, its outcome, status and first code.
+
+    An answer that cannot be read is a verdict already (the question stays open).
+    """
+    try:
+        reading = classify(response, facts)
+    except GovernanceError as exc:
+        return Verdict(Outcome.UNAVAILABLE, source, f"unreadable answer ({exc})")
+    outcome = reading.outcome
+    return (
+        reading,
+        outcome,
+        response.status_code,
+        outcome.api_codes[0] if outcome.api_codes else None,
+    )
+
+
 def token_answer_verdict(response: requests.Response, facts: Facts) -> Verdict:
     """What a token endpoint's answer to a confirming token request says.
 
@@ -113,13 +136,10 @@ def token_answer_verdict(response: requests.Response, facts: Facts) -> Verdict:
     code, or a second refusal status without one, confirms; an issued token
     clears; anything else leaves the question open.
     """
-    try:
-        reading = classify(response, facts)
-    except GovernanceError as exc:
-        return Verdict(Outcome.UNAVAILABLE, "token_endpoint", f"unreadable answer ({exc})")
-    outcome = reading.outcome
-    status = response.status_code
-    code = outcome.api_codes[0] if outcome.api_codes else None
+    read = _read(response, facts, "token_endpoint")
+    if isinstance(read, Verdict):
+        return read
+    reading, outcome, status, code = read
     if outcome.kind is SignalKind.REVOKED:
         return Verdict(
             Outcome.CONFIRMED,
@@ -175,13 +195,10 @@ def repeat_verdict(response: requests.Response, facts: Facts) -> Verdict:
     The same revocation code or status again confirms; a ``2xx`` clears (and
     stands for the call); anything else leaves the question open.
     """
-    try:
-        reading = classify(response, facts)
-    except GovernanceError as exc:
-        return Verdict(Outcome.UNAVAILABLE, "repeat", f"unreadable answer ({exc})")
-    outcome = reading.outcome
-    status = response.status_code
-    code = outcome.api_codes[0] if outcome.api_codes else None
+    read = _read(response, facts, "repeat")
+    if isinstance(read, Verdict):
+        return read
+    _, outcome, status, code = read
     if outcome.kind is SignalKind.REVOKED or (
         outcome.kind is SignalKind.UNCONFIRMED_REVOCATION and outcome.code in REPEAT_CONFIRMS
     ):

@@ -27,26 +27,33 @@ Why one module of about 1,000 lines: it is one class whose steps share its
 state (the integration read at admission, the token seen, the suspicions
 already confirmed, the signals already recorded); what each step *decides*
 lives elsewhere (the signal table in :mod:`.signals`, the vendor profiles in
-:mod:`.profiles`, the confirmation requests in :mod:`.confirm`), so what stays
-here is the applying, in the order a request goes through it.
+:mod:`.profiles`, the confirmation requests in :mod:`.confirm`, the refusal
+table in :mod:`.refusals`, one ungoverned attempt in :mod:`.attempts`), so
+what stays here is the applying, in the order a request goes through it.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from types import MappingProxyType
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import attrs
 import requests
 
 from hf_api_governance._base.clock import Clock
+from hf_api_governance._client.attempts import (
+    ONE_ATTEMPT,
+    Call,
+    Unsendable,
+    failure_name,
+    send_once,
+    unreadable,
+)
 from hf_api_governance._client.auth import EXPIRED_ATTR, FRESH_TOKEN_ATTR, TokenEndpointError
 from hf_api_governance._client.confirm import (
     Outcome,
@@ -68,13 +75,14 @@ from hf_api_governance._client.origins import (
     strip_credentials,
 )
 from hf_api_governance._client.parse import parse_decimal
-from hf_api_governance._client.ports import Transport
+from hf_api_governance._client.ports import EngineLike, Transport
 from hf_api_governance._client.profiles import (
     Confirmation,
     RateLimit,
     SignalProfile,
     profile_for,
 )
+from hf_api_governance._client.refusals import STATE_REFUSALS, Refusal, deny
 from hf_api_governance._client.retry import (
     IDEMPOTENT_METHODS,
     RetriesExhausted,
@@ -103,7 +111,7 @@ from hf_api_governance._model.values import (
     Revoker,
     SuspensionCause,
 )
-from hf_api_governance._policy import Action, Decision, Finding, Severity
+from hf_api_governance._policy import Action
 from hf_api_governance.exceptions import (
     AccessDenied,
     ApiError,
@@ -115,112 +123,7 @@ from hf_api_governance.exceptions import (
     TransportError,
 )
 
-__all__ = ["STATE_REFUSALS", "Refusal"]
-
-
-# --------------------------------------------------------------------- refusals
-
-
-class Refusal(enum.Enum):
-    """The refusals the client decides itself: each a built-in finding code and its clause.
-
-    This is the table of every finding the client produces; each code is in
-    the policy engine's :data:`~hf_api_governance._policy.BUILTIN_CODES`
-    (documented in ``docs/codes.md``) and means there what it means here.
-    """
-
-    FOREIGN_ORIGIN = ("FOREIGN_ORIGIN", "1.1.1")
-    """The URL is not at the integration's origins (or cannot be read unambiguously)."""
-    INSECURE_TRANSPORT = ("INSECURE_TRANSPORT", "1.1.3")
-    """Plain http to a host that is not loopback."""
-    CREDENTIAL_REVOKED = ("CREDENTIAL_REVOKED", "1.1.1")
-    """The integration is REVOKED, or one of its credential entries was revoked."""
-    INTEROP_SUSPENDED = ("INTEROP_SUSPENDED", "1.1.2")
-    """The integration is SUSPENDED (or this session saw it suspended)."""
-    NOT_ACTIVE = ("NOT_ACTIVE", "1.1")
-    """The integration is PENDING (without an engine) or RETIRED."""
-
-    def __init__(self, code: str, clause: str) -> None:
-        self.code = code
-        self.clause = clause
-
-
-STATE_REFUSALS: Final[Mapping[IntegrationState, Refusal]] = MappingProxyType(
-    {
-        IntegrationState.PENDING: Refusal.NOT_ACTIVE,
-        IntegrationState.REVOKED: Refusal.CREDENTIAL_REVOKED,
-        IntegrationState.SUSPENDED: Refusal.INTEROP_SUSPENDED,
-        IntegrationState.RETIRED: Refusal.NOT_ACTIVE,
-    }
-)
-"""The refusal for each state other than ACTIVE."""
-
-
-def _deny(refusal: Refusal, message: str, *, integration_id: str, at: datetime) -> AccessDenied:
-    """An :class:`AccessDenied` for a refusal the client itself decided.
-
-    The finding has the same shape as the policy engine's, and a code of its
-    table, so callers handle one kind of decision.
-    """
-    finding = Finding(refusal.code, refusal.clause, Severity.DENY, message, integration_id)
-    return AccessDenied(Decision(False, Action.CALL, integration_id, at, (finding,)))
-
-
-class _Unsendable(requests.RequestException):
-    """Internal: an attempt failed with an exception that is not requests' (only its name kept).
-
-    http.client refusing to encode a header, a parser refusing a URL...: the
-    original may hold a header value (a credential), so it is dropped.
-    """
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-def _error_name(error: BaseException) -> str:
-    return error.name if isinstance(error, _Unsendable) else type(error).__name__
-
-
-def _attempt(
-    adapter: Transport, request: requests.PreparedRequest, kwargs: dict[str, Any]
-) -> requests.Response:
-    """One ungoverned attempt; a non-requests failure becomes :class:`_Unsendable`."""
-    name = ""
-    try:
-        return adapter.raw_send(request, kwargs)
-    except requests.RequestException:
-        raise
-    except Exception as exc:
-        name = type(exc).__name__
-    raise _Unsendable(name)  # outside the except block: no __context__
-
-
-_ONE_ATTEMPT: Final = RetryStats()  # frozen: shared by every request that needed no retry
-
-
-def _unreadable(response: requests.Response, kwargs: Mapping[str, Any]) -> str:
-    """Read the body now unless streamed; return the failure's name, or ``""``.
-
-    A body that cannot be read (a broken chunked stream, an encoding that
-    cannot be decoded) becomes a :class:`TransportError` here, inside the
-    governed call, instead of a raw requests exception later.
-    """
-    if kwargs.get("stream"):
-        return ""
-    try:
-        response.content  # noqa: B018 - read it once, here
-    except Exception as exc:
-        return type(exc).__name__
-    return ""
-
-
-@attrs.frozen
-class _Call:
-    """What a confirmation needs to send on behalf of the call being inspected."""
-
-    adapter: Transport
-    kwargs: Mapping[str, Any]
+__all__: list[str] = []
 
 
 # --------------------------------------------------------------------- governor
@@ -259,6 +162,8 @@ class _Governor:
         self.extra_headers = credential_headers_of(integration)
         self.profile: SignalProfile = profile_for(integration, options.profile)
         self._last_read: Integration = integration
+        # The allowing CALL decision that stands: (integration, from, until); see _ask.
+        self._allowed: tuple[Integration, datetime, datetime] | None = None
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
         self._suspected: set[str] = set()
@@ -291,7 +196,7 @@ class _Governor:
     def _check_transport(self, origin: Origin) -> None:
         """Refuse plain http to anything but a loopback host (clause 1.1.3)."""
         if origin[0] != "https" and not is_loopback_host(origin[1]):
-            raise _deny(
+            raise deny(
                 Refusal.INSECURE_TRANSPORT,
                 "plain http is only allowed to loopback hosts",
                 integration_id=self.integration_id,
@@ -317,7 +222,7 @@ class _Governor:
         origin = origin_of(url)
         try:
             if origin is None or (origin not in origins and not self._is_data(origin)):
-                raise _deny(
+                raise deny(
                     Refusal.FOREIGN_ORIGIN,
                     f"{redact_url(url)} is not the origin of integration "
                     f"{self.integration_id!r}; its credentials go only to "
@@ -330,22 +235,20 @@ class _Governor:
                 self._refuse_seen_signal(integration)
             engine = self.options.engine
             if engine is not None:
-                decision = engine.evaluate(integration, Action.CALL, at=self.clock.now())
-                if not decision.allowed:
-                    raise AccessDenied(decision)
+                self._ask(engine, integration)
             if integration.state is not IntegrationState.ACTIVE and (
                 engine is None
                 or integration.state
                 in (IntegrationState.REVOKED, IntegrationState.SUSPENDED, IntegrationState.RETIRED)
             ):
-                raise _deny(
+                raise deny(
                     STATE_REFUSALS[integration.state],
                     f"integration {self.integration_id!r} is {integration.state.value}",
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
             if revoked:
-                raise _deny(
+                raise deny(
                     Refusal.CREDENTIAL_REVOKED,
                     f"credential entry {min(revoked)!r} was revoked; replace it before calling",
                     integration_id=self.integration_id,
@@ -359,11 +262,37 @@ class _Governor:
             raise
         return integration
 
+    def _ask(self, engine: EngineLike, integration: Integration) -> None:
+        """Ask the engine for a CALL decision, or reuse an allowing one that still stands.
+
+        An allowing decision is kept for this very integration object (the
+        registry hands back the same one while nothing changed, and a new one
+        after any change, another process's revocation included) from the
+        instant it was taken until the engine's ``valid_until``
+        (:meth:`~hf_api_governance.PolicyEngine.valid_until`: empty unless
+        every hook is declared pure; an engine without it is asked every
+        time). A denial is never reused.
+
+        Raises:
+            AccessDenied: The engine denies the call.
+        """
+        now = self.clock.now()
+        kept = self._allowed
+        if kept is not None and kept[0] is integration and kept[1] <= now < kept[2]:
+            return
+        decision = engine.evaluate(integration, Action.CALL, at=now)
+        if not decision.allowed:
+            self._allowed = None
+            raise AccessDenied(decision)
+        valid_until = getattr(engine, "valid_until", None)
+        until = valid_until(integration, Action.CALL, at=now) if callable(valid_until) else now
+        self._allowed = (integration, now, until) if until > now else None
+
     def _refuse_seen_signal(self, integration: Integration) -> None:
         """Deny while a revocation or unrecorded suspension this governor saw stands."""
         dead = self._dead
         if dead is not None and (not dead or not dead.isdisjoint(integration.credential_entries)):
-            raise _deny(
+            raise deny(
                 Refusal.CREDENTIAL_REVOKED,
                 f"this session saw the credential of integration {self.integration_id!r} "
                 f"revoked ({self._dead_reason}); it is never sent again",
@@ -371,7 +300,7 @@ class _Governor:
                 at=self.clock.now(),
             )
         if self._unrecorded_suspension is not None:
-            raise _deny(
+            raise deny(
                 Refusal.INTEROP_SUSPENDED,
                 f"this session saw interoperability with integration {self.integration_id!r} "
                 f"suspended ({self._unrecorded_suspension}) and could not record it; "
@@ -402,7 +331,7 @@ class _Governor:
         Raises:
             AccessDenied: Always (code ``FOREIGN_ORIGIN``).
         """
-        denied = _deny(
+        denied = deny(
             Refusal.FOREIGN_ORIGIN,
             f"{recorded_url(url)} is not an origin of integration {self.integration_id!r} "
             "(or cannot be read unambiguously); nothing was sent",
@@ -433,7 +362,7 @@ class _Governor:
         url = request.url or ""
         origin = origin_of(url)
         if foreign == "refuse" or origin is None:
-            raise _deny(
+            raise deny(
                 Refusal.FOREIGN_ORIGIN,
                 f"{recorded_url(url)} is not an origin of integration "
                 f"{self.integration_id!r}"
@@ -445,14 +374,16 @@ class _Governor:
         strip_credentials(request, self.extra_headers)
         name = ""
         try:
-            return _attempt(adapter, request, kwargs)
-        except _Unsendable as unsendable:
+            return send_once(adapter, request, kwargs)
+        except Unsendable as unsendable:
             name = unsendable.name
         raise TransportError(f"{request.method} {recorded_url(url)} failed: {name}")
 
     # -- 3. signals ---------------------------------------------------------------
 
-    def facts(self, integration: Integration, request: requests.PreparedRequest) -> Facts:
+    def facts(
+        self, integration: Integration, request: requests.PreparedRequest, *, streamed: bool = False
+    ) -> Facts:
         """What this governor knows about ``request`` (for :func:`~.signals.classify`)."""
         url = request.url or ""
         profile = self.profile
@@ -467,6 +398,7 @@ class _Governor:
             contract=self.options.contract,
             secret_headers=self.extra_headers,
             profile=profile,
+            streamed=streamed,
         )
 
     def inspect(
@@ -474,12 +406,15 @@ class _Governor:
         integration: Integration,
         request: requests.PreparedRequest,
         response: requests.Response,
-        call: _Call | None,
+        call: Call | None,
+        *,
+        streamed: bool = False,
     ) -> requests.Response:
         """Classify ``response`` and apply what it says; return the answer that stands.
 
         That is ``response``, or, when a suspicion was cleared by repeating
-        the request, the repeated request's answer.
+        the request, the repeated request's answer. A ``streamed`` body
+        (``stream=True``) is never read: only the status and headers count.
 
         Raises:
             CredentialRevoked: The response (confirmed by the authority) shows
@@ -490,10 +425,12 @@ class _Governor:
             ApiError: A Mimecast ``fail`` array reported an error.
             TransportError: The response could not be read.
         """
-        if plain_answer(response, request.method or "?", self.profile, self.options.contract):
+        if plain_answer(
+            response, request.method or "?", self.profile, self.options.contract, streamed=streamed
+        ):
             self._token_seen = False  # a 2xx issuing no token: a later token is not fresh
             return response
-        facts = self.facts(integration, request)
+        facts = self.facts(integration, request, streamed=streamed)
         return self.apply(integration, request, response, classify(response, facts), call, facts)
 
     def apply(
@@ -502,7 +439,7 @@ class _Governor:
         request: requests.PreparedRequest,
         response: requests.Response,
         reading: Reading,
-        call: _Call | None,
+        call: Call | None,
         facts: Facts,
     ) -> requests.Response:
         """Apply a reading: remember token issuance, record, confirm, raise.
@@ -613,7 +550,7 @@ class _Governor:
         request: requests.PreparedRequest,
         response: requests.Response,
         signal: Signal,
-        call: _Call | None,
+        call: Call | None,
         facts: Facts,
     ) -> requests.Response:
         """Ask the authority once; revoke if it confirms, else record the suspicion and raise.
@@ -633,7 +570,9 @@ class _Governor:
         failure = self._record_suspicion(signal, evidence, (request.method or "?", path))
         if verdict.outcome is Outcome.CLEARED and verdict.response is not None:
             response.close()
-            return self.inspect(integration, request, verdict.response, None)
+            return self.inspect(
+                integration, request, verdict.response, None, streamed=facts.streamed
+            )
         response.close()
         return self._raise_suspected(signal, verdict, evidence, response.status_code, failure)
 
@@ -642,7 +581,7 @@ class _Governor:
         integration: Integration,
         request: requests.PreparedRequest,
         signal: Signal,
-        call: _Call,
+        call: Call,
         facts: Facts,
     ) -> Verdict:
         """Ask the authority once: the token endpoint, or what the profile defines."""
@@ -678,15 +617,15 @@ class _Governor:
         )
 
     def _replay_token(
-        self, integration: Integration, token_request: requests.PreparedRequest, call: _Call
+        self, integration: Integration, token_request: requests.PreparedRequest, call: Call
     ) -> Verdict:
         """Send a token request once more (an SDK's own, as it sent it) and read the answer."""
         copy = token_request.copy()
         name = ""
         response: requests.Response | None = None
         try:
-            response = _attempt(call.adapter, copy, {**call.kwargs, "stream": False})
-        except _Unsendable as unsendable:
+            response = send_once(call.adapter, copy, {**call.kwargs, "stream": False})
+        except Unsendable as unsendable:
             name = unsendable.name
         except requests.RequestException as exc:
             name = type(exc).__name__
@@ -704,7 +643,7 @@ class _Governor:
         self,
         integration: Integration,
         request: requests.PreparedRequest,
-        call: _Call,
+        call: Call,
         facts: Facts,
     ) -> Verdict:
         """Send the same request once more (re-signed by the session, if it signs)."""
@@ -714,14 +653,14 @@ class _Governor:
         try:
             if self.resign is not None:
                 self.resign(integration, copy)
-            response = _attempt(call.adapter, copy, dict(call.kwargs))
-        except _Unsendable as unsendable:
+            response = send_once(call.adapter, copy, dict(call.kwargs))
+        except Unsendable as unsendable:
             name = unsendable.name
         except (requests.RequestException, GovernanceError) as exc:
             name = type(exc).__name__
         if response is None:
             return Verdict(Outcome.UNAVAILABLE, "repeat", f"the repeated request failed ({name})")
-        name = _unreadable(response, call.kwargs)
+        name = unreadable(response, call.kwargs)
         if name:
             response.close()
             return Verdict(
@@ -984,8 +923,8 @@ class _Governor:
         except Exception as exc:  # http.client cannot encode a header...: keep only the name
             unsendable = type(exc).__name__
         if unsendable:
-            first = _Unsendable(unsendable)
-        stats = _ONE_ATTEMPT
+            first = Unsendable(unsendable)
+        stats = ONE_ATTEMPT
         error: BaseException | None = None
         try:
             retry = self.options.retry
@@ -994,7 +933,7 @@ class _Governor:
                 def attempt() -> requests.Response:
                     nonlocal integration
                     integration = self.admit(method, request.url or "")
-                    return _attempt(adapter, request, kwargs)
+                    return send_once(adapter, request, kwargs)
 
                 response, stats = run_retries(
                     first,
@@ -1015,10 +954,10 @@ class _Governor:
             error = exc
         name = ""
         if error is not None:
-            name = _error_name(error)
+            name = failure_name(error)
             del error, first  # their repr may show the URL's query: not kept in this frame
         else:
-            name = _unreadable(response, kwargs)
+            name = unreadable(response, kwargs)
             if name:
                 response.close()
         if name:
@@ -1039,7 +978,8 @@ class _Governor:
         self.last_retry_stats = stats
         if not data:
             self._note_rate_limit(response)
-        call = _Call(adapter, kwargs)
+        call = Call(adapter, kwargs)
+        streamed = bool(kwargs.get("stream"))
         if self.options.recorder is not None:
             sent: dict[str, Any] = {
                 "method": method,
@@ -1061,9 +1001,9 @@ class _Governor:
                 # The answer is read all the same: a revocation or suspension in it
                 # is acted on (and raised, the recorder's failure as its context).
                 if not data:
-                    self.inspect(integration, request, response, call)
+                    self.inspect(integration, request, response, call, streamed=streamed)
                 response.close()
                 raise
         if data:
             return response
-        return self.inspect(integration, request, response, call)
+        return self.inspect(integration, request, response, call, streamed=streamed)

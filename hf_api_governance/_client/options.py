@@ -12,8 +12,8 @@ the argument), and the governor keeps the resulting value.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, Final, TypedDict
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeAlias, TypedDict
 
 import attrs
 
@@ -80,31 +80,40 @@ SESSION_KWARGS: Final = frozenset(SessionKwargs.__optional_keys__)
 # ------------------------------------------------------------------ validators
 
 
-def _check_registry(_inst: object, _attr: object, value: Any) -> None:
-    if not all(callable(getattr(value, m, None)) for m in ("get", "revoke", "suspend", "record")):
-        raise ValidationError(
-            "registry", "must be a Registry (an object with get, revoke, suspend and record)"
-        )
+_Validator: TypeAlias = Callable[[object, object, Any], None]
 
 
-def _check_integration_id(_inst: object, _attr: object, value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError("integration_id", "must be a non-empty str")
+def _must(field: str, holds: Callable[[Any], bool], problem: str) -> _Validator:
+    """An attrs validator: ``holds(value)``, or a :class:`ValidationError` naming ``field``."""
+
+    def check(_inst: object, _attr: object, value: Any) -> None:
+        if not holds(value):
+            raise ValidationError(field, problem)
+
+    return check
 
 
-def _check_engine(_inst: object, _attr: object, value: Any) -> None:
-    if value is not None and not callable(getattr(value, "evaluate", None)):
-        raise ValidationError("engine", "must be a PolicyEngine (with evaluate) or None")
-
-
-def _check_recorder(_inst: object, _attr: object, value: Any) -> None:
-    if value is not None and not callable(value):
-        raise ValidationError("recorder", "must be a callable (action, evidence) or None")
-
-
-def _check_actor(_inst: object, _attr: object, value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError("actor", "must be a non-empty str")
+_check_registry: Final = _must(
+    "registry",
+    lambda v: all(callable(getattr(v, m, None)) for m in ("get", "revoke", "suspend", "record")),
+    "must be a Registry (an object with get, revoke, suspend and record)",
+)
+_check_integration_id: Final = _must(
+    "integration_id", lambda v: isinstance(v, str) and bool(v), "must be a non-empty str"
+)
+_check_engine: Final = _must(
+    "engine",
+    lambda v: v is None or callable(getattr(v, "evaluate", None)),
+    "must be a PolicyEngine (with evaluate) or None",
+)
+_check_recorder: Final = _must(
+    "recorder",
+    lambda v: v is None or callable(v),
+    "must be a callable (action, evidence) or None",
+)
+_check_actor: Final = _must(
+    "actor", lambda v: isinstance(v, str) and bool(v.strip()), "must be a non-empty str"
+)
 
 
 def _check_retry(_inst: object, _attr: object, value: Any) -> None:

@@ -31,7 +31,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from hf_api_governance._model.values import ApiKind, Integration
+from hf_api_governance._model.values import ApiKind, Integration, as_enum
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = [
@@ -167,14 +167,7 @@ class RateLimit:
 
 
 def _selector_kind(value: object) -> ApiKind | None:
-    if value is None or isinstance(value, ApiKind):
-        return value
-    if isinstance(value, str):
-        try:
-            return ApiKind(value.lower())
-        except ValueError:
-            pass
-    raise ValidationError("selector.kind", "must be an ApiKind or None")
+    return None if value is None else as_enum(ApiKind, "selector.kind", value)
 
 
 def _optional_text(field: str) -> Any:
@@ -235,14 +228,7 @@ def _selectors(value: object) -> tuple[Selector, ...]:
 
 
 def _confirmation(value: object) -> Confirmation:
-    if isinstance(value, Confirmation):
-        return value
-    if isinstance(value, str):
-        try:
-            return Confirmation(value.lower())
-        except ValueError:
-            pass
-    raise ValidationError("static_confirmation", "must be 'repeat' or 'none'")
+    return as_enum(Confirmation, "static_confirmation", value)
 
 
 def _rate_limit(value: object) -> RateLimitHeaders | None:
@@ -272,6 +258,15 @@ def _sources(value: object) -> Mapping[str, str]:
     ):
         raise ValidationError("sources", "must map each field name to its source (text)")
     return MappingProxyType(dict(value))
+
+
+SUCCESS_BODY_LIMIT: Final = 65536
+"""The default :attr:`SignalProfile.success_body_limit` (bytes)."""
+
+
+def _body_limit(_inst: object, _attr: object, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError("success_body_limit", "must be a non-negative int (bytes)")
 
 
 @attrs.frozen
@@ -309,6 +304,10 @@ class SignalProfile:
         repeat_post: Whether :attr:`Confirmation.REPEAT` may repeat a ``POST``
             (an API that authenticates before running anything).
         sources: Where each field's entries come from, by field name.
+        success_body_limit: The largest ``2xx`` body (bytes) read for a
+            signal (a ``fail`` array, a token issued); a larger one is not
+            parsed (default 65,536: raise it to opt in to larger answers).
+            Error statuses are read up to 1 MiB; a streamed body never.
 
     Raises:
         ValidationError: A field is invalid (the field is named).
@@ -339,6 +338,7 @@ class SignalProfile:
     )
     repeat_post: bool = attrs.field(default=False, validator=_flag("repeat_post"))
     sources: Mapping[str, str] = attrs.field(factory=dict, converter=_sources, hash=False)
+    success_body_limit: int = attrs.field(default=SUCCESS_BODY_LIMIT, validator=_body_limit)
 
     @property
     def reads_body(self) -> bool:

@@ -174,19 +174,36 @@ def _guarded(send: Callable[..., requests.Response]) -> Callable[..., requests.R
 
     @functools.wraps(send)
     def governed_send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        name = ""
-        try:
-            return send(request, **kwargs)
-        except (GovernanceError, requests.HTTPError):
-            raise
-        except _ESCAPES as exc:
-            name = type(exc).__name__
-        failure = _escaped(request, name)
-        del request, kwargs  # the credential is in the request's headers: not kept here
-        raise failure
+        sent = _send_or_failure(send, request, kwargs)
+        if isinstance(sent, TransportError):
+            del request, kwargs  # the credential is in the request's headers: not kept here
+            raise sent
+        return sent
 
     governed_send._hf_gov_guarded = True  # type: ignore[attr-defined]
     return governed_send
+
+
+def _send_or_failure(
+    send: Callable[..., requests.Response],
+    request: requests.PreparedRequest,
+    kwargs: dict[str, Any],
+) -> requests.Response | TransportError:
+    """Send; return the answer, or the documented exception for what escaped (to raise).
+
+    Returned, not raised: the caller drops its own reference to the request
+    before raising it, so that no frame of the traceback holds the request.
+    """
+    name = ""
+    try:
+        return send(request, **kwargs)
+    except (GovernanceError, requests.HTTPError):
+        raise
+    except _ESCAPES as exc:
+        name = type(exc).__name__
+    failure = _escaped(request, name)
+    del request, kwargs  # the credential is in the request's headers: not kept here
+    return failure
 
 
 def _escaped(request: requests.PreparedRequest, name: str) -> TransportError:
@@ -453,16 +470,11 @@ class GovernedSession(requests.Session):
             TransportError: What requests' own machinery raised around the
                 governed adapter (see :func:`_guarded`).
         """
-        name = ""
-        try:
-            return super().send(request, **kwargs)
-        except (GovernanceError, requests.HTTPError):
-            raise
-        except _ESCAPES as exc:
-            name = type(exc).__name__
-        failure = _escaped(request, name)
-        del request, kwargs  # the credential is in the request's headers: not kept here
-        raise failure
+        sent = _send_or_failure(super().send, request, kwargs)
+        if isinstance(sent, TransportError):
+            del request, kwargs  # the credential is in the request's headers: not kept here
+            raise sent
+        return sent
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
         """Prepare as usual, marking the request as admitted by :meth:`request`."""

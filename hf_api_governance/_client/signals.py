@@ -21,20 +21,20 @@ Everything else that looks like a revocation is
 :attr:`SignalKind.UNCONFIRMED_REVOCATION`, which the governor confirms once
 (:mod:`.confirm`) before anything is recorded as revoked.
 
-The module is long on purpose: the values, one short matcher per row, the
-table and :func:`classify` are read together (a row is its matcher), and
-splitting them would scatter one table over several files.
+The values it produces (:class:`Signal`, :class:`Reading`, :class:`Facts`)
+live in :mod:`.readings` and are re-exported here. The module is long on
+purpose: one short matcher per row, the table and :func:`classify` are read
+together (a row is its matcher), and splitting them would scatter one table
+over several files.
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
@@ -52,8 +52,21 @@ from hf_api_governance._client.parse import (
 )
 from hf_api_governance._client.ports import Contract
 from hf_api_governance._client.profiles import STATIC_KEY, SignalProfile
+from hf_api_governance._client.readings import (
+    BEARER_REVOCATION_ERROR,
+    CONTRACT_HELD,
+    NO_SIGNAL,
+    NOTED_KINDS,
+    OAUTH_REVOCATION_ERRORS,
+    PLAIN_READING,
+    REPEAT_CONFIRMS,
+    Facts,
+    Reading,
+    Signal,
+    SignalKind,
+)
 from hf_api_governance._confidential.evidence import safe_text
-from hf_api_governance._model.values import ApiKind, SuspensionCause
+from hf_api_governance._model.values import SuspensionCause
 from hf_api_governance.exceptions import TokenEndpointError, TransportError
 
 __all__ = [
@@ -77,188 +90,6 @@ __all__ = [
     "plain_answer",
 ]
 
-# ------------------------------------------------------------------ signal tables
-
-OAUTH_REVOCATION_ERRORS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "invalid_client": (
-            "RFC 6749 section 5.2: client authentication failed (unknown client, no client "
-            "authentication included, or unsupported authentication method)"
-        ),
-        "unauthorized_client": (
-            "RFC 6749 section 5.2: the authenticated client is not authorized to use this "
-            "authorization grant type"
-        ),
-    }
-)
-"""The RFC 6749 token endpoint ``error`` codes that mean the client credential is dead.
-
-Each profile lists the codes it honours (:mod:`.profiles`); these are the
-generic OAuth 2.0 ones."""
-
-BEARER_REVOCATION_ERROR: Final = "invalid_token"
-"""RFC 6750 section 3.1: the access token is expired, revoked, malformed or invalid.
-
-A suspicion when it answers a token fetched moments before (a single 401
-that one refresh cures is an ordinary expiry)."""
-
-REPEAT_CONFIRMS: Final = frozenset({"revocation_code", "revocation_status"})
-"""Rows whose answer, given again to the same request sent once more, confirm a revocation."""
-
-
-# ------------------------------------------------------------------------- values
-
-
-class SignalKind(enum.Enum):
-    """What a response means for the integration, and so what the governor does with it."""
-
-    REVOKED = "revoked"
-    """Clause 1.1.1: the authority said the credential is dead (the token
-    endpoint refused it with a revocation code). Recorded (``Registry.revoke``),
-    the credential is never sent again, :class:`~hf_api_governance.CredentialRevoked`."""
-    UNCONFIRMED_REVOCATION = "unconfirmed_revocation"
-    """Clause 1.1.1: the answer suggests a revocation. The governor asks the
-    authority once (the token endpoint, or what the profile defines for a
-    static key): confirmed, it is a revocation; otherwise a ``SIGNAL_RECORDED``
-    event and :class:`~hf_api_governance.RevocationSuspected`, nothing revoked."""
-    TOKEN_EXPIRED = "token_expired"  # noqa: S105 - a signal kind, not a password
-    """The access token expired (a profile's expiry code): the call stands, and
-    the session's OAuth client fetches a new token and sends the request once
-    more (an SDK refreshes its own)."""
-    SUSPECTED_REVOCATION = "suspected_revocation"
-    """Clause 1.1.1: a ``403`` on a resource, which may mean access was
-    narrowed. Recorded once (``SIGNAL_RECORDED``) per method and path; the
-    call stands."""
-    SUSPENDED = "suspended"
-    """Clause 1.1.2: the API is gone, sunset or changed. Recorded
-    (``Registry.suspend``), :class:`~hf_api_governance.InteroperabilitySuspended`."""
-    DEPRECATION_NOTICE = "deprecation_notice"
-    """Clause 1.1.2: the API announced a deprecation or a sunset. Recorded once
-    (``DEPRECATION_NOTICED``, by its ``notice_id``); the call stands."""
-    API_ERROR = "api_error"
-    """The API reported an error in its body (a Mimecast ``fail`` array):
-    :class:`~hf_api_governance.ApiError`, no state change."""
-    CONTRACT_FAILURE = "contract_failure"
-    """The response broke the session's contract. Counted; ``contract_failures``
-    in a row suspend (cause ``API_CHANGED``)."""
-    RATE_LIMITED = "rate_limited"
-    """``429``: retried within the retry bounds; once they are spent (or for a
-    method that may not be repeated), the response is returned as it is."""
-    TRANSIENT = "transient"
-    """``502``, ``503``, ``504``: as :attr:`RATE_LIMITED`."""
-    OK = "ok"
-    """Nothing to act on: the call stands (code :data:`CONTRACT_HELD` when the
-    session's contract was checked and held: the failure count starts again)."""
-
-
-NOTED_KINDS: Final = frozenset({SignalKind.DEPRECATION_NOTICE, SignalKind.SUSPECTED_REVOCATION})
-"""Kinds that are recorded on the way: their rows do not end the reading."""
-
-CONTRACT_HELD: Final = "contract_held"
-"""The code of the :attr:`SignalKind.OK` signal of a response that kept the contract."""
-
-
-def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value))
-
-
-@attrs.frozen
-class Signal:
-    """One thing a response says, and why: a frozen, secret-free value.
-
-    Attributes:
-        kind: What it means (what the governor does).
-        code: The stable name of the table row that found it (``"gone"``,
-            ``"sunset_passed"``...); the evidence of a revocation, suspension,
-            suspicion or contract failure carries it as ``signal`` (a
-            notice's says which ``notice`` it is).
-        reason: Why, for people; registry events and exceptions carry it.
-        clause: The contract clause concerned, if any.
-        evidence: Secret-free, bounded facts about the response, as recorded
-            (empty for the kinds that are not recorded: API errors, rate
-            limits, transient faults, expired tokens, OK).
-        cause: Why interoperability is suspended (:attr:`SignalKind.SUSPENDED`).
-        once: For kinds recorded once: the key of that once (a notice id; a
-            method and path).
-        api_codes: The API's own error codes, as
-            :class:`~hf_api_governance.ApiError` carries them.
-    """
-
-    kind: SignalKind
-    code: str
-    reason: str
-    clause: str | None = None
-    evidence: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping, hash=False)
-    cause: SuspensionCause | None = None
-    once: str | None = None
-    api_codes: tuple[str, ...] = ()
-
-
-_OK: Final = Signal(SignalKind.OK, "ok", "the response carries no signal")
-
-
-@attrs.frozen
-class Reading:
-    """What one response tells the governor.
-
-    Attributes:
-        signals: The signals, in the order the governor applies them: the
-            noted ones, then exactly one that decides (:attr:`outcome`).
-        token_issued: For a ``2xx`` answer to a ``POST`` with a JSON body
-            holding an ``access_token``: ``True``; other ``2xx``: ``False``;
-            otherwise (and after a revocation) ``None``: what the client
-            knows about fresh tokens does not change.
-    """
-
-    signals: tuple[Signal, ...]
-    token_issued: bool | None = None
-
-    @property
-    def outcome(self) -> Signal:
-        """The signal that decides the call (the last one)."""
-        return self.signals[-1]
-
-
-_PLAIN_READING: Final = Reading((_OK,), False)
-
-
-@attrs.frozen
-class Facts:
-    """What the client knows about a request when its response arrives.
-
-    Attributes:
-        kind: The integration's API kind.
-        vendor: The integration's vendor.
-        method: The request method.
-        url: The request URL (kept out of ``repr``: its query may hold a key).
-        fresh_token: Whether the request carried an access token issued
-            moments before (by our OAuth client, or seen issued to an SDK).
-        token_endpoint: Whether the request went to the integration's OAuth
-            token endpoint (declared, or a path of its profile) rather than
-            to a resource.
-        now: The instant the response is judged at (``Sunset`` dates).
-        contract: The session's response contract, if any.
-        secret_headers: Lower-case names of the integration's own credential
-            headers, scrubbed from evidence besides the usual ones.
-        profile: The vendor's signal profile (:mod:`.profiles`).
-    """
-
-    kind: ApiKind
-    vendor: str
-    method: str
-    url: str = attrs.field(repr=False)
-    fresh_token: bool
-    token_endpoint: bool
-    now: datetime
-    contract: Contract | None = None
-    secret_headers: frozenset[str] = frozenset()
-    profile: SignalProfile = STATIC_KEY
-
-    @property
-    def mimecast(self) -> bool:
-        """Whether the profile reads Mimecast ``fail`` arrays."""
-        return self.profile.fail_array
-
 
 def _content(response: requests.Response) -> bytes:
     """The body as bytes (an unread or broken body: none)."""
@@ -270,21 +101,34 @@ def _content(response: requests.Response) -> bytes:
 
 
 def plain_answer(
-    response: requests.Response, method: str, profile: SignalProfile, contract: object
+    response: requests.Response,
+    method: str,
+    profile: SignalProfile,
+    contract: object,
+    *,
+    streamed: bool = False,
 ) -> bool:
-    """Whether an answer carries no signal without reading its body: the fast path.
+    """Whether an answer carries no signal, read without parsing its body: the fast path.
 
     A ``2xx`` to anything but a ``POST`` (a token request is a ``POST``),
-    without ``Deprecation``, ``Sunset`` or ``Link``, for a profile whose
-    successful bodies carry no signal, without a contract. Reads nothing
-    but the status and three header lookups.
+    without ``Deprecation``, ``Sunset`` or ``Link``, without a contract, for
+    a profile whose successful bodies carry no signal; for one that reads a
+    ``fail`` array, also a body that may not be read (streamed, or larger
+    than the profile's ``success_body_limit``) or that holds neither the
+    text ``"code"`` nor ``"error"`` (an ordinary answer's ``"fail": []``).
     """
-    return (
+    if not (
         200 <= response.status_code < 300
         and method != "POST"
         and contract is None
-        and not profile.fail_array
         and not any(name in response.headers for name in _NOTICE_HEADERS)
+    ):
+        return False
+    if not profile.fail_array or streamed:
+        return True
+    content = _content(response)
+    return len(content) > profile.success_body_limit or (
+        b'"code"' not in content and b'"error"' not in content
     )
 
 
@@ -304,10 +148,26 @@ class Seen:
         self.body_read = False
 
     @cached_property
+    def content(self) -> bytes:
+        """The body the table may read, as bytes; empty when it may not.
+
+        Never a streamed body (the caller's to read), and never a ``2xx``
+        body larger than the profile's
+        :attr:`~.profiles.SignalProfile.success_body_limit`; an error
+        status's body is read up to :data:`~.parse.MAX_JSON_BYTES`.
+        """
+        if self.facts.streamed:
+            return b""
+        content = _content(self.response)
+        if self.succeeded and len(content) > self.facts.profile.success_body_limit:
+            return b""
+        return content
+
+    @cached_property
     def body(self) -> Any:
-        """The decoded JSON body, or ``None`` (see :func:`~.parse.json_body`)."""
+        """The decoded JSON body, or ``None`` (see :func:`~.parse.json_body`, :attr:`content`)."""
         self.body_read = True
-        return json_body(self.response)
+        return json_body(self.response) if self.content else None
 
     @cached_property
     def sunset_at(self) -> datetime | None:
@@ -336,14 +196,17 @@ class Seen:
         A body without the text ``"code"`` holds none: it is not parsed for
         them (an ordinary answer's ``"fail": []``).
         """
-        if not self.body_read and b'"code"' not in _content(self.response):
+        if not self.body_read and b'"code"' not in self.content:
             return ()
         return body_codes(self.body, oauth=False, fail=True)
 
     @cached_property
     def contract_problem(self) -> str | None:
         """What broke the contract (secret-free), or ``None`` if it holds."""
-        problem = contract_problem(self.facts.contract, self.response)
+        contract = self.facts.contract
+        if self.facts.streamed and not callable(contract):
+            return None  # a JSON shape is not checked on a streamed body (the caller's)
+        problem = contract_problem(contract, self.response)
         return None if problem is None else safe_text(problem)  # it may quote the body
 
     @property
@@ -430,14 +293,17 @@ def _token_revocation(seen: Seen) -> tuple[Hit, ...]:
     return ()
 
 
+def _profile_hit(seen: Seen, reason: str) -> tuple[Hit, ...]:
+    """A hit naming only the profile, with the answer's codes."""
+    return _hit(reason, {"profile": seen.facts.profile.name}, api_codes=seen.codes)
+
+
 def _token_refusal(seen: Seen) -> tuple[Hit, ...]:
     facts = seen.facts
     if not facts.token_endpoint or seen.status not in facts.profile.token_refusal_statuses:
         return ()
-    return _hit(
-        f"the token endpoint answered {seen.status} without a revocation code",
-        {"profile": facts.profile.name},
-        api_codes=seen.codes,
+    return _profile_hit(
+        seen, f"the token endpoint answered {seen.status} without a revocation code"
     )
 
 
@@ -487,10 +353,8 @@ def _revocation_status(seen: Seen) -> tuple[Hit, ...]:
     source = facts.profile.revocation_statuses.get(seen.status)
     if source is None or facts.token_endpoint:
         return ()
-    return _hit(
-        f"the API answered {seen.status} ({facts.profile.title}: {source[:120]})",
-        {"profile": facts.profile.name},
-        api_codes=seen.codes,
+    return _profile_hit(
+        seen, f"the API answered {seen.status} ({facts.profile.title}: {source[:120]})"
     )
 
 
@@ -810,12 +674,14 @@ def _classify(response: requests.Response, facts: Facts, rules: Iterable[Rule]) 
     if (
         rules is RULES
         and not facts.token_endpoint
-        and plain_answer(response, facts.method, facts.profile, facts.contract)
+        and plain_answer(
+            response, facts.method, facts.profile, facts.contract, streamed=facts.streamed
+        )
     ):
-        return _PLAIN_READING
+        return PLAIN_READING
     seen = Seen(response, facts)
     found: list[Signal] = []
-    outcome = _OK
+    outcome = NO_SIGNAL
     for statuses, noted, match, rule in _RULES_PLAN if rules is RULES else _plan(rules):
         if statuses is not None and status not in statuses:
             continue
@@ -864,6 +730,8 @@ def _token_issued(seen: Seen) -> bool | None:
         return None
     if seen.facts.method != "POST" or "json" not in seen.headers.get("Content-Type", "").lower():
         return False
+    if seen.facts.streamed:
+        return False  # a streamed body is the caller's: not read for a token
     small = seen.body_read or len(seen.response.content) < _TOKEN_BODY_LIMIT
     body = seen.body if small else None
     return isinstance(body, Mapping) and "access_token" in body
@@ -886,22 +754,15 @@ def classify_token_error(
     code = error.error
     revocation = {**OAUTH_REVOCATION_ERRORS, **profile.token_revocation_codes}
     if code is not None and code in revocation:
-        return Signal(
-            SignalKind.REVOKED,
-            "token_revocation",
-            f"the token endpoint refused the client credential: {safe_text(code, 100)}",
-            "1.1.1",
-            {**error.evidence, "signal": "token_revocation", "profile": profile.name},
-        )
-    if error.status in profile.token_refusal_statuses and code not in profile.expiry_codes:
-        return Signal(
-            SignalKind.UNCONFIRMED_REVOCATION,
-            "token_refusal",
-            f"the token endpoint answered {error.status} without a revocation code",
-            "1.1.1",
-            {**error.evidence, "signal": "token_refusal", "profile": profile.name},
-        )
-    return None
+        kind, row = SignalKind.REVOKED, "token_revocation"
+        reason = f"the token endpoint refused the client credential: {safe_text(code, 100)}"
+    elif error.status in profile.token_refusal_statuses and code not in profile.expiry_codes:
+        kind, row = SignalKind.UNCONFIRMED_REVOCATION, "token_refusal"
+        reason = f"the token endpoint answered {error.status} without a revocation code"
+    else:
+        return None
+    evidence = {**error.evidence, "signal": row, "profile": profile.name}
+    return Signal(kind, row, reason, "1.1.1", evidence)
 
 
 def contract_problem(contract: Contract | None, response: requests.Response) -> str | None:

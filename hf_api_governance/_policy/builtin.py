@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import urllib.parse
 from collections.abc import Callable, Container
-from datetime import datetime
-from typing import Any, TypeAlias
+from datetime import datetime, timedelta
+from typing import Any, Final, TypeAlias
 
-from hf_api_governance._base.clock import day_end, day_start, utc_text
+from hf_api_governance._base.clock import END_OF_TIME, day_end, day_start, utc_text
 from hf_api_governance._model.rules import is_loopback_host
 from hf_api_governance._model.values import (
     ApiKind,
@@ -27,6 +27,12 @@ from hf_api_governance._policy.decision import Action, Finding, Severity, truste
 from hf_api_governance._policy.settings import PolicySettings
 
 __all__ = []
+
+FOREVER: Final = END_OF_TIME
+"""What :meth:`Builtins.valid_until` returns when nothing could change a decision."""
+
+_DAY: Final = timedelta(days=1)
+_TICK: Final = timedelta(microseconds=1)
 
 # ------------------------------------------------------------- built-in policies
 
@@ -101,6 +107,19 @@ def _insecure(url: str) -> tuple[str, str | None] | None:
     return parts.scheme, parts.hostname
 
 
+def _shift(value: datetime, by: timedelta) -> datetime | None:
+    """``value + by``, or ``None`` past the ends of the calendar."""
+    try:
+        return value + by
+    except OverflowError:
+        return None
+
+
+def _add(candidates: list[datetime], at: datetime, instant: datetime | None) -> None:
+    if instant is not None and instant > at:
+        candidates.append(instant)
+
+
 _Out: TypeAlias = list[Finding]
 _Policy: TypeAlias = Callable[[Integration, Action, datetime, _Out], None]
 
@@ -119,6 +138,44 @@ class Builtins:
         self.settings = settings
         self.keystore = keystore
         self.revoked = revoked
+
+    def valid_until(self, i: Integration, at: datetime) -> datetime:
+        """The first instant after ``at`` at which a policy below could find otherwise.
+
+        Only the licence, subscription and information policies read the
+        instant; each of their findings changes only when ``at`` crosses a
+        licence's start or end, the start of its warning window, a day of
+        the days left within it, the information age limit or a day of the
+        age past it. Every such instant after ``at`` is a candidate; the
+        earliest is returned (``at`` itself when a container of credential
+        names is read: it may change at any time). Conservative: an instant
+        at which nothing changes may be returned, never a later one.
+        """
+        if self.keystore is not None or self.revoked is not None:
+            return at
+        candidates: list[datetime] = []
+        warning = self.settings.licence_warning
+        for lic in i.licences:
+            _add(candidates, at, _start(lic))
+            end = _end(lic)
+            if end is None:
+                continue
+            _add(candidates, at, end)
+            window = _shift(end, -warning)
+            _add(candidates, at, window)
+            if (window is None or window <= at) and at < end:
+                days = (end - at) // _DAY  # the days left change just after end - days
+                if days >= 1:
+                    _add(candidates, at, _shift(end - days * _DAY, _TICK))
+        verified = i.info_verified_at
+        if verified is not None:
+            limit = self.settings.info_max_age
+            age = at - verified
+            if age <= limit:
+                _add(candidates, at, _shift(verified, limit + _TICK))
+            else:
+                _add(candidates, at, _shift(verified, (age // _DAY + 1) * _DAY))
+        return min(candidates, default=FOREVER)
 
     def policies(self) -> tuple[tuple[str, _Policy], ...]:
         """The policies, each with the name a POLICY_ERROR finding gives it."""

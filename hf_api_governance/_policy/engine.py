@@ -19,7 +19,7 @@ from typing import Final
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
 from hf_api_governance._base.construct import trusted
 from hf_api_governance._model.values import Integration
-from hf_api_governance._policy.builtin import Builtins
+from hf_api_governance._policy.builtin import FOREVER, Builtins
 from hf_api_governance._policy.codes import BUILTIN_CODES
 from hf_api_governance._policy.decision import (
     Action,
@@ -30,10 +30,10 @@ from hf_api_governance._policy.decision import (
     sort_key,
 )
 from hf_api_governance._policy.hooks import (
-    PolicyContext,
     PolicyHook,
     check_hooks,
     collect_findings,
+    evaluation_context,
     exception_finding,
 )
 from hf_api_governance._policy.settings import PolicySettings
@@ -69,7 +69,15 @@ class PolicyEngine:
         ValidationError: ``settings`` or ``clock`` is of the wrong type.
     """
 
-    __slots__ = ("_clock", "_hooks", "_include_builtin", "_policies", "_settings")
+    __slots__ = (
+        "_builtins",
+        "_clock",
+        "_hooks",
+        "_hooks_for",
+        "_include_builtin",
+        "_policies",
+        "_settings",
+    )
 
     BUILTIN_CODES: Final = BUILTIN_CODES
 
@@ -90,11 +98,17 @@ class PolicyEngine:
         clock = SystemClock() if clock is None else clock
         if not isinstance(clock, Clock):
             raise ValidationError("clock", "must have a now() method (a Clock)")
-        self._hooks = check_hooks(hooks)
         self._include_builtin = bool(include_builtin)
         self._clock = clock
         self._settings = settings
-        self._policies = Builtins(settings, keystore, revoked_credentials).policies()
+        self._builtins = Builtins(settings, keystore, revoked_credentials)
+        self._policies = self._builtins.policies()
+        self._set_hooks(check_hooks(hooks))
+
+    def _set_hooks(self, hooks: tuple[PolicyHook, ...]) -> None:
+        self._hooks = hooks
+        # Per action, the hooks that run for it: no membership test per hook and decision.
+        self._hooks_for = {a: tuple((h, h.func) for h in hooks if a in h.actions) for a in Action}
 
     @property
     def hooks(self) -> tuple[PolicyHook, ...]:
@@ -128,11 +142,12 @@ class PolicyEngine:
             else:  # a group; anything else is rejected with a clear message below
                 added.extend(item if isinstance(item, Iterable) else [item])
         engine: PolicyEngine = object.__new__(PolicyEngine)
-        engine._hooks = check_hooks(added)
         engine._include_builtin = self._include_builtin
         engine._clock = self._clock
         engine._settings = self._settings
+        engine._builtins = self._builtins
         engine._policies = self._policies
+        engine._set_hooks(check_hooks(added))
         return engine
 
     def _now(self, at: datetime | None) -> datetime:
@@ -194,22 +209,19 @@ class PolicyEngine:
                 except Exception as exc:  # fail closed: a broken policy denies
                     del findings[mark:]
                     findings.append(exception_finding(name, iid, exc))
-        for hook in self._hooks:
-            if action not in hook.actions:
-                continue
-            try:
-                ctx = PolicyContext(
-                    integration,
-                    action,
-                    at,
-                    integration.history,
-                    self._settings,
-                    hook.code,
-                    hook.clause,
-                )
-                findings.extend(collect_findings(hook, hook.func(ctx), iid))
-            except Exception as exc:  # fail closed: a broken hook denies
-                findings.append(exception_finding(hook.name, iid, exc))
+        hooks = self._hooks_for[action]
+        if hooks:
+            # One context for the evaluation, each hook run on it (no allocation per hook).
+            ctx, running = evaluation_context(integration, action, at, self._settings)
+            running.append(hooks[0][0])
+            for hook, func in hooks:
+                running[0] = hook
+                try:
+                    result = func(ctx)
+                    if result is not None:
+                        findings.extend(collect_findings(hook, result, iid))
+                except Exception as exc:  # fail closed: a broken hook denies
+                    findings.append(exception_finding(hook.name, iid, exc))
         allowed = True
         for finding in findings:
             if finding.severity is Severity.DENY:
@@ -225,6 +237,39 @@ class PolicyEngine:
             at=at,
             findings=tuple(findings),
         )
+
+    def valid_until(
+        self, integration: Integration, action: Action | str, at: datetime | None = None
+    ) -> datetime:
+        """Until when a decision taken at ``at`` stands unchanged for this very integration.
+
+        The first instant after ``at`` at which the outcome could change: a
+        licence or subscription starting or ending, entering its warning
+        window (or its days left changing), the enablement information
+        passing its age limit (or its age in days changing). A fresh
+        evaluation at any instant ``t`` with ``at <= t < valid_until`` gives
+        the same decision (the same ``allowed`` and findings; only
+        :attr:`Decision.at` differs), as long as the integration (its
+        declaration, state and history) is the same.
+
+        Returns ``at`` itself (an empty interval: nothing may be reused) when
+        the decision depends on more than the integration and the instant: a
+        hook running for ``action`` is not declared ``pure`` (see
+        :func:`~hf_api_governance.policy_hook`), or the engine reads a
+        ``keystore`` or ``revoked_credentials`` container, which may change
+        at any time. Aware ``datetime.max`` when nothing could change.
+
+        Raises:
+            ValidationError: As for :meth:`evaluate`.
+        """
+        item = _integration(integration)
+        act = check_action(action)
+        when = self._now(at)
+        if not all(hook.pure for hook, _ in self._hooks_for[act]):
+            return when
+        if not self._include_builtin:
+            return FOREVER
+        return self._builtins.valid_until(item, when)
 
     def __repr__(self) -> str:
         codes = ", ".join(h.code for h in self._hooks)

@@ -88,6 +88,55 @@ class PolicyContext:
 HookFunction: TypeAlias = Callable[[PolicyContext], "Finding | Iterable[Finding] | None"]
 
 
+class _Running(PolicyContext):
+    """The engine's context for one evaluation: ``code`` and ``clause`` are the running hook's.
+
+    The engine builds one per evaluation (:func:`evaluation_context`) and
+    runs every hook on it, naming the running hook in a one-item list:
+    no allocation and no attribute write per hook.
+    """
+
+    __slots__ = ("_running",)
+
+    _running: list[PolicyHook]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> PolicyContext:  # type: ignore[misc]
+        # Built by the engine with object.__new__; built by a caller (attrs.evolve
+        # of a hook's context), it is a plain PolicyContext with the values given.
+        return PolicyContext(*args, **kwargs)
+
+    @property
+    def code(self) -> str:
+        """The code declared by the running hook."""
+        return self._running[0].code
+
+    @property
+    def clause(self) -> str | None:
+        """The clause declared by the running hook."""
+        return self._running[0].clause
+
+    def __repr__(self) -> str:
+        return "PolicyContext" + super().__repr__()[len(type(self).__name__) :]
+
+
+_FIELDS: Final = ("integration", "action", "at", "history", "settings")
+
+
+def evaluation_context(
+    integration: Integration, action: Action, at: datetime, settings: PolicySettings
+) -> tuple[PolicyContext, list[PolicyHook]]:
+    """One context for an evaluation, and the list whose only item names the running hook."""
+    ctx = object.__new__(_Running)
+    set_field = object.__setattr__  # frozen for hooks; built here, once
+    for name, value in zip(
+        _FIELDS, (integration, action, at, integration.history, settings), strict=True
+    ):
+        set_field(ctx, name, value)
+    running: list[PolicyHook] = []
+    set_field(ctx, "_running", running)
+    return ctx, running
+
+
 _ALL_ACTIONS: Final = frozenset(Action)
 
 
@@ -121,6 +170,8 @@ class PolicyHook:
         actions: The actions it runs for.
         name: Its name in ``POLICY_ERROR`` findings (default
             ``module.qualname``).
+        pure: Declared time- and context-independent (see :func:`policy_hook`):
+            decisions may be cached while only such hooks run.
     """
 
     func: HookFunction
@@ -128,6 +179,7 @@ class PolicyHook:
     clause: str | None
     actions: frozenset[Action]
     name: str
+    pure: bool = False
 
     def __call__(self, ctx: PolicyContext) -> Finding | Iterable[Finding] | None:
         return self.func(ctx)
@@ -139,6 +191,7 @@ def policy_hook(
     clause: str | None = None,
     actions: Action | str | Iterable[Action | str] | None = None,
     name: str | None = None,
+    pure: bool = False,
 ) -> Callable[[HookFunction], PolicyHook]:
     """Declare a function as a policy hook.
 
@@ -156,6 +209,14 @@ def policy_hook(
         clause: The contract clause it enforces (``"1.1.2"``), or ``None``.
         actions: The actions it runs for (default: every action).
         name: Its name in error findings (default: ``module.qualname``).
+        pure: Declare the hook time- and context-independent: what it returns
+            depends only on ``ctx.integration`` (its declaration, state and
+            history), ``ctx.action`` and ``ctx.settings``, never on ``ctx.at``,
+            the clock or anything outside the context (files, network,
+            environment, mutable globals). Only then may a decision be reused
+            (a governed session caches a CALL decision for an unchanged
+            integration until its next time boundary); a hook without the
+            declaration (the default) is evaluated on every decision.
 
     Returns:
         A decorator that turns the function into a :class:`PolicyHook`.
@@ -179,12 +240,14 @@ def policy_hook(
     declared = _hook_actions(actions)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise PolicyError("policy_hook: name must be non-empty text")
+    if not isinstance(pure, bool):
+        raise PolicyError("policy_hook: pure must be a bool")
 
     def decorate(func: HookFunction) -> PolicyHook:
         if isinstance(func, PolicyHook) or not callable(func):
             raise PolicyError(f"policy_hook({code}): can only decorate a plain function")
         hook_name = name or f"{func.__module__}.{getattr(func, '__qualname__', repr(func))}"
-        return PolicyHook(func, code, clause, declared, hook_name)
+        return PolicyHook(func, code, clause, declared, hook_name, pure)
 
     return decorate
 
