@@ -20,9 +20,14 @@ round so that drift in machine load hits all alike:
   fast path of the signal table);
 - ``governed-mimecast``: the same, for a Mimecast API whose profile reads
   every answer's body for a ``fail`` array;
+- ``governed-audited``: :meth:`Governance.session <hf_api_governance.Governance.session>`
+  on the same integration, the audit log on (the facade's default: call
+  records buffered and written in batches, see docs/audit.md);
+- ``governed-audited-strict``: the same with ``audit="strict"`` (every call
+  record written durably before the call returns, as before batching);
 - with ``--baseline PATH`` (a checkout of the package before a change, such
   as ``git archive <commit> hf_api_governance | tar -x -C PATH``), the two
-  governed variants again, importing ``hf_api_governance`` from ``PATH``.
+  governed variants and ``governed-audited`` again, importing ``hf_api_governance`` from ``PATH``.
 
 Prints, for each variant, the median wall-clock time per call and the
 median *client CPU* time per call (the worker process's own CPU time, which
@@ -113,10 +118,13 @@ def _serve(ready: Any) -> None:
 # ------------------------------------------------------------------- the workers
 
 
-def _governed(base_url: str, path: str, mimecast: bool, directory: Path) -> Any:
+def _governed(
+    base_url: str, path: str, mimecast: bool, directory: Path, audit: str | None = None
+) -> Any:
     from datetime import UTC, date, datetime, timedelta
 
     from hf_api_governance import (
+        Governance,
         GovernedSession,
         Integration,
         Keystore,
@@ -127,7 +135,10 @@ def _governed(base_url: str, path: str, mimecast: bool, directory: Path) -> Any:
         SuspensionCause,
     )
 
+    key = b"k" * 32
     registry = Registry.open(directory / "registry.db")
+    if audit is not None:
+        registry.attach_audit(key)
     item = Integration(
         id="acme-api",
         name="Acme directory",
@@ -146,7 +157,15 @@ def _governed(base_url: str, path: str, mimecast: bool, directory: Path) -> Any:
     registry.reinstate(item.id, reason="maintenance over", actor="bench")
     keystore = Keystore.create(directory / "keys.hfks", key=Keystore.generate_key())
     keystore.put("acme-token", Secret(TOKEN, label="acme-token"))
-    session = GovernedSession(registry, "acme-api", keystore=keystore, engine=PolicyEngine())
+    if audit is None:
+        session = GovernedSession(registry, "acme-api", keystore=keystore, engine=PolicyEngine())
+    else:
+        registry.close()
+        governance = Governance.open(directory / "registry.db", keystore=keystore, audit_key=key)
+        if audit == "strict":
+            session = governance.session("acme-api", audit="strict")
+        else:
+            session = governance.session("acme-api")
     url = base_url + path
 
     def call() -> None:
@@ -171,8 +190,13 @@ def _worker(variant: str, base_url: str, package_root: str) -> None:
 
     else:
         mimecast = variant == "governed-mimecast"
+        audit = {"governed-audited": "batched", "governed-audited-strict": "strict"}.get(variant)
         call = _governed(
-            base_url, "/api/items" if mimecast else "/v1/items", mimecast, Path(workdir.name)
+            base_url,
+            "/api/items" if mimecast else "/v1/items",
+            mimecast,
+            Path(workdir.name),
+            audit,
         )
     for _ in range(200):  # warm up: connection, caches, the interpreter's specialisations
         call()
@@ -211,12 +235,15 @@ def main() -> int:
         ("bare", "bare", str(ROOT)),
         ("governed", "governed", str(ROOT)),
         ("governed-mimecast", "governed-mimecast", str(ROOT)),
+        ("governed-audited", "governed-audited", str(ROOT)),
+        ("governed-audited-strict", "governed-audited-strict", str(ROOT)),
     ]
     if args.baseline:
         baseline = str(Path(args.baseline).resolve())
         variants += [
             ("governed (baseline)", "governed", baseline),
             ("governed-mimecast (baseline)", "governed-mimecast", baseline),
+            ("governed-audited (baseline)", "governed-audited", baseline),
         ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     workers = {}

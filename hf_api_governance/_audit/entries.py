@@ -494,6 +494,7 @@ class _Draft:
     evidence: Mapping[str, Any]
     before_at: bytes
     before_seq: bytes
+    at: datetime | None = None  # a deferred record's time; else taken when written
 
 
 def _trusted_entry(

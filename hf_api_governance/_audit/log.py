@@ -20,6 +20,7 @@ the public key only, by :func:`verify_without_key`; see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -33,6 +34,17 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
+import attrs
+
+from hf_api_governance._audit.batch import (
+    DEFAULT_BATCH_INTERVAL,
+    DEFAULT_BATCH_SIZE,
+    Deferred,
+    Pending,
+    check_batching,
+    forget,
+    watch,
+)
 from hf_api_governance._audit.chain import FORMAT, GENESIS, Head, Tags, head_well_formed
 from hf_api_governance._audit.entries import (
     _DRAFT_KEYS,
@@ -45,6 +57,7 @@ from hf_api_governance._audit.entries import (
     _draft,
     _dumps,
     _trusted_entry,
+    _v_action,
     format_at,
 )
 from hf_api_governance._audit.signing import (
@@ -58,6 +71,7 @@ from hf_api_governance._audit.verify import Pin, verify_chain
 from hf_api_governance._base.checks import (
     check_optional_text,
     check_path,
+    check_text,
     check_timeout,
 )
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
@@ -180,6 +194,7 @@ class AuditLog(Closing):
         self._seal_every = seal_every
         self._closer: Callable[[], None] | None = None
         self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
+        self._pending = Pending(DEFAULT_BATCH_INTERVAL, DEFAULT_BATCH_SIZE)
         with self._lock:
             self.ensure_schema(connection)
 
@@ -284,9 +299,19 @@ class AuditLog(Closing):
             raise AuditError(f"cannot create the audit_log tables: {storage.message(exc)}") from exc
 
     def close(self) -> None:
-        """Close the connection if this log opened it (:meth:`open`)."""
-        if self._closer is not None:
-            self._closer()
+        """Write the deferred entries (:meth:`flush`); close the connection if this log opened it.
+
+        Raises:
+            AuditError: The deferred records cannot be written (the
+                connection is closed all the same; they are lost).
+        """
+        try:
+            self.flush()
+        finally:
+            self._pending.cancel()
+            forget(self)
+            if self._closer is not None:
+                self._closer()
 
     def __repr__(self) -> str:
         return f"AuditLog(owns_connection={self._closer is not None})"
@@ -366,6 +391,103 @@ class AuditLog(Closing):
             return []
         return self._write(drafts, within_transaction)
 
+    def defer(
+        self,
+        *,
+        actor: str,
+        action: str,
+        integration_id: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Keep an entry in memory, to be written in the next batch (the entry's time is now).
+
+        For high-volume records whose loss in a crash is acceptable within a
+        bound (the facade's call records): nothing waits for the database
+        here. The deferred entries are written, in the order deferred and
+        before anything appended later, in one transaction: by the next
+        :meth:`append` or :meth:`append_many` in the log's own transaction,
+        by :meth:`flush` (and :meth:`close`), when ``size`` entries wait (in
+        the deferring thread), ``interval`` seconds after the first of them (a
+        timer thread) and at interpreter exit (see :meth:`set_batching` and
+        docs/audit.md, "Batched call records"). A crash loses what waits.
+
+        ``evidence`` is made secret-free when the batch is written: do not
+        change the mapping afterwards. Evidence that cannot be recorded then
+        is replaced by the reason (the entry is never dropped).
+
+        Raises:
+            ValidationError: ``actor``, ``action``, ``integration_id`` or
+                ``evidence`` (not a mapping) is invalid.
+            AuditError: ``size`` entries were waiting and cannot be written
+                (they still wait).
+        """
+        check_text("actor", actor)
+        _v_action(None, None, action)  # type: ignore[arg-type]
+        check_optional_text("integration_id", integration_id)
+        if evidence is not None and not isinstance(evidence, Mapping):
+            raise ValidationError("evidence", f"must be a mapping, got {type(evidence).__name__}")
+        at = ensure_aware(self._clock.now(), "clock.now()")
+        if len(self._pending) == 0:
+            watch(self)
+        if self._pending.add(Deferred(at, actor, action, integration_id, evidence), self._due):
+            self.flush()
+
+    def flush(self) -> int:
+        """Write every deferred entry now, in one transaction; return how many.
+
+        Does nothing while the connection is inside a transaction of its
+        owner (the entries wait for the next write of the log's own).
+
+        Raises:
+            AuditError: They cannot be written (they still wait).
+        """
+        with self._lock:
+            if len(self._pending) == 0 or self._storage.in_transaction():
+                return 0
+            return len(self._write([], within_transaction=False))
+
+    def set_batching(
+        self,
+        *,
+        interval: float = DEFAULT_BATCH_INTERVAL,
+        size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        """Bound how long and how many deferred entries wait (see :meth:`defer`).
+
+        Args:
+            interval: Seconds after the first deferred entry of a batch at
+                which a timer writes the batch (default 1.0).
+            size: Entries waiting that make :meth:`defer` write them at once
+                (default 100).
+
+        Raises:
+            ValidationError: A bound is invalid.
+        """
+        self._pending.interval, self._pending.size = check_batching(interval, size)
+
+    def _due(self) -> None:
+        """The timer's flush: a failure leaves the entries waiting for the next write."""
+        # On failure they wait; the next defer past the size bound, or append, reports it.
+        with contextlib.suppress(AuditError):
+            self.flush()
+
+    def _deferred_drafts(self, taken: list[Deferred]) -> list[_Draft]:
+        drafts = []
+        for record in taken:
+            try:
+                draft = _draft(
+                    record.actor, record.action, record.integration_id, evidence=record.evidence
+                )
+            except ValidationError as exc:
+                draft = _draft(
+                    record.actor,
+                    record.action,
+                    record.integration_id,
+                    evidence={"unrecordable_evidence": f"{exc.field}: {exc.problem}"[:500]},
+                )
+            drafts.append(attrs.evolve(draft, at=record.at))
+        return drafts
+
     def _writable_head(self, *, for_update: bool = True) -> tuple[int, bytes, int, bool]:
         """Check the head before extending the chain; return (seq, hash, seal_every, new).
 
@@ -396,6 +518,18 @@ class AuditLog(Closing):
         return head.seq, head.entry_hash, head.seal_every, False
 
     def _write(self, drafts: list[_Draft], within_transaction: bool) -> list[AuditEntry]:
+        """Write ``drafts`` (in the log's own transaction: after the deferred entries)."""
+        with self._lock:
+            if within_transaction or len(self._pending) == 0:
+                return self._attempts(drafts, within_transaction)
+            taken = self._pending.take()
+            try:
+                return self._attempts(self._deferred_drafts(taken) + drafts, False)[len(taken) :]
+            except BaseException:
+                self._pending.restore(taken, self._due)
+                raise
+
+    def _attempts(self, drafts: list[_Draft], within_transaction: bool) -> list[AuditEntry]:
         storage = self._storage
         with self._lock:
             for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -434,7 +568,9 @@ class AuditLog(Closing):
         entries = []
         for draft in drafts:
             seq += 1
-            at = ensure_aware(self._clock.now(), "clock.now()")
+            at = (
+                draft.at if draft.at is not None else ensure_aware(self._clock.now(), "clock.now()")
+            )
             body = b"".join(
                 (draft.before_at, format_at(at).encode(), draft.before_seq, b"%d}" % seq)
             )

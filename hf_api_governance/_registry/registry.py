@@ -353,6 +353,10 @@ class Registry(Closing):
                 auditing.guard(tx, self._audit, self._clock, self._store.location)
             return body(tx)
 
+        if self._audit is not None:
+            # Deferred call records first: the chain keeps the order things happened
+            # in (the calls before the revocation or suspension they revealed).
+            self._audit.flush()
         return retrying(self._store, guarded)
 
     # ------------------------------------------------------------ audit: verification
@@ -441,10 +445,17 @@ class Registry(Closing):
     # ------------------------------------------------------------ lifetime
 
     def close(self) -> None:
-        """Close the database; later calls raise StoreError."""
-        self._integrations.clear()
-        self._revoked = None
-        self._store.close()
+        """Close the database; later calls raise StoreError.
+
+        The attached audit log's deferred entries are written first.
+        """
+        try:
+            if self._audit is not None:
+                self._audit.close()  # flushes; the connection is the store's
+        finally:
+            self._integrations.clear()
+            self._revoked = None
+            self._store.close()
 
     def __repr__(self) -> str:
         return f"Registry({self._store.location!r})"
