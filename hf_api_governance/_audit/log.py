@@ -444,7 +444,7 @@ class AuditLog(Closing):
         with self._lock:
             if len(self._pending) == 0 or self._storage.in_transaction():
                 return 0
-            return len(self._write([], within_transaction=False))
+            return self._with_deferred([])[1]
 
     def set_batching(
         self,
@@ -521,15 +521,22 @@ class AuditLog(Closing):
         """Write ``drafts`` (in the log's own transaction: after the deferred entries)."""
         with self._lock:
             if within_transaction or len(self._pending) == 0:
-                return self._attempts(drafts, within_transaction)
-            taken = self._pending.take()
-            try:
-                return self._attempts(self._deferred_drafts(taken) + drafts, False)[len(taken) :]
-            except BaseException:
-                self._pending.restore(taken, self._due)
-                raise
+                return self._attempts(drafts, within_transaction, 0)
+            return self._with_deferred(drafts)[0]
 
-    def _attempts(self, drafts: list[_Draft], within_transaction: bool) -> list[AuditEntry]:
+    def _with_deferred(self, drafts: list[_Draft]) -> tuple[list[AuditEntry], int]:
+        """Write the deferred entries then ``drafts``; return ``drafts``' entries and the count."""
+        taken = self._pending.take()
+        try:
+            written = self._attempts(self._deferred_drafts(taken) + drafts, False, len(taken))
+        except BaseException:
+            self._pending.restore(taken, self._due)
+            raise
+        return written, len(taken)
+
+    def _attempts(
+        self, drafts: list[_Draft], within_transaction: bool, deferred: int
+    ) -> list[AuditEntry]:
         storage = self._storage
         with self._lock:
             for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -547,7 +554,7 @@ class AuditLog(Closing):
                     # Inside the caller's transaction, a savepoint makes our part
                     # all-or-nothing without touching what the caller did before.
                     with storage.writing(nested=within_transaction):
-                        return self._insert(drafts)
+                        return self._insert(drafts, deferred)
                 except storage.errors as exc:
                     if within_transaction or attempt == WRITE_ATTEMPTS:
                         raise AuditError(
@@ -561,12 +568,13 @@ class AuditLog(Closing):
                 time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
             raise AssertionError("unreachable")  # pragma: no cover
 
-    def _insert(self, drafts: list[_Draft]) -> list[AuditEntry]:
+    def _insert(self, drafts: list[_Draft], deferred: int) -> list[AuditEntry]:
+        """Insert the entries; return those of ``drafts[deferred:]`` (nobody awaits the others)."""
         seq, prev, seal_every, new = self._writable_head()
         sha256 = hashlib.sha256
         rows: list[Row] = []
         entries = []
-        for draft in drafts:
+        for i, draft in enumerate(drafts):
             seq += 1
             at = (
                 draft.at if draft.at is not None else ensure_aware(self._clock.now(), "clock.now()")
@@ -577,16 +585,17 @@ class AuditLog(Closing):
             entry_hash = sha256(prev + body).digest()
             tag = self._tags.entry(seq, entry_hash) if seq % seal_every == 0 else None
             rows.append((seq, body, prev, entry_hash, tag))
-            entries.append(
-                _trusted_entry(
-                    seq,
-                    at,
-                    draft,
-                    prev.hex(),
-                    entry_hash.hex(),
-                    tag.hex() if tag is not None else None,
+            if i >= deferred:
+                entries.append(
+                    _trusted_entry(
+                        seq,
+                        at,
+                        draft,
+                        prev.hex(),
+                        entry_hash.hex(),
+                        tag.hex() if tag is not None else None,
+                    )
                 )
-            )
             prev = entry_hash
         self._storage.insert(rows)
         head_tag = self._tags.head(seal_every, seq, prev)
