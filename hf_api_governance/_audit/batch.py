@@ -7,9 +7,10 @@ append (before that append's own entry), on :meth:`AuditLog.flush
 <hf_api_governance.AuditLog.flush>` (session and log close), when
 ``size`` records are waiting, ``interval`` seconds after the first of them
 (a timer thread), and at interpreter exit (:func:`atexit`). What a crash can
-lose is what waits here: at most ``size - 1`` records, none of them deferred
-more than ``interval`` seconds before the crash while flushes succeed
-(docs/audit.md, "Batched call records").
+lose is what waits here, until its transaction commits: fewer than ``size``
+records (one more per other thread deferring at that instant), none of them
+deferred more than ``interval`` seconds (and a commit's time) before the
+crash while writes succeed (docs/audit.md, "Batched call records").
 
 This module keeps records and timers only; building and writing the entries
 is the log's.
@@ -35,8 +36,8 @@ __all__ = ["DEFAULT_BATCH_INTERVAL", "DEFAULT_BATCH_SIZE", "Deferred", "Pending"
 DEFAULT_BATCH_INTERVAL: Final = 1.0
 """Seconds a deferred record waits at most before a flush starts (while flushes succeed)."""
 
-DEFAULT_BATCH_SIZE: Final = 100
-"""Deferred records that trigger a flush in the thread deferring the last of them."""
+DEFAULT_BATCH_SIZE: Final = 500
+"""Deferred records waiting that make the thread deferring the last of them write them."""
 
 
 class Deferred(NamedTuple):
@@ -72,6 +73,9 @@ class Pending:
 
     ``add`` never waits for the database: it takes a lock of its own (never
     the log's), appends, and arms the timer when the first record arrives.
+    A record stays here until the transaction that writes it has committed
+    (:meth:`peek`, then :meth:`drop`): what waits is exactly what a crash
+    can lose. Writers are serialised by the log's lock.
     """
 
     __slots__ = ("_lock", "_records", "_timer", "interval", "size")
@@ -96,33 +100,36 @@ class Pending:
             self._records.append(record)
             waiting = len(self._records)
             if self._timer is None:
-                timer = threading.Timer(self.interval, due)
-                timer.daemon = True
-                timer.name = "hf-gov-audit-flush"
-                self._timer = timer
-                timer.start()
+                self._arm(due)
         return waiting >= self.size
 
-    def take(self) -> list[Deferred]:
-        """Remove and return every waiting record, oldest first; disarm the timer."""
+    def peek(self) -> list[Deferred]:
+        """The waiting records, oldest first; they stay until :meth:`drop` (once written)."""
         with self._lock:
-            taken, self._records = self._records, []
+            return list(self._records)
+
+    def drop(self, count: int, due: Callable[[], object]) -> None:
+        """Forget the ``count`` oldest records (written); re-arm the timer for any newer."""
+        with self._lock:
+            del self._records[:count]
             timer, self._timer = self._timer, None
+            if self._records:
+                self._arm(due)
         if timer is not None and timer is not threading.current_thread():
             timer.cancel()
-        return taken
 
-    def restore(self, taken: list[Deferred], due: Callable[[], object]) -> None:
-        """Put back records a failed write took (before any deferred since), re-arming the timer."""
-        if not taken:
-            return
+    def rearm(self, due: Callable[[], object]) -> None:
+        """After a failed write: make sure a timer will try the waiting records again."""
         with self._lock:
-            self._records[:0] = taken
-            if self._timer is None:
-                timer = threading.Timer(self.interval, due)
-                timer.daemon = True
-                self._timer = timer
-                timer.start()
+            if self._records and (self._timer is None or self._timer is threading.current_thread()):
+                self._arm(due)
+
+    def _arm(self, due: Callable[[], object]) -> None:
+        timer = threading.Timer(self.interval, due)
+        timer.daemon = True
+        timer.name = "hf-gov-audit-flush"
+        self._timer = timer
+        timer.start()
 
     def cancel(self) -> None:
         """Disarm the timer (the records stay)."""

@@ -529,6 +529,8 @@ def _draft(
     clause: object = None,
     codes: object = (),
     evidence: object = None,
+    *,
+    at: datetime | None = None,
 ) -> _Draft:
     check_text("actor", actor)
     _v_action(None, None, action)  # type: ignore[arg-type]
@@ -562,6 +564,7 @@ def _draft(
         evidence=clean_evidence,
         before_at=before_at,
         before_seq=before_seq,
+        at=at,
     )
 
 

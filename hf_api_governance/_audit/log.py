@@ -34,8 +34,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
-import attrs
-
 from hf_api_governance._audit.batch import (
     DEFAULT_BATCH_INTERVAL,
     DEFAULT_BATCH_SIZE,
@@ -456,9 +454,9 @@ class AuditLog(Closing):
 
         Args:
             interval: Seconds after the first deferred entry of a batch at
-                which a timer writes the batch (default 1.0).
-            size: Entries waiting that make :meth:`defer` write them at once
-                (default 100).
+                which a timer thread writes the batch (default 1.0).
+            size: Entries waiting that make :meth:`defer` write them at once,
+                in the deferring thread (default 500).
 
         Raises:
             ValidationError: A bound is invalid.
@@ -471,12 +469,16 @@ class AuditLog(Closing):
         with contextlib.suppress(AuditError):
             self.flush()
 
-    def _deferred_drafts(self, taken: list[Deferred]) -> list[_Draft]:
+    def _deferred_drafts(self, waiting: list[Deferred]) -> list[_Draft]:
         drafts = []
-        for record in taken:
+        for record in waiting:
             try:
                 draft = _draft(
-                    record.actor, record.action, record.integration_id, evidence=record.evidence
+                    record.actor,
+                    record.action,
+                    record.integration_id,
+                    evidence=record.evidence,
+                    at=record.at,
                 )
             except ValidationError as exc:
                 draft = _draft(
@@ -484,8 +486,9 @@ class AuditLog(Closing):
                     record.action,
                     record.integration_id,
                     evidence={"unrecordable_evidence": f"{exc.field}: {exc.problem}"[:500]},
+                    at=record.at,
                 )
-            drafts.append(attrs.evolve(draft, at=record.at))
+            drafts.append(draft)
         return drafts
 
     def _writable_head(self, *, for_update: bool = True) -> tuple[int, bytes, int, bool]:
@@ -525,14 +528,18 @@ class AuditLog(Closing):
             return self._with_deferred(drafts)[0]
 
     def _with_deferred(self, drafts: list[_Draft]) -> tuple[list[AuditEntry], int]:
-        """Write the deferred entries then ``drafts``; return ``drafts``' entries and the count."""
-        taken = self._pending.take()
+        """Write the deferred entries then ``drafts``; return ``drafts``' entries and the count.
+
+        The deferred entries stay in memory until the transaction has committed.
+        """
+        waiting = self._pending.peek()
         try:
-            written = self._attempts(self._deferred_drafts(taken) + drafts, False, len(taken))
+            written = self._attempts(self._deferred_drafts(waiting) + drafts, False, len(waiting))
         except BaseException:
-            self._pending.restore(taken, self._due)
+            self._pending.rearm(self._due)
             raise
-        return written, len(taken)
+        self._pending.drop(len(waiting), self._due)
+        return written, len(waiting)
 
     def _attempts(
         self, drafts: list[_Draft], within_transaction: bool, deferred: int

@@ -229,6 +229,10 @@ def _mapping(value: Mapping[Any, Any], field: str, rules: Rules, depth: int) -> 
             if not rules.lenient:
                 raise ValidationError(field, "keys must be printable text of 1 to 200 characters")
             key = redact_text(str(key)).strip() or "?"
+        kind = type(item)
+        if (item is None or kind is int or kind is bool) and rules.credential_keys == "keep":
+            out[key] = item  # what _walk returns for them, without building the path
+            continue
         where = f"{field}.{key}"
         if rules.credential_keys != "keep" and _secretish_key(key):
             if rules.credential_keys == "refuse":
