@@ -24,9 +24,16 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeAlias
 
 from hf_api_governance._audit.chain import Head
-from hf_api_governance.exceptions import ValidationError
+from hf_api_governance.exceptions import AuditError, ValidationError
 
-__all__ = ["AuditStorage", "Row", "SQLAuditStorage", "SQLiteAuditStorage", "storage_for"]
+__all__ = [
+    "AuditStorage",
+    "Row",
+    "SQLAuditStorage",
+    "SQLiteAuditStorage",
+    "open_sqlite",
+    "storage_for",
+]
 
 Row: TypeAlias = tuple[int, bytes, bytes, bytes, "bytes | None"]
 """One stored entry: ``(seq, body, prev_hash, entry_hash, authenticator)``, body as bytes."""
@@ -144,6 +151,37 @@ def storage_for(connection: object) -> AuditStorage:
         "must be a sqlite3.Connection or a PostgreSQL registry's connection "
         f"(open one with AuditLog.open(url)), got {type(connection).__name__}",
     )
+
+
+def open_sqlite(where: str, timeout: float) -> sqlite3.Connection:
+    """A connection of the log's own to the SQLite file ``where``, set up for appends.
+
+    WAL journal, ``synchronous=FULL`` (an entry is on disk when its commit
+    returns), ``timeout`` seconds of waiting for another writer's lock; the
+    log runs its transactions itself (autocommit mode), from any thread
+    under its lock.
+
+    Raises:
+        AuditError: The file cannot be opened or set up (it is closed again).
+    """
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(
+            where, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise AuditError(f"cannot switch {where!r} to WAL mode")
+        conn.execute("PRAGMA synchronous = FULL")
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.Error):
+            verb = "open" if conn is None else "set up"
+            raise AuditError(f"cannot {verb} audit database {where!r}: {exc}") from exc
+        raise
+    return conn
 
 
 _SCHEMA = (

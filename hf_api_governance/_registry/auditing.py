@@ -200,7 +200,7 @@ def verify(
 
     See :meth:`Registry.verify_audit <hf_api_governance.Registry.verify_audit>`.
     """
-    from hf_api_governance._audit.log import verify_without_key
+    from hf_api_governance._audit.verify import verify_without_key
 
     if log is None and (not isinstance(checkpoint, SignedCheckpoint) or public_key is None):
         raise AuditError(
