@@ -275,8 +275,27 @@ def _hex32(value: object, field: str) -> str:
     return value
 
 
+class SavedAsJson:
+    """A value kept in a file as its :meth:`to_json` text (the checkpoints)."""
+
+    __slots__ = ()
+
+    def to_json(self) -> str:
+        """The value as one JSON object."""
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the checkpoint to ``path`` atomically.
+
+        Raises:
+            AuditError: The file cannot be written.
+            ValidationError: ``path`` is not a path.
+        """
+        _atomic_write(Path(check_path("path", path)), [self.to_json() + "\n"])
+
+
 @attrs.frozen
-class Checkpoint:
+class Checkpoint(SavedAsJson):
     """The authenticated head of a log at one moment, to keep somewhere else.
 
     A copy held outside the database (another host, a ticket, a WORM bucket)
@@ -340,15 +359,6 @@ class Checkpoint:
         return cls(
             seq=seq, head_hash=head_hash, authenticator=authenticator, at=_parse_at(at, "at")
         )
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the checkpoint to ``path`` atomically.
-
-        Raises:
-            AuditError: The file cannot be written.
-            ValidationError: ``path`` is not a path.
-        """
-        save_json(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Checkpoint:
@@ -480,16 +490,6 @@ def required(data: Mapping[str, Any], *names: str) -> list[Any]:
         if name not in data:
             raise ValidationError(name, "missing")
     return [data[name] for name in names]
-
-
-def save_json(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` and a newline to ``path`` atomically (a checkpoint file).
-
-    Raises:
-        AuditError: The file cannot be written.
-        ValidationError: ``path`` is not a path.
-    """
-    _atomic_write(Path(check_path("path", path)), [text + "\n"])
 
 
 def _atomic_write(path: Path, chunks: Iterable[str], *, follow_symlinks: bool = False) -> None:

@@ -12,11 +12,11 @@ import hmac
 import json
 import os
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from hf_api_governance._audit.chain import FORMAT, GENESIS, Tags, head_well_formed
+from hf_api_governance._audit.chain import FORMAT, GENESIS, Head, Tags, head_well_formed
 from hf_api_governance._audit.entries import (
     AuditEntry,
     Checkpoint,
@@ -210,21 +210,25 @@ class LogReader:
                 _atomic_write(where, lines(), follow_symlinks=follow_symlinks)
         return count
 
-    def _current_head(self) -> tuple[int, bytes]:
-        """The head ``(seq, entry_hash)`` after checking it under the key (for checkpoints)."""
+    @contextmanager
+    def _snapshot(self) -> Iterator[AuditStorage]:
+        """The storage in a read snapshot, under the lock; database errors become AuditError."""
         storage = self._storage
         with self._lock:
             try:
                 with storage.reading():
-                    head = storage.read_head()
-                    if head is None:
-                        if storage.first_seq() is not None:
-                            raise AuditError("the audit log has entries but no head record")
-                        return 0, GENESIS
-                    self._writable_head(for_update=False)
-                    return head.seq, head.entry_hash
+                    yield storage
             except storage.errors as exc:
                 raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
+
+    def _current_head(self) -> tuple[int, bytes]:
+        """The head ``(seq, entry_hash)`` after checking it under the key (for checkpoints)."""
+        with self._snapshot() as storage:
+            head = _stored_head(storage)
+            if head is None:
+                return 0, GENESIS
+            self._writable_head(for_update=False)
+            return head.seq, head.entry_hash
 
     def checkpoint(self) -> Checkpoint:
         """Return an authenticated checkpoint of the current head.
@@ -288,19 +292,10 @@ class LogReader:
             AuditError: The log has entries but no readable head record, or
                 cannot be read.
         """
-        storage = self._storage
-        with self._lock:
-            try:
-                with storage.reading():
-                    head = storage.read_head()
-                    if head is None:
-                        if storage.first_seq() is not None:
-                            raise AuditError(
-                                "the audit log has entries but no head record; run verify()"
-                            )
-                        return None
-            except storage.errors as exc:
-                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
+        with self._snapshot() as storage:
+            head = _stored_head(storage)
+        if head is None:
+            return None
         if not head_well_formed(head):
             raise AuditError("the audit log's head record is malformed; run verify()")
         return hmac.compare_digest(head.key_check, self._tags.key_check)
@@ -343,10 +338,17 @@ class LogReader:
             if isinstance(signed, VerificationReport):
                 return signed
             pin = signed
-        storage = self._storage
-        with self._lock:
-            try:
-                with storage.reading():
-                    return verify_chain(storage, self._tags, hmac_checkpoint, pin)
-            except storage.errors as exc:
-                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
+        with self._snapshot() as storage:
+            return verify_chain(storage, self._tags, hmac_checkpoint, pin)
+
+
+def _stored_head(storage: AuditStorage) -> Head | None:
+    """The head record, or ``None`` for an empty log.
+
+    Raises:
+        AuditError: The log has entries but no head record.
+    """
+    head = storage.read_head()
+    if head is None and storage.first_seq() is not None:
+        raise AuditError("the audit log has entries but no head record; run verify()")
+    return head

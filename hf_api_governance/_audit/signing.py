@@ -39,11 +39,11 @@ import attrs
 from hf_api_governance._audit.entries import (
     MAX_CHECKPOINT_SIZE,
     Checkpoint,
+    SavedAsJson,
     _dumps,
     _parse_at,
     format_at,
     required,
-    save_json,
 )
 from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.clock import ensure_aware
@@ -92,7 +92,7 @@ def _aware(value: object) -> datetime:
 
 
 @attrs.frozen
-class SignedCheckpoint:
+class SignedCheckpoint(SavedAsJson):
     """An audit log's head at one moment, signed with the log's Ed25519 key.
 
     Made by :meth:`AuditLog.signed_checkpoint
@@ -162,15 +162,6 @@ class SignedCheckpoint:
             key_id=key_id,
             signature=signature,
         )
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the signed checkpoint to ``path`` atomically (for the auditor).
-
-        Raises:
-            AuditError: The file cannot be written.
-            ValidationError: ``path`` is not a path.
-        """
-        save_json(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SignedCheckpoint:
