@@ -698,7 +698,7 @@ class Governance(Closing):
         ``call_failed``) is by default *batched*: kept in memory and written
         with others in one transaction (:meth:`AuditLog.defer`), on the
         session's :meth:`~GovernedSession.close`, at most a second after it
-        was made, once 100 wait, before any other entry of the log, and at
+        was made, once 500 wait, before any other entry of the log, and at
         interpreter exit. A denial (``call_denied``), a revocation and a
         suspension are written durably, after the records before them,
         before the exception reaches you. A crash loses at most the batch

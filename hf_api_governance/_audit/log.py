@@ -1,4 +1,9 @@
-"""The audit log itself: :class:`AuditLog` appends, reads, exports and checkpoints.
+"""The audit log itself: :class:`AuditLog` opens, appends, and writes deferred entries in batches.
+
+What only reads (entries, export, checkpoints, verification) is its
+:class:`~hf_api_governance._audit.reading.LogReader` half; the entries kept
+in memory for the next batch (:meth:`AuditLog.defer`) wait in
+:mod:`hf_api_governance._audit.batch`.
 
 The log is stored in the tables ``audit_log`` (one row per entry) and
 ``audit_log_head`` (the authenticated head), in SQLite or PostgreSQL, through
@@ -14,7 +19,8 @@ see :meth:`Registry.attach_audit <hf_api_governance.Registry.attach_audit>`).
 
 Checkpoints come in two kinds: HMAC (:meth:`AuditLog.checkpoint`, checked
 with the key) and Ed25519 (:meth:`AuditLog.signed_checkpoint`, checked with
-the public key only, by :func:`verify_without_key`; see
+the public key only, by :func:`verify_without_key`, in
+:mod:`hf_api_governance._audit.verify`; see
 :mod:`hf_api_governance._audit.signing`).
 """
 
