@@ -20,6 +20,10 @@ round so that drift in machine load hits all alike:
   fast path of the signal table);
 - ``governed-mimecast``: the same, for a Mimecast API whose profile reads
   every answer's body for a ``fail`` array;
+- ``governed-facade``: :meth:`Governance.session
+  <hf_api_governance.Governance.session>` on the same integration with no
+  audit log (the facade's engine also checks revoked credential entries and
+  the keystore): what the audit log's cost is measured against;
 - ``governed-audited``: :meth:`Governance.session <hf_api_governance.Governance.session>`
   on the same integration, the audit log on (the facade's default: call
   records buffered and written in batches, see docs/audit.md);
@@ -162,6 +166,15 @@ def _governed(
     else:
         registry.close()
         governance = Governance.open(directory / "registry.db", keystore=keystore, audit_key=key)
+        if audit == "off":  # the same facade, its sessions given no audit log
+            governance = Governance(
+                governance.registry,
+                governance.engine,
+                keystore=keystore,
+                audit=None,
+                actor=governance.actor,
+                clock=governance.clock,
+            )
         if audit == "strict":
             session = governance.session("acme-api", audit="strict")
         else:
@@ -190,7 +203,11 @@ def _worker(variant: str, base_url: str, package_root: str) -> None:
 
     else:
         mimecast = variant == "governed-mimecast"
-        audit = {"governed-audited": "batched", "governed-audited-strict": "strict"}.get(variant)
+        audit = {
+            "governed-facade": "off",
+            "governed-audited": "batched",
+            "governed-audited-strict": "strict",
+        }.get(variant)
         call = _governed(
             base_url,
             "/api/items" if mimecast else "/v1/items",
@@ -235,6 +252,7 @@ def main() -> int:
         ("bare", "bare", str(ROOT)),
         ("governed", "governed", str(ROOT)),
         ("governed-mimecast", "governed-mimecast", str(ROOT)),
+        ("governed-facade", "governed-facade", str(ROOT)),
         ("governed-audited", "governed-audited", str(ROOT)),
         ("governed-audited-strict", "governed-audited-strict", str(ROOT)),
     ]
@@ -295,6 +313,11 @@ def main() -> int:
             f"{name:30s} {statistics.median(times[name]) * 1e6:12.1f} {wall:>7s}   "
             f"{statistics.median(cpu[name]) * 1e6:18.1f} {used:>7s}"
         )
+    if "governed-facade" in times:
+        for name in ("governed-audited", "governed-audited-strict"):
+            pairs = zip(times[name], times["governed-facade"], strict=True)
+            share = statistics.median(a / f for a, f in pairs)
+            print(f"{name} / governed-facade (the audit log's own share): {share:.3f}")
     print(
         "ratio: the median of the per-round ratios to bare (each round's blocks ran under "
         "the same load); client CPU: the worker process's own CPU time, which other "
