@@ -455,6 +455,7 @@ class AuditLog(LogReader, Closing):
         # On failure they wait; the next defer past the size bound, or append, reports it.
         with contextlib.suppress(AuditError):
             self.flush()
+        self._pending.rearm(self._due)  # whatever still waits gets a timer of its own
 
     def _deferred_drafts(self, waiting: list[Deferred]) -> list[_Draft]:
         drafts = []
