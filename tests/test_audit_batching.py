@@ -100,6 +100,10 @@ def test_call_records_wait_in_memory_and_are_written_on_session_close(
     entries = [e for e in gov.audit.entries() if e.action == "call_sent"]  # type: ignore[union-attr]
     assert [e.integration_id for e in entries] == ["acme-api"] * 3
     assert entries[0].evidence["status"] == 200
+    assert gov.verify_audit().ok  # the chain, and the cross-check with the registry's events
+    assert gov.audit is not None
+    checkpoint = gov.audit.signed_checkpoint()
+    assert gov.verify_audit(checkpoint, public_key=gov.audit.public_key()).ok
 
 
 def test_a_full_batch_is_written_without_waiting_for_close(
