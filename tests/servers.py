@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +56,22 @@ class Reply:
 Handler = Callable[[Received], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that stays quiet when a client hangs up mid-answer.
+
+    Tests that time out or close a stream early leave the handler writing to a
+    closed socket; the default ``handle_error`` prints a traceback between dashes
+    for that. Any other error is still printed.
+    """
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class LocalServer:
     """A ThreadingHTTPServer with per-route handlers that records what it receives."""
 
@@ -96,7 +113,7 @@ class LocalServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -224,7 +241,7 @@ class LocalProxy:
 
             do_GET = do_POST = _relay
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

@@ -569,7 +569,15 @@ def _as_before_the_mark(tamper: Tamper, version: int) -> None:
             ("UPDATE schema_version SET version = ?", (version,)),
         )
     else:
-        tamper.sql("DROP TABLE audit_mark", f"PRAGMA user_version = {version}")
+        triggers = tamper.query(  # version 4's registry generation goes too
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%generation'"
+        )
+        tamper.sql(
+            *(f"DROP TRIGGER {name}" for (name,) in triggers),
+            "DROP TABLE registry_generation",
+            "DROP TABLE audit_mark",
+            f"PRAGMA user_version = {version}",
+        )
 
 
 def _schema_version(tamper: Tamper) -> int:

@@ -19,14 +19,19 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def test_every_subpackage_is_listed_for_the_wheel() -> None:
-    """pyproject lists the packages (examples/ ships as one): a new subpackage must be added."""
+    """pyproject lists the packages, and examples/ with each of its folders, as ``_examples``."""
     listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
         for init in (ROOT / "hf_api_governance").rglob("__init__.py")
         if "__pycache__" not in init.parts
     }
-    assert found | {"hf_api_governance._examples"} == listed, (
+    example_folders = {
+        ".".join(("hf_api_governance", "_examples", *d.relative_to(ROOT / "examples").parts))
+        for d in [ROOT / "examples", *(ROOT / "examples").rglob("*")]
+        if d.is_dir() and d.name != "__pycache__" and not d.name.startswith(".")
+    }
+    assert found | example_folders == listed, (
         "add the missing subpackages to [tool.setuptools] packages in pyproject.toml"
     )
     assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {

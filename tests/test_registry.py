@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Hashable
@@ -54,7 +55,7 @@ from hf_api_governance._storage.store import (
     StoreSession,
 )
 from hf_api_governance._storage.stores import open_store
-from tests.other_process import revoke_in_another_process
+from tests.other_process import audit_in_another_process, revoke_in_another_process
 
 S = IntegrationState
 T = TypeVar("T")
@@ -793,6 +794,88 @@ def test_a_revocation_by_another_process_is_seen_by_the_next_read(store_url: str
         assert revoked == frozenset({"okta-directory-token"})
 
 
+def test_an_audit_append_leaves_what_the_registry_keeps_valid(store_url: str) -> None:
+    """Audit appends (this connection's, another process's) are not registry changes.
+
+    The governed client reads the integration before every call; an audit
+    record of the previous call must not make it read the database again.
+    A registry change committed by another process is still seen by the
+    very next call.
+    """
+    path = store_url
+    with Registry.open(path) as registry:
+        log = registry.attach_audit(AUDIT_KEY)
+        registry.register(make(), actor="x")
+        registry.activate("okta-directory", actor="x")
+        settle(registry)  # PostgreSQL: this process's own notifications have arrived
+        first, revoked = registry.get_for_call("okta-directory")
+        version = registry._store.version()
+        log.append(actor="client", action="api_call", integration_id="okta-directory")
+        assert registry._store.version() == version
+        assert registry.get_for_call("okta-directory") == (first, revoked)
+        assert registry.get("okta-directory") is first  # kept: not read again
+        audit_in_another_process(path, AUDIT_KEY)
+        settle(registry)
+        assert registry._store.version() == version
+        assert registry.get("okta-directory") is first
+        assert len(list(log.entries())) == 4  # the other process's entry is there
+        revoke_in_another_process(path, "okta-directory", audit_key=AUDIT_KEY)
+        settle(registry)
+        integration, revoked = registry.get_for_call("okta-directory")
+        assert integration.state is S.REVOKED
+        assert revoked == frozenset({"okta-directory-token"})
+        assert [e.kind for e in integration.history][-1] is K.REVOKED
+
+
+def test_a_kept_history_whose_last_event_changed_is_read_again_whole(tmp_path: Path) -> None:
+    """The registry trusts what it kept only while its last event is stored unchanged.
+
+    A database restored or rewritten under an open registry is read again
+    from the start (and replay-checked), never patched onto a stale history.
+    """
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as registry:
+        registry.register(make(), actor="x")
+        registry.activate("okta-directory", actor="x")
+        kept = registry.get("okta-directory")
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("DROP TRIGGER events_no_update")
+            conn.execute("UPDATE events SET actor = 'rewritten' WHERE seq = 2")
+            conn.commit()
+        again = registry.get("okta-directory")
+        assert again is not kept
+        assert [e.actor for e in again.history] == ["x", "rewritten"]
+        with closing(sqlite3.connect(path)) as conn:  # no longer replays to ACTIVE
+            conn.execute("UPDATE events SET kind = 'info_verified' WHERE seq = 2")
+            conn.commit()
+        with pytest.raises(StoreError, match="replays to pending"):
+            registry.get("okta-directory")
+    with Registry.open(path) as fresh, pytest.raises(StoreError, match="replays to pending"):
+        fresh.get("okta-directory")
+
+
+def test_an_older_sqlite_registry_is_migrated_when_opened(tmp_path: Path) -> None:
+    """A file of schema version 3 (before the registry generation) opens and keeps working."""
+    path = tmp_path / "registry.db"
+    with Registry.open(path) as registry:
+        registry.register(make(), actor="x")
+    with closing(sqlite3.connect(path)) as conn:
+        triggers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%generation'"
+        ).fetchall()
+        for (name,) in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE registry_generation")
+        conn.execute("PRAGMA user_version = 3")
+        conn.commit()
+    with Registry.open(path) as registry, Registry.open(path) as other:
+        assert registry.get("okta-directory").state is S.PENDING
+        other.activate("okta-directory", actor="x")
+        assert registry.get("okta-directory").state is S.ACTIVE
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == _store.SCHEMA_VERSION
+
+
 def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "registry.db"
     Registry.open(path).close()
@@ -900,19 +983,30 @@ def test_a_state_changed_behind_the_registry_fails_closed(tmp_path: Path) -> Non
 
 
 class RegistryLifecycle(RuleBasedStateMachine):
-    """Random operations; after each, stored state == replayed history; refusals change nothing."""
+    """Random operations; after each, stored state == replayed history; refusals change nothing.
+
+    And what the registry keeps between calls (each integration with its
+    history, caught up with only the newer events) always equals the whole
+    history read and replayed again: in the registry that writes, and in a
+    second one on the same file that only reads.
+    """
 
     ids = Bundle("ids")
 
     def __init__(self) -> None:
         super().__init__()
         self.clock = FrozenClock(NOW)
-        self.registry = Registry.open(clock=self.clock)
+        self.folder = tempfile.TemporaryDirectory()
+        path = Path(self.folder.name) / "registry.db"
+        self.registry = Registry.open(path, clock=self.clock)
+        self.reader = Registry.open(path)
         self.events: Counter[str] = Counter()
         self.fresh = 0
 
     def teardown(self) -> None:
+        self.reader.close()
         self.registry.close()
+        self.folder.cleanup()
 
     def _attempt(self, ident: str, kind: EventKind, call: Any, expect_error: type | None) -> None:
         current = self.registry.get(ident)
@@ -1052,6 +1146,14 @@ class RegistryLifecycle(RuleBasedStateMachine):
                 lambda: self.registry.record(ident, kind, reason="seen", actor="client"),
                 None,
             )
+
+    @invariant()
+    def what_is_kept_equals_the_replayed_history(self) -> None:
+        for item in self.registry.integrations():  # every history read whole
+            for kept in (self.registry.get(item.id), self.reader.get(item.id)):
+                assert kept == item
+                assert kept.state is item.state
+                assert kept.history == item.history
 
     @invariant()
     def stored_state_equals_replayed_history(self) -> None:

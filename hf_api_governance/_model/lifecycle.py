@@ -144,15 +144,23 @@ def shortest_path(
     return None
 
 
-def replay(events: Iterable[Event]) -> IntegrationState | None:
-    """Replay a history from the start and return the state it leads to.
+def replay(
+    events: Iterable[Event], *, start: IntegrationState | None = None
+) -> IntegrationState | None:
+    """Replay a history and return the state it leads to.
 
-    Returns ``None`` for an empty history.
+    Args:
+        events: The events, oldest first.
+        start: The state before the first of them (default: none, a history
+            replayed from its beginning).
+
+    Returns:
+        ``start`` for no events (``None`` for an empty history).
 
     Raises:
         IllegalTransition: The history contains an impossible step.
     """
-    state: IntegrationState | None = None
+    state = start
     for event in events:
         state = next_state(state, event.kind, event.integration_id)
     return state

@@ -389,8 +389,14 @@ def _check_owner(_inst: object, _attr: object, value: Any) -> None:
 _E = TypeVar("_E", bound=enum.Enum)
 
 
-def as_enum(cls: type[_E], field: str, value: object) -> _E:
+def as_enum(cls: type[_E], field: str, value: object, *, kind: str = "") -> _E:
     """Return ``value`` as a member of ``cls``: a member, or its value in any case.
+
+    Args:
+        cls: The enumeration.
+        field: The field named in the error.
+        value: What was given.
+        kind: Said in the error before the accepted values ("an Action"), if given.
 
     Raises:
         ValidationError: Naming ``field`` and listing the accepted values.
@@ -403,7 +409,9 @@ def as_enum(cls: type[_E], field: str, value: object) -> _E:
         except ValueError:
             pass
     known = ", ".join(str(m.value) for m in cls)
-    raise ValidationError(field, f"must be one of: {known}")
+    raise ValidationError(
+        field, f"must be {kind} (one of: {known})" if kind else f"must be one of: {known}"
+    )
 
 
 def _enum(cls: type[enum.Enum], field: str) -> Any:

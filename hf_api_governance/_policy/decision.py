@@ -20,6 +20,7 @@ from hf_api_governance._base.clock import ensure_aware, utc_text
 from hf_api_governance._base.construct import trusted
 from hf_api_governance._base.identifiers import CLAUSE, FINDING_CODE
 from hf_api_governance._confidential.evidence import DETAILS, thaw, walk
+from hf_api_governance._model.values import as_enum
 from hf_api_governance.exceptions import ValidationError
 
 __all__ = ["Action", "Decision", "Finding", "Severity"]
@@ -42,15 +43,7 @@ class Action(enum.Enum):
 
 def check_action(value: object, field: str = "action") -> Action:
     """Return ``value`` as an :class:`Action` (an Action or its name); raise naming ``field``."""
-    if isinstance(value, Action):
-        return value
-    if isinstance(value, str):
-        try:
-            return Action(value.lower())
-        except ValueError:
-            pass
-    known = ", ".join(a.value for a in Action)
-    raise ValidationError(field, f"must be an Action (one of: {known})")
+    return as_enum(Action, field, value, kind="an Action")
 
 
 class Severity(enum.Enum):

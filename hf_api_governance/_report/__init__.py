@@ -17,11 +17,16 @@ and read the same report, made secret-free by :func:`redact_report`.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, Unpack
 
-from hf_api_governance._policy import PolicyHook
-from hf_api_governance._report.model import ReportView, Source, build_view, redact_report
+from hf_api_governance._report.model import (
+    ReportView,
+    Source,
+    ViewOptions,
+    build_view,
+    redact_report,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._facade import Report
@@ -54,24 +59,15 @@ def renderer(fmt: str) -> Callable[[ReportView], str]:
     return function
 
 
-def render(
-    fmt: str,
-    report: Report,
-    source: Source,
-    *,
-    only_problems: bool = False,
-    hooks: Iterable[PolicyHook] = (),
-    tool_version: str | None = None,
-) -> str:
+def render(fmt: str, report: Report, source: Source, **options: Unpack[ViewOptions]) -> str:
     """Write ``report`` in format ``fmt`` (``sarif``, ``junit``, ``markdown`` or ``html``).
 
     Args:
         fmt: A key of :data:`RENDERERS`.
         report: The report (``Governance.report`` or ``report_inventory``).
         source: Where its integrations are declared.
-        only_problems: Leave out integrations allowed without warnings.
-        hooks: The policy hooks the report was made with (they describe their codes).
-        tool_version: The version to name (default: the installed one).
+        **options: ``only_problems``, ``hooks``, ``tool_version``, as for
+            :func:`~hf_api_governance._report.model.build_view`.
 
     Returns:
         The whole document, ending with a newline.
@@ -80,7 +76,4 @@ def render(
         KeyError: ``fmt`` is not one of :data:`RENDERERS`.
     """
     write = renderer(fmt)
-    view = build_view(
-        report, source, only_problems=only_problems, hooks=hooks, tool_version=tool_version
-    )
-    return write(view)
+    return write(build_view(report, source, **options))

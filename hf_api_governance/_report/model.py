@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePath
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import attrs
 
@@ -363,14 +363,15 @@ def _row(
     )
 
 
-def build_view(
-    report: Report,
-    source: Source,
-    *,
-    only_problems: bool = False,
-    hooks: Iterable[PolicyHook] = (),
-    tool_version: str | None = None,
-) -> ReportView:
+class ViewOptions(TypedDict, total=False):
+    """What a report view may leave out or name: the keyword arguments of :func:`build_view`."""
+
+    only_problems: bool
+    hooks: Iterable[PolicyHook]
+    tool_version: str | None
+
+
+def build_view(report: Report, source: Source, **options: Unpack[ViewOptions]) -> ReportView:
     """Build the secret-free view every report format lays out.
 
     Args:
@@ -386,7 +387,9 @@ def build_view(
     Returns:
         The view.
     """
-    extra = hook_rules(hooks)
+    only_problems = options.get("only_problems", False)
+    tool_version = options.get("tool_version")
+    extra = hook_rules(options.get("hooks", ()))
     warning = report.settings.licence_warning
     pairs = list(zip(report.integrations, report.decisions, strict=True))
     verdicts = [_verdict(d) for _, d in pairs]

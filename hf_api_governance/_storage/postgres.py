@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from hf_api_governance._base.checks import check_timeout
 from hf_api_governance._confidential.redact import REDACTED, redact_text
 from hf_api_governance._model.values import Event
-from hf_api_governance._storage.rows import SQLSession, event_params
+from hf_api_governance._storage.rows import SQLSession, event_params, stored_event
 from hf_api_governance._storage.store import TransientStoreError, describe_location
 from hf_api_governance.exceptions import StoreError, ValidationError
 
@@ -519,16 +519,7 @@ class _PostgresSession(SQLSession):
             "RETURNING seq",
             event_params(event),
         ).fetchone()
-        return Event(
-            event.integration_id,
-            event.kind,
-            event.at,
-            event.actor,
-            event.reason,
-            event.clause,
-            event.evidence,
-            row[0],
-        )
+        return stored_event(event, row[0])
 
 
 # ------------------------------------------------------------------ freshness
@@ -584,10 +575,11 @@ class _Listener:
 
     def _notified(self, payload: str) -> None:
         with self._state:
-            self._seen += 1
             self._alive_at = time.monotonic()
-            if payload.startswith("settle:"):
+            if payload.startswith("settle:"):  # not a change: the token stays
                 self._marks.add(payload)
+            else:
+                self._seen += 1
 
     def _run(self) -> None:
         pg = _psycopg()

@@ -22,20 +22,13 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+import attrs
+
 from hf_api_governance._base.construct import trusted
 from hf_api_governance._confidential.evidence import freeze_json, thaw
+from hf_api_governance._model import values
 from hf_api_governance._model.lifecycle import replay
-from hf_api_governance._model.values import (
-    AUTH_SCHEMES,
-    ApiKind,
-    AuthSpec,
-    Event,
-    EventKind,
-    Integration,
-    IntegrationState,
-    Licence,
-    Service,
-)
+from hf_api_governance._model.values import Event, Integration, IntegrationState, Licence
 from hf_api_governance._storage.store import AuditMark
 from hf_api_governance.exceptions import GovernanceError, StoreError, ValidationError
 
@@ -44,9 +37,11 @@ __all__ = [
     "INTEGRATION_COLUMNS",
     "LICENCE_COLUMNS",
     "SQLSession",
+    "check_replayed",
     "event_params",
     "integration_row",
     "licence_rows",
+    "stored_event",
     "when",
 ]
 
@@ -101,6 +96,11 @@ def event_params(event: Event) -> tuple[Any, ...]:
     )
 
 
+def stored_event(event: Event, seq: int) -> Event:
+    """``event`` as appended: the same event with the ``seq`` its store gave it."""
+    return attrs.evolve(event, seq=seq)
+
+
 def integration_row(item: Integration) -> tuple[Any, ...]:
     """The ``integrations`` row of an integration, in :data:`INTEGRATION_COLUMNS` order."""
     auth = None if item.auth is None else _json({"scheme": item.auth.scheme, **item.auth.params})
@@ -140,9 +140,9 @@ def licence_rows(item: Integration) -> list[tuple[Any, ...]]:
 
 
 _STATES: Final = {s.value: s for s in IntegrationState}
-_KINDS: Final = {k.value: k for k in EventKind}
-_SERVICES: Final = {s.value: s for s in Service}
-_API_KINDS: Final = {k.value: k for k in ApiKind}
+_KINDS: Final = {k.value: k for k in values.EventKind}
+_SERVICES: Final = {s.value: s for s in values.Service}
+_API_KINDS: Final = {k.value: k for k in values.ApiKind}
 
 
 def _licence(row: Sequence[Any]) -> Licence:
@@ -174,14 +174,14 @@ def _event(row: Sequence[Any]) -> Event:
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
-def _auth(text: str | None) -> AuthSpec | None:
+def _auth(text: str | None) -> values.AuthSpec | None:
     if text is None:
         return None
     params = json.loads(text)
     scheme = params.pop("scheme")
-    if scheme not in AUTH_SCHEMES:
+    if scheme not in values.AUTH_SCHEMES:
         raise ValueError("unknown auth scheme")
-    return trusted(AuthSpec, scheme=scheme, params=MappingProxyType(params))
+    return trusted(values.AuthSpec, scheme=scheme, params=MappingProxyType(params))
 
 
 def _data_origins(text: str) -> tuple[str, ...]:
@@ -193,18 +193,28 @@ def _data_origins(text: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def check_replayed(
+    integration_id: str, stored: IntegrationState, replayed: IntegrationState | None
+) -> None:
+    """Fail closed unless an integration's stored state is the state its history replays to.
+
+    Raises:
+        StoreError: They differ: the database was changed outside the registry.
+    """
+    if replayed is not stored:
+        raise StoreError(
+            f"integration {integration_id!r} is stored as {stored.value} but its history "
+            f"replays to {replayed.value if replayed else 'nothing'}: the database "
+            "was changed outside the registry"
+        )
+
+
 def _integration(
     row: Sequence[Any], licences: Sequence[Licence], history: Sequence[Event] | None
 ) -> Integration:
     state = _STATES[row[12]]
     if history is not None:
-        replayed = replay(history)
-        if replayed is not state:
-            raise StoreError(
-                f"integration {row[0]!r} is stored as {state.value} but its history "
-                f"replays to {replayed.value if replayed else 'nothing'}: the database "
-                "was changed outside the registry"
-            )
+        check_replayed(row[0], state, replay(history))
     return trusted(
         Integration,
         id=row[0],
@@ -295,10 +305,10 @@ class SQLSession:
     def select(
         self,
         *,
-        service: Service | None,
-        kind: ApiKind | None,
-        state: IntegrationState | None,
         with_history: bool,
+        service: values.Service | None,
+        kind: values.ApiKind | None,
+        state: IntegrationState | None,
     ) -> list[Integration]:
         with self._decoding():
             where: list[str] = []
@@ -344,21 +354,21 @@ class SQLSession:
                 for row in rows
             ]
 
-    def ids(self) -> list[tuple[str, IntegrationState, Service]]:
+    def ids(self) -> list[tuple[str, IntegrationState, values.Service]]:
         with self._decoding():
             return [
-                (r[0], IntegrationState(r[1]), Service(r[2]))
+                (r[0], IntegrationState(r[1]), values.Service(r[2]))
                 for r in self._run("SELECT id, state, service FROM integrations ORDER BY id")
             ]
 
-    def history(self, integration_id: str) -> tuple[Event, ...]:
+    def history(self, integration_id: str, *, after: int = 0) -> tuple[Event, ...]:
         with self._decoding():
             return tuple(
                 _event(r)
                 for r in self._run(
                     f"SELECT {EVENT_COLUMNS} FROM events "  # noqa: S608
-                    "WHERE integration_id = ? ORDER BY seq",
-                    (integration_id,),
+                    "WHERE integration_id = ? AND seq > ? ORDER BY seq",
+                    (integration_id, after),
                 )
             )
 

@@ -16,6 +16,13 @@ SQLite layout (schema version :data:`SCHEMA_VERSION`, kept in
   (:class:`~hf_api_governance._storage.store.AuditMark`); triggers refuse
   ``UPDATE`` and ``DELETE``. Upgrading an older file that already holds an
   audit log (table ``audit_log_head``) marks it with that log's key check.
+- ``registry_generation`` (version 4): one counter that triggers bump on
+  every row written to ``integrations``, ``licences``, ``events`` and
+  ``revoked_credentials`` (never by the audit log's tables), so that
+  :meth:`SQLiteStore.version` tells registry changes from audit appends.
+
+An older file is migrated when it is opened (each step in one transaction
+with the version bump); a newer one is refused.
 
 Every ``sqlite3`` error becomes a :class:`~hf_api_governance.exceptions.StoreError`
 naming the database path.
@@ -34,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hf_api_governance._base.checks import check_path, check_timeout
 from hf_api_governance._model.values import Event
-from hf_api_governance._storage.rows import SQLSession, event_params
+from hf_api_governance._storage.rows import SQLSession, event_params, stored_event
 from hf_api_governance.exceptions import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -48,6 +55,8 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 APPLICATION_ID: Final = 0x68664741  # "hfGA"
 """``PRAGMA application_id`` of a registry database."""
+
+_BUMP: Final = "UPDATE registry_generation SET generation = generation + 1 WHERE id = 1"
 
 # Each step brings the schema from version i to i + 1. Append, never edit.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -115,6 +124,21 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """CREATE TRIGGER audit_mark_no_delete BEFORE DELETE ON audit_mark
             BEGIN SELECT RAISE(ABORT, 'the audit mark is permanent'); END""",
     ),
+    # 4: the registry generation, bumped by every change to a registry table (not the audit
+    # log's): what version() reads when another connection committed something.
+    (
+        """CREATE TABLE registry_generation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            generation INTEGER NOT NULL
+        )""",
+        "INSERT INTO registry_generation (id, generation) VALUES (1, 0)",
+        *(
+            f"CREATE TRIGGER {table}_{op.lower()}_generation AFTER {op} ON {table} "
+            f"BEGIN {_BUMP}; END"
+            for table in ("integrations", "licences", "events", "revoked_credentials")
+            for op in ("INSERT", "UPDATE", "DELETE")
+        ),
+    ),
 ]
 """The schema steps, oldest first (the DDL of each version)."""
 
@@ -147,16 +171,7 @@ class _SQLiteSession(SQLSession):
         )
         seq = cursor.lastrowid
         assert seq is not None  # noqa: S101 - an INSERT always sets it
-        return Event(
-            event.integration_id,
-            event.kind,
-            event.at,
-            event.actor,
-            event.reason,
-            event.clause,
-            event.evidence,
-            seq,
-        )
+        return stored_event(event, seq)
 
     def _has_table(self, name: str) -> bool:
         row = self._conn.execute(
@@ -172,13 +187,26 @@ class SQLiteStore:
     processes may open the same file, writers serialise on ``BEGIN IMMEDIATE``.
     """
 
-    __slots__ = ("_conn", "_location", "_lock", "_timeout")
+    __slots__ = (
+        "_conn",
+        "_data_version",
+        "_generation",
+        "_location",
+        "_lock",
+        "_timeout",
+        "_wrote",
+    )
 
     def __init__(self, conn: sqlite3.Connection, location: str, timeout: float) -> None:
         self._conn: sqlite3.Connection | None = conn
         self._location = location
         self._timeout = timeout
         self._lock = threading.RLock()
+        # version(): the registry generation, read at data_version, and whether this
+        # connection ran a write transaction since (its own commits leave data_version).
+        self._data_version: int | None = None
+        self._generation: int | None = None
+        self._wrote = True
 
     @classmethod
     def open(
@@ -281,46 +309,65 @@ class SQLiteStore:
         return self._conn
 
     @contextmanager
-    def _transaction(self, begin: str) -> Iterator[StoreSession]:
+    def _transaction(self, begin: str, *, write: bool) -> Iterator[StoreSession]:
         with self._lock:
             conn = self._connection()
             with self._mapped():
                 conn.execute(begin)
             try:
-                with self._mapped():
-                    yield _SQLiteSession(conn, self._location)
-            except BaseException:
-                _rollback(conn)
-                raise
-            try:
-                with self._mapped():
-                    conn.execute("COMMIT")
-            except BaseException:
-                _rollback(conn)
-                raise
+                try:
+                    with self._mapped():
+                        yield _SQLiteSession(conn, self._location)
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                try:
+                    with self._mapped():
+                        conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+            finally:
+                if write:  # committed or not: version() reads the generation again
+                    self._wrote = True
 
-    def version(self) -> tuple[int, int]:
-        """``(PRAGMA data_version, total_changes)``: changes on every commit, ours or not.
+    def version(self) -> int | None:
+        """The registry generation: changes with every registry change committed by any process.
 
-        ``data_version`` changes when another connection (another process)
-        commits to the file; ``total_changes`` counts the rows this
-        connection changed. One cheap statement, no table read.
+        Triggers bump the generation (table ``registry_generation``) with
+        every row written to a registry table, in the writing transaction;
+        the audit log's tables do not. ``PRAGMA data_version`` (one cheap
+        statement, no table read) says whether another connection committed
+        anything since the last call; only then, or after a write
+        transaction of this store, is the generation read again (one row).
+        So an audit append, on this connection or by another process, leaves
+        the token unchanged, and a registry change committed anywhere
+        changes it by the very next call. ``None`` (keep nothing) when the
+        generation row is missing: the file was changed outside the registry.
         """
         with self._lock:  # lean on purpose: the governed client asks before every call
             conn = self._connection()
             try:
                 data_version: int = conn.execute("PRAGMA data_version").fetchone()[0]
+                if self._wrote or data_version != self._data_version:
+                    self._wrote = False
+                    self._data_version = data_version
+                    row = conn.execute(
+                        "SELECT generation FROM registry_generation WHERE id = 1"
+                    ).fetchone()
+                    self._generation = None if row is None else row[0]
             except sqlite3.Error as exc:
+                self._data_version = None
                 raise _store_error(self._location, exc, self._timeout) from None
-            return data_version, conn.total_changes
+            return self._generation
 
     def read(self) -> AbstractContextManager[StoreSession]:
         """A consistent read snapshot (a deferred transaction)."""
-        return self._transaction("BEGIN")
+        return self._transaction("BEGIN", write=False)
 
     def write(self) -> AbstractContextManager[StoreSession]:
         """A write transaction (``BEGIN IMMEDIATE``: writers from every process serialise)."""
-        return self._transaction("BEGIN IMMEDIATE")
+        return self._transaction("BEGIN IMMEDIATE", write=True)
 
     def share(self, build: Callable[[sqlite3.Connection, StoreLock], _T]) -> _T:
         """Build a participant in this store's transactions on its connection, with its lock.

@@ -150,8 +150,13 @@ class StoreSession(Protocol):
         """Return ``(id, state, service)`` of every integration, ordered by id."""
         ...
 
-    def history(self, integration_id: str) -> tuple[Event, ...]:
-        """Return the events of one integration, oldest first."""
+    def history(self, integration_id: str, *, after: int = 0) -> tuple[Event, ...]:
+        """Return the events of one integration with ``seq > after``, oldest first.
+
+        ``after=0``: the whole history. The registry reads only the events
+        newer than what it already holds (an index range, whatever the
+        history's length).
+        """
         ...
 
     def insert(self, integration: Integration) -> None:
@@ -244,12 +249,15 @@ class Store(Protocol):
         ...
 
     def version(self) -> Hashable | None:
-        """A token that changes whenever anything is committed, by any process.
+        """A token that changes whenever a registry change is committed, by any process.
 
         The registry keeps what it read while the token stays the same, so
-        the token must change on every commit, this process's or another's
-        (a revocation recorded elsewhere must be seen by the next read).
-        ``None`` means the store cannot tell: nothing is kept.
+        the token must change on every commit that changes a registry table
+        (integrations, licences, events, revoked credentials), this
+        process's or another's: a revocation recorded elsewhere must be seen
+        by the next read. It should not change with the audit log's own
+        appends (they would make every governed call read the registry
+        again). ``None`` means the store cannot tell: nothing is kept.
         """
         ...
 
