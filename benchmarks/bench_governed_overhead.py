@@ -27,9 +27,18 @@ round so that drift in machine load hits all alike:
 - ``bare, timeout (10, 60)``: the bare call with the governed session's
   default timeout (a socket with a timeout costs a ``poll`` before each send
   and receive): the share of the governed overhead that is the timeout;
+- ``governed-facade``: :meth:`Governance.session
+  <hf_api_governance.Governance.session>` on the same integration with no
+  audit log (the facade's engine also checks revoked credential entries and
+  the keystore): what the audit log's cost is measured against;
+- ``governed-audited``: :meth:`Governance.session <hf_api_governance.Governance.session>`
+  on the same integration, the audit log on (the facade's default: call
+  records buffered and written in batches, see docs/audit.md);
+- ``governed-audited-strict``: the same with ``audit="strict"`` (every call
+  record written durably before the call returns, as before batching);
 - with ``--baseline PATH`` (a checkout of the package before a change, such
   as ``git archive <commit> hf_api_governance | tar -x -C PATH``), the two
-  governed variants again, importing ``hf_api_governance`` from ``PATH``.
+  governed variants and ``governed-audited`` again, importing ``hf_api_governance`` from ``PATH``.
 
 Prints, for each variant, the median wall-clock time per call and the
 median *client CPU* time per call (the worker process's own CPU time, which
@@ -122,11 +131,18 @@ def _serve(ready: Any) -> None:
 
 
 def _governed(
-    base_url: str, path: str, mimecast: bool, directory: Path, *, trust_env: bool = True
+    base_url: str,
+    path: str,
+    mimecast: bool,
+    directory: Path,
+    audit: str | None = None,
+    *,
+    trust_env: bool = True,
 ) -> Any:
     from datetime import UTC, date, datetime, timedelta
 
     from hf_api_governance import (
+        Governance,
         GovernedSession,
         Integration,
         Keystore,
@@ -137,7 +153,10 @@ def _governed(
         SuspensionCause,
     )
 
+    key = b"k" * 32
     registry = Registry.open(directory / "registry.db")
+    if audit is not None:
+        registry.attach_audit(key)
     item = Integration(
         id="acme-api",
         name="Acme directory",
@@ -156,7 +175,24 @@ def _governed(
     registry.reinstate(item.id, reason="maintenance over", actor="bench")
     keystore = Keystore.create(directory / "keys.hfks", key=Keystore.generate_key())
     keystore.put("acme-token", Secret(TOKEN, label="acme-token"))
-    session = GovernedSession(registry, "acme-api", keystore=keystore, engine=PolicyEngine())
+    if audit is None:
+        session = GovernedSession(registry, "acme-api", keystore=keystore, engine=PolicyEngine())
+    else:
+        registry.close()
+        governance = Governance.open(directory / "registry.db", keystore=keystore, audit_key=key)
+        if audit == "off":  # the same facade, its sessions given no audit log
+            governance = Governance(
+                governance.registry,
+                governance.engine,
+                keystore=keystore,
+                audit=None,
+                actor=governance.actor,
+                clock=governance.clock,
+            )
+        if audit == "strict":
+            session = governance.session("acme-api", audit="strict")
+        else:
+            session = governance.session("acme-api")
     session.trust_env = trust_env
     url = base_url + path
 
@@ -186,11 +222,17 @@ def _worker(variant: str, base_url: str, package_root: str) -> None:
 
     else:
         mimecast = variant == "governed-mimecast"
+        audit = {
+            "governed-facade": "off",
+            "governed-audited": "batched",
+            "governed-audited-strict": "strict",
+        }.get(variant)
         call = _governed(
             base_url,
             "/api/items" if mimecast else "/v1/items",
             mimecast,
             Path(workdir.name),
+            audit,
             trust_env=trust_env,
         )
     for _ in range(200):  # warm up: connection, caches, the interpreter's specialisations
@@ -233,12 +275,16 @@ def main() -> int:
         ("bare, timeout (10, 60)", "bare-timeout", str(ROOT)),
         ("bare (trust_env=False)", "bare-noenv", str(ROOT)),
         ("governed (trust_env=False)", "governed-noenv", str(ROOT)),
+        ("governed-facade", "governed-facade", str(ROOT)),
+        ("governed-audited", "governed-audited", str(ROOT)),
+        ("governed-audited-strict", "governed-audited-strict", str(ROOT)),
     ]
     if args.baseline:
         baseline = str(Path(args.baseline).resolve())
         variants += [
             ("governed (baseline)", "governed", baseline),
             ("governed-mimecast (baseline)", "governed-mimecast", baseline),
+            ("governed-audited (baseline)", "governed-audited", baseline),
         ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     workers = {}
@@ -290,6 +336,11 @@ def main() -> int:
             f"{name:30s} {statistics.median(times[name]) * 1e6:12.1f} {wall:>7s}   "
             f"{statistics.median(cpu[name]) * 1e6:18.1f} {used:>7s}"
         )
+    if "governed-facade" in times:
+        for name in ("governed-audited", "governed-audited-strict"):
+            pairs = zip(times[name], times["governed-facade"], strict=True)
+            share = statistics.median(a / f for a, f in pairs)
+            print(f"{name} / governed-facade (the audit log's own share): {share:.3f}")
     print(
         "ratio: the median of the per-round ratios to bare (each round's blocks ran under "
         "the same load); client CPU: the worker process's own CPU time, which other "

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -682,14 +682,33 @@ class Governance(Closing):
         if self.audit is not None:
             self.audit.append(actor=self.actor, action=action, clause="1.1.1", evidence=evidence)
 
-    def session(self, integration_id: str, **kwargs: Unpack[TuningKwargs]) -> GovernedSession:
+    def session(
+        self,
+        integration_id: str,
+        *,
+        audit: Literal["batched", "strict"] = "batched",
+        **kwargs: Unpack[TuningKwargs],
+    ) -> GovernedSession:
         """A :class:`GovernedSession` for the integration, wired to this facade's parts.
 
         The registry, keystore, engine, audit log (as the recorder), actor and
         clock are the facade's; passing one of them is a :class:`TypeError`.
 
+        With the audit log on, each call's record (``call_sent``,
+        ``call_failed``) is by default *batched*: kept in memory and written
+        with others in one transaction (:meth:`AuditLog.defer`), on the
+        session's :meth:`~GovernedSession.close`, at most a second after it
+        was made, once 500 wait, before any other entry of the log, and at
+        interpreter exit. A denial (``call_denied``), a revocation and a
+        suspension are written durably, after the records before them,
+        before the exception reaches you. A crash loses at most the batch
+        waiting (docs/audit.md, "Batched call records"). ``audit="strict"``
+        writes every record durably before the call returns, as each
+        :meth:`AuditLog.append` does.
+
         Args:
             integration_id: The integration the session calls.
+            audit: ``"batched"`` (default) or ``"strict"``.
             **kwargs: ``retry``, ``contract``, ``contract_failures``,
                 ``timeout``, ``profile``, as for :class:`GovernedSession`.
 
@@ -702,28 +721,23 @@ class Governance(Closing):
         """
         from hf_api_governance._client.session import GovernedSession
 
+        if audit not in ("batched", "strict"):
+            raise ValidationError("audit", "must be 'batched' or 'strict'")
+        recorder = (
+            _AuditRecorder(self.audit, self.actor, integration_id, strict=audit == "strict")
+            if self.audit is not None
+            else None
+        )
         return GovernedSession(
             self.registry,
             integration_id,
             keystore=self.keystore,
             engine=self.engine,
-            recorder=self._recorder(integration_id) if self.audit is not None else None,
+            recorder=recorder,
             actor=self.actor,
             clock=self.clock,
             **kwargs,
         )
-
-    def _recorder(self, integration_id: str) -> Any:
-        audit = self.audit
-        actor = self.actor
-
-        def record(action: str, evidence: Mapping[str, Any]) -> None:
-            if audit is not None:
-                audit.append(
-                    actor=actor, action=action, integration_id=integration_id, evidence=evidence
-                )
-
-        return record
 
     # -- audit ----------------------------------------------------------------------
 
@@ -774,6 +788,46 @@ class Governance(Closing):
     def __repr__(self) -> str:
         parts = f"keystore={self.keystore is not None}, audit={self.audit is not None}"
         return f"Governance(actor={self.actor!r}, {parts})"
+
+
+_DURABLE_ACTIONS = frozenset({"call_denied"})
+"""Call records a batched session still writes durably before the call returns (denials)."""
+
+
+class _AuditRecorder:
+    """A session's recorder: call records into the audit log, batched unless strict.
+
+    ``flush`` is the session's close hook (:meth:`GovernedSession.close`).
+    """
+
+    __slots__ = ("_actor", "_audit", "_integration_id", "_strict")
+
+    def __init__(self, audit: AuditLog, actor: str, integration_id: str, *, strict: bool) -> None:
+        self._audit = audit
+        self._actor = actor
+        self._integration_id = integration_id
+        self._strict = strict
+
+    def __call__(self, action: str, evidence: Mapping[str, Any]) -> None:
+        if self._strict or action in _DURABLE_ACTIONS:
+            # The deferred records go first, in the same transaction.
+            self._audit.append(
+                actor=self._actor,
+                action=action,
+                integration_id=self._integration_id,
+                evidence=evidence,
+            )
+        else:
+            self._audit.defer(
+                actor=self._actor,
+                action=action,
+                integration_id=self._integration_id,
+                evidence=evidence,
+            )
+
+    def flush(self) -> None:
+        """Write the deferred records now."""
+        self._audit.flush()
 
 
 def _refuse_reserved(field: str, name: str) -> None:

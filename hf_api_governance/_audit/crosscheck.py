@@ -243,25 +243,19 @@ def cross_check(events: Iterable[Event], recorded: Iterable[Recorded]) -> CrossC
         count_events += 1
         assert event.seq is not None  # noqa: S101 - stored events have a seq
         found = by_event.pop(event.seq, None)
-        what = f"event {event.seq} {_describe(event.kind.value, event.integration_id)}"
-        if found is None:
-            total += 1
-            if len(listed) < MAX_LISTED:
-                listed.append(
-                    AuditMismatch(
-                        P.EVENT_UNAUDITED,
-                        event.seq,
-                        None,
-                        f"{what} has no audit entry",
-                    )
-                )
-            continue
-        bad = [r for r in found if not _matches(event, r)]
-        if not bad:
+        bad = [r for r in found if not _matches(event, r)] if found is not None else []
+        if found is not None and not bad:
             matched += 1
             continue
         total += 1
-        if len(listed) < MAX_LISTED:
+        if len(listed) >= MAX_LISTED:
+            continue  # counted, not listed
+        what = f"event {event.seq} {_describe(event.kind.value, event.integration_id)}"
+        if found is None:
+            listed.append(
+                AuditMismatch(P.EVENT_UNAUDITED, event.seq, None, f"{what} has no audit entry")
+            )
+        else:
             listed.append(
                 AuditMismatch(
                     P.EVENT_REWRITTEN,

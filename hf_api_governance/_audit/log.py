@@ -1,4 +1,9 @@
-"""The audit log itself: :class:`AuditLog` appends, reads, exports and checkpoints.
+"""The audit log itself: :class:`AuditLog` opens, appends, and writes deferred entries in batches.
+
+What only reads (entries, export, checkpoints, verification) is its
+:class:`~hf_api_governance._audit.reading.LogReader` half; the entries kept
+in memory for the next batch (:meth:`AuditLog.defer`) wait in
+:mod:`hf_api_governance._audit.batch`.
 
 The log is stored in the tables ``audit_log`` (one row per entry) and
 ``audit_log_head`` (the authenticated head), in SQLite or PostgreSQL, through
@@ -14,50 +19,55 @@ see :meth:`Registry.attach_audit <hf_api_governance.Registry.attach_audit>`).
 
 Checkpoints come in two kinds: HMAC (:meth:`AuditLog.checkpoint`, checked
 with the key) and Ed25519 (:meth:`AuditLog.signed_checkpoint`, checked with
-the public key only, by :func:`verify_without_key`; see
+the public key only, by :func:`verify_without_key`, in
+:mod:`hf_api_governance._audit.verify`; see
 :mod:`hf_api_governance._audit.signing`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import hmac
-import json
 import os
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Final
 
-from hf_api_governance._audit.chain import FORMAT, GENESIS, Head, Tags, head_well_formed
+from hf_api_governance._audit.batch import (
+    DEFAULT_BATCH_INTERVAL,
+    DEFAULT_BATCH_SIZE,
+    Deferred,
+    Pending,
+    check_batching,
+    forget,
+    watch,
+)
+from hf_api_governance._audit.chain import FORMAT, Head, Tags
 from hf_api_governance._audit.entries import (
     _DRAFT_KEYS,
     AuditEntry,
     Checkpoint,
-    VerificationProblem,
-    VerificationReport,
-    _atomic_write,
+    _deferred_draft,
     _Draft,
     _draft,
-    _dumps,
     _trusted_entry,
+    _v_action,
     format_at,
 )
+from hf_api_governance._audit.reading import LogReader
 from hf_api_governance._audit.signing import (
     SignedCheckpoint,
-    public_key_pem,
-    sign_checkpoint,
-    signature_problem,
 )
-from hf_api_governance._audit.storage import AuditStorage, Row, storage_for
-from hf_api_governance._audit.verify import Pin, verify_chain
+from hf_api_governance._audit.storage import AuditStorage, Row, open_sqlite, storage_for
+from hf_api_governance._audit.verify import verify_without_key
 from hf_api_governance._base.checks import (
     check_optional_text,
     check_path,
+    check_text,
     check_timeout,
 )
 from hf_api_governance._base.clock import Clock, SystemClock, ensure_aware
@@ -78,7 +88,7 @@ DEFAULT_SEAL_EVERY: Final = 256
 """Entry authenticator period of a new log (see :class:`AuditLog`)."""
 
 
-class AuditLog(Closing):
+class AuditLog(LogReader, Closing):
     """The append-only, hash-chained, HMAC-authenticated audit log (SQLite or PostgreSQL).
 
     Two ways to get one:
@@ -180,6 +190,7 @@ class AuditLog(Closing):
         self._seal_every = seal_every
         self._closer: Callable[[], None] | None = None
         self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
+        self._pending = Pending(DEFAULT_BATCH_INTERVAL, DEFAULT_BATCH_SIZE)
         with self._lock:
             self.ensure_schema(connection)
 
@@ -215,19 +226,8 @@ class AuditLog(Closing):
             assert isinstance(path, str)  # noqa: S101 - is_database_url
             return cls._open_server(path, key, clock, seal_every, timeout)
         where = check_path("path", path)
-        timeout = check_timeout("timeout", timeout)
+        conn = open_sqlite(where, check_timeout("timeout", timeout))
         try:
-            conn = sqlite3.connect(
-                where, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise AuditError(f"cannot open audit database {where!r}: {exc}") from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                raise AuditError(f"cannot switch {where!r} to WAL mode")
-            conn.execute("PRAGMA synchronous = FULL")
             log = cls(conn, key, clock=clock, seal_every=seal_every)
         except sqlite3.Error as exc:
             conn.close()
@@ -284,9 +284,19 @@ class AuditLog(Closing):
             raise AuditError(f"cannot create the audit_log tables: {storage.message(exc)}") from exc
 
     def close(self) -> None:
-        """Close the connection if this log opened it (:meth:`open`)."""
-        if self._closer is not None:
-            self._closer()
+        """Write the deferred entries (:meth:`flush`); close the connection if this log opened it.
+
+        Raises:
+            AuditError: The deferred records cannot be written (the
+                connection is closed all the same; they are lost).
+        """
+        try:
+            self.flush()
+        finally:
+            self._pending.cancel()
+            forget(self)
+            if self._closer is not None:
+                self._closer()
 
     def __repr__(self) -> str:
         return f"AuditLog(owns_connection={self._closer is not None})"
@@ -366,36 +376,122 @@ class AuditLog(Closing):
             return []
         return self._write(drafts, within_transaction)
 
-    def _writable_head(self, *, for_update: bool = True) -> tuple[int, bytes, int, bool]:
-        """Check the head before extending the chain; return (seq, hash, seal_every, new).
+    def defer(
+        self,
+        *,
+        actor: str,
+        action: str,
+        integration_id: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Keep an entry in memory, to be written in the next batch (the entry's time is now).
 
-        ``for_update`` locks the head row until the end of the write transaction.
+        For high-volume records whose loss in a crash is acceptable within a
+        bound (the facade's call records): nothing waits for the database
+        here. The deferred entries are written, in the order deferred and
+        before anything appended later, in one transaction: by the next
+        :meth:`append` or :meth:`append_many` in the log's own transaction,
+        by :meth:`flush` (and :meth:`close`), when ``size`` entries wait (in
+        the deferring thread), ``interval`` seconds after the first of them (a
+        timer thread) and at interpreter exit (see :meth:`set_batching` and
+        docs/audit.md, "Batched call records"). A crash loses what waits.
+
+        ``evidence`` is made secret-free when the batch is written: do not
+        change the mapping afterwards. Evidence that cannot be recorded then
+        is replaced by the reason (the entry is never dropped).
+
+        Raises:
+            ValidationError: ``actor``, ``action``, ``integration_id`` or
+                ``evidence`` (not a mapping) is invalid.
+            AuditError: ``size`` entries were waiting and cannot be written
+                (they still wait).
         """
-        head = self._storage.read_head(for_update=for_update)
-        last = self._storage.last()
-        if head is None:
-            if last is not None:
-                raise AuditError("the audit log has entries but no head record; run verify()")
-            return 0, GENESIS, self._seal_every, True
-        if not head_well_formed(head):
-            # Wrong column types (the table is not STRICT) would otherwise escape
-            # as TypeError/AttributeError from the comparisons below.
-            raise AuditError("the audit log's head record is malformed; run verify()")
-        if head.format != FORMAT:
-            raise AuditError(
-                f"the audit log has format {head.format}; this version writes {FORMAT}"
-            )
-        if not hmac.compare_digest(head.key_check, self._tags.key_check):
-            raise AuditError("the key given is not the key this audit log was written with")
-        if not hmac.compare_digest(
-            head.authenticator, self._tags.head(head.seal_every, head.seq, head.entry_hash)
-        ):
-            raise AuditError("the audit log's head record does not verify; run verify()")
-        if last is None or last[0] != head.seq or last[1] != head.entry_hash:
-            raise AuditError("the audit log's last entry is not its head; run verify()")
-        return head.seq, head.entry_hash, head.seal_every, False
+        check_text("actor", actor)
+        _v_action(None, None, action)  # type: ignore[arg-type]
+        check_optional_text("integration_id", integration_id)
+        if evidence is not None and not isinstance(evidence, Mapping):
+            raise ValidationError("evidence", f"must be a mapping, got {type(evidence).__name__}")
+        at = ensure_aware(self._clock.now(), "clock.now()")
+        if len(self._pending) == 0:
+            watch(self)
+        if self._pending.add(Deferred(at, actor, action, integration_id, evidence), self._due):
+            self.flush()
+
+    def flush(self) -> int:
+        """Write every deferred entry now, in one transaction; return how many.
+
+        Does nothing while the connection is inside a transaction of its
+        owner (the entries wait for the next write of the log's own).
+
+        Raises:
+            AuditError: They cannot be written (they still wait).
+        """
+        with self._lock:
+            if len(self._pending) == 0 or self._storage.in_transaction():
+                return 0
+            return self._with_deferred([])[1]
+
+    def set_batching(
+        self,
+        *,
+        interval: float = DEFAULT_BATCH_INTERVAL,
+        size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        """Bound how long and how many deferred entries wait (see :meth:`defer`).
+
+        Args:
+            interval: Seconds after the first deferred entry of a batch at
+                which a timer thread writes the batch (default 1.0).
+            size: Entries waiting that make :meth:`defer` write them at once,
+                in the deferring thread (default 500).
+
+        Raises:
+            ValidationError: A bound is invalid.
+        """
+        self._pending.interval, self._pending.size = check_batching(interval, size)
+
+    def _due(self) -> None:
+        """The timer's flush: a failure leaves the entries waiting for the next write."""
+        # On failure they wait; the next defer past the size bound, or append, reports it.
+        with contextlib.suppress(AuditError):
+            self.flush()
+        self._pending.rearm(self._due)  # whatever still waits gets a timer of its own
+
+    def _deferred_drafts(self, waiting: list[Deferred]) -> list[_Draft]:
+        drafts = []
+        for at, actor, action, integration_id, evidence in waiting:
+            try:
+                draft = _deferred_draft(actor, action, integration_id, evidence, at)
+            except ValidationError as exc:
+                refused = {"unrecordable_evidence": f"{exc.field}: {exc.problem}"[:500]}
+                draft = _deferred_draft(actor, action, integration_id, refused, at)
+            drafts.append(draft)
+        return drafts
 
     def _write(self, drafts: list[_Draft], within_transaction: bool) -> list[AuditEntry]:
+        """Write ``drafts`` (in the log's own transaction: after the deferred entries)."""
+        with self._lock:
+            if within_transaction or len(self._pending) == 0:
+                return self._attempts(drafts, within_transaction, 0)
+            return self._with_deferred(drafts)[0]
+
+    def _with_deferred(self, drafts: list[_Draft]) -> tuple[list[AuditEntry], int]:
+        """Write the deferred entries then ``drafts``; return ``drafts``' entries and the count.
+
+        The deferred entries stay in memory until the transaction has committed.
+        """
+        waiting = self._pending.peek()
+        try:
+            written = self._attempts(self._deferred_drafts(waiting) + drafts, False, len(waiting))
+        except BaseException:
+            self._pending.rearm(self._due)
+            raise
+        self._pending.drop(len(waiting), self._due)
+        return written, len(waiting)
+
+    def _attempts(
+        self, drafts: list[_Draft], within_transaction: bool, deferred: int
+    ) -> list[AuditEntry]:
         storage = self._storage
         with self._lock:
             for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -413,7 +509,7 @@ class AuditLog(Closing):
                     # Inside the caller's transaction, a savepoint makes our part
                     # all-or-nothing without touching what the caller did before.
                     with storage.writing(nested=within_transaction):
-                        return self._insert(drafts)
+                        return self._insert(drafts, deferred)
                 except storage.errors as exc:
                     if within_transaction or attempt == WRITE_ATTEMPTS:
                         raise AuditError(
@@ -427,30 +523,34 @@ class AuditLog(Closing):
                 time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
             raise AssertionError("unreachable")  # pragma: no cover
 
-    def _insert(self, drafts: list[_Draft]) -> list[AuditEntry]:
+    def _insert(self, drafts: list[_Draft], deferred: int) -> list[AuditEntry]:
+        """Insert the entries; return those of ``drafts[deferred:]`` (nobody awaits the others)."""
         seq, prev, seal_every, new = self._writable_head()
         sha256 = hashlib.sha256
         rows: list[Row] = []
         entries = []
-        for draft in drafts:
+        for i, draft in enumerate(drafts):
             seq += 1
-            at = ensure_aware(self._clock.now(), "clock.now()")
+            at = (
+                draft.at if draft.at is not None else ensure_aware(self._clock.now(), "clock.now()")
+            )
             body = b"".join(
                 (draft.before_at, format_at(at).encode(), draft.before_seq, b"%d}" % seq)
             )
             entry_hash = sha256(prev + body).digest()
             tag = self._tags.entry(seq, entry_hash) if seq % seal_every == 0 else None
             rows.append((seq, body, prev, entry_hash, tag))
-            entries.append(
-                _trusted_entry(
-                    seq,
-                    at,
-                    draft,
-                    prev.hex(),
-                    entry_hash.hex(),
-                    tag.hex() if tag is not None else None,
+            if i >= deferred:
+                entries.append(
+                    _trusted_entry(
+                        seq,
+                        at,
+                        draft,
+                        prev.hex(),
+                        entry_hash.hex(),
+                        tag.hex() if tag is not None else None,
+                    )
                 )
-            )
             prev = entry_hash
         self._storage.insert(rows)
         head_tag = self._tags.head(seal_every, seq, prev)
@@ -461,340 +561,3 @@ class AuditLog(Closing):
         else:
             self._storage.update_head(seq, prev, head_tag)
         return entries
-
-    # -- reading -------------------------------------------------------------
-
-    def head(self) -> AuditEntry | None:
-        """Return the last entry, or ``None`` for an empty log.
-
-        Raises:
-            AuditError: The log cannot be read.
-        """
-        with self._lock:
-            try:
-                last = self._storage.last()
-                if last is None:
-                    return None
-                for row in self._storage.rows(after=last[0] - 1, upto=last[0]):
-                    return self._entry_from_row(row)
-            except self._storage.errors as exc:
-                raise AuditError(
-                    f"cannot read the audit log: {self._storage.message(exc)}"
-                ) from exc
-        return None
-
-    def entries(
-        self, *, since_seq: int = 0, integration_id: str | None = None
-    ) -> Iterator[AuditEntry]:
-        """Iterate over the entries after ``since_seq``, oldest first, streaming.
-
-        This reads; it does not verify (use :meth:`verify`).
-
-        Args:
-            since_seq: Only entries with ``seq > since_seq``.
-            integration_id: Only entries about this integration.
-
-        Raises:
-            AuditError: The log cannot be read or holds an unreadable entry.
-        """
-        if not isinstance(since_seq, int) or isinstance(since_seq, bool) or since_seq < 0:
-            raise ValidationError("since_seq", "must be an integer >= 0")
-        check_optional_text("integration_id", integration_id)
-        if integration_id is None:
-            return self._select(since_seq, None)
-        return self._entries_about(since_seq, integration_id)
-
-    def _entries_about(self, since_seq: int, integration_id: str) -> Iterator[AuditEntry]:
-        needle = '"integration_id":' + json.dumps(integration_id, ensure_ascii=False)
-        for entry in self._select(since_seq, needle):
-            if entry.integration_id == integration_id:
-                yield entry
-
-    def _select(self, since_seq: int, containing: str | None) -> Iterator[AuditEntry]:
-        storage = self._storage
-        try:
-            for row in storage.rows(after=since_seq, containing=containing):
-                yield self._entry_from_row(row)
-        except storage.errors as exc:
-            raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
-
-    @staticmethod
-    def _entry_from_row(row: Row) -> AuditEntry:
-        seq, body, prev, entry_hash, tag = row
-        try:
-            data = json.loads(body)
-            if not isinstance(data, dict):
-                raise TypeError
-            return AuditEntry.from_dict(
-                {
-                    **data,
-                    "seq": seq,
-                    "prev_hash": bytes(prev).hex(),
-                    "entry_hash": bytes(entry_hash).hex(),
-                    "authenticator": bytes(tag).hex() if tag is not None else None,
-                }
-            )
-        except (ValueError, TypeError) as exc:
-            raise AuditError(f"audit entry {seq} is unreadable; run verify()") from exc
-
-    def export(
-        self,
-        path: str | os.PathLike[str] | TextIO,
-        format: Literal["jsonl"] = "jsonl",
-        *,
-        follow_symlinks: bool = False,
-    ) -> int:
-        """Write every entry to ``path`` as JSON Lines, atomically (or to an open text stream).
-
-        One JSON object per line (sorted keys, UTF-8) with the fields ``seq``,
-        ``at``, ``actor``, ``action``, ``integration_id``, ``clause``,
-        ``codes``, ``evidence``, ``prev_hash``, ``entry_hash`` and
-        ``authenticator`` (see ``docs/audit.md``).
-
-        Only a regular file is ever replaced: a FIFO, a device or a directory
-        at ``path`` is refused, and so is a symbolic link unless
-        ``follow_symlinks`` (then its target is written and the link stays).
-
-        Args:
-            path: The file to write (replaced atomically), or a text stream
-                (``sys.stdout``) to write the lines to as they are read.
-            format: Only ``"jsonl"``.
-            follow_symlinks: Write the target of a symbolic link at ``path``.
-
-        Returns:
-            The number of entries written.
-
-        Raises:
-            ValidationError: Unknown format, or ``path`` is not a path.
-            AuditError: The log cannot be read or the file cannot be written
-                (or is not a regular file).
-        """
-        if format != "jsonl":
-            raise ValidationError("format", "only 'jsonl' is supported")
-        stream = (
-            path if not isinstance(path, str | os.PathLike) and hasattr(path, "write") else None
-        )
-        where = None if stream is not None else Path(check_path("path", path))
-        count = 0
-
-        def lines() -> Iterator[str]:
-            nonlocal count
-            for entry in self.entries():
-                count += 1
-                yield _dumps(entry.to_dict()).decode() + "\n"
-
-        with self._lock:
-            if stream is not None:
-                for line in lines():
-                    stream.write(line)
-            else:
-                assert where is not None  # noqa: S101 - a path when not a stream
-                _atomic_write(where, lines(), follow_symlinks=follow_symlinks)
-        return count
-
-    def _current_head(self) -> tuple[int, bytes]:
-        """The head ``(seq, entry_hash)`` after checking it under the key (for checkpoints)."""
-        storage = self._storage
-        with self._lock:
-            try:
-                with storage.reading():
-                    head = storage.read_head()
-                    if head is None:
-                        if storage.first_seq() is not None:
-                            raise AuditError("the audit log has entries but no head record")
-                        return 0, GENESIS
-                    self._writable_head(for_update=False)
-                    return head.seq, head.entry_hash
-            except storage.errors as exc:
-                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
-
-    def checkpoint(self) -> Checkpoint:
-        """Return an authenticated checkpoint of the current head.
-
-        Keep a copy elsewhere (:meth:`Checkpoint.save`); give it back to
-        :meth:`verify` to prove nothing up to it was removed or rewritten.
-        Only the key holder can check it; :meth:`signed_checkpoint` makes one
-        that an auditor checks with the public key only.
-
-        Raises:
-            AuditError: The head does not verify (the log was tampered with,
-                or the key is wrong) or cannot be read.
-        """
-        seq, head_hash = self._current_head()
-        at = ensure_aware(self._clock.now(), "clock.now()")
-        tag = self._tags.checkpoint(seq, head_hash, at)
-        return Checkpoint(seq=seq, head_hash=head_hash.hex(), authenticator=tag.hex(), at=at)
-
-    def signed_checkpoint(self) -> SignedCheckpoint:
-        """Return a checkpoint of the current head signed with the log's Ed25519 key.
-
-        The key is derived from the log's key (never stored, see
-        docs/audit.md); :meth:`public_key` gives its public half. Anyone with
-        the public key checks the checkpoint, and a copy of the database
-        against it, without any secret (:meth:`Registry.verify_audit
-        <hf_api_governance.Registry.verify_audit>`). It only vouches for the
-        head: verify the log (and cross-check it with the registry) first,
-        as ``hf-gov audit checkpoint`` does.
-
-        Raises:
-            AuditError: The head does not verify (the log was tampered with,
-                or the key is wrong) or cannot be read.
-        """
-        seq, head_hash = self._current_head()
-        at = ensure_aware(self._clock.now(), "clock.now()")
-        return sign_checkpoint(self._tags.signing_seed(), seq, head_hash, at)
-
-    def public_key(self) -> str:
-        """The PEM public key that checks this log's :meth:`signed_checkpoint` files.
-
-        Not secret: hand it to auditors (``hf-gov audit public-key``). It is
-        derived from the log's key, so it stays the same for the life of the log.
-        """
-        return public_key_pem(self._tags.signing_seed())
-
-    @property
-    def key_check(self) -> str:
-        """Hex HMAC of a fixed label under the log's key: names the key, reveals nothing of it.
-
-        The same value is stored in the log's head record and in the
-        registry's audit mark.
-        """
-        return self._tags.key_check.hex()
-
-    def key_matches(self) -> bool | None:
-        """Whether the stored log was written with this log's key; ``None`` when it is empty.
-
-        One read of the head record; no verification (:meth:`verify` does that).
-
-        Raises:
-            AuditError: The log has entries but no readable head record, or
-                cannot be read.
-        """
-        storage = self._storage
-        with self._lock:
-            try:
-                with storage.reading():
-                    head = storage.read_head()
-                    if head is None:
-                        if storage.first_seq() is not None:
-                            raise AuditError(
-                                "the audit log has entries but no head record; run verify()"
-                            )
-                        return None
-            except storage.errors as exc:
-                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
-        if not head_well_formed(head):
-            raise AuditError("the audit log's head record is malformed; run verify()")
-        return hmac.compare_digest(head.key_check, self._tags.key_check)
-
-    def verify(
-        self,
-        checkpoint: Checkpoint | SignedCheckpoint | None = None,
-        *,
-        public_key: bytes | str | None = None,
-    ) -> VerificationReport:
-        """Check the whole log: chain, authenticators, head and an optional checkpoint.
-
-        Streams the entries (constant memory). Stops at the first problem.
-        This checks the log alone: :meth:`Registry.verify_audit
-        <hf_api_governance.Registry.verify_audit>` also cross-checks it with
-        the registry's events.
-
-        Args:
-            checkpoint: A checkpoint kept elsewhere (HMAC or signed); proves
-                that the log still holds, unchanged, every entry up to its seq.
-            public_key: For a signed checkpoint, the PEM public key to check
-                its signature with (default: this log's own, :meth:`public_key`).
-
-        Returns:
-            The report; ``report.ok`` is ``True`` when everything verified.
-
-        Raises:
-            AuditError: The database cannot be read.
-            ValidationError: ``checkpoint`` is not a checkpoint, or
-                ``public_key`` not an Ed25519 public key in PEM form.
-        """
-        if checkpoint is not None and not isinstance(checkpoint, Checkpoint | SignedCheckpoint):
-            raise ValidationError("checkpoint", "must be a Checkpoint or a SignedCheckpoint")
-        pin = None
-        hmac_checkpoint = checkpoint if isinstance(checkpoint, Checkpoint) else None
-        if isinstance(checkpoint, SignedCheckpoint):
-            problem = signature_problem(
-                checkpoint, public_key if public_key is not None else self.public_key()
-            )
-            if problem is not None:
-                return VerificationReport(
-                    ok=False,
-                    entries_checked=0,
-                    problem=VerificationProblem.CHECKPOINT_MISMATCH,
-                    message=problem,
-                )
-            pin = Pin(checkpoint.seq, bytes.fromhex(checkpoint.head_hash), checkpoint.at)
-        storage = self._storage
-        with self._lock:
-            try:
-                with storage.reading():
-                    return verify_chain(storage, self._tags, hmac_checkpoint, pin)
-            except storage.errors as exc:
-                raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc
-
-
-def verify_without_key(
-    connection: object, checkpoint: SignedCheckpoint, public_key: bytes | str
-) -> VerificationReport:
-    """Check a log against a signed checkpoint with its public key only: no secret needed.
-
-    The signature must verify under ``public_key``; then every entry is
-    re-hashed and linked, and the entry at the checkpoint's seq must still
-    have its hash. Entries up to the checkpoint are thus exactly those the key
-    holder signed for; later ones are hash-chained to them but cannot be
-    authenticated without the key (the report says so). Reads in the
-    caller's transaction when one is open, else in a snapshot of its own.
-
-    Args:
-        connection: The connection holding the log's tables (the registry's): a
-            :class:`sqlite3.Connection`, or a PostgreSQL registry's connection
-            handle (what ``Store.share`` gives).
-        checkpoint: The signed checkpoint, kept where the database's writers
-            cannot change it.
-        public_key: The log's public key, PEM (``hf-gov audit public-key``).
-
-    Returns:
-        The report.
-
-    Raises:
-        AuditError: The database cannot be read.
-        ValidationError: ``public_key`` is not an Ed25519 public key in PEM
-            form, ``checkpoint`` not a :class:`SignedCheckpoint`, or
-            ``connection`` not a connection the log can use.
-    """
-    if not isinstance(checkpoint, SignedCheckpoint):
-        raise ValidationError("checkpoint", "must be a SignedCheckpoint (hf-gov audit checkpoint)")
-    problem = signature_problem(checkpoint, public_key)
-    if problem is not None:
-        return VerificationReport(
-            ok=False,
-            entries_checked=0,
-            problem=VerificationProblem.CHECKPOINT_MISMATCH,
-            message=problem,
-        )
-    pin = Pin(checkpoint.seq, bytes.fromhex(checkpoint.head_hash), checkpoint.at)
-    storage = storage_for(connection)
-    try:
-        with storage.reading():
-            if not storage.present():
-                if checkpoint.seq > 0:
-                    return VerificationReport(
-                        ok=False,
-                        entries_checked=0,
-                        first_bad_seq=1,
-                        problem=VerificationProblem.TRUNCATED_AFTER_CHECKPOINT,
-                        message=f"the audit log is missing but the checkpoint is at seq "
-                        f"{checkpoint.seq}",
-                    )
-                return VerificationReport(
-                    ok=True, entries_checked=0, message="the audit log is missing (empty)"
-                )
-            return verify_chain(storage, None, None, pin)
-    except storage.errors as exc:
-        raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc

@@ -17,18 +17,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from hf_api_governance._audit.chain import Head
-from hf_api_governance._audit.storage import Row
+from hf_api_governance._audit.storage import SQLAuditStorage
 from hf_api_governance._storage.postgres import SCHEMA, PostgresConnection
 from hf_api_governance._storage.store import TransientStoreError
 from hf_api_governance.exceptions import AuditError, StoreError
 
 __all__ = ["PostgresAuditStorage"]
 
-_ROW = "seq, convert_to(body, 'UTF8'), prev_hash, entry_hash, authenticator"
 
-
-class PostgresAuditStorage:
+class PostgresAuditStorage(SQLAuditStorage):
     """:class:`~hf_api_governance._audit.storage.AuditStorage` on a PostgreSQL registry database.
 
     Args:
@@ -36,6 +33,10 @@ class PostgresAuditStorage:
     """
 
     __slots__ = ("_handle", "errors")
+
+    _BODY = "convert_to(body, 'UTF8')"
+    _CONTAINS = "strpos(body, ?) > 0"
+    _FOR_UPDATE = " FOR UPDATE"
 
     def __init__(self, handle: PostgresConnection) -> None:
         import psycopg
@@ -106,103 +107,24 @@ class PostgresAuditStorage:
         finally:
             self._handle.rollback()
 
-    def read_head(self, *, for_update: bool = False) -> Head | None:
-        """The head record, locked until the end of the transaction with ``for_update``."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT format, key_check, seal_every, seq, entry_hash, authenticator "
-                "FROM audit_log_head WHERE id = 1" + (" FOR UPDATE" if for_update else "")
-            )
-            .fetchone()
-        )
-        return None if row is None else Head(*row)
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn().execute(sql.replace("?", "%s"), params)
 
-    def last(self) -> tuple[int, bytes] | None:
-        """``(seq, entry_hash)`` of the last entry."""
-        row = (
-            self._conn()
-            .execute("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetchone()
-        )
-        return None if row is None else (row[0], row[1])
-
-    def insert(self, rows: Sequence[Row]) -> None:
-        """Insert entries (the body as UTF-8 text)."""
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._conn().cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO audit_log (seq, body, prev_hash, entry_hash, authenticator) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                [(s, body.decode(), prev, eh, tag) for s, body, prev, eh, tag in rows],
-            )
+            cursor.executemany(sql.replace("?", "%s"), rows)
 
-    def create_head(self, head: Head) -> None:
-        """Insert the head record."""
-        self._conn().execute(
-            "INSERT INTO audit_log_head "
-            "(id, format, key_check, seal_every, seq, entry_hash, authenticator) "
-            "VALUES (1, %s, %s, %s, %s, %s, %s)",
-            (
-                head.format,
-                head.key_check,
-                head.seal_every,
-                head.seq,
-                head.entry_hash,
-                head.authenticator,
-            ),
-        )
-
-    def update_head(self, seq: int, entry_hash: bytes, authenticator: bytes) -> None:
-        """Move the head record."""
-        self._conn().execute(
-            "UPDATE audit_log_head SET seq = %s, entry_hash = %s, authenticator = %s WHERE id = 1",
-            (seq, entry_hash, authenticator),
-        )
-
-    def rows(
-        self, *, after: int = 0, upto: int | None = None, containing: str | None = None
-    ) -> Iterator[Row]:
-        """Entries in seq order, streamed through a server-side cursor (2,000 per fetch)."""
-        sql = f"SELECT {_ROW} FROM audit_log WHERE seq > %s"  # noqa: S608 - constant columns
-        params: list[Any] = [after]
-        if upto is not None:
-            sql += " AND seq <= %s"
-            params.append(upto)
-        if containing is not None:
-            sql += " AND strpos(body, %s) > 0"
-            params.append(containing)
+    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        """Through a server-side cursor (2,000 per fetch) inside a transaction."""
+        sql = sql.replace("?", "%s")
         conn = self._conn()
         if not self._handle.in_transaction():  # a named cursor lives in a transaction
-            yield from conn.execute(sql + " ORDER BY seq", params)
+            yield from conn.execute(sql, params)
             return
         with conn.cursor(name="hf_audit_rows") as cursor:
             cursor.itersize = 2000
-            cursor.execute(sql + " ORDER BY seq", params)
+            cursor.execute(sql, params)
             yield from cursor
-
-    def body(self, seq: int) -> bytes | None:
-        """The stored body of entry ``seq``."""
-        row = (
-            self._conn()
-            .execute("SELECT convert_to(body, 'UTF8') FROM audit_log WHERE seq = %s", (seq,))
-            .fetchone()
-        )
-        return None if row is None else bytes(row[0])
-
-    def entry_hash(self, seq: int) -> bytes | None:
-        """The stored hash of entry ``seq``."""
-        row = self._conn().execute("SELECT entry_hash FROM audit_log WHERE seq = %s", (seq,))
-        found = row.fetchone()
-        return None if found is None else bytes(found[0])
-
-    def first_seq(self, *, after: int = 0) -> int | None:
-        """The lowest seq above ``after``."""
-        value = (
-            self._conn()
-            .execute("SELECT min(seq) FROM audit_log WHERE seq > %s", (after,))
-            .fetchone()[0]
-        )
-        return None if value is None else int(value)
 
     def is_transient(self, exc: BaseException) -> bool:
         """A conflict the server rolled back, or a connection lost before ``COMMIT``."""

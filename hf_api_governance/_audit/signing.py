@@ -32,7 +32,6 @@ import json
 import os
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -40,10 +39,11 @@ import attrs
 from hf_api_governance._audit.entries import (
     MAX_CHECKPOINT_SIZE,
     Checkpoint,
-    _atomic_write,
+    SavedAsJson,
     _dumps,
     _parse_at,
     format_at,
+    required,
 )
 from hf_api_governance._base.checks import check_path
 from hf_api_governance._base.clock import ensure_aware
@@ -92,7 +92,7 @@ def _aware(value: object) -> datetime:
 
 
 @attrs.frozen
-class SignedCheckpoint:
+class SignedCheckpoint(SavedAsJson):
     """An audit log's head at one moment, signed with the log's Ed25519 key.
 
     Made by :meth:`AuditLog.signed_checkpoint
@@ -152,25 +152,16 @@ class SignedCheckpoint:
         data = _json_object(text)
         if data.get("format") != SIGNED_CHECKPOINT_FORMAT:
             raise ValidationError("checkpoint", f"format must be {SIGNED_CHECKPOINT_FORMAT!r}")
-        try:
-            return cls(
-                seq=data["seq"],
-                head_hash=data["head_hash"],
-                at=_parse_at(data["at"], "at"),
-                key_id=data["key_id"],
-                signature=data["signature"],
-            )
-        except KeyError as exc:
-            raise ValidationError(str(exc.args[0]), "missing") from None
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the checkpoint to ``path`` atomically.
-
-        Raises:
-            AuditError: The file cannot be written.
-            ValidationError: ``path`` is not a path.
-        """
-        _atomic_write(Path(check_path("path", path)), [self.to_json() + "\n"])
+        seq, head_hash, at, key_id, signature = required(
+            data, "seq", "head_hash", "at", "key_id", "signature"
+        )
+        return cls(
+            seq=seq,
+            head_hash=head_hash,
+            at=_parse_at(at, "at"),
+            key_id=key_id,
+            signature=signature,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SignedCheckpoint:

@@ -2,8 +2,10 @@
 
 :class:`~hf_api_governance.AuditLog` holds the chain's logic (hashing, keyed
 tags, the head checks, verification); a storage only keeps rows and runs
-transactions. Two implement the port: :class:`SQLiteAuditStorage` (this
-module) and :class:`~hf_api_governance._audit.postgres.PostgresAuditStorage`.
+transactions. Two implement the port, sharing the queries of
+:class:`SQLAuditStorage` (written once, ``?`` placeholders, the dialect's
+differences named): :class:`SQLiteAuditStorage` (this module) and
+:class:`~hf_api_governance._audit.postgres.PostgresAuditStorage`.
 :func:`storage_for` picks one from the connection given to the log.
 
 Tables (the same in both databases): ``audit_log`` (one row per entry: ``seq``,
@@ -22,9 +24,16 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeAlias
 
 from hf_api_governance._audit.chain import Head
-from hf_api_governance.exceptions import ValidationError
+from hf_api_governance.exceptions import AuditError, ValidationError
 
-__all__ = ["AuditStorage", "Row", "SQLiteAuditStorage", "storage_for"]
+__all__ = [
+    "AuditStorage",
+    "Row",
+    "SQLAuditStorage",
+    "SQLiteAuditStorage",
+    "open_sqlite",
+    "storage_for",
+]
 
 Row: TypeAlias = tuple[int, bytes, bytes, bytes, "bytes | None"]
 """One stored entry: ``(seq, body, prev_hash, entry_hash, authenticator)``, body as bytes."""
@@ -144,6 +153,37 @@ def storage_for(connection: object) -> AuditStorage:
     )
 
 
+def open_sqlite(where: str, timeout: float) -> sqlite3.Connection:
+    """A connection of the log's own to the SQLite file ``where``, set up for appends.
+
+    WAL journal, ``synchronous=FULL`` (an entry is on disk when its commit
+    returns), ``timeout`` seconds of waiting for another writer's lock; the
+    log runs its transactions itself (autocommit mode), from any thread
+    under its lock.
+
+    Raises:
+        AuditError: The file cannot be opened or set up (it is closed again).
+    """
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(
+            where, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise AuditError(f"cannot switch {where!r} to WAL mode")
+        conn.execute("PRAGMA synchronous = FULL")
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.Error):
+            verb = "open" if conn is None else "set up"
+            raise AuditError(f"cannot {verb} audit database {where!r}: {exc}") from exc
+        raise
+    return conn
+
+
 _SCHEMA = (
     """
     CREATE TABLE IF NOT EXISTS audit_log (
@@ -167,10 +207,119 @@ _SCHEMA = (
     """,
 )
 
-_ROW = "seq, CAST(body AS BLOB), prev_hash, entry_hash, authenticator"
+
+class SQLAuditStorage:
+    """The queries of :class:`AuditStorage`, written once, in SQL both databases speak.
+
+    Statements use ``?`` placeholders; a database's subclass runs them in its
+    own paramstyle (:meth:`_run`, :meth:`_run_many`, :meth:`_stream`) and
+    names its two dialect differences: how the body is read as bytes
+    (:attr:`_BODY`) and how text is searched (:attr:`_CONTAINS`). Transactions,
+    schema and errors stay the subclass's.
+    """
+
+    __slots__ = ()
+
+    _BODY: str = "CAST(body AS BLOB)"
+    """The body as UTF-8 bytes."""
+    _CONTAINS: str = "instr(body, ?) > 0"
+    """A condition: the body contains the text parameter."""
+    _FOR_UPDATE: str = ""
+    """What locks a row read for the rest of the transaction."""
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Execute one statement with ``?`` placeholders; return a cursor."""
+        raise NotImplementedError
+
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute one statement with ``?`` placeholders for each row."""
+        raise NotImplementedError
+
+    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        """The rows of a query, fetched in blocks."""
+        raise NotImplementedError
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._run(sql, params).fetchone()
+
+    def read_head(self, *, for_update: bool = False) -> Head | None:
+        """The head record (locked for the transaction with ``for_update`` where needed)."""
+        row = self._one(
+            "SELECT format, key_check, seal_every, seq, entry_hash, authenticator "
+            "FROM audit_log_head WHERE id = 1" + (self._FOR_UPDATE if for_update else "")
+        )
+        return None if row is None else Head(*row)
+
+    def last(self) -> tuple[int, bytes] | None:
+        """``(seq, entry_hash)`` of the last entry."""
+        row = self._one("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        return None if row is None else (row[0], row[1])
+
+    def insert(self, rows: Sequence[Row]) -> None:
+        """Insert entries (the body as UTF-8 text)."""
+        self._run_many(
+            "INSERT INTO audit_log (seq, body, prev_hash, entry_hash, authenticator) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(seq, body.decode(), prev, digest, tag) for seq, body, prev, digest, tag in rows],
+        )
+
+    def create_head(self, head: Head) -> None:
+        """Insert the head record."""
+        self._run(
+            "INSERT INTO audit_log_head "
+            "(id, format, key_check, seal_every, seq, entry_hash, authenticator) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?)",
+            (
+                head.format,
+                head.key_check,
+                head.seal_every,
+                head.seq,
+                head.entry_hash,
+                head.authenticator,
+            ),
+        )
+
+    def update_head(self, seq: int, entry_hash: bytes, authenticator: bytes) -> None:
+        """Move the head record."""
+        self._run(
+            "UPDATE audit_log_head SET seq = ?, entry_hash = ?, authenticator = ? WHERE id = 1",
+            (seq, entry_hash, authenticator),
+        )
+
+    def rows(
+        self, *, after: int = 0, upto: int | None = None, containing: str | None = None
+    ) -> Iterator[Row]:
+        """Entries in seq order, streamed in blocks."""
+        sql = (
+            f"SELECT seq, {self._BODY}, prev_hash, entry_hash, authenticator "  # noqa: S608
+            "FROM audit_log WHERE seq > ?"
+        )
+        params: list[Any] = [after]
+        if upto is not None:
+            sql += " AND seq <= ?"
+            params.append(upto)
+        if containing is not None:
+            sql += f" AND {self._CONTAINS}"
+            params.append(containing)
+        return self._stream(sql + " ORDER BY seq", params)
+
+    def body(self, seq: int) -> bytes | None:
+        """The stored body of entry ``seq``."""
+        row = self._one(f"SELECT {self._BODY} FROM audit_log WHERE seq = ?", (seq,))  # noqa: S608
+        return None if row is None else bytes(row[0])
+
+    def entry_hash(self, seq: int) -> bytes | None:
+        """The stored hash of entry ``seq``."""
+        row = self._one("SELECT entry_hash FROM audit_log WHERE seq = ?", (seq,))
+        return None if row is None else bytes(row[0])
+
+    def first_seq(self, *, after: int = 0) -> int | None:
+        """The lowest seq above ``after``."""
+        value = self._one("SELECT min(seq) FROM audit_log WHERE seq > ?", (after,))[0]
+        return None if value is None else int(value)
 
 
-class SQLiteAuditStorage:
+class SQLiteAuditStorage(SQLAuditStorage):
     """:class:`AuditStorage` on a :class:`sqlite3.Connection` (borrowed: never closed here).
 
     The connection must use Python's default transaction handling
@@ -183,6 +332,20 @@ class SQLiteAuditStorage:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql, params)
+
+    def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        cursor = self._conn.execute(sql, params)
+        while True:
+            block = cursor.fetchmany(512)
+            if not block:
+                return
+            yield from block
 
     def ensure_schema(self) -> None:
         """Create the tables if missing (inside the caller's transaction if one is open)."""
@@ -228,92 +391,6 @@ class SQLiteAuditStorage:
         finally:
             if opened and self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-
-    def read_head(self, *, for_update: bool = False) -> Head | None:
-        """The head record (a write transaction already holds SQLite's lock)."""
-        row = self._conn.execute(
-            "SELECT format, key_check, seal_every, seq, entry_hash, authenticator "
-            "FROM audit_log_head WHERE id = 1"
-        ).fetchone()
-        return None if row is None else Head(*row)
-
-    def last(self) -> tuple[int, bytes] | None:
-        """``(seq, entry_hash)`` of the last entry."""
-        row = self._conn.execute(
-            "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def insert(self, rows: Sequence[Row]) -> None:
-        """Insert entries (the body as text)."""
-        self._conn.executemany(
-            "INSERT INTO audit_log (seq, body, prev_hash, entry_hash, authenticator) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(seq, body.decode(), prev, digest, tag) for seq, body, prev, digest, tag in rows],
-        )
-
-    def create_head(self, head: Head) -> None:
-        """Insert the head record."""
-        self._conn.execute(
-            "INSERT INTO audit_log_head "
-            "(id, format, key_check, seal_every, seq, entry_hash, authenticator) "
-            "VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (
-                head.format,
-                head.key_check,
-                head.seal_every,
-                head.seq,
-                head.entry_hash,
-                head.authenticator,
-            ),
-        )
-
-    def update_head(self, seq: int, entry_hash: bytes, authenticator: bytes) -> None:
-        """Move the head record."""
-        self._conn.execute(
-            "UPDATE audit_log_head SET seq = ?, entry_hash = ?, authenticator = ? WHERE id = 1",
-            (seq, entry_hash, authenticator),
-        )
-
-    def rows(
-        self, *, after: int = 0, upto: int | None = None, containing: str | None = None
-    ) -> Iterator[Row]:
-        """Entries in seq order, fetched 512 at a time."""
-        sql = f"SELECT {_ROW} FROM audit_log WHERE seq > ?"  # noqa: S608 - constant columns
-        params: list[Any] = [after]
-        if upto is not None:
-            sql += " AND seq <= ?"
-            params.append(upto)
-        if containing is not None:
-            sql += " AND instr(body, ?) > 0"
-            params.append(containing)
-        cursor = self._conn.execute(sql + " ORDER BY seq", params)
-        while True:
-            block = cursor.fetchmany(512)
-            if not block:
-                return
-            yield from block
-
-    def body(self, seq: int) -> bytes | None:
-        """The stored body of entry ``seq``."""
-        row = self._conn.execute(
-            "SELECT CAST(body AS BLOB) FROM audit_log WHERE seq = ?", (seq,)
-        ).fetchone()
-        return None if row is None else row[0]
-
-    def entry_hash(self, seq: int) -> bytes | None:
-        """The stored hash of entry ``seq``."""
-        row = self._conn.execute(
-            "SELECT entry_hash FROM audit_log WHERE seq = ?", (seq,)
-        ).fetchone()
-        return None if row is None else row[0]
-
-    def first_seq(self, *, after: int = 0) -> int | None:
-        """The lowest seq above ``after``."""
-        value = self._conn.execute(
-            "SELECT min(seq) FROM audit_log WHERE seq > ?", (after,)
-        ).fetchone()[0]
-        return None if value is None else int(value)
 
     def is_transient(self, exc: BaseException) -> bool:
         """Never: SQLite waits for its lock (busy timeout) instead of failing."""

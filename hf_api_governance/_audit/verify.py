@@ -5,7 +5,8 @@
 in ``seq`` order at constant memory (one SHA-256 per entry, one HMAC per
 ``seal_every`` entries), then the head and the checkpoint. The first entry
 that fails is classified once, on a slow path (:func:`_diagnose`), into a
-:class:`~hf_api_governance.VerificationProblem`.
+:class:`~hf_api_governance.VerificationProblem`. :func:`verify_without_key`
+runs it for an auditor holding no secret, against a signed checkpoint.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from hf_api_governance._audit.entries import (
     VerificationReport,
     format_at,
 )
-from hf_api_governance._audit.storage import AuditStorage
+from hf_api_governance._audit.signing import SignedCheckpoint, signature_problem
+from hf_api_governance._audit.storage import AuditStorage, storage_for
+from hf_api_governance.exceptions import AuditError, ValidationError
 
-__all__ = ["Pin", "verify_chain"]
+__all__ = ["Pin", "signed_pin", "verify_chain", "verify_without_key"]
 
 
 class Pin(NamedTuple):
@@ -269,3 +272,75 @@ def _bad(
         problem=problem,
         message=message,
     )
+
+
+def signed_pin(checkpoint: SignedCheckpoint, public_key: bytes | str) -> Pin | VerificationReport:
+    """What a signed checkpoint vouches for, once its signature verifies; else the failed report.
+
+    Raises:
+        ValidationError: ``public_key`` is not an Ed25519 public key in PEM form.
+    """
+    problem = signature_problem(checkpoint, public_key)
+    if problem is not None:
+        return VerificationReport(
+            ok=False,
+            entries_checked=0,
+            problem=VerificationProblem.CHECKPOINT_MISMATCH,
+            message=problem,
+        )
+    return Pin(checkpoint.seq, bytes.fromhex(checkpoint.head_hash), checkpoint.at)
+
+
+def verify_without_key(
+    connection: object, checkpoint: SignedCheckpoint, public_key: bytes | str
+) -> VerificationReport:
+    """Check a log against a signed checkpoint with its public key only: no secret needed.
+
+    The signature must verify under ``public_key``; then every entry is
+    re-hashed and linked, and the entry at the checkpoint's seq must still
+    have its hash. Entries up to the checkpoint are thus exactly those the key
+    holder signed for; later ones are hash-chained to them but cannot be
+    authenticated without the key (the report says so). Reads in the
+    caller's transaction when one is open, else in a snapshot of its own.
+
+    Args:
+        connection: The connection holding the log's tables (the registry's): a
+            :class:`sqlite3.Connection`, or a PostgreSQL registry's connection
+            handle (what ``Store.share`` gives).
+        checkpoint: The signed checkpoint, kept where the database's writers
+            cannot change it.
+        public_key: The log's public key, PEM (``hf-gov audit public-key``).
+
+    Returns:
+        The report.
+
+    Raises:
+        AuditError: The database cannot be read.
+        ValidationError: ``public_key`` is not an Ed25519 public key in PEM
+            form, ``checkpoint`` not a :class:`SignedCheckpoint`, or
+            ``connection`` not a connection the log can use.
+    """
+    if not isinstance(checkpoint, SignedCheckpoint):
+        raise ValidationError("checkpoint", "must be a SignedCheckpoint (hf-gov audit checkpoint)")
+    pin = signed_pin(checkpoint, public_key)
+    if isinstance(pin, VerificationReport):
+        return pin
+    storage = storage_for(connection)
+    try:
+        with storage.reading():
+            if not storage.present():
+                if checkpoint.seq > 0:
+                    return VerificationReport(
+                        ok=False,
+                        entries_checked=0,
+                        first_bad_seq=1,
+                        problem=VerificationProblem.TRUNCATED_AFTER_CHECKPOINT,
+                        message=f"the audit log is missing but the checkpoint is at seq "
+                        f"{checkpoint.seq}",
+                    )
+                return VerificationReport(
+                    ok=True, entries_checked=0, message="the audit log is missing (empty)"
+                )
+            return verify_chain(storage, None, None, pin)
+    except storage.errors as exc:
+        raise AuditError(f"cannot read the audit log: {storage.message(exc)}") from exc

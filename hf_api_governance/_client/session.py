@@ -321,9 +321,18 @@ class GovernedSession(requests.Session):
         return f"GovernedSession(integration_id={self.integration_id!r})"
 
     def close(self) -> None:
-        """Close the session and the one its OAuth client fetches tokens with."""
-        self._token_session.close()
-        super().close()
+        """Close the session and the one its OAuth client fetches tokens with.
+
+        A ``recorder`` with a ``flush()`` method (the facade's, which batches
+        audit records) is flushed first.
+        """
+        try:
+            flush = getattr(self._governor.options.recorder, "flush", None)
+            if callable(flush):
+                flush()
+        finally:
+            self._token_session.close()
+            super().close()
 
     # -- credentials ------------------------------------------------------------
 

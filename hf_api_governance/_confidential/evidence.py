@@ -121,6 +121,14 @@ _SECRETISH_KEY: Final = re.compile(
     rf"{SECRETISH_KEY_RE.pattern}|authori[sz]ation|cookie|signature|session", re.IGNORECASE
 )
 _URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_CLEAN_URLS: Final[set[str]] = set()
+"""URLs that redaction left unchanged (nothing to redact in them), seen lately.
+
+A governed session records the same few endpoint URLs again and again;
+redacting one costs microseconds. Only a URL equal to its redaction is kept
+(never one that held credentials), at most :data:`_CLEAN_URLS_MAX` of them.
+"""
+_CLEAN_URLS_MAX: Final = 1024
 
 
 def _secretish_key(key: str) -> bool:
@@ -203,7 +211,14 @@ def _text(value: str, field: str, rules: Rules) -> str:
             )
         )
     if rules.urls and _URL.match(value):
-        return redact_url(value)
+        if value in _CLEAN_URLS:
+            return value
+        redacted = redact_url(value)
+        if redacted == value:
+            if len(_CLEAN_URLS) >= _CLEAN_URLS_MAX:
+                _CLEAN_URLS.clear()
+            _CLEAN_URLS.add(value)
+        return redacted
     return value
 
 
@@ -214,6 +229,10 @@ def _mapping(value: Mapping[Any, Any], field: str, rules: Rules, depth: int) -> 
             if not rules.lenient:
                 raise ValidationError(field, "keys must be printable text of 1 to 200 characters")
             key = redact_text(str(key)).strip() or "?"
+        kind = type(item)
+        if (item is None or kind is int or kind is bool) and rules.credential_keys == "keep":
+            out[key] = item  # what _walk returns for them, without building the path
+            continue
         where = f"{field}.{key}"
         if rules.credential_keys != "keep" and _secretish_key(key):
             if rules.credential_keys == "refuse":

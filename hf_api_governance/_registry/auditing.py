@@ -200,7 +200,7 @@ def verify(
 
     See :meth:`Registry.verify_audit <hf_api_governance.Registry.verify_audit>`.
     """
-    from hf_api_governance._audit.log import verify_without_key
+    from hf_api_governance._audit.verify import verify_without_key
 
     if log is None and (not isinstance(checkpoint, SignedCheckpoint) or public_key is None):
         raise AuditError(
@@ -301,8 +301,10 @@ def adopt(store: Store, log: AuditLog, clock: Clock, *, actor: str, reason: str)
     """Record, once, the events the log does not cover; return how many.
 
     See :meth:`Registry.adopt_audit <hf_api_governance.Registry.adopt_audit>`.
-    One write transaction: verified, checked and appended under the write lock.
+    One write transaction: verified, checked and appended under the write lock
+    (after the log's deferred entries, written first in their own).
     """
+    log.flush()
     audit = _audit_storage(store)
 
     def body(tx: StoreSession) -> int:

@@ -112,6 +112,10 @@ class Changes:
                 auditing.guard(tx, self._audit, self._clock, self._store.location)
             return body(tx)
 
+        if self._audit is not None:
+            # Deferred call records first: the chain keeps the order things happened
+            # in (the calls before the revocation or suspension they revealed).
+            self._audit.flush()
         return retrying(self._store, guarded)
 
     def _read(self, tx: StoreSession, integration_id: str) -> Integration:

@@ -289,10 +289,17 @@ class Registry(Declarations, Closing):
     # ------------------------------------------------------------ lifetime
 
     def close(self) -> None:
-        """Close the database; later calls raise StoreError."""
-        self._integrations.clear()
-        self._revoked = None
-        self._store.close()
+        """Close the database; later calls raise StoreError.
+
+        The attached audit log's deferred entries are written first.
+        """
+        try:
+            if self._audit is not None:
+                self._audit.close()  # flushes; the connection is the store's
+        finally:
+            self._integrations.clear()
+            self._revoked = None
+            self._store.close()
 
     def __repr__(self) -> str:
         return f"Registry({self._store.location!r})"
