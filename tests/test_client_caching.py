@@ -25,15 +25,18 @@ from hf_api_governance import (
     ApiError,
     ApiKind,
     Finding,
+    Governance,
     GovernedSession,
     Licence,
     PolicyContext,
     PolicyEngine,
     PolicyHook,
     Registry,
+    Secret,
     policy_hook,
 )
 from hf_api_governance._client.profiles import MIMECAST_API_1, SUCCESS_BODY_LIMIT
+from hf_api_governance._facade import AUDIT_KEY_ENTRY
 from hf_api_governance.testing import FrozenClock
 from tests.client_support import World, active, integration
 from tests.other_process import revoke_in_another_process
@@ -153,6 +156,70 @@ def test_a_denial_is_never_reused(world: World, server: LocalServer) -> None:
             s.get(server.url + "/v1/users")
         allow[0] = True
         assert s.get(server.url + "/v1/users").status_code == 200
+
+
+def _facade(tmp_path: Path, server: LocalServer, hook: PolicyHook) -> Governance:
+    """A facade whose engine reads its keystore and the registry's revoked entries."""
+    governance = Governance.open(
+        tmp_path / "registry.db",
+        keystore=tmp_path / "keys.hfks",
+        passphrase="correct horse battery staple",
+        actor="ci",
+        hooks=[hook],
+    )
+    governance.keystore.put("acme-token", Secret("tok-Facade7Kq2LmN9xR4", label="acme-token"))
+    active(governance.registry, integration(server.url))
+    return governance
+
+
+def test_a_facade_session_reuses_its_decision_though_its_engine_reads_the_keystore(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """Governance.session keeps an allowing decision: the session re-reads the credentials."""
+    seen, counted = _counting_hook(pure=True)
+    server.route("GET", "/v1/users", Reply(200, body={"data": []}))
+    with _facade(tmp_path, server, counted) as governance:
+        assert governance.engine.keystore is governance.keystore
+        with governance.session("acme-api") as s:
+            for _ in range(3):
+                assert s.get(server.url + "/v1/users").status_code == 200
+        assert len(seen) == 1
+
+
+def test_a_credential_removed_from_the_keystore_is_a_recorded_denial_despite_a_kept_decision(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """The kept decision is dropped and the engine, asked afresh, denies: nothing is sent."""
+    seen, counted = _counting_hook(pure=True)
+    server.route("GET", "/v1/users", Reply(200, body={"data": []}))
+    with _facade(tmp_path, server, counted) as governance:
+        with governance.session("acme-api") as s:
+            s.get(server.url + "/v1/users")
+            governance.keystore.delete("acme-token")
+            with pytest.raises(AccessDenied, match="CREDENTIAL_MISSING"):
+                s.get(server.url + "/v1/users")
+        assert governance.audit is not None
+        actions = [e.action for e in governance.audit.entries()]
+        assert actions[-1] == "call_denied"
+    assert len(server.received) == 1
+    assert len(seen) == 2
+
+
+def test_a_shared_credential_revoked_through_another_integration_stops_a_kept_decision(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """Another process revokes a second integration using the same entry: the next call stops."""
+    _seen, counted = _counting_hook(pure=True)
+    server.route("GET", "/v1/users", Reply(200, body={"data": []}))
+    with _facade(tmp_path, server, counted) as governance:
+        active(governance.registry, integration(server.url, id="acme-other"))
+        key = governance.keystore.get(AUDIT_KEY_ENTRY).reveal_bytes()
+        with governance.session("acme-api") as s:
+            s.get(server.url + "/v1/users")
+            revoke_in_another_process(tmp_path / "registry.db", "acme-other", audit_key=key)
+            with pytest.raises(AccessDenied, match="CREDENTIAL_REVOKED"):
+                s.get(server.url + "/v1/users")
+    assert len(server.received) == 1
 
 
 # ------------------------------------------------------------------ streams and the cap

@@ -111,7 +111,7 @@ from hf_api_governance._model.values import (
     Revoker,
     SuspensionCause,
 )
-from hf_api_governance._policy import Action
+from hf_api_governance._policy import Action, PolicyEngine
 from hf_api_governance.exceptions import (
     AccessDenied,
     ApiError,
@@ -162,8 +162,13 @@ class _Governor:
         self.extra_headers = credential_headers_of(integration)
         self.profile: SignalProfile = profile_for(integration, options.profile)
         self._last_read: Integration = integration
-        # The allowing CALL decision that stands: (integration, from, until); see _ask.
-        self._allowed: tuple[Integration, datetime, datetime] | None = None
+        # The allowing CALL decision that stands: (integration, from, until, the
+        # revoked entries read with it); see _ask.
+        self._allowed: tuple[Integration, datetime, datetime, frozenset[str]] | None = None
+        # Set by GovernedSession when it reads every credential entry from the
+        # engine's own keystore before each call (and calls forget_decision on a
+        # missing one): the engine's containers then do not prevent reuse.
+        self.credentials_checked = False
         self._lock = threading.Lock()
         self._noticed: set[str] = set()
         self._suspected: set[str] = set()
@@ -235,7 +240,7 @@ class _Governor:
                 self._refuse_seen_signal(integration)
             engine = self.options.engine
             if engine is not None:
-                self._ask(engine, integration)
+                self._ask(engine, integration, revoked)
             if integration.state is not IntegrationState.ACTIVE and (
                 engine is None
                 or integration.state
@@ -262,7 +267,11 @@ class _Governor:
             raise
         return integration
 
-    def _ask(self, engine: EngineLike, integration: Integration) -> None:
+    def forget_decision(self) -> None:
+        """Ask the engine afresh on the next call (a credential entry went missing)."""
+        self._allowed = None
+
+    def _ask(self, engine: EngineLike, integration: Integration, revoked: frozenset[str]) -> None:
         """Ask the engine for a CALL decision, or reuse an allowing one that still stands.
 
         An allowing decision is kept for this very integration object (the
@@ -271,22 +280,37 @@ class _Governor:
         instant it was taken until the engine's ``valid_until``
         (:meth:`~hf_api_governance.PolicyEngine.valid_until`: empty unless
         every hook is declared pure; an engine without it is asked every
-        time). A denial is never reused.
+        time), while the revoked credential entries read with the
+        integration are the same. A denial is never reused.
 
         Raises:
             AccessDenied: The engine denies the call.
         """
         now = self.clock.now()
         kept = self._allowed
-        if kept is not None and kept[0] is integration and kept[1] <= now < kept[2]:
+        if (
+            kept is not None
+            and kept[0] is integration
+            and kept[1] <= now < kept[2]
+            and kept[3] == revoked
+        ):
             return
         decision = engine.evaluate(integration, Action.CALL, at=now)
         if not decision.allowed:
             self._allowed = None
             raise AccessDenied(decision)
-        valid_until = getattr(engine, "valid_until", None)
-        until = valid_until(integration, Action.CALL, at=now) if callable(valid_until) else now
-        self._allowed = (integration, now, until) if until > now else None
+        if isinstance(engine, PolicyEngine):
+            until = engine.valid_until(
+                integration,
+                Action.CALL,
+                at=now,
+                # An OAuth client keeps its secrets between calls: not re-read.
+                credentials_checked=self.credentials_checked and not _is_oauth(integration),
+            )
+        else:
+            valid_until = getattr(engine, "valid_until", None)
+            until = valid_until(integration, Action.CALL, at=now) if callable(valid_until) else now
+        self._allowed = (integration, now, until, revoked) if until > now else None
 
     def _refuse_seen_signal(self, integration: Integration) -> None:
         """Deny while a revocation or unrecorded suspension this governor saw stands."""
@@ -1007,3 +1031,8 @@ class _Governor:
         if data:
             return response
         return self.inspect(integration, request, response, call, streamed=streamed)
+
+
+def _is_oauth(integration: Integration) -> bool:
+    spec = integration.auth
+    return spec is not None and spec.scheme == "oauth2_client_credentials"

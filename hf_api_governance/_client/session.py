@@ -53,7 +53,12 @@ from hf_api_governance._client.profiles import RateLimit
 from hf_api_governance._client.retry import RetryStats
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._model.values import Integration
-from hf_api_governance.exceptions import GovernanceError, TransportError, ValidationError
+from hf_api_governance.exceptions import (
+    GovernanceError,
+    KeystoreEntryNotFound,
+    TransportError,
+    ValidationError,
+)
 
 __all__ = ["GovernedSession", "govern"]
 
@@ -292,6 +297,12 @@ class GovernedSession(requests.Session):
         super().__init__()
         self._governor = governor = _Governor(options)
         self._keystore = keystore
+        # Every credential entry is read from this keystore before each call: when
+        # it is also the engine's keystore container, a kept decision may stand
+        # (a missing entry makes request() ask the engine afresh).
+        governor.credentials_checked = (
+            keystore is not None and getattr(options.engine, "keystore", None) is keystore
+        )
         self._oauth: dict[tuple[Any, ...], OAuth2ClientCredentials] = {}
         self._auth: tuple[object, tuple[Secret, ...], requests.auth.AuthBase] | None = None
         self._oauth_lock = threading.Lock()
@@ -462,7 +473,16 @@ class GovernedSession(requests.Session):
             url_text = base.rstrip("/") + url_text
         integration = gov.admit(method_text, url_text)
         if kwargs.get("auth") is None and gov.is_own(url_text):  # data origins get none
-            kwargs["auth"] = self._auth_for(integration)
+            try:
+                kwargs["auth"] = self._auth_for(integration)
+            except KeystoreEntryNotFound:
+                if not gov.credentials_checked:
+                    raise
+                # Removed since the kept decision was taken: the engine decides afresh
+                # (its keystore container now lacks the entry: a recorded denial).
+                gov.forget_decision()
+                integration = gov.admit(method_text, url_text)
+                kwargs["auth"] = self._auth_for(integration)
         token = _ADMITTED.set(integration)
         try:
             return super().request(method_text, url_text, *args, **kwargs)

@@ -139,7 +139,7 @@ class Builtins:
         self.keystore = keystore
         self.revoked = revoked
 
-    def valid_until(self, i: Integration, at: datetime) -> datetime:
+    def valid_until(self, i: Integration, at: datetime, containers_checked: bool) -> datetime:
         """The first instant after ``at`` at which a policy below could find otherwise.
 
         Only the licence, subscription and information policies read the
@@ -148,10 +148,11 @@ class Builtins:
         the days left within it, the information age limit or a day of the
         age past it. Every such instant after ``at`` is a candidate; the
         earliest is returned (``at`` itself when a container of credential
-        names is read: it may change at any time). Conservative: an instant
-        at which nothing changes may be returned, never a later one.
+        names is read, unless ``containers_checked``: the caller re-checks
+        them on every use). Conservative: an instant at which nothing changes
+        may be returned, never a later one.
         """
-        if self.keystore is not None or self.revoked is not None:
+        if not containers_checked and (self.keystore is not None or self.revoked is not None):
             return at
         candidates: list[datetime] = []
         warning = self.settings.licence_warning

@@ -239,7 +239,12 @@ class PolicyEngine:
         )
 
     def valid_until(
-        self, integration: Integration, action: Action | str, at: datetime | None = None
+        self,
+        integration: Integration,
+        action: Action | str,
+        at: datetime | None = None,
+        *,
+        credentials_checked: bool = False,
     ) -> datetime:
         """Until when a decision taken at ``at`` stands unchanged for this very integration.
 
@@ -257,7 +262,20 @@ class PolicyEngine:
         hook running for ``action`` is not declared ``pure`` (see
         :func:`~hf_api_governance.policy_hook`), or the engine reads a
         ``keystore`` or ``revoked_credentials`` container, which may change
-        at any time. Aware ``datetime.max`` when nothing could change.
+        at any time, and ``credentials_checked`` is false. Aware
+        ``datetime.max`` when nothing could change.
+
+        Args:
+            integration: The integration the decision was taken for.
+            action: The action it was taken for.
+            at: The instant it was taken (default: the engine's clock).
+            credentials_checked: The caller itself checks, before every use of
+                the decision, that the integration's credential entries are
+                still in the ``keystore`` container and not in the
+                ``revoked_credentials`` one, and evaluates afresh when either
+                changed (the governed client does: it reads every entry from
+                that keystore, and the revoked names from the registry, before
+                each call). The containers then do not prevent reuse.
 
         Raises:
             ValidationError: As for :meth:`evaluate`.
@@ -269,7 +287,12 @@ class PolicyEngine:
             return when
         if not self._include_builtin:
             return FOREVER
-        return self._builtins.valid_until(item, when)
+        return self._builtins.valid_until(item, when, bool(credentials_checked))
+
+    @property
+    def keystore(self) -> Container[str] | None:
+        """The ``keystore`` container given to the engine (``None`` when none was)."""
+        return self._builtins.keystore
 
     def __repr__(self) -> str:
         codes = ", ".join(h.code for h in self._hooks)
