@@ -167,6 +167,7 @@ def _facade(tmp_path: Path, server: LocalServer, hook: PolicyHook) -> Governance
         actor="ci",
         hooks=[hook],
     )
+    assert governance.keystore is not None
     governance.keystore.put("acme-token", Secret("tok-Facade7Kq2LmN9xR4", label="acme-token"))
     active(governance.registry, integration(server.url))
     return governance
@@ -195,6 +196,7 @@ def test_a_credential_removed_from_the_keystore_is_a_recorded_denial_despite_a_k
     with _facade(tmp_path, server, counted) as governance:
         with governance.session("acme-api") as s:
             s.get(server.url + "/v1/users")
+            assert governance.keystore is not None
             governance.keystore.delete("acme-token")
             with pytest.raises(AccessDenied, match="CREDENTIAL_MISSING"):
                 s.get(server.url + "/v1/users")
@@ -213,6 +215,7 @@ def test_a_shared_credential_revoked_through_another_integration_stops_a_kept_de
     server.route("GET", "/v1/users", Reply(200, body={"data": []}))
     with _facade(tmp_path, server, counted) as governance:
         active(governance.registry, integration(server.url, id="acme-other"))
+        assert governance.keystore is not None
         key = governance.keystore.get(AUDIT_KEY_ENTRY).reveal_bytes()
         with governance.session("acme-api") as s:
             s.get(server.url + "/v1/users")
