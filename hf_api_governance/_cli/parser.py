@@ -19,7 +19,6 @@ import argparse
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from hf_api_governance._cli.output import JSON_SCHEMA_ID
 from hf_api_governance._defaults import (
     ACTOR_ENV,
     DB_ENV,
@@ -28,7 +27,7 @@ from hf_api_governance._defaults import (
     KEYSTORE_FILE,
     PASSPHRASE_ENV,
 )
-from hf_api_governance._report import FORMATS
+from hf_api_governance._report import FORMATS, JSON_SCHEMA_ID
 
 __all__ = [
     "EXAMPLES",
@@ -45,6 +44,7 @@ EXAMPLES = {
   hf-gov check examples/inventory.toml --at +30d --only-problems
   hf-gov check examples/inventory.toml --at 2026-12-26
   hf-gov check .hf-gov/registry.db --action provision --json
+  hf-gov check .hf-gov/registry.db --credentials    # also looks the keystore entries up
   hf-gov check examples/inventory.toml --format sarif --output hf-gov.sarif
   hf-gov check examples/inventory.toml --format markdown --only-problems >> "$GITHUB_STEP_SUMMARY"
   hf-gov check examples/inventory.toml --format html --output posture.html
@@ -279,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--only-problems", action="store_true", help="omit integrations allowed without warnings"
+    )
+    p.add_argument(
+        "--credentials",
+        action="store_true",
+        help="on a registry database, also look every credential entry up in the keystore "
+        "(asks for its passphrase); without it no keystore is opened",
     )
     p.add_argument(
         "--hooks",
