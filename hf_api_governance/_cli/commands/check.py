@@ -18,7 +18,7 @@ from hf_api_governance._cli.output import (
 from hf_api_governance._cli.parser import UsageError, parse_at
 from hf_api_governance._facade import Governance
 from hf_api_governance._policy import Action, PolicyEngine, load_hooks
-from hf_api_governance._registry.inventory import load_inventory_with_lines
+from hf_api_governance._registry.inventory import load_inventory, load_inventory_with_lines
 from hf_api_governance._report.model import Source, redact_report
 from hf_api_governance._report.render import render
 from hf_api_governance._storage.store import describe_location, is_database_url
@@ -81,7 +81,11 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "--credentials looks entries up in the keystore of a registry database; "
                 "an inventory file is checked without one"
             )
-        declared, lines = load_inventory_with_lines(target)
+        # Only the formats drawn from a ReportView point at lines: the table and JSON do not.
+        if fmt in ("table", "json"):
+            declared, lines = load_inventory(target), dict[str, int]()
+        else:
+            declared, lines = load_inventory_with_lines(target)
         source = Source.inventory(args.target, lines)
         report = Governance.report_inventory(
             declared,
@@ -103,7 +107,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if fmt in ("table", "json"):
         buffer = io.StringIO() if output else out
         write_report(
-            redact_report(report),
+            redact_report(report, integrations=fmt == "json"),
             buffer,
             as_json=fmt == "json",
             only_problems=args.only_problems,
