@@ -136,6 +136,48 @@ def _walk(words: str, start: int, valued: set[str]) -> list[str]:
     ]
 
 
+def _choose(
+    valued: set[str],
+    paths: set[str],
+    *,
+    listed: tuple[str, str],
+    offer: str,
+    files: str,
+    nothing: str,
+    options: str,
+) -> list[str]:
+    """What bash and zsh offer after ``cmdpath``, in the same order, in each shell's words.
+
+    Choices of the option before the cursor (or of the command), then a file
+    after a path option, nothing after another option that takes a value,
+    then the options when the word starts with ``-``.
+
+    Args:
+        valued: The options that take a value.
+        paths: Those whose value is a path.
+        listed: How to set ``list`` from a helper call (``{}`` is the call),
+            and the test that ``list`` is not empty.
+        offer: Offer ``list``.
+        files: Offer file names.
+        nothing: Offer nothing (may be empty: the ``return`` follows).
+        options: Offer the options of ``cmdpath``.
+    """
+    assign, nonempty = listed
+    then = f"{nothing}; return" if nothing else "return"
+    return [
+        "    " + assign.format('choices "$cmdpath" "$prev"'),
+        '    if [[ -z "$cmdpath" ]]; then ' + assign.format('choices "$prev"') + "; fi",
+        f"    if {nonempty}; then {offer}; return; fi",
+        '    case "$prev" in',
+        f"        {'|'.join(sorted(paths))}) {files}; return ;;",
+        f"        {'|'.join(sorted(valued - paths))}) {then} ;;",
+        "    esac",
+        '    if [[ "$cur" == -* ]]; then',
+        f"        {options}; return",
+        "    fi",
+    ]
+
+
 def _bash(commands: list[_Command]) -> str:
     helpers, valued, paths = _tables(commands)
     lines = [
@@ -147,16 +189,15 @@ def _bash(commands: list[_Command]) -> str:
         "_hf_gov() {",
         '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" list',
         *_walk("COMP_CWORD", 1, valued),
-        '    list="$(_hf_gov_choices "$cmdpath" "$prev")"',
-        '    if [[ -z "$cmdpath" ]]; then list="$(_hf_gov_choices "$prev")"; fi',
-        '    if [[ -n "$list" ]]; then COMPREPLY=($(compgen -W "$list" -- "$cur")); return; fi',
-        '    case "$prev" in',
-        f'        {"|".join(sorted(paths))}) COMPREPLY=($(compgen -f -- "$cur")); return ;;',
-        f"        {'|'.join(sorted(valued - paths))}) COMPREPLY=(); return ;;",
-        "    esac",
-        '    if [[ "$cur" == -* ]]; then',
-        '        COMPREPLY=($(compgen -W "$(_hf_gov_options "$cmdpath")" -- "$cur")); return',
-        "    fi",
+        *_choose(
+            valued,
+            paths,
+            listed=('list="$(_hf_gov_{})"', '[[ -n "$list" ]]'),
+            offer='COMPREPLY=($(compgen -W "$list" -- "$cur"))',
+            files='COMPREPLY=($(compgen -f -- "$cur"))',
+            nothing="COMPREPLY=()",
+            options='COMPREPLY=($(compgen -W "$(_hf_gov_options "$cmdpath")" -- "$cur"))',
+        ),
         '    list="$(_hf_gov_commands "$cmdpath") $(_hf_gov_positional_choices "$cmdpath")"',
         '    if [[ -n "${list// /}" ]]; then',
         '        COMPREPLY=($(compgen -W "$list" -- "$cur")); return',
@@ -182,16 +223,15 @@ def _zsh(commands: list[_Command]) -> str:
         '    local cur="${words[CURRENT]}" prev="${words[CURRENT-1]}"',
         "    local -a list",
         *_walk("CURRENT", 2, valued),
-        '    list=(${=$(_hf_gov_choices "$cmdpath" "$prev")})',
-        '    if [[ -z "$cmdpath" ]]; then list=(${=$(_hf_gov_choices "$prev")}); fi',
-        "    if (( ${#list} )); then compadd -- $list; return; fi",
-        '    case "$prev" in',
-        f"        {'|'.join(sorted(paths))}) _files; return ;;",
-        f"        {'|'.join(sorted(valued - paths))}) return ;;",
-        "    esac",
-        '    if [[ "$cur" == -* ]]; then',
-        '        list=(${=$(_hf_gov_options "$cmdpath")}); compadd -- $list; return',
-        "    fi",
+        *_choose(
+            valued,
+            paths,
+            listed=("list=(${{=$(_hf_gov_{})}})", "(( ${#list} ))"),
+            offer="compadd -- $list",
+            files="_files",
+            nothing="",
+            options='list=(${=$(_hf_gov_options "$cmdpath")}); compadd -- $list',
+        ),
         '    list=(${=$(_hf_gov_commands "$cmdpath")}',
         '          ${=$(_hf_gov_positional_choices "$cmdpath")})',
         "    if (( ${#list} )); then compadd -- $list; return; fi",
