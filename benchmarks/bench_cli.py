@@ -45,8 +45,13 @@ from hf_api_governance import (  # noqa: E402
 )
 
 
-def generate(n: int, seed: int = 20261126) -> list[Integration]:
-    """``n`` integrations whose decisions mix allowed, warned and denied."""
+def generate(n: int, seed: int = 20261126, *, compact: bool = False) -> list[Integration]:
+    """``n`` integrations whose decisions mix allowed, warned and denied.
+
+    ``compact``: at most one licence, shorter texts, no reference, enablement,
+    verification instant, API version or OAuth, so that 100,000 of them fit
+    under the 32 MiB inventory cap (``MAX_INVENTORY_SIZE``).
+    """
     rnd = random.Random(seed)
     services = list(Service)
     vendors = ("Okta", "Microsoft", "Workday", "Splunk", "Slack")
@@ -55,7 +60,8 @@ def generate(n: int, seed: int = 20261126) -> list[Integration]:
         third_party = rnd.random() < 0.8
         vendor = rnd.choice(vendors) if third_party else "Mimecast"
         licences = []
-        for _ in range(rnd.choice((0, 1, 1, 1, 2)) if third_party else 1):
+        count = rnd.choice((0, 1, 1, 1, 2)) if third_party else 1
+        for _ in range(min(count, 1) if compact else count):
             start = date(2025, 6, 1) + timedelta(days=rnd.randrange(0, 400))
             licences.append(
                 Licence(
@@ -63,10 +69,10 @@ def generate(n: int, seed: int = 20261126) -> list[Integration]:
                     f"{vendor} API" if third_party else "Human Factors subscription",
                     start,
                     start + timedelta(days=rnd.randrange(60, 800)),
-                    reference=f"PO-{k}",
+                    reference=None if compact else f"PO-{k}",
                 )
             )
-        if rnd.random() < 0.5:
+        if rnd.random() < 0.5 and not compact:
             auth = AuthSpec(
                 "oauth2_client_credentials",
                 {
@@ -87,18 +93,18 @@ def generate(n: int, seed: int = 20261126) -> list[Integration]:
         out.append(
             Integration(
                 id=f"integration-{k:05d}",
-                name=f"{vendor} integration {k}",
+                name=f"{vendor} {k}" if compact else f"{vendor} integration {k}",
                 service=services[k % len(services)],
                 kind=ApiKind.THIRD_PARTY_API if third_party else ApiKind.MIMECAST_API,
                 vendor=vendor,
                 base_url=f"https://api{k % 7}.example.com/v1",
-                owner="platform-team@example.com",
+                owner="ops@example.com" if compact else "platform-team@example.com",
                 credential=credential,
                 auth=auth,
                 licences=licences,
-                enablement={"region": "eu", "tenant": f"tenant-{k % 40}"},
-                info_verified_at=verified,
-                api_version="v1",
+                enablement={} if compact else {"region": "eu", "tenant": f"tenant-{k % 40}"},
+                info_verified_at=None if compact else verified,
+                api_version=None if compact else "v1",
             )
         )
     return out
@@ -147,14 +153,15 @@ def main() -> int:
     sizes = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10000,100000").split(",")]
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     print(f"load average {os.getloadavg()[0]:.2f}, {runs} interleaved rounds")
+    # The full shape at the first size; the compact one (under the size cap) at every size.
+    cases = [(sizes[0], False)] + [(n, True) for n in sizes]
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            inventory = Path(tmp) / f"inventory-{n}.toml"
-            dump_inventory(generate(n), inventory, header=f"{n} generated integrations")
+        for n, compact in cases:
+            inventory = Path(tmp) / f"inventory-{n}-{compact}.toml"
+            dump_inventory(generate(n, compact=compact), inventory, header=f"{n} integrations")
             size = inventory.stat().st_size
-            print(
-                f"inventory: {n:,} integrations, {size / 1e6:.1f} MB; ratio to a bare tomllib parse"
-            )
+            shape = "compact" if compact else "full"
+            print(f"inventory: {n:,} integrations ({shape}), {size / 1e6:.1f} MB")
             check = ["-m", "hf_api_governance", "check", str(inventory), "--at", "2026-11-26"]
             rounds(
                 ["-c", TOMLLIB, str(inventory)],
