@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -63,6 +65,11 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             ``--json`` with another ``--format``, an ``--output`` that
             cannot be written, or ``--credentials`` on an inventory file.
     """
+    with _no_cycle_collection():
+        return _check(args, out, err)
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fmt = _check_format(args)
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
@@ -126,6 +133,25 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{denied} denied\n"
         )
     return 0 if report.ok else 1
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while ``check`` builds and writes its report.
+
+    Everything built then (the declarations, their decisions) stays alive
+    until the report is written, so a collection would free nothing; but with
+    100,000 integrations each full collection walks them all again, and
+    those passes cost about a fifth of the run. Reference counting still
+    frees everything else at once; the collector's state is restored after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_format(args: argparse.Namespace) -> str:
