@@ -1,13 +1,21 @@
-"""Command-line speed: ``hf-gov check`` on a 10,000-integration inventory, and ``--help``.
+"""Command-line speed: ``hf-gov check INVENTORY`` against a bare ``tomllib`` parse, and ``--help``.
 
-Run: ``python benchmarks/bench_cli.py [N] [RUNS]`` (defaults 10,000 and 5).
-Writes an inventory of N varied integrations with :func:`dump_inventory`
-(third-party and Mimecast APIs, 0 to 2 licences, OAuth or bearer auth,
-enablement information), then times real processes, as a user runs them:
-``python -m hf_api_governance check FILE`` (table, ``--json`` and each
-``--format`` written with ``--output``) and ``python -m hf_api_governance
---help``. Prints the median and the spread of
-RUNS runs of each.
+Run: ``python benchmarks/bench_cli.py [SIZES] [RUNS]`` (defaults ``10000,100000``
+and 5). For each size N it writes an inventory of N varied integrations with
+:func:`dump_inventory` (third-party and Mimecast APIs, 0 to 2 licences, OAuth
+or bearer auth, enablement information), then times real processes in
+interleaved rounds, as a user runs them:
+
+- the yardstick: ``python -c 'import sys, tomllib; tomllib.load(...)'`` on
+  the same file (a bare parse, interpreter start included);
+- ``python -m hf_api_governance check FILE --at 2026-11-26`` (the table) and
+  with ``--json``.
+
+Each round runs the yardstick and each command once, one after the other, and
+the ratio is taken within the round (so a machine that slows down mid-run
+moves both sides); the median over the rounds is printed, for wall time and
+for CPU time (user + system of the child). Then ``--help`` against
+``python -c pass``, the same way. Every ratio printed comes from this one run.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,8 +45,13 @@ from hf_api_governance import (  # noqa: E402
 )
 
 
-def generate(n: int, seed: int = 20261126) -> list[Integration]:
-    """``n`` integrations whose decisions mix allowed, warned and denied."""
+def generate(n: int, seed: int = 20261126, *, compact: bool = False) -> list[Integration]:
+    """``n`` integrations whose decisions mix allowed, warned and denied.
+
+    ``compact``: at most one licence, shorter texts, no reference, enablement,
+    verification instant, API version or OAuth, so that 100,000 of them fit
+    under the 32 MiB inventory cap (``MAX_INVENTORY_SIZE``).
+    """
     rnd = random.Random(seed)
     services = list(Service)
     vendors = ("Okta", "Microsoft", "Workday", "Splunk", "Slack")
@@ -46,7 +60,8 @@ def generate(n: int, seed: int = 20261126) -> list[Integration]:
         third_party = rnd.random() < 0.8
         vendor = rnd.choice(vendors) if third_party else "Mimecast"
         licences = []
-        for _ in range(rnd.choice((0, 1, 1, 1, 2)) if third_party else 1):
+        count = rnd.choice((0, 1, 1, 1, 2)) if third_party else 1
+        for _ in range(min(count, 1) if compact else count):
             start = date(2025, 6, 1) + timedelta(days=rnd.randrange(0, 400))
             licences.append(
                 Licence(
@@ -54,10 +69,10 @@ def generate(n: int, seed: int = 20261126) -> list[Integration]:
                     f"{vendor} API" if third_party else "Human Factors subscription",
                     start,
                     start + timedelta(days=rnd.randrange(60, 800)),
-                    reference=f"PO-{k}",
+                    reference=None if compact else f"PO-{k}",
                 )
             )
-        if rnd.random() < 0.5:
+        if rnd.random() < 0.5 and not compact:
             auth = AuthSpec(
                 "oauth2_client_credentials",
                 {
@@ -78,62 +93,83 @@ def generate(n: int, seed: int = 20261126) -> list[Integration]:
         out.append(
             Integration(
                 id=f"integration-{k:05d}",
-                name=f"{vendor} integration {k}",
+                name=f"{vendor} {k}" if compact else f"{vendor} integration {k}",
                 service=services[k % len(services)],
                 kind=ApiKind.THIRD_PARTY_API if third_party else ApiKind.MIMECAST_API,
                 vendor=vendor,
                 base_url=f"https://api{k % 7}.example.com/v1",
-                owner="platform-team@example.com",
+                owner="ops@example.com" if compact else "platform-team@example.com",
                 credential=credential,
                 auth=auth,
                 licences=licences,
-                enablement={"region": "eu", "tenant": f"tenant-{k % 40}"},
-                info_verified_at=verified,
-                api_version="v1",
+                enablement={} if compact else {"region": "eu", "tenant": f"tenant-{k % 40}"},
+                info_verified_at=None if compact else verified,
+                api_version=None if compact else "v1",
             )
         )
     return out
 
 
-def timed(args: list[str], runs: int) -> list[float]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    times = []
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+TOMLLIB = "import sys, tomllib\nwith open(sys.argv[1], 'rb') as f:\n    tomllib.load(f)"
+
+
+def run(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one process (``args`` after the interpreter)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, *args], capture_output=True, env=ENV, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"{args}: exit {result.returncode}: {result.stderr.decode()}")
+    return wall, cpu
+
+
+def rounds(yardstick: list[str], commands: dict[str, list[str]], runs: int) -> None:
+    """Interleave: yardstick, then each command, ``runs`` times; print the ratios."""
+    base: list[tuple[float, float]] = []
+    timed: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    run(yardstick)  # warm the page cache and the bytecode
     for _ in range(runs):
-        start = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-m", "hf_api_governance", *args],
-            capture_output=True,
-            env=env,
-            check=False,
+        base.append(run(yardstick))
+        for label, args in commands.items():
+            timed[label].append(run(args))
+    b_wall = statistics.median(w for w, _ in base)
+    b_cpu = statistics.median(c for _, c in base)
+    print(f"  {'yardstick':<34} wall {b_wall * 1000:8.0f} ms   cpu {b_cpu * 1000:8.0f} ms")
+    for label, times in timed.items():
+        wall = statistics.median(w / b[0] for (w, _), b in zip(times, base, strict=True))
+        cpu = statistics.median(c / b[1] for (_, c), b in zip(times, base, strict=True))
+        over = statistics.median(c - b[1] for (_, c), b in zip(times, base, strict=True))
+        print(
+            f"  {label:<34} wall {wall:5.2f}x   cpu {cpu:5.2f}x   "
+            f"(cpu {over * 1000:+.0f} ms over the yardstick)"
         )
-        times.append(time.perf_counter() - start)
-        if result.returncode not in (0, 1):
-            raise SystemExit(f"{args}: exit {result.returncode}: {result.stderr.decode()}")
-    return times
-
-
-def show(label: str, times: list[float]) -> None:
-    print(
-        f"{label:<44} median {statistics.median(times) * 1000:7.0f} ms "
-        f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, {len(times)} runs)"
-    )
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    sizes = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10000,100000").split(",")]
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    print(f"load average {os.getloadavg()[0]:.2f}, {runs} interleaved rounds")
+    # The full shape at the first size; the compact one (under the size cap) at every size.
+    cases = [(sizes[0], False)] + [(n, True) for n in sizes]
     with tempfile.TemporaryDirectory() as tmp:
-        inventory = Path(tmp) / "inventory.toml"
-        dump_inventory(generate(n), inventory, header=f"{n} generated integrations")
-        size = inventory.stat().st_size
-        print(f"inventory: {n} integrations, {size / 1e6:.1f} MB")
-        at = ["--at", "2026-11-26"]
-        show("hf-gov --help", timed(["--help"], runs))
-        show(f"hf-gov check ({n:,}, table)", timed(["check", str(inventory), *at], runs))
-        show(f"hf-gov check ({n:,}, --json)", timed(["check", str(inventory), *at, "--json"], runs))
-        for fmt in ("sarif", "junit", "markdown", "html"):
-            args = ["check", str(inventory), *at, "--format", fmt, "--output", f"{tmp}/r.{fmt}"]
-            show(f"hf-gov check ({n:,}, --format {fmt})", timed(args, runs))
+        for n, compact in cases:
+            inventory = Path(tmp) / f"inventory-{n}-{compact}.toml"
+            dump_inventory(generate(n, compact=compact), inventory, header=f"{n} integrations")
+            size = inventory.stat().st_size
+            shape = "compact" if compact else "full"
+            print(f"inventory: {n:,} integrations ({shape}), {size / 1e6:.1f} MB")
+            check = ["-m", "hf_api_governance", "check", str(inventory), "--at", "2026-11-26"]
+            rounds(
+                ["-c", TOMLLIB, str(inventory)],
+                {"hf-gov check (table)": check, "hf-gov check --json": [*check, "--json"]},
+                runs,
+            )
+        print("start-up; ratio to python -c pass")
+        rounds(["-c", "pass"], {"hf-gov --help": ["-m", "hf_api_governance", "--help"]}, 20)
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     return 0
 

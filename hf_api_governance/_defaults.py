@@ -6,7 +6,8 @@ variables that carry the keystore passphrase and the audit key, and who acts.
 
 This module sits beside the facade, not in ``_base``: it builds a
 :class:`Secret` from the environment, and ``_base`` (which every layer uses)
-depends on nothing above it.
+depends on nothing above it. ``hf-gov --help`` reads its constants, so the
+secret module (hashlib, hmac) is imported only when a passphrase is wrapped.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from hf_api_governance._confidential.secret import Classification, Secret
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hf_api_governance._confidential.secret import Secret
 
 __all__ = [
     "ACTOR_ENV",
@@ -105,4 +107,7 @@ def passphrase_secret(value: str) -> Secret:
     Returns:
         A customer-data secret labelled ``keystore passphrase``.
     """
+    # Imported here: the parser reads this module's constants at start-up.
+    from hf_api_governance._confidential.secret import Classification, Secret
+
     return Secret(value, Classification.CUSTOMER_DATA, "keystore passphrase")

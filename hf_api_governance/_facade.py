@@ -37,11 +37,9 @@ from hf_api_governance._defaults import (
     default_actor,
     passphrase_from_env,
 )
-from hf_api_governance._model.lifecycle import CLAUSES
+from hf_api_governance._model.lifecycle import as_enabled
 from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
-    Event,
-    EventKind,
     Integration,
     IntegrationState,
     Licence,
@@ -368,7 +366,7 @@ class Governance(Closing):
         clock = clock or SystemClock()
         now = clock.now()
         who = actor or default_actor()
-        enabled = [_as_enabled(integration, now, who) for integration in inventory]
+        enabled = list(map(as_enabled(now, who), inventory))
         engine = PolicyEngine(hooks=hooks, clock=clock, settings=settings)
         when = ensure_aware(at, "at") if at is not None else now
         return _report(engine, enabled, action, when, progress)
@@ -891,21 +889,4 @@ def _report(
         decisions=decisions,
         integrations=ordered,
         settings=engine.settings,
-    )
-
-
-def _as_enabled(integration: Integration, at: datetime, actor: str) -> Integration:
-    """``integration`` as registering, then activating it at ``at`` leaves it in a registry."""
-    if not isinstance(integration, Integration):
-        raise ValidationError(
-            "inventory", f"expected Integration items, got {type(integration).__name__}"
-        )
-    reg, act = EventKind.REGISTERED, EventKind.ACTIVATED
-    return attrs.evolve(
-        integration,
-        state=IntegrationState.ACTIVE,
-        history=(
-            Event(integration.id, reg, at, actor, "inventory sync", CLAUSES[reg]),
-            Event(integration.id, act, at, actor, "evaluate as enabled", CLAUSES[act]),
-        ),
     )

@@ -190,22 +190,71 @@ def test_usage_errors_exit_2() -> None:
     assert run().returncode == 2
 
 
-def test_help_does_not_import_requests_or_cryptography() -> None:
+HEAVY_FOR_HELP = (
+    "requests",
+    "cryptography",
+    "attr",
+    "attrs",
+    "hf_api_governance._registry",
+    "hf_api_governance._client",
+    "hf_api_governance._policy",
+    "hf_api_governance._facade",
+    "hf_api_governance._confidential.keystore",
+)
+"""What ``hf-gov --help`` (and a usage error) must not load: only a command that runs does."""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["keys", "set", "--help"], []])
+def test_help_and_usage_errors_import_no_machinery(argv: list[str]) -> None:
+    """Measured in a fresh interpreter (-X importtime lists every module it loads)."""
     code = (
         "import sys, io, contextlib\n"
         "from hf_api_governance._cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    rc = main(['--help'])\n"
-        "print(rc, 'requests' in sys.modules, 'cryptography' in sys.modules)\n"
+        f"    rc = main({argv!r}, err=io.StringIO())\n"
+        "print(rc)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-X", "importtime", "-c", code],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=True,
     )
-    assert result.stdout.split() == ["0", "False", "False"]
+    assert result.stdout.split() == ["0" if argv else "2"]
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "hf_api_governance._cli.parser" in imported  # the listing is read right
+    loaded = sorted(
+        name
+        for name in imported
+        for heavy in HEAVY_FOR_HELP
+        if name.split(".")[: heavy.count(".") + 1] == heavy.split(".")
+    )
+    assert loaded == []
+
+
+def test_running_a_command_imports_its_module_only_then() -> None:
+    code = (
+        "import sys, io\n"
+        "from hf_api_governance._cli.main import main\n"
+        "before = 'hf_api_governance._cli.commands.check' in sys.modules\n"
+        "main(['check', 'examples/inventory.toml'], out=io.StringIO(), err=io.StringIO())\n"
+        "print(before, 'hf_api_governance._cli.commands.check' in sys.modules,"
+        " 'hf_api_governance._cli.commands.keys' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "True", "False"]
 
 
 def test_every_command_has_help_with_an_example() -> None:

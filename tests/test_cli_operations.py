@@ -365,7 +365,7 @@ def test_every_command_honours_the_global_options_in_both_positions(tmp_path: Pa
     steps: list[tuple[str, list[str], list[str], int]] = [
         ("init", [], [], 0),  # the second run uses alt2/ (alt/ is initialised)
         ("sync", ["inv.toml"], ["inv.toml"], 0),
-        ("check", ["alt/reg.db", "--json"], ["alt/reg.db", "--json"], 1),
+        ("check", ["alt/reg.db", "--json", "--credentials"], ["alt/reg.db", "--credentials"], 1),
         ("list", [], ["--json"], 0),
         ("show", ["i-a"], ["i-b", "--json"], 0),
         ("licence list", [], ["i-a", "--json"], 0),
@@ -442,7 +442,7 @@ def test_every_command_honours_the_global_options_in_both_positions(tmp_path: Pa
                 continue
             result = run(*argv, cwd=tmp_path, env=run_env, stdin=stdin)
             assert result.returncode == code, (argv, result.stdout, result.stderr)
-            if command == "check":  # the keystore of --keystore was read: entries are missing
+            if command == "check":  # --credentials read the keystore of --keystore
                 assert "CREDENTIAL_MISSING" in result.stdout
                 assert "keystore entries i-a-token are missing" in result.stdout
             if command == "keys change-passphrase":
@@ -654,6 +654,70 @@ def test_read_only_commands_never_ask_for_the_passphrase(synced: Workspace) -> N
     assert "HF_GOV_PASSPHRASE" in err
     code, _, err = synced("revoke", "okta-directory", "--by", "mimecast", "--reason", "r")
     assert code == 2  # a change needs the audit log, whose key is in the keystore
+
+
+def test_check_of_a_database_opens_no_keystore_and_says_so(synced: Workspace) -> None:
+    """No passphrase, the keystore untouched; the table's last line says what was not seen."""
+    keystore = synced.path / ".hf-gov" / "keystore.hfks"
+    before = keystore.read_bytes()
+    synced.monkeypatch.delenv("HF_GOV_PASSPHRASE")
+    code, out, err = synced("check", ".hf-gov/registry.db")
+    assert (code, err) == (1, "")  # pending integrations are denied
+    assert out.splitlines()[-1] == (
+        "credential entries not looked up: no keystore opened (--credentials does)"
+    )
+    assert "CREDENTIAL_MISSING" not in out
+    doc = json.loads(synced("check", ".hf-gov/registry.db", "--json")[1])
+    assert {row["id"] for row in doc["integrations"]} == {
+        "okta-directory",
+        "slack-aware",
+        "workday-departures",
+    }
+    assert keystore.read_bytes() == before
+
+
+def test_check_credentials_looks_the_entries_up_in_the_keystore(synced: Workspace) -> None:
+    """The entries named by the synced integrations were never stored: each is reported."""
+    code, out, _ = synced("check", ".hf-gov/registry.db", "--credentials")
+    assert code == 1
+    assert "keystore entries slack-token are" in out
+    assert "credential entries not looked up" not in out
+    synced.monkeypatch.delenv("HF_GOV_PASSPHRASE")
+    code, _, err = synced("check", ".hf-gov/registry.db", "--credentials")
+    assert code == 2
+    assert "HF_GOV_PASSPHRASE" in err
+
+
+def test_check_credentials_needs_a_keystore_and_a_database(synced: Workspace) -> None:
+    code, _, err = synced("check", ".hf-gov/registry.db", "--credentials", "--keystore", "no.hfks")
+    assert code == 2
+    assert "no.hfks: no keystore" in err
+    code, _, err = synced("check", str(EXAMPLE), "--credentials")
+    assert code == 2
+    assert "--credentials" in err
+
+
+def test_check_of_a_database_imports_no_keystore_code(synced: Workspace) -> None:
+    """Opening no keystore means loading neither the keystore module nor cryptography."""
+    code = (
+        "import io, sys\n"
+        "from hf_api_governance._cli.main import main\n"
+        "rc = main(['check', '.hf-gov/registry.db'], out=io.StringIO(), err=io.StringIO())\n"
+        "loaded = [m for m in ('cryptography', 'hf_api_governance._confidential.keystore')"
+        " if m in sys.modules]\n"
+        "print(rc, loaded)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_GOV_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=synced.path,
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=BOUND,
+        check=True,
+    )
+    assert result.stdout.split() == ["1", "[]"]
 
 
 # ------------------------------------------------------------------ keys

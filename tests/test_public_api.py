@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+import subprocess
+import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +75,55 @@ def test_every_library_exception_is_in_the_documented_tree_and_exported() -> Non
         assert f" {name}" in tree, f"{name} is missing from the exceptions docstring tree"
         assert getattr(hf_api_governance, name) is getattr(exceptions, name)
         assert (getattr(exceptions, name).__doc__ or "").strip(), f"{name} has no docstring"
+
+
+def test_dir_lists_exactly_the_public_names() -> None:
+    public = {n for n in dir(hf_api_governance) if n.isidentifier() and not n.startswith("_")}
+    assert public - PUBLIC_SUBMODULES == set(hf_api_governance.__all__)
+
+
+def test_every_public_name_is_importable_with_from_import() -> None:
+    for name in hf_api_governance.__all__:
+        namespace: dict[str, object] = {}
+        exec(f"from hf_api_governance import {name}", namespace)  # noqa: S102 - our own names
+        assert namespace[name] is getattr(hf_api_governance, name)
+
+
+def test_type_checkers_see_every_public_name_from_its_module() -> None:
+    """The ``TYPE_CHECKING`` imports re-export (``X as X``) each name of ``__all__``, from where
+    the lazy table finds it at run time."""
+    tree = ast.parse(Path(hf_api_governance.__file__).read_text(encoding="utf-8"))
+    declared: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom)
+                for alias in stmt.names:
+                    assert alias.asname == alias.name, f"{alias.name}: not re-exported"
+                    declared[alias.name] = str(stmt.module)
+    assert set(declared) == set(hf_api_governance.__all__)
+    for name, module in declared.items():
+        assert getattr(hf_api_governance, name).__module__.startswith("hf_api_governance.")
+        assert getattr(importlib.import_module(module), name) is getattr(hf_api_governance, name)
+
+
+def test_importing_the_package_loads_none_of_its_modules() -> None:
+    """Names are imported on first use: ``import hf_api_governance`` stays cheap."""
+    code = (
+        "import sys, hf_api_governance\n"
+        "print(sorted(m for m in sys.modules if m.startswith('hf_api_governance.')))\n"
+        "print(len(dir(hf_api_governance)) > len(hf_api_governance.__all__))\n"
+        "from hf_api_governance import Governance\n"
+        "print('Governance' in vars(hf_api_governance), 'requests' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == ["[]", "True", "True False"]
+
+
+def test_the_pytest_plugin_loads_and_offers_its_fixtures() -> None:
+    from hf_api_governance import testing_plugin
+
+    for name in testing_plugin.__all__:
+        assert callable(getattr(testing_plugin, name))

@@ -42,9 +42,10 @@ from hf_api_governance._confidential.detect import looks_like_secret
 from hf_api_governance._defaults import passphrase_secret
 from hf_api_governance._policy import BUILTIN_CODES
 from hf_api_governance._registry.inventory import load_inventory_with_lines
-from hf_api_governance._report import RENDERERS, Source, render
+from hf_api_governance._report import RENDERERS
 from hf_api_governance._report.markdown import render_markdown
-from hf_api_governance._report.model import build_view, installed_version
+from hf_api_governance._report.model import Source, build_view, installed_version
+from hf_api_governance._report.render import render
 from hf_api_governance._report.rules import RULES
 from hf_api_governance._report.sarif import FINGERPRINT_KEY
 from tests.canary import assert_no_leak

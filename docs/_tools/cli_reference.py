@@ -23,8 +23,8 @@ PAGE = ROOT / "docs" / "cli.md"
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from hf_api_governance._cli.output import JSON_SCHEMA_ID  # noqa: E402
 from hf_api_governance._cli.parser import build_parser  # noqa: E402
+from hf_api_governance._report import JSON_SCHEMA_ID  # noqa: E402
 
 HEADER = f"""\
 # Command line: `hf-gov`

@@ -34,6 +34,10 @@ def trusted(cls: type[_T], /, **values: Any) -> _T:
         KeyError: A field is missing.
     """
     obj = object.__new__(cls)
-    for name in _field_names(cls):
-        object.__setattr__(obj, name, values[name])
+    setattr_ = _SETATTR
+    for name in _FIELD_NAMES.get(cls) or _field_names(cls):
+        setattr_(obj, name, values[name])
     return obj
+
+
+_SETATTR = object.__setattr__

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 from hf_api_governance._base.clock import utc_text
 from hf_api_governance._confidential.evidence import thaw
+from hf_api_governance._report import JSON_SCHEMA_ID
 
 __all__ = [
     "CLI_HINTS",
@@ -57,9 +58,6 @@ __all__ = [
     "write_json",
     "write_report",
 ]
-
-JSON_SCHEMA_ID = "hf-gov/check/v1"
-"""The ``schema`` member of ``hf-gov check --json`` (docs/json-output.md)."""
 
 WIDTH: Final = 80
 """The columns text output fits in (ids longer than 50 characters aside)."""
@@ -317,8 +315,10 @@ def _verdict(decision: Decision, style: Style) -> str:
     return style("ALLOW", "32")
 
 
-def print_report(report: Report, out: TextIO, *, only_problems: bool) -> None:
-    """Write ``report`` as the ``hf-gov check`` table, with a summary line."""
+def print_report(
+    report: Report, out: TextIO, *, only_problems: bool, note: str | None = None
+) -> None:
+    """Write ``report`` as the ``hf-gov check`` table, with a summary line (and ``note``)."""
     style = Style(out)
     out.write(f"hf-gov check: action {report.action.value} at {when(report.at)}\n\n")
     rows: list[list[str]] = []
@@ -343,14 +343,22 @@ def print_report(report: Report, out: TextIO, *, only_problems: bool) -> None:
         f"\n{total} integrations: {total - denied} allowed ({warned} with warnings), "
         f"{denied} denied\n"
     )
+    if note:
+        for line in _wrap(note, WIDTH, 0, first=0):
+            out.write(line + "\n")
 
 
-def write_report(report: Report, out: TextIO, *, as_json: bool, only_problems: bool) -> None:
-    """Write ``report`` as ``hf-gov check`` does: the JSON document or the table."""
+def write_report(
+    report: Report, out: TextIO, *, as_json: bool, only_problems: bool, note: str | None = None
+) -> None:
+    """Write ``report`` as ``hf-gov check`` does: the JSON document or the table.
+
+    ``note`` (what the report did not look at) ends the table; JSON leaves it out.
+    """
     if as_json:
         write_json(out, report_json(report, only_problems))
     else:
-        print_report(report, out, only_problems=only_problems)
+        print_report(report, out, only_problems=only_problems, note=note)
 
 
 # ------------------------------------------------------------------ sync, list, show

@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final, NamedTuple
 
-from hf_api_governance._cli.output import JSON_SCHEMA_ID
 from hf_api_governance._defaults import (
     ACTOR_ENV,
     DB_ENV,
@@ -28,7 +28,7 @@ from hf_api_governance._defaults import (
     KEYSTORE_FILE,
     PASSPHRASE_ENV,
 )
-from hf_api_governance._report import FORMATS
+from hf_api_governance._report import FORMATS, JSON_SCHEMA_ID
 
 __all__ = [
     "EXAMPLES",
@@ -45,6 +45,7 @@ EXAMPLES = {
   hf-gov check examples/inventory.toml --at +30d --only-problems
   hf-gov check examples/inventory.toml --at 2026-12-26
   hf-gov check .hf-gov/registry.db --action provision --json
+  hf-gov check .hf-gov/registry.db --credentials    # also looks the keystore entries up
   hf-gov check examples/inventory.toml --format sarif --output hf-gov.sarif
   hf-gov check examples/inventory.toml --format markdown --only-problems >> "$GITHUB_STEP_SUMMARY"
   hf-gov check examples/inventory.toml --format html --output posture.html
@@ -191,12 +192,446 @@ def _version() -> str:
     return f"hf-gov {__version__}"
 
 
+_Option = tuple[tuple[str, ...], dict[str, Any]]
+
+
+def _opt(*flags: str, **kwargs: Any) -> _Option:
+    """One ``add_argument`` call, as data: its flags and its keyword arguments."""
+    return flags, kwargs
+
+
+class _Command(NamedTuple):
+    """One command (or a group of commands) of the grammar, as data."""
+
+    name: str
+    help: str
+    epilog: str | None = None
+    options: tuple[_Option, ...] = ()
+    group: tuple[_Command, ...] | None = None  # the commands of a group (it has no handler)
+
+
+_ID = _opt("id", metavar="ID")
+_JSON = _opt("--json", action="store_true", help="print JSON")
+_WHY = "why, in words (recorded with the event)"
+_REASON = _opt("--reason", required=True, default=None, help=_WHY)
+_REASON_OPTIONAL = _opt("--reason", required=False, default=None, help=_WHY)
+_FORCE = "{} it even while a live integration uses it"
+
+_CHECK = _Command(
+    "check",
+    "evaluate every integration and report decisions",
+    EXAMPLES["check"],
+    (
+        _opt(
+            "target",
+            metavar="INVENTORY_OR_DB",
+            help="an inventory .toml file, or a registry database (file or postgresql:// URL)",
+        ),
+        _opt(
+            "--at",
+            help="evaluate at this date, instant or offset from now (+30d, +12w) instead of now",
+        ),
+        _opt("--action", choices=["call", "provision"], default="call"),
+        _opt(
+            "--format",
+            choices=FORMATS,
+            default=None,
+            help=f"the report's format (default: table): json (schema {JSON_SCHEMA_ID}), "
+            "sarif (SARIF 2.1.0, code scanning), junit (CI test reports), markdown "
+            "(pull-request comments, job summaries), html (a self-contained page with an "
+            "expiry timeline)",
+        ),
+        _opt(
+            "--output",
+            metavar="FILE",
+            help="write the report to FILE (replaced atomically) instead of stdout; "
+            "stdout then gets a one-line summary",
+        ),
+        _opt(
+            "--json", action="store_true", help=f"short for --format json (schema {JSON_SCHEMA_ID})"
+        ),
+        _opt(
+            "--only-problems",
+            action="store_true",
+            help="omit integrations allowed without warnings",
+        ),
+        _opt(
+            "--credentials",
+            action="store_true",
+            help="on a registry database, also look every credential entry up in the keystore "
+            "(asks for its passphrase); without it no keystore is opened",
+        ),
+        _opt(
+            "--hooks",
+            action="append",
+            default=[],
+            metavar="MODULE",
+            help="also run the policy hooks of this importable module (repeatable), "
+            "e.g. --hooks acme_policies",
+        ),
+    ),
+)
+
+_REGISTRY = (
+    _Command(
+        "init",
+        "create the registry database and the keystore",
+        "examples:\n  hf-gov init\n"
+        "  hf-gov init --example    # writes examples/: the inventory, policies, scripts",
+        (
+            _opt(
+                "--example",
+                nargs="?",
+                const="examples",
+                metavar="DIR",
+                help="instead, write the example material that ships with the package "
+                "(inventory, policy package, scripts) into DIR (default: examples); "
+                "files already there are kept, and a file that differs stops it",
+            ),
+        ),
+    ),
+    _Command(
+        "sync",
+        "apply an inventory file to the registry",
+        "examples:\n  hf-gov sync examples/inventory.toml --dry-run\n"
+        "  hf-gov sync examples/inventory.toml",
+        (
+            _opt("inventory", metavar="INVENTORY"),
+            _opt(
+                "--dry-run", action="store_true", help="print what would change and write nothing"
+            ),
+            _JSON,
+        ),
+    ),
+    _Command(
+        "list",
+        "list integrations (reads the registry only: no passphrase)",
+        "example:\n  hf-gov list --json",
+        (_JSON,),
+    ),
+    _Command(
+        "show",
+        "show one integration: state, credentials, licences, history (no passphrase)",
+        "example:\n  hf-gov show okta-directory",
+        (_ID, _JSON),
+    ),
+)
+
+_LIFECYCLE = (
+    _Command(
+        "provision",
+        "ask for a PROVISION decision for each integration; activate the allowed ones",
+        "exit 1 when any integration is refused (it stays pending).\n"
+        "example:\n  hf-gov provision okta-directory mimecast-aware",
+        (_opt("ids", nargs="+", metavar="ID"), _REASON_OPTIONAL),
+    ),
+    _Command(
+        "revoke",
+        "record a revocation (clause 1.1.1)",
+        "example:\n  hf-gov revoke mimecast-aware --by mimecast --reason 'key revoked by Mimecast'",
+        (
+            _ID,
+            _opt("--by", choices=["mimecast", "customer", "third_party"], required=True),
+            _REASON,
+        ),
+    ),
+    _Command(
+        "replace-credential",
+        "point an integration at new keystore entries: the way out of REVOKED (clause 1.1.1)",
+        "the new entries must be in the keystore (hf-gov keys set) and never revoked.\n"
+        "examples:\n"
+        "  hf-gov replace-credential okta-directory --entry okta-api-token-2026 \\\n"
+        "      --reason 'new token from Okta'\n"
+        "  hf-gov replace-credential mimecast-aware --entry client_id=mc-aware-id-2 \\\n"
+        "      --entry client_secret=mc-aware-secret-2 --reason 'new API application'",
+        (
+            _ID,
+            _opt(
+                "--entry",
+                action="append",
+                required=True,
+                metavar="NAME|PARAM=NAME",
+                help="the new credential entry, or PARAM=NAME for an auth parameter (repeatable)",
+            ),
+            _REASON_OPTIONAL,
+        ),
+    ),
+    _Command(
+        "suspend",
+        "suspend interoperability (clause 1.1.2)",
+        "example:\n  hf-gov suspend slack-aware --cause api_changed --reason 'v1 removed'",
+        (
+            _ID,
+            _opt(
+                "--cause",
+                choices=["api_changed", "unreasonable_requirements", "sunset", "manual"],
+                required=True,
+            ),
+            _REASON,
+        ),
+    ),
+    _Command(
+        "reinstate",
+        "lift a suspension (a revoked integration needs replace-credential instead)",
+        "example:\n  hf-gov reinstate slack-aware --reason 'fixed'",
+        (_ID, _REASON),
+    ),
+    _Command(
+        "retire",
+        "retire an integration for good (final: nothing changes it afterwards)",
+        "example:\n  hf-gov retire workday-departures --reason 'replaced by the SCIM feed'",
+        (_ID, _REASON),
+    ),
+    _Command(
+        "verify-info",
+        "confirm the enablement information is correct and current (clause 1.1)",
+        "example:\n  hf-gov verify-info okta-directory",
+        (_ID,),
+    ),
+)
+
+_LICENCE = _Command(
+    "licence",
+    "record, remove and list licences (clause 1.1.2)",
+    EXAMPLES["licence"],
+    group=(
+        _Command(
+            "add",
+            "record a licence (a renewal, a new grant)",
+            options=(
+                _ID,
+                _opt(
+                    "--grantor",
+                    required=True,
+                    help="who grants it (the vendor; Mimecast for the service subscription)",
+                ),
+                _opt("--scope", required=True, help="what it covers"),
+                _opt(
+                    "--from",
+                    dest="valid_from",
+                    required=True,
+                    metavar="DATE",
+                    help="first day (2027-01-01) or instant",
+                ),
+                _opt(
+                    "--until",
+                    dest="valid_until",
+                    metavar="DATE",
+                    help="last day, inclusive (2027-12-31), or end instant (default: no end)",
+                ),
+                _opt("--holder", help="who holds it"),
+                _opt("--reference", help="where the evidence is (contract, order, URL)"),
+                _REASON_OPTIONAL,
+            ),
+        ),
+        _Command(
+            "remove",
+            "remove the one licence matching grantor, scope and any dates given",
+            options=(
+                _ID,
+                _opt("--grantor", required=True),
+                _opt("--scope", required=True),
+                _opt("--from", dest="valid_from", metavar="DATE", help="to tell licences apart"),
+                _opt("--until", dest="valid_until", metavar="DATE", help="to tell licences apart"),
+                _REASON_OPTIONAL,
+            ),
+        ),
+        _Command(
+            "list",
+            "licences and their status (no passphrase)",
+            options=(
+                _opt("id", nargs="?", metavar="ID", help="one integration (default: all)"),
+                _opt("--at", help="status at this date, instant or offset (+30d) instead of now"),
+                _JSON,
+            ),
+        ),
+    ),
+)
+
+_KEYS = _Command(
+    "keys",
+    "manage keystore entries (values only from stdin or a prompt)",
+    EXAMPLES["keys"],
+    group=(
+        _Command(
+            "set",
+            "store a value read from stdin or a hidden prompt (audited: name and fingerprint)",
+            options=(
+                _opt("name", metavar="NAME"),
+                _opt(
+                    "--classification",
+                    choices=["mimecast_confidential", "third_party_confidential", "customer_data"],
+                    default="mimecast_confidential",
+                ),
+                _opt("--label", help="a description shown by keys list (not secret)"),
+                _opt("--replace", action="store_true", help="overwrite an existing entry"),
+            ),
+        ),
+        _Command(
+            "list", "names, classifications and fingerprints (never values)", options=(_JSON,)
+        ),
+        _Command(
+            "delete",
+            "delete an entry (audited)",
+            options=(
+                _opt("name", metavar="NAME"),
+                _opt("--force", action="store_true", help=_FORCE.format("delete")),
+            ),
+        ),
+        _Command(
+            "rename",
+            "rename an entry; the value is kept (audited)",
+            options=(
+                _opt("old", metavar="OLD"),
+                _opt("new", metavar="NEW"),
+                _opt("--force", action="store_true", help=_FORCE.format("rename")),
+            ),
+        ),
+        _Command(
+            "change-passphrase",
+            "protect the keystore with a new passphrase (its keys are re-wrapped)",
+        ),
+    ),
+)
+
+_AUDIT = _Command(
+    "audit",
+    "verify, checkpoint or export the audit log",
+    EXAMPLES["audit"],
+    group=(
+        _Command(
+            "verify",
+            "verify the hash chain and authenticators, and cross-check the registry's events",
+            options=(
+                _opt(
+                    "--checkpoint",
+                    metavar="FILE",
+                    help="a checkpoint file kept elsewhere (HMAC or signed)",
+                ),
+                _opt(
+                    "--public-key",
+                    metavar="FILE",
+                    help="verify with this public key only (PEM, from 'hf-gov audit public-key') "
+                    "against a signed --checkpoint: no keystore, no passphrase",
+                ),
+                _opt(
+                    "--save-checkpoint",
+                    metavar="FILE",
+                    help="write a fresh checkpoint here after a good verification",
+                ),
+                _JSON,
+            ),
+        ),
+        _Command(
+            "export",
+            "export as JSON lines for a SIEM ('-' for standard output)",
+            options=(
+                _opt("path", metavar="PATH"),
+                _opt(
+                    "--follow-symlinks",
+                    action="store_true",
+                    help="when PATH is a symbolic link, write its target (refused otherwise)",
+                ),
+            ),
+        ),
+        _Command(
+            "checkpoint",
+            "verify, then write a checkpoint signed with the audit log's Ed25519 key",
+            options=(_opt("path", metavar="FILE"),),
+        ),
+        _Command(
+            "public-key",
+            "print (or write to FILE) the public key that checks signed checkpoints",
+            options=(_opt("path", metavar="FILE", nargs="?"),),
+        ),
+        _Command(
+            "adopt",
+            "record, once, the registry events the audit log does not cover (an old registry)",
+            options=(_opt("--reason", required=True, help="why (recorded in the audit log)"),),
+        ),
+    ),
+)
+
+_DB = _Command(
+    "db",
+    "manage the registry database itself",
+    EXAMPLES["db"],
+    group=(
+        _Command(
+            "migrate",
+            "copy a whole registry (integrations, events, revoked credentials, audit chain) "
+            "into an empty one, and verify the copy",
+            options=(
+                _opt(
+                    "--from",
+                    dest="source",
+                    required=True,
+                    metavar="PATH_OR_URL",
+                    help="the registry to copy",
+                ),
+                _opt(
+                    "--to",
+                    dest="target",
+                    required=True,
+                    metavar="PATH_OR_URL",
+                    help="an empty registry (a new file, or an empty PostgreSQL database)",
+                ),
+            ),
+        ),
+    ),
+)
+
+_COMPLETION = _Command(
+    "completion",
+    "print a shell completion script, generated from this parser",
+    "examples:\n"
+    "  hf-gov completion bash > ~/.local/share/bash-completion/completions/hf-gov\n"
+    "  hf-gov completion zsh > ~/.zfunc/_hf-gov\n"
+    "  hf-gov completion fish > ~/.config/fish/completions/hf-gov.fish",
+    (_opt("shell", choices=["bash", "zsh", "fish"]),),
+)
+
+_GRAMMAR: Final = (_CHECK, *_REGISTRY, *_LIFECYCLE, _LICENCE, _KEYS, _AUDIT, _DB, _COMPLETION)
+"""Every command, in the order ``hf-gov --help`` lists them."""
+
+
+def _declare(
+    into: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: tuple[_Command, ...],
+    common: argparse.ArgumentParser,
+    prefix: str = "",
+) -> None:
+    """Add ``commands`` to ``into``: a leaf's ``handler`` is its command line, a group recurses."""
+    for command in commands:
+        p: argparse.ArgumentParser = into.add_parser(
+            command.name,
+            help=command.help,
+            description=command.help,
+            epilog=command.epilog,
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        for flags, kwargs in command.options:
+            p.add_argument(*flags, **kwargs)
+        line = f"{prefix}{command.name}"
+        if command.group is None:
+            p.set_defaults(handler=line)
+        else:
+            inner = p.add_subparsers(
+                dest=f"{command.name}_command",
+                required=True,
+                metavar=f"{command.name.upper()}_COMMAND",
+            )
+            _declare(inner, command.group, common, prefix=f"{line} ")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation, completion and tests).
 
     Returns:
-        The ``hf-gov`` parser. Each command's parser sets the ``handler``
-        default to its command line (``"check"``, ``"keys set"``), the key of
+        The ``hf-gov`` parser, declared from the command table. Each command's
+        parser sets the ``handler`` default to its command line (``"check"``,
+        ``"keys set"``), the key of
         :data:`hf_api_governance._cli.commands.COMMANDS`.
     """
     common = argparse.ArgumentParser(add_help=False)
@@ -214,391 +649,5 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=_version(), help="print the version and exit"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(
-        into: argparse._SubParsersAction,  # type: ignore[type-arg]
-        name: str,
-        help_text: str,
-        epilog: str | None = None,
-        *,
-        handler: str | None = None,
-    ) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = into.add_parser(
-            name,
-            help=help_text,
-            description=help_text,
-            epilog=epilog,
-            parents=[common],
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        if handler is not None:
-            p.set_defaults(handler=handler)
-        return p
-
-    def json_option(p: argparse.ArgumentParser, what: str = "print JSON") -> None:
-        p.add_argument("--json", action="store_true", help=what)
-
-    def reason(p: argparse.ArgumentParser, *, required: bool) -> None:
-        p.add_argument(
-            "--reason",
-            required=required,
-            default=None,
-            help="why, in words (recorded with the event)",
-        )
-
-    # -- reading ------------------------------------------------------------------
-    p = add(sub, "check", "evaluate every integration and report decisions", EXAMPLES["check"])
-    p.set_defaults(handler="check")
-    p.add_argument(
-        "target",
-        metavar="INVENTORY_OR_DB",
-        help="an inventory .toml file, or a registry database (file or postgresql:// URL)",
-    )
-    p.add_argument(
-        "--at",
-        help="evaluate at this date, instant or offset from now (+30d, +12w) instead of now",
-    )
-    p.add_argument("--action", choices=["call", "provision"], default="call")
-    p.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=None,
-        help=f"the report's format (default: table): json (schema {JSON_SCHEMA_ID}), "
-        "sarif (SARIF 2.1.0, code scanning), junit (CI test reports), markdown "
-        "(pull-request comments, job summaries), html (a self-contained page with an "
-        "expiry timeline)",
-    )
-    p.add_argument(
-        "--output",
-        metavar="FILE",
-        help="write the report to FILE (replaced atomically) instead of stdout; "
-        "stdout then gets a one-line summary",
-    )
-    p.add_argument(
-        "--json", action="store_true", help=f"short for --format json (schema {JSON_SCHEMA_ID})"
-    )
-    p.add_argument(
-        "--only-problems", action="store_true", help="omit integrations allowed without warnings"
-    )
-    p.add_argument(
-        "--hooks",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="also run the policy hooks of this importable module (repeatable), "
-        "e.g. --hooks acme_policies",
-    )
-
-    p = add(
-        sub,
-        "init",
-        "create the registry database and the keystore",
-        "examples:\n  hf-gov init\n"
-        "  hf-gov init --example    # writes examples/: the inventory, policies, scripts",
-        handler="init",
-    )
-    p.add_argument(
-        "--example",
-        nargs="?",
-        const="examples",
-        metavar="DIR",
-        help="instead, write the example material that ships with the package "
-        "(inventory, policy package, scripts) into DIR (default: examples); "
-        "files already there are kept, and a file that differs stops it",
-    )
-    p = add(
-        sub,
-        "sync",
-        "apply an inventory file to the registry",
-        "examples:\n  hf-gov sync examples/inventory.toml --dry-run\n"
-        "  hf-gov sync examples/inventory.toml",
-        handler="sync",
-    )
-    p.add_argument("inventory", metavar="INVENTORY")
-    p.add_argument(
-        "--dry-run", action="store_true", help="print what would change and write nothing"
-    )
-    json_option(p)
-    p = add(
-        sub,
-        "list",
-        "list integrations (reads the registry only: no passphrase)",
-        "example:\n  hf-gov list --json",
-        handler="list",
-    )
-    json_option(p)
-    p = add(
-        sub,
-        "show",
-        "show one integration: state, credentials, licences, history (no passphrase)",
-        "example:\n  hf-gov show okta-directory",
-        handler="show",
-    )
-    p.add_argument("id", metavar="ID")
-    json_option(p)
-
-    # -- lifecycle ----------------------------------------------------------------
-    p = add(
-        sub,
-        "provision",
-        "ask for a PROVISION decision for each integration; activate the allowed ones",
-        "exit 1 when any integration is refused (it stays pending).\n"
-        "example:\n  hf-gov provision okta-directory mimecast-aware",
-        handler="provision",
-    )
-    p.add_argument("ids", nargs="+", metavar="ID")
-    reason(p, required=False)
-    p = add(
-        sub,
-        "revoke",
-        "record a revocation (clause 1.1.1)",
-        "example:\n  hf-gov revoke mimecast-aware --by mimecast --reason 'key revoked by Mimecast'",
-        handler="revoke",
-    )
-    p.add_argument("id", metavar="ID")
-    p.add_argument("--by", choices=["mimecast", "customer", "third_party"], required=True)
-    reason(p, required=True)
-    p = add(
-        sub,
-        "replace-credential",
-        "point an integration at new keystore entries: the way out of REVOKED (clause 1.1.1)",
-        "the new entries must be in the keystore (hf-gov keys set) and never revoked.\n"
-        "examples:\n"
-        "  hf-gov replace-credential okta-directory --entry okta-api-token-2026 \\\n"
-        "      --reason 'new token from Okta'\n"
-        "  hf-gov replace-credential mimecast-aware --entry client_id=mc-aware-id-2 \\\n"
-        "      --entry client_secret=mc-aware-secret-2 --reason 'new API application'",
-        handler="replace-credential",
-    )
-    p.add_argument("id", metavar="ID")
-    p.add_argument(
-        "--entry",
-        action="append",
-        required=True,
-        metavar="NAME|PARAM=NAME",
-        help="the new credential entry, or PARAM=NAME for an auth parameter (repeatable)",
-    )
-    reason(p, required=False)
-    p = add(
-        sub,
-        "suspend",
-        "suspend interoperability (clause 1.1.2)",
-        "example:\n  hf-gov suspend slack-aware --cause api_changed --reason 'v1 removed'",
-        handler="suspend",
-    )
-    p.add_argument("id", metavar="ID")
-    p.add_argument(
-        "--cause",
-        choices=["api_changed", "unreasonable_requirements", "sunset", "manual"],
-        required=True,
-    )
-    reason(p, required=True)
-    p = add(
-        sub,
-        "reinstate",
-        "lift a suspension (a revoked integration needs replace-credential instead)",
-        "example:\n  hf-gov reinstate slack-aware --reason 'fixed'",
-        handler="reinstate",
-    )
-    p.add_argument("id", metavar="ID")
-    reason(p, required=True)
-    p = add(
-        sub,
-        "retire",
-        "retire an integration for good (final: nothing changes it afterwards)",
-        "example:\n  hf-gov retire workday-departures --reason 'replaced by the SCIM feed'",
-        handler="retire",
-    )
-    p.add_argument("id", metavar="ID")
-    reason(p, required=True)
-    p = add(
-        sub,
-        "verify-info",
-        "confirm the enablement information is correct and current (clause 1.1)",
-        "example:\n  hf-gov verify-info okta-directory",
-        handler="verify-info",
-    )
-    p.add_argument("id", metavar="ID")
-
-    # -- licences -----------------------------------------------------------------
-    lic = add(
-        sub, "licence", "record, remove and list licences (clause 1.1.2)", EXAMPLES["licence"]
-    )
-    lsub = lic.add_subparsers(dest="licence_command", required=True, metavar="LICENCE_COMMAND")
-    p = add(lsub, "add", "record a licence (a renewal, a new grant)", handler="licence add")
-    p.add_argument("id", metavar="ID")
-    p.add_argument(
-        "--grantor",
-        required=True,
-        help="who grants it (the vendor; Mimecast for the service subscription)",
-    )
-    p.add_argument("--scope", required=True, help="what it covers")
-    p.add_argument(
-        "--from",
-        dest="valid_from",
-        required=True,
-        metavar="DATE",
-        help="first day (2027-01-01) or instant",
-    )
-    p.add_argument(
-        "--until",
-        dest="valid_until",
-        metavar="DATE",
-        help="last day, inclusive (2027-12-31), or end instant (default: no end)",
-    )
-    p.add_argument("--holder", help="who holds it")
-    p.add_argument("--reference", help="where the evidence is (contract, order, URL)")
-    reason(p, required=False)
-    p = add(
-        lsub,
-        "remove",
-        "remove the one licence matching grantor, scope and any dates given",
-        handler="licence remove",
-    )
-    p.add_argument("id", metavar="ID")
-    p.add_argument("--grantor", required=True)
-    p.add_argument("--scope", required=True)
-    p.add_argument("--from", dest="valid_from", metavar="DATE", help="to tell licences apart")
-    p.add_argument("--until", dest="valid_until", metavar="DATE", help="to tell licences apart")
-    reason(p, required=False)
-    p = add(lsub, "list", "licences and their status (no passphrase)", handler="licence list")
-    p.add_argument("id", nargs="?", metavar="ID", help="one integration (default: all)")
-    p.add_argument("--at", help="status at this date, instant or offset (+30d) instead of now")
-    json_option(p)
-
-    # -- keystore -----------------------------------------------------------------
-    keys = add(
-        sub,
-        "keys",
-        "manage keystore entries (values only from stdin or a prompt)",
-        EXAMPLES["keys"],
-    )
-    ksub = keys.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
-    p = add(
-        ksub,
-        "set",
-        "store a value read from stdin or a hidden prompt (audited: name and fingerprint)",
-        handler="keys set",
-    )
-    p.add_argument("name", metavar="NAME")
-    p.add_argument(
-        "--classification",
-        choices=["mimecast_confidential", "third_party_confidential", "customer_data"],
-        default="mimecast_confidential",
-    )
-    p.add_argument("--label", help="a description shown by keys list (not secret)")
-    p.add_argument("--replace", action="store_true", help="overwrite an existing entry")
-    p = add(
-        ksub, "list", "names, classifications and fingerprints (never values)", handler="keys list"
-    )
-    json_option(p)
-    p = add(ksub, "delete", "delete an entry (audited)", handler="keys delete")
-    p.add_argument("name", metavar="NAME")
-    p.add_argument(
-        "--force", action="store_true", help="delete it even while a live integration uses it"
-    )
-    p = add(ksub, "rename", "rename an entry; the value is kept (audited)", handler="keys rename")
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
-    p.add_argument(
-        "--force", action="store_true", help="rename it even while a live integration uses it"
-    )
-    add(
-        ksub,
-        "change-passphrase",
-        "protect the keystore with a new passphrase (its keys are re-wrapped)",
-        handler="keys change-passphrase",
-    )
-
-    # -- audit --------------------------------------------------------------------
-    audit = add(sub, "audit", "verify, checkpoint or export the audit log", EXAMPLES["audit"])
-    asub = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
-    p = add(
-        asub,
-        "verify",
-        "verify the hash chain and authenticators, and cross-check the registry's events",
-        handler="audit verify",
-    )
-    p.add_argument(
-        "--checkpoint", metavar="FILE", help="a checkpoint file kept elsewhere (HMAC or signed)"
-    )
-    p.add_argument(
-        "--public-key",
-        metavar="FILE",
-        help="verify with this public key only (PEM, from 'hf-gov audit public-key') against "
-        "a signed --checkpoint: no keystore, no passphrase",
-    )
-    p.add_argument(
-        "--save-checkpoint",
-        metavar="FILE",
-        help="write a fresh checkpoint here after a good verification",
-    )
-    json_option(p)
-    p = add(
-        asub,
-        "export",
-        "export as JSON lines for a SIEM ('-' for standard output)",
-        handler="audit export",
-    )
-    p.add_argument("path", metavar="PATH")
-    p.add_argument(
-        "--follow-symlinks",
-        action="store_true",
-        help="when PATH is a symbolic link, write its target (refused otherwise)",
-    )
-    p = add(
-        asub,
-        "checkpoint",
-        "verify, then write a checkpoint signed with the audit log's Ed25519 key",
-        handler="audit checkpoint",
-    )
-    p.add_argument("path", metavar="FILE")
-    p = add(
-        asub,
-        "public-key",
-        "print (or write to FILE) the public key that checks signed checkpoints",
-        handler="audit public-key",
-    )
-    p.add_argument("path", metavar="FILE", nargs="?")
-    p = add(
-        asub,
-        "adopt",
-        "record, once, the registry events the audit log does not cover (an old registry)",
-        handler="audit adopt",
-    )
-    p.add_argument("--reason", required=True, help="why (recorded in the audit log)")
-
-    # -- db ---------------------------------------------------------------------------
-    db = add(sub, "db", "manage the registry database itself", EXAMPLES["db"])
-    dsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
-    p = add(
-        dsub,
-        "migrate",
-        "copy a whole registry (integrations, events, revoked credentials, audit chain) "
-        "into an empty one, and verify the copy",
-        handler="db migrate",
-    )
-    p.add_argument(
-        "--from", dest="source", required=True, metavar="PATH_OR_URL", help="the registry to copy"
-    )
-    p.add_argument(
-        "--to",
-        dest="target",
-        required=True,
-        metavar="PATH_OR_URL",
-        help="an empty registry (a new file, or an empty PostgreSQL database)",
-    )
-
-    # -- shell --------------------------------------------------------------------
-    p = add(
-        sub,
-        "completion",
-        "print a shell completion script, generated from this parser",
-        "examples:\n"
-        "  hf-gov completion bash > ~/.local/share/bash-completion/completions/hf-gov\n"
-        "  hf-gov completion zsh > ~/.zfunc/_hf-gov\n"
-        "  hf-gov completion fish > ~/.config/fish/completions/hf-gov.fish",
-        handler="completion",
-    )
-    p.add_argument("shell", choices=["bash", "zsh", "fish"])
+    _declare(sub, _GRAMMAR, common)
     return parser

@@ -29,8 +29,9 @@ def looks_like_secret(text: str) -> bool:
     or an ISO 8601 instant is not taken for a key, but ``Bearer <key>`` or a
     key in a query string is.
     """
-    if any(c.isspace() for c in text):
-        return any(looks_like_secret(word) for word in text.split())
+    words = text.split()
+    if len(words) != 1 or words[0] != text:  # whitespace in it: judge word by word
+        return any(looks_like_secret(word) for word in words)
     if "://" in text:
         return any(_looks_like_secret_word(part) for part in _URL_SPLIT.split(text) if part)
     return _looks_like_secret_word(text)
@@ -43,10 +44,10 @@ _BASE64ISH: Final = re.compile(r"[A-Za-z0-9+/=_-]{20,}")
 def _looks_like_secret_word(text: str) -> bool:
     if text.startswith(_SECRET_PREFIXES):
         return True
-    if any(c in text for c in "+/=") and _BASE64ISH.fullmatch(text):
-        return True
-    if len(text) < 20:
+    if len(text) < 20:  # too short for the base64 run and for the entropy test
         return False
+    if ("+" in text or "/" in text or "=" in text) and _BASE64ISH.fullmatch(text):
+        return True
     counts = Counter(text)
     entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
     has_digit = any(c.isdigit() for c in text)

@@ -105,7 +105,7 @@ def check_url(field: str, value: object) -> str:
         raise ValidationError(
             field, "must use https: plain http is only accepted for loopback hosts (clause 1.1.3)"
         )
-    if any(c.isspace() for c in value):
+    if " " in value:  # the only whitespace isprintable() lets through
         raise ValidationError(field, "must not contain whitespace")
     if "#" in value:
         raise ValidationError(field, "must not have a fragment (#...)")
@@ -161,6 +161,8 @@ def _check_url_parameters(field: str, path: str, query: str) -> None:
     The message names the parameter when its name is a plain short word, and
     never quotes a value.
     """
+    if not query and ";" not in path:
+        return
     items = [("path", item) for segment in path.split("/") for item in segment.split(";")[1:]]
     items += [("query", item) for item in re.split(r"[&;]", query)]
     advice = "; keep credentials in the keystore and name them in the auth scheme"

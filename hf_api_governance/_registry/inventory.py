@@ -10,6 +10,7 @@ See ``docs/registry.md`` for the format.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -49,6 +50,8 @@ _REQUIRED: Final = ("id", "name", "service", "kind", "vendor", "base_url", "owne
 _TABLES: Final = ("enablement", "auth", "licence")
 _LICENCE_KEYS: Final = ("grantor", "scope", "valid_from", "valid_until", "holder", "reference")
 _LICENCE_REQUIRED: Final = ("grantor", "scope", "valid_from")
+_ALLOWED_KEYS: Final = frozenset(_INTEGRATION_KEYS) | frozenset(_TABLES)
+_REQUIRED_KEYS: Final = frozenset(_REQUIRED)
 _SAFE_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
 _BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 _INT64: Final = 2**63
@@ -164,7 +167,7 @@ def load_inventory(path: str | os.PathLike[str]) -> list[Integration]:
             remote host...). The message names the file, the line where
             known, the integration and the field; it never quotes a value.
     """
-    return _load(path)[0]
+    return _load(path, with_lines=False)[0]
 
 
 def load_inventory_with_lines(
@@ -187,10 +190,12 @@ def load_inventory_with_lines(
     Raises:
         InventoryError: As for :func:`load_inventory`.
     """
-    return _load(path)
+    return _load(path, with_lines=True)
 
 
-def _load(path: str | os.PathLike[str]) -> tuple[list[Integration], dict[str, int]]:
+def _load(
+    path: str | os.PathLike[str], *, with_lines: bool
+) -> tuple[list[Integration], dict[str, int]]:
     try:
         where = check_path("path", path)
     except ValidationError as exc:
@@ -220,7 +225,8 @@ def _load(path: str | os.PathLike[str]) -> tuple[list[Integration], dict[str, in
         raise InventoryError("invalid TOML: a number has too many digits", path=where) from None
     loader = _Loader(where, text)
     try:
-        return loader.load(document), loader.declared_lines()
+        loaded = loader.load(document)
+        return loaded, loader.declared_lines() if with_lines else {}
     except RecursionError:
         raise InventoryError("values are nested too deeply", path=where) from None
 
@@ -228,8 +234,13 @@ def _load(path: str | os.PathLike[str]) -> tuple[list[Integration], dict[str, in
 class _Loader:
     def __init__(self, path: str, text: str) -> None:
         self._path = path
-        self._lines = _Lines(text)
+        self._text = text
         self._ids: list[str] = []
+
+    @functools.cached_property
+    def _lines(self) -> _Lines:
+        """The line finder, built on first use: for an error's line, or the declared lines."""
+        return _Lines(self._text)
 
     def _error(
         self, problem: str, index: int | None, ident: str | None, field: str | None
@@ -297,18 +308,15 @@ class _Loader:
             if isinstance(raw_id, str) and INTEGRATION_ID.fullmatch(raw_id) and _safe(raw_id)
             else None
         )
-        for key in table:
-            if key not in _INTEGRATION_KEYS and key not in _TABLES:
-                name = _safe(key)
-                raise self._error(
-                    f"unknown key {name!r}" if name else "unknown key",
-                    index,
-                    ident,
-                    name,
-                )
-        for key in _REQUIRED:
-            if key not in table:
-                raise self._error("is required", index, ident, key)
+        if not _ALLOWED_KEYS.issuperset(table):
+            key = next(k for k in table if k not in _ALLOWED_KEYS)  # the first in file order
+            name = _safe(key)
+            raise self._error(
+                f"unknown key {name!r}" if name else "unknown key", index, ident, name
+            )
+        if not _REQUIRED_KEYS.issubset(table):
+            key = next(k for k in _REQUIRED if k not in table)
+            raise self._error("is required", index, ident, key)
         fields = {k: table[k] for k in _INTEGRATION_KEYS if k in table}
         for key in ("enablement", "auth"):
             if key in table and not isinstance(table[key], dict):

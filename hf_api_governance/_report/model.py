@@ -61,7 +61,9 @@ def clean(text: str) -> str:
     credential becomes ``[redacted]`` (:func:`safe_prose`). Cached: reports
     repeat vendors, scopes and messages many times.
     """
-    printable = "".join(c for c in text if c.isprintable() or c.isspace())
+    printable = (
+        text if text.isprintable() else "".join(c for c in text if c.isprintable() or c.isspace())
+    )
     return safe_prose(printable)
 
 
@@ -426,7 +428,7 @@ def installed_version() -> str:
         return "unknown"
 
 
-def redact_report(report: Report) -> Report:
+def redact_report(report: Report, *, integrations: bool = True) -> Report:
     """``report`` with the free text that the table and JSON print made secret-free.
 
     Integration names and vendors, licence texts and finding messages go
@@ -435,10 +437,18 @@ def redact_report(report: Report) -> Report:
     which neither prints, are left alone (the formats that show them clean
     them: :attr:`FindingRow.details`). Values with nothing to clean are kept
     as they are, not rebuilt.
+
+    Args:
+        report: The report.
+        integrations: Clean the integrations' texts too; the table prints
+            none of them (only ids, services and states), so it passes
+            ``False`` and only the finding messages are cleaned.
     """
     return attrs.evolve(
         report,
-        integrations=tuple(_clean_integration(i) for i in report.integrations),
+        integrations=tuple(_clean_integration(i) for i in report.integrations)
+        if integrations
+        else report.integrations,
         decisions=tuple(_clean_decision(d) for d in report.decisions),
     )
 
