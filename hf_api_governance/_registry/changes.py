@@ -299,6 +299,9 @@ class Changes:
     def activate(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
         """Move a PENDING integration to ACTIVE.
 
+        Calls may then go ahead, each still subject to the policy engine
+        (licences, subscription, enablement information).
+
         Raises:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is not PENDING.
@@ -429,6 +432,8 @@ class Changes:
     def reinstate(self, integration_id: str, *, reason: str, actor: str) -> Integration:
         """Lift a suspension: SUSPENDED back to ACTIVE.
 
+        The suspension and its cause stay in the history; calls may go ahead again.
+
         Raises:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is not SUSPENDED.
@@ -509,6 +514,8 @@ class Changes:
 
     def retire(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
         """Retire an integration for good (final state).
+
+        Its credentials are never sent again; its history stays, for the audit.
 
         Raises:
             IntegrationNotFound: No integration has that id.
