@@ -676,6 +676,27 @@ def test_check_of_a_database_opens_no_keystore_and_says_so(synced: Workspace) ->
     assert keystore.read_bytes() == before
 
 
+def test_check_without_a_target_checks_the_database_every_command_opens(
+    synced: Workspace,
+) -> None:
+    """``--db`` before or after the command, ``$HF_GOV_DB``, then the default folder."""
+    moved = synced.path / "elsewhere.db"
+    (synced.path / ".hf-gov" / "registry.db").rename(moved)
+    expected = synced("check", str(moved), "--json", "--at", "2026-11-26")
+    assert expected[0] == 1
+    for argv in (
+        ("--db", str(moved), "check", "--json", "--at", "2026-11-26"),
+        ("check", "--db", str(moved), "--json", "--at", "2026-11-26"),
+    ):
+        assert synced(*argv) == expected
+    synced.monkeypatch.setenv("HF_GOV_DB", str(moved))
+    assert synced("check", "--json", "--at", "2026-11-26") == expected
+    synced.monkeypatch.delenv("HF_GOV_DB")
+    code, _, err = synced("check")
+    assert code == 2
+    assert "registry.db: no such file" in err
+
+
 def test_check_credentials_looks_the_entries_up_in_the_keystore(synced: Workspace) -> None:
     """The entries named by the synced integrations were never stored: each is reported."""
     code, out, _ = synced("check", ".hf-gov/registry.db", "--credentials")

@@ -225,7 +225,10 @@ _CHECK = _Command(
         _opt(
             "target",
             metavar="INVENTORY_OR_DB",
-            help="an inventory .toml file, or a registry database (file or postgresql:// URL)",
+            nargs="?",
+            default=None,
+            help="an inventory .toml file, or a registry database (file or postgresql:// URL); "
+            "default: the registry database of --db, $HF_GOV_DB or .hf-gov/registry.db",
         ),
         _opt(
             "--at",

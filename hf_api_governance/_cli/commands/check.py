@@ -33,6 +33,7 @@ from hf_api_governance._cli.commands.opening import (
     input_file,
     open_governance,
     output_file,
+    registry_path,
 )
 
 CREDENTIALS_NOT_CHECKED = (
@@ -51,7 +52,9 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     json``), on ``out`` or, with ``--output``, atomically to that file (``out``
     then gets a one-line summary).
 
-    A registry database is only read: no keystore is opened, so no passphrase
+    Without a target, the registry database every other command opens is
+    checked (``--db``, ``$HF_GOV_DB``, ``.hf-gov/registry.db``). A registry
+    database is only read: no keystore is opened, so no passphrase
     is asked and no key derived, unless ``--credentials`` asks to look every
     named credential entry up in the keystore (a missing one is a
     ``CREDENTIAL_MISSING`` finding). Without it, the table ends with a note
@@ -71,6 +74,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fmt = _check_format(args)
+    if args.target is None:  # the registry every other command would open
+        args.target = str(registry_path(args))
     action = Action(args.action)
     at = parse_at(args.at) if args.at else None
     server = is_database_url(args.target)
