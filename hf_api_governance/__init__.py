@@ -100,7 +100,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance.exceptions import TransportError as TransportError
     from hf_api_governance.exceptions import ValidationError as ValidationError
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0.dev0"  # importing nothing: equal to _base.version.VERSION (tested)
 
 _PUBLIC: dict[str, str] = {
     "AuditEntry": "_audit.entries",

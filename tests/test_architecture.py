@@ -49,6 +49,9 @@ def _modules() -> Iterator[tuple[str, Path]]:
         yield ".".join(parts), path
 
 
+_MODULE_NAMES = frozenset(module for module, _ in _modules())
+
+
 def _unit(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "__init__"  # the package's own __init__
@@ -69,7 +72,8 @@ def _runtime_imports(path: Path) -> Iterator[tuple[str, bool]]:
             if node.module == "hf_api_governance":
                 # "from hf_api_governance import x": x is a submodule or a name of __init__
                 for alias in node.names:
-                    yield f"hf_api_governance.{alias.name}", id(node) in top
+                    named = f"hf_api_governance.{alias.name}"
+                    yield named if named in _MODULE_NAMES else "hf_api_governance", id(node) in top
             elif node.module.startswith("hf_api_governance."):
                 yield node.module, id(node) in top
         elif isinstance(node, ast.Import):

@@ -105,3 +105,11 @@ def test_the_wheel_holds_the_package_and_its_example_material(
     for label, url in PYPROJECT["project"]["urls"].items():
         assert f"Project-URL: {label}, {url}" in headers
     assert "Provides-Extra: docs" in headers
+
+
+def test_the_version_is_written_alike_in_every_place() -> None:
+    """pyproject, the package's ``__version__`` and the one ``hf-gov --version`` prints."""
+    import hf_api_governance
+    from hf_api_governance._base.version import VERSION
+
+    assert PYPROJECT["project"]["version"] == hf_api_governance.__version__ == VERSION

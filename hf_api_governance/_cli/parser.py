@@ -187,9 +187,9 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def _version() -> str:
-    from hf_api_governance import __version__  # the package is imported by now
+    from hf_api_governance._base.version import VERSION
 
-    return f"hf-gov {__version__}"
+    return f"hf-gov {VERSION}"
 
 
 _Option = tuple[tuple[str, ...], dict[str, Any]]
