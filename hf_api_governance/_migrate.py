@@ -24,7 +24,8 @@ import attrs
 
 from hf_api_governance._audit.chain import GENESIS, Head
 from hf_api_governance._audit.log import AuditLog
-from hf_api_governance._audit.storage import AuditStorage, Row, storage_for
+from hf_api_governance._audit.storage import AuditStorage, Row
+from hf_api_governance._audit.storages import storage_for
 from hf_api_governance._confidential.secret import Secret
 from hf_api_governance._storage.store import (
     Store,

@@ -62,7 +62,8 @@ from hf_api_governance._audit.reading import LogReader
 from hf_api_governance._audit.signing import (
     SignedCheckpoint,
 )
-from hf_api_governance._audit.storage import AuditStorage, Row, open_sqlite, storage_for
+from hf_api_governance._audit.storage import AuditStorage, Row, open_sqlite
+from hf_api_governance._audit.storages import storage_for
 from hf_api_governance._audit.verify import verify_without_key
 from hf_api_governance._base.checks import (
     check_optional_text,

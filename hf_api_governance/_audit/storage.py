@@ -6,7 +6,8 @@ transactions. Two implement the port, sharing the queries of
 :class:`SQLAuditStorage` (written once, ``?`` placeholders, the dialect's
 differences named): :class:`SQLiteAuditStorage` (this module) and
 :class:`~hf_api_governance._audit.postgres.PostgresAuditStorage`.
-:func:`storage_for` picks one from the connection given to the log.
+:func:`~hf_api_governance._audit.storages.storage_for` picks one from the
+connection given to the log.
 
 Tables (the same in both databases): ``audit_log`` (one row per entry: ``seq``,
 ``body`` as UTF-8 JSON text, ``prev_hash``, ``entry_hash``, ``authenticator``)
@@ -24,7 +25,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeAlias
 
 from hf_api_governance._audit.chain import Head
-from hf_api_governance.exceptions import AuditError, ValidationError
+from hf_api_governance.exceptions import AuditError
 
 __all__ = [
     "AuditStorage",
@@ -32,7 +33,6 @@ __all__ = [
     "SQLAuditStorage",
     "SQLiteAuditStorage",
     "open_sqlite",
-    "storage_for",
 ]
 
 Row: TypeAlias = tuple[int, bytes, bytes, bytes, "bytes | None"]
@@ -126,31 +126,6 @@ class AuditStorage(Protocol):
     def close(self) -> None:
         """Release what the storage opened itself (never a borrowed connection)."""
         ...
-
-
-def storage_for(connection: object) -> AuditStorage:
-    """The storage for a connection given to :class:`~hf_api_governance.AuditLog`.
-
-    Args:
-        connection: A :class:`sqlite3.Connection`, or the PostgreSQL store's
-            connection handle (what ``Store.share`` gives).
-
-    Raises:
-        ValidationError: Neither.
-    """
-    if isinstance(connection, sqlite3.Connection):
-        return SQLiteAuditStorage(connection)
-    if type(connection).__name__ == "PostgresConnection":
-        from hf_api_governance._audit.postgres import PostgresAuditStorage
-        from hf_api_governance._storage.postgres import PostgresConnection
-
-        if isinstance(connection, PostgresConnection):
-            return PostgresAuditStorage(connection)
-    raise ValidationError(
-        "connection",
-        "must be a sqlite3.Connection or a PostgreSQL registry's connection "
-        f"(open one with AuditLog.open(url)), got {type(connection).__name__}",
-    )
 
 
 def open_sqlite(where: str, timeout: float) -> sqlite3.Connection:

@@ -25,7 +25,8 @@ from hf_api_governance._audit.entries import (
     format_at,
 )
 from hf_api_governance._audit.signing import SignedCheckpoint, signature_problem
-from hf_api_governance._audit.storage import AuditStorage, storage_for
+from hf_api_governance._audit.storage import AuditStorage
+from hf_api_governance._audit.storages import storage_for
 from hf_api_governance.exceptions import AuditError, ValidationError
 
 __all__ = ["Pin", "signed_pin", "verify_chain", "verify_without_key"]

@@ -18,7 +18,7 @@ other"):
 Like the registry, this module reaches storage only through the
 :class:`~hf_api_governance._storage.store.Store` protocol; the audit tables
 are read by :mod:`hf_api_governance._audit` through its storage port
-(:func:`~hf_api_governance._audit.storage.storage_for` on the store's shared
+(:func:`~hf_api_governance._audit.storages.storage_for` on the store's shared
 connection), so all of it works the same on SQLite and PostgreSQL.
 """
 
@@ -46,7 +46,8 @@ from hf_api_governance._audit.entries import (
     VerificationReport,
 )
 from hf_api_governance._audit.signing import SignedCheckpoint
-from hf_api_governance._audit.storage import AuditStorage, storage_for
+from hf_api_governance._audit.storage import AuditStorage
+from hf_api_governance._audit.storages import storage_for
 from hf_api_governance._base.clock import Clock, utc_text
 from hf_api_governance._defaults import AUDIT_KEY_ENV
 from hf_api_governance._model.values import Event
