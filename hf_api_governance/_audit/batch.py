@@ -24,12 +24,18 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 
 from hf_api_governance.exceptions import ValidationError
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._audit.log import AuditLog
+
+class Flushable(Protocol):
+    """What is flushed at interpreter exit: an :class:`~hf_api_governance.AuditLog`."""
+
+    def flush(self) -> int:
+        """Write what waits; return how many records were written."""
+        ...
+
 
 __all__ = ["DEFAULT_BATCH_INTERVAL", "DEFAULT_BATCH_SIZE", "Deferred", "Pending"]
 
@@ -141,17 +147,17 @@ class Pending:
 
 # -- interpreter exit ---------------------------------------------------------------
 
-_LOGS: Final[weakref.WeakSet[AuditLog]] = weakref.WeakSet()
+_LOGS: Final[weakref.WeakSet[Flushable]] = weakref.WeakSet()
 _LOGS_LOCK: Final = threading.Lock()
 
 
-def watch(log: AuditLog) -> None:
+def watch(log: Flushable) -> None:
     """Flush ``log`` at interpreter exit if records still wait then (a weak reference)."""
     with _LOGS_LOCK:
         _LOGS.add(log)
 
 
-def forget(log: AuditLog) -> None:
+def forget(log: Flushable) -> None:
     """Stop watching ``log`` (closed)."""
     with _LOGS_LOCK:
         _LOGS.discard(log)
