@@ -1,1 +1,1 @@
-"""State: the registry, the store protocol and its SQLite store, and the inventory file format."""
+"""State: the registry (reads, changes, declarations, history), its audit binding, inventories."""
