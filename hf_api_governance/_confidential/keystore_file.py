@@ -94,6 +94,7 @@ class KeystoreFile:
         "_journal_start",
         "_lock_fd",
         "_locked_mode",
+        "_path_text",
         "_stamp",
         "_tag",
         "_version",
@@ -108,6 +109,7 @@ class KeystoreFile:
 
     def __init__(self, path: Path, keys: Keys | None = None) -> None:
         self.path = path
+        self._path_text = str(path)  # for the per-call stat: os.stat(Path) costs a __fspath__
         self.keys = keys
         self.entries = {}
         self._fd: int | None = None
@@ -222,7 +224,7 @@ class KeystoreFile:
         if self.keys is None or self._fd is None:
             return False
         try:
-            st = os.stat(self.path)
+            st = os.stat(self._path_text)
         except OSError:
             return False
         return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == self._stamp
