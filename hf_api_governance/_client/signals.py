@@ -39,6 +39,7 @@ from typing import Any, Final
 
 import attrs
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from hf_api_governance._base.clock import utc_text
 from hf_api_governance._client.evidence import response_evidence, url_evidence
@@ -117,12 +118,16 @@ def plain_answer(
     than the profile's ``success_body_limit``) or that holds neither the
     text ``"code"`` nor ``"error"`` (an ordinary answer's ``"fail": []``).
     """
-    if not (
-        200 <= response.status_code < 300
-        and method != "POST"
-        and contract is None
-        and not any(name in response.headers for name in _NOTICE_HEADERS)
-    ):
+    if not (200 <= response.status_code < 300 and method != "POST" and contract is None):
+        return False
+    headers = response.headers
+    if type(headers) is CaseInsensitiveDict:
+        # requests' own mapping keeps its keys lower-cased in ``_store``: one set
+        # operation instead of three case-folding look-ups through Mapping.
+        store = headers._store  # type: ignore[attr-defined]
+        if not _NOTICE_KEYS.isdisjoint(store):
+            return False
+    elif any(name in headers for name in _NOTICE_HEADERS):
         return False
     if not profile.fail_array or streamed:
         return True
@@ -623,6 +628,7 @@ _RECORDED: Final = frozenset(
 
 _TOKEN_BODY_LIMIT: Final = 16384
 _NOTICE_HEADERS: Final = ("Deprecation", "Sunset", "Link")
+_NOTICE_KEYS: Final = frozenset(name.lower() for name in _NOTICE_HEADERS)
 
 
 # ------------------------------------------------------------------ classification
