@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import http.client
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -415,7 +416,7 @@ class GovernedSession(requests.Session):
             kept is not None
             and (kept[0] is declared or kept[0] == declared)
             and len(kept[1]) == len(secrets)
-            and all(a is b for a, b in zip(kept[1], secrets, strict=True))
+            and all(map(operator.is_, kept[1], secrets))
         ):
             return kept[2]
         auth = build(*secrets)
