@@ -93,6 +93,7 @@ from hf_api_governance._client.retry import (
 )
 from hf_api_governance._client.signals import (
     CONTRACT_HELD,
+    RETRY_STATUSES,
     Facts,
     Reading,
     Signal,
@@ -165,6 +166,9 @@ class _Governor:
         # The allowing CALL decision that stands: (integration, from, until, the
         # revoked entries read with it); see _ask.
         self._allowed: tuple[Integration, datetime, datetime, frozenset[str]] | None = None
+        # The last URL recorded and its redacted form (a session calls the same URLs
+        # again and again; redacting one costs a urlsplit and a scan of its path).
+        self._recorded: tuple[str, str] = ("", recorded_url(""))
         # Set by GovernedSession when it reads every credential entry from the
         # engine's own keystore before each call (and calls forget_decision on a
         # missing one): the engine's containers then do not prevent reuse.
@@ -871,6 +875,15 @@ class _Governor:
             evidence,
         ) from failure
 
+    def _recorded_url(self, url: str) -> str:
+        """:func:`recorded_url`, remembered for the last URL recorded."""
+        kept = self._recorded
+        if kept[0] == url:
+            return kept[1]
+        safe = recorded_url(url)
+        self._recorded = (url, safe)
+        return safe
+
     def _record_call(self, action: str, evidence: Mapping[str, Any]) -> None:
         if self.options.recorder is not None:
             self.options.recorder(action, {"integration_id": self.integration_id, **evidence})
@@ -952,7 +965,12 @@ class _Governor:
         error: BaseException | None = None
         try:
             retry = self.options.retry
-            if should_retry(first, method, retry) and retry.max_attempts > 1:
+            if (
+                # The common case first: an answer whose status is never retried.
+                not (type(first) is requests.Response and first.status_code not in RETRY_STATUSES)
+                and should_retry(first, method, retry)
+                and retry.max_attempts > 1
+            ):
 
                 def attempt() -> requests.Response:
                     nonlocal integration
@@ -1002,12 +1020,11 @@ class _Governor:
         self.last_retry_stats = stats
         if not data:
             self._note_rate_limit(response)
-        call = Call(adapter, kwargs)
         streamed = bool(kwargs.get("stream"))
         if self.options.recorder is not None:
             sent: dict[str, Any] = {
                 "method": method,
-                "url": recorded_url(request.url or ""),
+                "url": self._recorded_url(request.url or ""),
                 "status": response.status_code,
                 "latency_ms": round((time.perf_counter() - clock_start) * 1000, 3),
                 "attempts": stats.attempts,
@@ -1025,12 +1042,21 @@ class _Governor:
                 # The answer is read all the same: a revocation or suspension in it
                 # is acted on (and raised, the recorder's failure as its context).
                 if not data:
-                    self.inspect(integration, request, response, call, streamed=streamed)
+                    self.inspect(
+                        integration, request, response, Call(adapter, kwargs), streamed=streamed
+                    )
                 response.close()
                 raise
         if data:
             return response
-        return self.inspect(integration, request, response, call, streamed=streamed)
+        if plain_answer(
+            response, request.method or "?", self.profile, self.options.contract, streamed=streamed
+        ):  # what inspect() does first, without building the Call it would not use
+            self._token_seen = False
+            return response
+        return self.inspect(
+            integration, request, response, Call(adapter, kwargs), streamed=streamed
+        )
 
 
 def _is_oauth(integration: Integration) -> bool:
