@@ -152,6 +152,8 @@ def _refuse(field: str, problem: str, rules: Rules, fallback: Any) -> Any:
 
 
 def _walk(value: object, field: str, rules: Rules, depth: int) -> Any:
+    if type(value) is dict and depth < rules.max_depth:  # the usual evidence: straight there
+        return _mapping(value, field, rules, depth)
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, str):
@@ -230,7 +232,20 @@ def _mapping(value: Mapping[Any, Any], field: str, rules: Rules, depth: int) -> 
                 raise ValidationError(field, "keys must be printable text of 1 to 200 characters")
             key = redact_text(str(key)).strip() or "?"
         kind = type(item)
-        if (item is None or kind is int or kind is bool) and rules.credential_keys == "keep":
+        if rules.credential_keys == "keep" and (
+            item is None
+            or kind is int
+            or kind is bool
+            or (kind is float and math.isfinite(item))
+            or (
+                # ASCII text (encodable), kept as it is, not a URL or one left
+                # unchanged by redaction before: what _text returns for it.
+                kind is str
+                and rules.keylike_text == "keep"
+                and item.isascii()
+                and (not rules.urls or item in _CLEAN_URLS or not _URL.match(item))
+            )
+        ):
             out[key] = item  # what _walk returns for them, without building the path
             continue
         where = f"{field}.{key}"
