@@ -89,6 +89,11 @@ DEFAULT_SEAL_EVERY: Final = 256
 """Entry authenticator period of a new log (see :class:`AuditLog`)."""
 
 
+_NAME_TYPES: Final = (str, type(None))
+_CHECKED_NAMES_MAX: Final = 256
+"""At most this many checked (actor, action, integration_id) triples are remembered."""
+
+
 class AuditLog(LogReader, Closing):
     """The append-only, hash-chained, HMAC-authenticated audit log (SQLite or PostgreSQL).
 
@@ -192,6 +197,8 @@ class AuditLog(LogReader, Closing):
         self._closer: Callable[[], None] | None = None
         self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
         self._pending = Pending(DEFAULT_BATCH_INTERVAL, DEFAULT_BATCH_SIZE)
+        # (actor, action, integration_id) triples defer() has checked already.
+        self._checked_names: set[tuple[str, str, str | None]] = set()
         with self._lock:
             self.ensure_schema(connection)
 
@@ -407,12 +414,25 @@ class AuditLog(LogReader, Closing):
             AuditError: ``size`` entries were waiting and cannot be written
                 (they still wait).
         """
-        check_text("actor", actor)
-        _v_action(None, None, action)  # type: ignore[arg-type]
-        check_optional_text("integration_id", integration_id)
-        if evidence is not None and not isinstance(evidence, Mapping):
+        # A session defers the same few names call after call: checked once (plain str only).
+        names = (actor, action, integration_id)
+        plain = type(actor) is str and type(action) is str and type(integration_id) in _NAME_TYPES
+        if not (plain and names in self._checked_names):
+            check_text("actor", actor)
+            _v_action(None, None, action)  # type: ignore[arg-type]
+            check_optional_text("integration_id", integration_id)
+            if plain:
+                if len(self._checked_names) >= _CHECKED_NAMES_MAX:
+                    self._checked_names.clear()
+                self._checked_names.add(names)
+        if (
+            evidence is not None
+            and type(evidence) is not dict
+            and not isinstance(evidence, Mapping)
+        ):
             raise ValidationError("evidence", f"must be a mapping, got {type(evidence).__name__}")
-        at = ensure_aware(self._clock.now(), "clock.now()")
+        clock = self._clock
+        at = clock.now() if type(clock) is SystemClock else ensure_aware(clock.now(), "clock.now()")
         if len(self._pending) == 0:
             watch(self)
         if self._pending.add(Deferred(at, actor, action, integration_id, evidence), self._due):
