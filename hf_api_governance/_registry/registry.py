@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -53,6 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.signing import SignedCheckpoint
 
 __all__ = ["Registry", "SyncReport"]
+
+_NONE_REVOKED: Final[frozenset[str]] = frozenset()
 
 
 @attrs.define(repr=False)
@@ -338,6 +340,8 @@ class Registry(Declarations, Closing):
         version = self._store.version()
         integration = self._get(integration_id, version)
         revoked = self._revoked_names(version)
+        if not revoked:  # the usual case: no entry revoked anywhere
+            return integration, _NONE_REVOKED
         return integration, frozenset(n for n in integration.credential_entries if n in revoked)
 
     # What was read is kept with the store version it was read at, and returned
