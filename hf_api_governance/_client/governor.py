@@ -947,7 +947,7 @@ class _Governor:
         waited = 0.0
         if data:
             strip_credentials(request, self.extra_headers)
-        else:
+        elif self.rate_limit is not None:  # a budget announced: maybe wait for it
             waited = self._wait_for_budget()
         started = time.monotonic()
         clock_start = time.perf_counter()
@@ -1018,7 +1018,7 @@ class _Governor:
                 f"attempt(s): {name}"
             ) from None
         self.last_retry_stats = stats
-        if not data:
+        if not data and self.profile.rate_limit is not None:
             self._note_rate_limit(response)
         streamed = bool(kwargs.get("stream"))
         if self.options.recorder is not None:
