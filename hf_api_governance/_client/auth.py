@@ -160,9 +160,15 @@ class BearerAuth(AuthBase):
 
     def __init__(self, token: Secret | str) -> None:
         self._token = _as_secret(token, "token")
+        self._checked = False  # the token is text a header carries as it is (checked once)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = "Bearer " + _header_value(self._token, "token")
+        token = self._token
+        if self._checked:  # a Secret never changes: what passed once passes again
+            r.headers["Authorization"] = "Bearer " + token.reveal()  # type: ignore[operator]
+            return r
+        r.headers["Authorization"] = "Bearer " + _header_value(token, "token")
+        self._checked = isinstance(token.reveal(), str)
         return r
 
     def __repr__(self) -> str:
@@ -185,10 +191,16 @@ class ApiKeyHeaderAuth(AuthBase):
             raise ValidationError("header", "must be an HTTP header name")
         self.header = header
         self._key = _as_secret(key, "key")
+        self._checked = False  # the key is text a header carries as it is (checked once)
         self.credential_headers = frozenset({header.lower()})
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers[self.header] = _header_value(self._key, "key")
+        key = self._key
+        if self._checked:  # a Secret never changes: what passed once passes again
+            r.headers[self.header] = key.reveal()  # type: ignore[assignment]
+            return r
+        r.headers[self.header] = _header_value(key, "key")
+        self._checked = isinstance(key.reveal(), str)
         return r
 
     def __repr__(self) -> str:
