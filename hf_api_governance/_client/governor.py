@@ -169,6 +169,8 @@ class _Governor:
         # The last URL recorded and its redacted form (a session calls the same URLs
         # again and again; redacting one costs a urlsplit and a scan of its path).
         self._recorded: tuple[str, str] = ("", recorded_url(""))
+        # The last origin that passed the transport check (_check_transport).
+        self._secure_origin: Origin | None = None
         # Set by GovernedSession when it reads every credential entry from the
         # engine's own keystore before each call (and calls forget_decision on a
         # missing one): the engine's containers then do not prevent reuse.
@@ -239,7 +241,9 @@ class _Governor:
                     integration_id=self.integration_id,
                     at=self.clock.now(),
                 )
-            self._check_transport(origin)
+            if origin != self._secure_origin:  # the check depends on the origin alone
+                self._check_transport(origin)
+                self._secure_origin = origin
             if self._dead is not None or self._unrecorded_suspension is not None:
                 self._refuse_seen_signal(integration)
             engine = self.options.engine
