@@ -20,6 +20,7 @@ import attrs
 from hypothesis import strategies as st
 
 from hf_api_governance._confidential.detect import looks_like_secret
+from hf_api_governance._model import values
 from hf_api_governance._model.lifecycle import CLAUSES, next_state, shortest_path
 from hf_api_governance._model.values import (
     ApiKind,
@@ -29,9 +30,6 @@ from hf_api_governance._model.values import (
     Integration,
     IntegrationState,
     Licence,
-    Revoker,
-    Service,
-    SuspensionCause,
 )
 from hf_api_governance._policy import Action, PolicySettings
 from hf_api_governance.exceptions import IllegalTransition
@@ -176,7 +174,7 @@ def integrations(
         with_history: Attach a history that replays to ``state``.
     """
     ident = draw(integration_ids())
-    service = draw(st.sampled_from(Service))
+    service = draw(st.sampled_from(values.Service))
     api_kind = kind or draw(st.sampled_from(ApiKind))
     vendor = (
         "Mimecast"
@@ -231,9 +229,9 @@ def _replay_state(events: list[Event]) -> IntegrationState:
 
 def _evidence(draw: st.DrawFn, kind: EventKind) -> dict[str, str]:
     if kind is EventKind.REVOKED:
-        return {"revoker": draw(st.sampled_from(Revoker)).value}
+        return {"revoker": draw(st.sampled_from(values.Revoker)).value}
     if kind is EventKind.SUSPENDED:
-        return {"cause": draw(st.sampled_from(SuspensionCause)).value}
+        return {"cause": draw(st.sampled_from(values.SuspensionCause)).value}
     if kind is EventKind.DEPRECATION_NOTICED:
         return {"header": "Deprecation", "value": "@1767225600"}
     return {}

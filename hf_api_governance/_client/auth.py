@@ -146,7 +146,33 @@ def _basic_header(username: Secret, password: Secret) -> str:
     return "Basic " + base64.b64encode(user + b":" + secret).decode("ascii")
 
 
-class BearerAuth(AuthBase):
+class _SecretHeader(AuthBase):
+    """One header that carries one secret as it is, after a fixed prefix.
+
+    The secret is checked once, on the first call: it must be printable
+    text a header carries unchanged (a :class:`Secret` never changes, so
+    what passed once passes again).
+    """
+
+    def __init__(self, header: str, prefix: str, secret: Secret, field: str) -> None:
+        self._header = header
+        self._prefix = prefix
+        self._secret = secret
+        self._field = field
+        self._checked = False
+        self.credential_headers = frozenset({header.lower()})
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        secret = self._secret
+        if self._checked:
+            r.headers[self._header] = self._prefix + secret.reveal()  # type: ignore[operator]
+            return r
+        r.headers[self._header] = self._prefix + _header_value(secret, self._field)
+        self._checked = isinstance(secret.reveal(), str)
+        return r
+
+
+class BearerAuth(_SecretHeader):
     """``Authorization: Bearer <token>`` (RFC 6750 section 2.1).
 
     Args:
@@ -156,26 +182,14 @@ class BearerAuth(AuthBase):
         ValidationError: ``token`` is empty or not text.
     """
 
-    credential_headers: Final = frozenset({"authorization"})
-
     def __init__(self, token: Secret | str) -> None:
-        self._token = _as_secret(token, "token")
-        self._checked = False  # the token is text a header carries as it is (checked once)
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self._token
-        if self._checked:  # a Secret never changes: what passed once passes again
-            r.headers["Authorization"] = "Bearer " + token.reveal()  # type: ignore[operator]
-            return r
-        r.headers["Authorization"] = "Bearer " + _header_value(token, "token")
-        self._checked = isinstance(token.reveal(), str)
-        return r
+        super().__init__("Authorization", "Bearer ", _as_secret(token, "token"), "token")
 
     def __repr__(self) -> str:
-        return f"BearerAuth(token={self._token.fingerprint})"
+        return f"BearerAuth(token={self._secret.fingerprint})"
 
 
-class ApiKeyHeaderAuth(AuthBase):
+class ApiKeyHeaderAuth(_SecretHeader):
     """An API key in a header of the API's choosing (``X-Api-Key: <key>``).
 
     Args:
@@ -189,22 +203,11 @@ class ApiKeyHeaderAuth(AuthBase):
     def __init__(self, header: str, key: Secret | str) -> None:
         if not isinstance(header, str) or not header or not header.isascii() or ":" in header:
             raise ValidationError("header", "must be an HTTP header name")
+        super().__init__(header, "", _as_secret(key, "key"), "key")
         self.header = header
-        self._key = _as_secret(key, "key")
-        self._checked = False  # the key is text a header carries as it is (checked once)
-        self.credential_headers = frozenset({header.lower()})
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        key = self._key
-        if self._checked:  # a Secret never changes: what passed once passes again
-            r.headers[self.header] = key.reveal()  # type: ignore[assignment]
-            return r
-        r.headers[self.header] = _header_value(key, "key")
-        self._checked = isinstance(key.reveal(), str)
-        return r
 
     def __repr__(self) -> str:
-        return f"ApiKeyHeaderAuth(header={self.header!r}, key={self._key.fingerprint})"
+        return f"ApiKeyHeaderAuth(header={self.header!r}, key={self._secret.fingerprint})"
 
 
 class BasicAuth(AuthBase):

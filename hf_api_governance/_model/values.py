@@ -49,7 +49,13 @@ __all__ = [
 
 
 class Service(enum.Enum):
-    """A Mimecast Human Factors service."""
+    """A Mimecast Human Factors service.
+
+    Engage (security awareness training), Aware (human risk insights) or
+    Incydr (insider risk, formerly Code42). The contract's article 1.1
+    covers the three alike; the service is kept for reports and for the
+    vendor profile a client uses.
+    """
 
     ENGAGE = "engage"
     AWARE = "aware"
@@ -70,10 +76,13 @@ class LicenceStatus(enum.Enum):
     """Where an instant falls in a licence's validity window."""
 
     VALID = "valid"
+    """Inside the window, and the end is further away than the warning window."""
     EXPIRING = "expiring"
     """Valid, but the end falls inside the warning window."""
     EXPIRED = "expired"
+    """The end has passed: calls are denied (clause 1.1.2)."""
     NOT_YET_VALID = "not_yet_valid"
+    """The start is still to come: calls are denied until then."""
     MISSING = "missing"
     """Integration level only: no licence is recorded at all."""
 
@@ -82,10 +91,15 @@ class IntegrationState(enum.Enum):
     """Lifecycle state of an integration (see :func:`next_state`)."""
 
     PENDING = "pending"
+    """Registered, not yet activated: no call goes ahead."""
     ACTIVE = "active"
+    """Calls may go ahead, each still subject to the policy engine."""
     SUSPENDED = "suspended"
+    """Interoperability suspended (clause 1.1.2); ``Registry.reinstate`` lifts it."""
     REVOKED = "revoked"
+    """API access revoked (clause 1.1.1): final, its credentials are never sent again."""
     RETIRED = "retired"
+    """Retired by the customer: final."""
 
 
 class Revoker(enum.Enum):
@@ -94,7 +108,9 @@ class Revoker(enum.Enum):
     MIMECAST = "mimecast"
     """Mimecast, which may revoke at any time without notice (clause 1.1.1)."""
     CUSTOMER = "customer"
+    """The customer, for example after a key leaked."""
     THIRD_PARTY = "third_party"
+    """The third party that owns the API."""
 
 
 class SuspensionCause(enum.Enum):
@@ -414,31 +430,20 @@ def as_enum(cls: type[_E], field: str, value: object, *, kind: str = "") -> _E:
     )
 
 
-def _enum(cls: type[enum.Enum], field: str) -> Any:
-    def convert(value: object) -> Any:
-        return as_enum(cls, field, value)
-
-    return convert
-
-
 def _service(value: object) -> Service:
-    result: Service = _enum(Service, "service")(value)
-    return result
+    return as_enum(Service, "service", value)
 
 
 def _api_kind(value: object) -> ApiKind:
-    result: ApiKind = _enum(ApiKind, "kind")(value)
-    return result
+    return as_enum(ApiKind, "kind", value)
 
 
 def _state(value: object) -> IntegrationState:
-    result: IntegrationState = _enum(IntegrationState, "state")(value)
-    return result
+    return as_enum(IntegrationState, "state", value)
 
 
 def _event_kind(value: object) -> EventKind:
-    result: EventKind = _enum(EventKind, "kind")(value)
-    return result
+    return as_enum(EventKind, "kind", value)
 
 
 def _verified_at(value: object) -> datetime | None:

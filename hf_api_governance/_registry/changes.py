@@ -167,8 +167,8 @@ class Changes:
 
     def _change(
         self,
-        integration_id: str,
         kind: EventKind,
+        integration_id: str,
         actor: str,
         reason: str,
         evidence: Mapping[str, Any] | None = None,
@@ -231,8 +231,8 @@ class Changes:
         if not isinstance(licence, Licence):
             raise ValidationError("licence", f"must be a Licence, got {type(licence).__name__}")
         return self._change(
-            integration_id,
             _K.LICENCE_ADDED,
+            integration_id,
             actor,
             reason,
             licence_evidence(licence),
@@ -246,7 +246,8 @@ class Changes:
 
         Raises:
             IntegrationNotFound: No integration has that id.
-            IllegalTransition: It is retired.
+            IllegalTransition: It is retired (its licences are then part of
+                its history and stay as they were).
             ValidationError: The integration has no such licence.
         """
 
@@ -260,8 +261,8 @@ class Changes:
             return attrs.evolve(current, licences=tuple(licences))
 
         return self._change(
-            integration_id,
             _K.LICENCE_REMOVED,
+            integration_id,
             actor,
             reason,
             licence_evidence(licence) if isinstance(licence, Licence) else None,
@@ -288,8 +289,8 @@ class Changes:
         if when > now:
             raise ValidationError("at", "a verification cannot be in the future")
         return self._change(
-            integration_id,
             _K.INFO_VERIFIED,
+            integration_id,
             actor,
             "enablement information verified",
             {"verified_at": when},
@@ -304,9 +305,10 @@ class Changes:
 
         Raises:
             IntegrationNotFound: No integration has that id.
-            IllegalTransition: It is not PENDING.
+            IllegalTransition: It is not PENDING (a suspended integration
+                goes back to ACTIVE with :meth:`reinstate`).
         """
-        return self._change(integration_id, _K.ACTIVATED, actor, reason)
+        return self._change(_K.ACTIVATED, integration_id, actor, reason)
 
     def revoke(
         self,
@@ -426,7 +428,7 @@ class Changes:
         why = values.as_enum(values.SuspensionCause, "cause", cause)
         values.check_reason(reason)
         return self._change(
-            integration_id, _K.SUSPENDED, actor, reason, {**scrub(evidence), "cause": why.value}
+            _K.SUSPENDED, integration_id, actor, reason, {**scrub(evidence), "cause": why.value}
         )
 
     def reinstate(self, integration_id: str, *, reason: str, actor: str) -> Integration:
@@ -436,9 +438,10 @@ class Changes:
 
         Raises:
             IntegrationNotFound: No integration has that id.
-            IllegalTransition: It is not SUSPENDED.
+            IllegalTransition: It is not SUSPENDED (a revoked or retired
+                integration stays so).
         """
-        return self._change(integration_id, _K.REINSTATED, actor, reason)
+        return self._change(_K.REINSTATED, integration_id, actor, reason)
 
     def replace_credential(
         self,
@@ -510,7 +513,7 @@ class Changes:
             evidence["auth_entries"] = [
                 {"parameter": param, "entry": name} for param, name in sorted(new_auth.items())
             ]
-        return self._change(integration_id, _K.CREDENTIAL_REPLACED, actor, reason, evidence, change)
+        return self._change(_K.CREDENTIAL_REPLACED, integration_id, actor, reason, evidence, change)
 
     def retire(self, integration_id: str, *, actor: str, reason: str = "") -> Integration:
         """Retire an integration for good (final state).
@@ -521,7 +524,7 @@ class Changes:
             IntegrationNotFound: No integration has that id.
             IllegalTransition: It is already retired.
         """
-        return self._change(integration_id, _K.RETIRED, actor, reason)
+        return self._change(_K.RETIRED, integration_id, actor, reason)
 
     def record(
         self,
