@@ -55,7 +55,6 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._confidential.secret import Classification as Classification
     from hf_api_governance._confidential.secret import Secret as Secret
     from hf_api_governance._facade import Governance as Governance
-    from hf_api_governance._facade import Report as Report
     from hf_api_governance._model.values import ApiKind as ApiKind
     from hf_api_governance._model.values import AuthSpec as AuthSpec
     from hf_api_governance._model.values import Event as Event
@@ -77,6 +76,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._policy import Severity as Severity
     from hf_api_governance._policy import load_hooks as load_hooks
     from hf_api_governance._policy import policy_hook as policy_hook
+    from hf_api_governance._policy.report import Report as Report
     from hf_api_governance._registry.inventory import dump_inventory as dump_inventory
     from hf_api_governance._registry.inventory import load_inventory as load_inventory
     from hf_api_governance._registry.registry import Registry as Registry
@@ -140,7 +140,7 @@ _PUBLIC: dict[str, str] = {
     "Classification": "_confidential.secret",
     "Secret": "_confidential.secret",
     "Governance": "_facade",
-    "Report": "_facade",
+    "Report": "_policy.report",
     "ApiKind": "_model.values",
     "AuthSpec": "_model.values",
     "Event": "_model.values",

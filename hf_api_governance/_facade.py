@@ -20,8 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import attrs
-
 from hf_api_governance._audit.entries import Checkpoint, VerificationReport
 from hf_api_governance._audit.log import AuditLog
 from hf_api_governance._audit.signing import SignedCheckpoint
@@ -37,7 +35,6 @@ from hf_api_governance._defaults import (
     default_actor,
     passphrase_from_env,
 )
-from hf_api_governance._model.lifecycle import as_enabled
 from hf_api_governance._model.rules import check_entry_name
 from hf_api_governance._model.values import (
     Integration,
@@ -53,6 +50,7 @@ from hf_api_governance._policy import (
     PolicyHook,
     PolicySettings,
 )
+from hf_api_governance._policy.report import Report, evaluate, evaluate_inventory
 from hf_api_governance._registry.registry import Registry, SyncReport
 from hf_api_governance._storage.store import is_database_url
 from hf_api_governance.exceptions import (
@@ -76,39 +74,6 @@ __all__ = ["AUDIT_KEY_ENTRY", "Governance", "Report"]
 
 AUDIT_KEY_ENTRY = f"{RESERVED_ENTRY_PREFIX}audit-key"
 """Keystore entry holding the audit log's HMAC key (created by :meth:`Governance.open`)."""
-
-_PROGRESS_BLOCK = 500
-"""Integrations a report evaluates between two calls of its ``progress`` callback."""
-
-
-@attrs.frozen
-class Report:
-    """Decisions for every integration at one instant (what ``hf-gov check`` prints).
-
-    Attributes:
-        at: The instant evaluated.
-        action: The action asked about.
-        decisions: One decision per integration, in id order.
-        integrations: The integrations, in the same order.
-        settings: The thresholds the decisions were made with (reports draw
-            the licence warning window from it).
-    """
-
-    at: datetime
-    action: Action
-    decisions: tuple[Decision, ...]
-    integrations: tuple[Integration, ...]
-    settings: PolicySettings = attrs.field(factory=PolicySettings)
-
-    @property
-    def denied(self) -> tuple[Decision, ...]:
-        """The decisions that deny."""
-        return tuple(d for d in self.decisions if not d.allowed)
-
-    @property
-    def ok(self) -> bool:
-        """Whether nothing is denied."""
-        return not self.denied
 
 
 class Governance(Closing):
@@ -322,7 +287,7 @@ class Governance(Closing):
             ValidationError: ``at`` is naive.
         """
         when = ensure_aware(at, "at") if at is not None else self.clock.now()
-        return _report(self.engine, self.registry.integrations(), action, when, progress)
+        return evaluate(self.engine, self.registry.integrations(), action, when, progress)
 
     @staticmethod
     def report_inventory(
@@ -363,13 +328,16 @@ class Governance(Closing):
                 :class:`Integration`, ``at`` is naive, or another argument is
                 invalid.
         """
-        clock = clock or SystemClock()
-        now = clock.now()
-        who = actor or default_actor()
-        enabled = list(map(as_enabled(now, who), inventory))
-        engine = PolicyEngine(hooks=hooks, clock=clock, settings=settings)
-        when = ensure_aware(at, "at") if at is not None else now
-        return _report(engine, enabled, action, when, progress)
+        return evaluate_inventory(
+            inventory,
+            at,
+            action,
+            hooks=hooks,
+            settings=settings,
+            clock=clock or SystemClock(),
+            actor=actor or default_actor(),
+            progress=progress,
+        )
 
     def reveal(self, integration_id: str, entry: str | None = None) -> Secret:
         """Return an integration's credential after a REVEAL_CREDENTIAL decision, audited.
@@ -864,29 +832,3 @@ class _RevokedView:
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._registry.is_credential_revoked(name)
-
-
-def _report(
-    engine: PolicyEngine,
-    integrations: Iterable[Integration],
-    action: Action,
-    at: datetime,
-    progress: Callable[[int, int], object] | None,
-) -> Report:
-    """Evaluate ``integrations`` in id order; with ``progress``, block by block."""
-    ordered = tuple(sorted(integrations, key=lambda i: i.id))
-    if progress is None:
-        decisions = tuple(engine.evaluate_all(ordered, action, at=at))
-    else:
-        done: list[Decision] = []
-        for start in range(0, len(ordered), _PROGRESS_BLOCK):
-            done += engine.evaluate_all(ordered[start : start + _PROGRESS_BLOCK], action, at=at)
-            progress(len(done), len(ordered))
-        decisions = tuple(done)
-    return Report(
-        at=at,
-        action=action,
-        decisions=decisions,
-        integrations=ordered,
-        settings=engine.settings,
-    )

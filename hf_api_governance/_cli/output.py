@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.entries import VerificationReport
     from hf_api_governance._confidential.secret import Secret
-    from hf_api_governance._facade import Report
     from hf_api_governance._model.values import Integration, Licence
     from hf_api_governance._policy import Decision, Finding
+    from hf_api_governance._policy.report import Report
     from hf_api_governance._registry.registry import SyncReport
 
 from hf_api_governance._base.clock import utc_text

@@ -32,7 +32,7 @@ from hf_api_governance._policy import Action, Decision, Finding, PolicyHook, Sev
 from hf_api_governance._report.rules import Rule, hook_rules, rule_for
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._facade import Report
+    from hf_api_governance._policy.report import Report
 
 __all__ = [
     "FindingRow",

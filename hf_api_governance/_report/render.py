@@ -10,7 +10,7 @@ from hf_api_governance._report import RENDERERS
 from hf_api_governance._report.model import ReportView, Source, ViewOptions, build_view
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hf_api_governance._facade import Report
+    from hf_api_governance._policy.report import Report
 
 __all__ = ["render", "renderer"]
 

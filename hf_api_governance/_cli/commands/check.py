@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from hf_api_governance._base.clock import SystemClock
 from hf_api_governance._base.files import (
     atomic_write,
 )
@@ -18,8 +19,8 @@ from hf_api_governance._cli.output import (
     write_report,
 )
 from hf_api_governance._cli.parser import UsageError, parse_at
-from hf_api_governance._facade import Governance
 from hf_api_governance._policy import Action, PolicyEngine, load_hooks
+from hf_api_governance._policy.report import evaluate_inventory
 from hf_api_governance._registry.inventory import load_inventory, load_inventory_with_lines
 from hf_api_governance._report.model import Source, redact_report
 from hf_api_governance._report.render import render
@@ -99,11 +100,13 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else:
             declared, lines = load_inventory_with_lines(target)
         source = Source.inventory(args.target, lines)
-        report = Governance.report_inventory(
+        report = evaluate_inventory(
             declared,
             at,
             action,
             hooks=hooks,
+            settings=None,
+            clock=SystemClock(),
             actor=INVENTORY_CHECK_ACTOR,
             progress=progress,
         )

@@ -48,11 +48,11 @@ from hf_api_governance._defaults import (
     passphrase_from_env,
     passphrase_secret,
 )
-from hf_api_governance._facade import Governance
 from hf_api_governance._storage.store import is_database_url
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.log import AuditLog
+    from hf_api_governance._facade import Governance
     from hf_api_governance._policy import PolicyHook
 
 __all__ = [
@@ -206,6 +206,10 @@ def open_governance(
     if keystore == "required" and not ks_exists:
         raise UsageError(f"{ks_path}: no keystore; run 'hf-gov init' or give --keystore")
     passphrase = read_passphrase() if ks_exists else None
+    # Here, not at the top: the facade loads the registry, audit and storage
+    # machinery, which `hf-gov check FILE.toml` (this module's other user) never needs.
+    from hf_api_governance._facade import Governance
+
     gov = Governance.open(
         db,
         keystore=ks_path if ks_exists else None,
