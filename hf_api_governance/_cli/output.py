@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._audit.entries import VerificationReport
     from hf_api_governance._confidential.secret import Secret
     from hf_api_governance._model.values import Integration, Licence
-    from hf_api_governance._policy import Decision, Finding
+    from hf_api_governance._policy import Finding
     from hf_api_governance._policy.report import Report
     from hf_api_governance._registry.registry import SyncReport
 
@@ -39,7 +39,9 @@ __all__ = [
     "JSON_SCHEMA_ID",
     "PROGRESS_THRESHOLD",
     "WIDTH",
+    "CheckRow",
     "Style",
+    "check_rows",
     "cli_message",
     "finding_lines",
     "isatty",
@@ -48,13 +50,12 @@ __all__ = [
     "print_integrations",
     "print_keys",
     "print_licences",
-    "print_report",
     "print_sync",
     "print_verification",
-    "report_json",
     "show_progress",
     "table",
     "when",
+    "write_check",
     "write_json",
     "write_report",
 ]
@@ -268,14 +269,24 @@ def write_json(out: TextIO, document: object) -> None:
 # ------------------------------------------------------------------------ check
 
 
-def report_json(report: Report, only_problems: bool) -> dict[str, Any]:
-    """The ``hf-gov check --json`` document (schema :data:`JSON_SCHEMA_ID`) for ``report``."""
-    rows = []
+CheckRow = tuple[str, bool, bool, Any]
+"""One integration of the ``check`` report as plain data: its id, whether it is
+allowed, whether it has warnings, and what its format writes (for JSON the
+row's text, indented for its place in the document; for the table its
+service, state and finding lines). Plain tuples and strings, so that a worker
+process checking part of an inventory sends them back with :mod:`marshal`."""
+
+_JSON_ROWS_PLACEHOLDER: Final = "\x00rows\x00"
+"""Stands for the rows while the rest of the ``--json`` document is encoded."""
+
+
+def check_rows(report: Report, *, as_json: bool) -> list[CheckRow]:
+    """Each decision of ``report`` (already redacted) as a :data:`CheckRow`, in report order."""
+    rows: list[CheckRow] = []
     for integration, decision in zip(report.integrations, report.decisions, strict=True):
-        if only_problems and decision.allowed and not decision.warnings:
-            continue
-        rows.append(
-            {
+        payload: Any
+        if as_json:
+            row = {
                 "id": integration.id,
                 "name": integration.name,
                 "service": integration.service.value,
@@ -292,56 +303,77 @@ def report_json(report: Report, only_problems: bool) -> dict[str, Any]:
                     for f in decision.findings
                 ],
             }
-        )
-    return {
-        "schema": JSON_SCHEMA_ID,
-        "at": when(report.at),
-        "action": report.action.value,
-        "summary": {
-            "integrations": len(report.decisions),
-            "allowed": sum(d.allowed for d in report.decisions),
-            "denied": len(report.denied),
-            "with_warnings": sum(bool(d.warnings) for d in report.decisions),
-        },
-        "integrations": rows,
-    }
+            # What json.dumps(indent=2) writes for an item of a list two levels
+            # down: the same text, every line indented by four more spaces.
+            payload = "    " + json.dumps(row, indent=2, sort_keys=True).replace("\n", "\n    ")
+        else:
+            payload = (
+                integration.service.value,
+                integration.state.value,
+                finding_lines(decision.findings),
+            )
+        rows.append((integration.id, decision.allowed, bool(decision.warnings), payload))
+    return rows
 
 
-def _verdict(decision: Decision, style: Style) -> str:
-    if not decision.allowed:
+def _verdict(allowed: bool, warned: bool, style: Style) -> str:
+    if not allowed:
         return style("DENY", "31;1")
-    if decision.warnings:
+    if warned:
         return style("WARN", "33;1")
     return style("ALLOW", "32")
 
 
-def print_report(
-    report: Report, out: TextIO, *, only_problems: bool, note: str | None = None
+def write_check(
+    rows: Sequence[CheckRow],
+    out: TextIO,
+    *,
+    at: datetime,
+    action: str,
+    as_json: bool,
+    only_problems: bool,
+    note: str | None = None,
 ) -> None:
-    """Write ``report`` as the ``hf-gov check`` table, with a summary line (and ``note``)."""
+    """Write the ``hf-gov check`` report from its rows: the JSON document or the table.
+
+    ``rows`` are in id order (:func:`check_rows`). ``note`` (what the report
+    did not look at) ends the table; JSON leaves it out.
+    """
+    total = len(rows)
+    allowed = sum(1 for row in rows if row[1])
+    shown = [row for row in rows if not (only_problems and row[1] and not row[2])]
+    if as_json:
+        document = {
+            "schema": JSON_SCHEMA_ID,
+            "at": when(at),
+            "action": action,
+            "summary": {
+                "integrations": total,
+                "allowed": allowed,
+                "denied": total - allowed,
+                "with_warnings": sum(1 for row in rows if row[2]),
+            },
+            "integrations": [_JSON_ROWS_PLACEHOLDER] if shown else [],
+        }
+        text = json.dumps(document, indent=2, sort_keys=True)
+        if shown:
+            text = text.replace(
+                "    " + json.dumps(_JSON_ROWS_PLACEHOLDER), ",\n".join(row[3] for row in shown)
+            )
+        out.write(text + "\n")
+        return
     style = Style(out)
-    out.write(f"hf-gov check: action {report.action.value} at {when(report.at)}\n\n")
-    rows: list[list[str]] = []
+    out.write(f"hf-gov check: action {action} at {when(at)}\n\n")
+    cells = []
     after: dict[int, list[str]] = {}
-    for integration, decision in zip(report.integrations, report.decisions, strict=True):
-        if only_problems and decision.allowed and not decision.warnings:
-            continue
-        after[len(rows)] = finding_lines(decision.findings)
-        rows.append(
-            [
-                integration.id,
-                integration.service.value,
-                integration.state.value,
-                _verdict(decision, style),
-            ]
-        )
-    table(out, ["ID", "SERVICE", "STATE", "DECISION"], rows, after=after)
-    total = len(report.decisions)
-    denied = len(report.denied)
-    warned = sum(1 for d in report.decisions if d.allowed and d.warnings)
+    for n, (ident, ok, warned, (service, state, lines)) in enumerate(shown):
+        after[n] = lines
+        cells.append([ident, service, state, _verdict(ok, warned, style)])
+    table(out, ["ID", "SERVICE", "STATE", "DECISION"], cells, after=after)
+    warned_allowed = sum(1 for row in rows if row[1] and row[2])
     out.write(
-        f"\n{total} integrations: {total - denied} allowed ({warned} with warnings), "
-        f"{denied} denied\n"
+        f"\n{total} integrations: {allowed} allowed ({warned_allowed} with warnings), "
+        f"{total - allowed} denied\n"
     )
     if note:
         for line in _wrap(note, WIDTH, 0, first=0):
@@ -355,10 +387,15 @@ def write_report(
 
     ``note`` (what the report did not look at) ends the table; JSON leaves it out.
     """
-    if as_json:
-        write_json(out, report_json(report, only_problems))
-    else:
-        print_report(report, out, only_problems=only_problems, note=note)
+    write_check(
+        check_rows(report, as_json=as_json),
+        out,
+        at=report.at,
+        action=report.action.value,
+        as_json=as_json,
+        only_problems=only_problems,
+        note=note,
+    )
 
 
 # ------------------------------------------------------------------ sync, list, show
