@@ -272,6 +272,12 @@ _CHECK = _Command(
             help="also run the policy hooks of this importable module (repeatable), "
             "e.g. --hooks acme_policies",
         ),
+        _opt(
+            "--jobs",
+            metavar="N",
+            help="check an inventory file in N processes (table and JSON, no --hooks); "
+            "default: the usable CPUs (at most 4) for a file of 1 MiB or more, else 1",
+        ),
     ),
 )
 

@@ -10,7 +10,9 @@ See ``docs/registry.md`` for the format.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import math
 import os
 import re
@@ -196,6 +198,17 @@ def load_inventory_with_lines(
 def _load(
     path: str | os.PathLike[str], *, with_lines: bool
 ) -> tuple[list[Integration], dict[str, int]]:
+    where, text = read_inventory_text(path)
+    return load_inventory_text(where, text, with_lines=with_lines)
+
+
+def read_inventory_text(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """Read an inventory file as text: its checked path and its content.
+
+    Raises:
+        InventoryError: As for :func:`load_inventory` (not a regular file,
+            too large, unreadable, not UTF-8).
+    """
     try:
         where = check_path("path", path)
     except ValidationError as exc:
@@ -205,9 +218,19 @@ def _load(
     except OSError as exc:
         raise InventoryError(f"cannot read the file ({exc.strerror or exc})", path=where) from None
     try:
-        text = raw.decode("utf-8")
+        return where, raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InventoryError("is not UTF-8 text", path=where) from None
+
+
+def load_inventory_text(
+    where: str, text: str, *, with_lines: bool = False
+) -> tuple[list[Integration], dict[str, int]]:
+    """Parse and validate an inventory's text, read from ``where`` (named in errors).
+
+    Returns and raises as :func:`load_inventory_with_lines` (the lines only
+    ``with_lines``; an empty mapping otherwise).
+    """
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -229,6 +252,38 @@ def _load(
         return loaded, loader.declared_lines() if with_lines else {}
     except RecursionError:
         raise InventoryError("values are nested too deeply", path=where) from None
+
+
+INTEGRATION_HEADER: Final = re.compile(
+    r"^[ \t]*\[\[[ \t]*integration[ \t]*\]\][ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE
+)
+"""A line that opens an integration's table (``[[integration]]``, a comment allowed)."""
+
+
+def split_inventory_text(text: str, parts: int) -> list[str]:
+    """Cut an inventory's text into at most ``parts`` pieces of about equal size.
+
+    Every cut is at the start of an ``[[integration]]`` header line, so each
+    piece after the first starts with one; whatever comes before the first
+    header stays with the first piece. Joined, the pieces are ``text``.
+
+    A header line can also stand inside a multi-line string: a cut there
+    leaves the string unterminated in the piece before, which then does not
+    parse. The caller must treat any piece that fails as "check the whole
+    text instead", never as the answer.
+    """
+    if parts < 2:
+        return [text]
+    starts = [m.start() for m in INTEGRATION_HEADER.finditer(text)]
+    cuts: list[int] = []
+    for k in range(1, parts):
+        target = len(text) * k // parts
+        # The first header at or after the target, past the previous cut.
+        i = bisect.bisect_left(starts, target)
+        if i < len(starts) and starts[i] > (cuts[-1] if cuts else starts[0] if starts else 0):
+            cuts.append(starts[i])
+    bounds = [0, *cuts, len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 class _Loader:

@@ -10,18 +10,21 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from hf_api_governance._base.clock import SystemClock
+from hf_api_governance._base.clock import FrozenClock, SystemClock
 from hf_api_governance._base.files import (
     atomic_write,
 )
-from hf_api_governance._cli.output import (
-    show_progress,
-    write_report,
+from hf_api_governance._cli.fanout import (
+    AUTO_MIN_BYTES,
+    MAX_JOBS,
+    check_in_parts,
+    default_jobs,
 )
+from hf_api_governance._cli.output import CheckRow, check_rows, show_progress, write_check
 from hf_api_governance._cli.parser import UsageError, parse_at
 from hf_api_governance._policy import Action, PolicyEngine, load_hooks
 from hf_api_governance._policy.report import evaluate_inventory
-from hf_api_governance._registry.inventory import load_inventory, load_inventory_with_lines
+from hf_api_governance._registry.inventory import load_inventory_text, read_inventory_text
 from hf_api_governance._report.model import Source, redact_report
 from hf_api_governance._report.render import render
 from hf_api_governance._storage.store import describe_location, is_database_url
@@ -29,6 +32,7 @@ from hf_api_governance.exceptions import PolicyError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hf_api_governance._policy import PolicyHook
+    from hf_api_governance._policy.report import Report
 from hf_api_governance._cli.commands.opening import (
     KeystoreUse,
     input_file,
@@ -75,6 +79,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fmt = _check_format(args)
+    jobs = _jobs(args.jobs)
     if args.target is None:  # the registry every other command would open
         args.target = str(registry_path(args))
     action = Action(args.action)
@@ -88,28 +93,49 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         show_progress(err, "evaluating", done, total)
 
     note = None
+    rows: list[CheckRow] | None = None
+    report: Report | None = None
     if not server and target.suffix.lower() == ".toml":
         if args.credentials:
             raise UsageError(
                 "--credentials looks entries up in the keystore of a registry database; "
                 "an inventory file is checked without one"
             )
-        # Only the formats drawn from a ReportView point at lines: the table and JSON do not.
-        if fmt in ("table", "json"):
-            declared, lines = load_inventory(target), dict[str, int]()
-        else:
-            declared, lines = load_inventory_with_lines(target)
-        source = Source.inventory(args.target, lines)
-        report = evaluate_inventory(
-            declared,
-            at,
-            action,
-            hooks=hooks,
-            settings=None,
-            clock=SystemClock(),
-            actor=INVENTORY_CHECK_ACTOR,
-            progress=progress,
-        )
+        where, content = read_inventory_text(target)
+        now = SystemClock().now()
+        # Only the table and JSON can be written from rows; the other formats
+        # point at lines and read the whole report. Hooks run in this process.
+        if fmt in ("table", "json") and not hooks:
+            if jobs is None:
+                jobs = default_jobs() if len(content) >= AUTO_MIN_BYTES else 1
+            if jobs > 1:
+                rows = check_in_parts(
+                    where,
+                    content,
+                    jobs=jobs,
+                    at=at,
+                    now=now,
+                    action=action,
+                    actor=INVENTORY_CHECK_ACTOR,
+                    as_json=fmt == "json",
+                )
+                if rows is not None:
+                    progress(len(rows), len(rows))
+        if rows is None:  # one process: the whole file (and its error, if any)
+            declared, lines = load_inventory_text(
+                where, content, with_lines=fmt not in ("table", "json")
+            )
+            source = Source.inventory(args.target, lines)
+            report = evaluate_inventory(
+                declared,
+                at,
+                action,
+                hooks=hooks,
+                settings=None,
+                clock=FrozenClock(now),
+                actor=INVENTORY_CHECK_ACTOR,
+                progress=progress,
+            )
     else:
         args.db = args.target if server else str(target)
         # A URL is named without its credentials (a report may be published).
@@ -120,27 +146,49 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not args.credentials:
             note = CREDENTIALS_NOT_CHECKED
     if fmt in ("table", "json"):
+        if rows is None:
+            assert report is not None  # noqa: S101 - one of the two is built above
+            rows = check_rows(
+                redact_report(report, integrations=fmt == "json"), as_json=fmt == "json"
+            )
+            when_checked = report.at
+        else:
+            when_checked = at or now
         buffer = io.StringIO() if output else out
-        write_report(
-            redact_report(report, integrations=fmt == "json"),
+        write_check(
+            rows,
             buffer,
+            at=when_checked,
+            action=action.value,
             as_json=fmt == "json",
             only_problems=args.only_problems,
             note=note,
         )
         text = buffer.getvalue() if isinstance(buffer, io.StringIO) else ""
+        total, denied = len(rows), sum(1 for row in rows if not row[1])
     else:
+        assert report is not None  # noqa: S101 - the other formats never use rows
         text = render(fmt, report, source, only_problems=args.only_problems, hooks=hooks)
         if not output:
             out.write(text)
+        total, denied = len(report.decisions), len(report.denied)
     if output:
         _write_output(output, text)
-        denied = len(report.denied)
-        out.write(
-            f"{fmt} report written to {output}: {len(report.decisions)} integrations, "
-            f"{denied} denied\n"
-        )
-    return 0 if report.ok else 1
+        out.write(f"{fmt} report written to {output}: {total} integrations, {denied} denied\n")
+    return 0 if denied == 0 else 1
+
+
+def _jobs(value: str | None) -> int | None:
+    """``--jobs`` as a number of processes (``None``: chosen by the file's size)."""
+    if value is None:
+        return None
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise UsageError(f"--jobs: {value!r} is not a whole number of 1 or more")
+    return min(jobs, MAX_JOBS)
 
 
 @contextlib.contextmanager
