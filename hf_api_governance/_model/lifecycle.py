@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Final
 
-import attrs
-
-from hf_api_governance._base.construct import trusted
+from hf_api_governance._base.construct import copier
 from hf_api_governance._model.values import Event, EventKind, Integration, IntegrationState
 from hf_api_governance.exceptions import IllegalTransition, ValidationError
 
@@ -187,26 +185,20 @@ def as_enabled(at: datetime, actor: str) -> Callable[[Integration], Integration]
             function is given something that is not an :class:`Integration`.
     """
     reg, act = EventKind.REGISTERED, EventKind.ACTIVATED
-    events = (
-        attrs.asdict(
-            Event("template", reg, at, actor, "inventory sync", CLAUSES[reg]), recurse=False
-        ),
-        attrs.asdict(
-            Event("template", act, at, actor, "evaluate as enabled", CLAUSES[act]), recurse=False
-        ),
-    )
-    names = [f.name for f in attrs.fields(Integration) if f.name not in ("state", "history")]
+    registered = Event("template", reg, at, actor, "inventory sync", CLAUSES[reg])
+    activated = Event("template", act, at, actor, "evaluate as enabled", CLAUSES[act])
+    event_for = copier(Event, ("integration_id",))
+    enable = copier(Integration, ("state", "history"))
+    active = IntegrationState.ACTIVE
 
     def enabled(integration: Integration) -> Integration:
         if not isinstance(integration, Integration):
             raise ValidationError(
                 "inventory", f"expected Integration items, got {type(integration).__name__}"
             )
-        values = {name: getattr(integration, name) for name in names}
-        values["state"] = IntegrationState.ACTIVE
-        values["history"] = tuple(
-            trusted(Event, **{**fields, "integration_id": integration.id}) for fields in events
+        ident = integration.id
+        return enable(
+            integration, active, (event_for(registered, ident), event_for(activated, ident))
         )
-        return trusted(Integration, **values)
 
     return enabled
