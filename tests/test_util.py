@@ -171,3 +171,21 @@ def test_atomic_write_refuses_a_symlink_unless_asked_then_writes_its_target(
     to_fifo.symlink_to(tmp_path / "pipe")
     with pytest.raises(NotARegularFile, match="named pipe"):
         atomic_write(to_fifo, [b"x"], follow_symlinks=True)
+
+
+def test_copier_keeps_every_other_field_and_refuses_unknown_names() -> None:
+    """The generated copy equals attrs.evolve with the same changes, field for field."""
+    import attrs
+
+    from hf_api_governance._base.construct import copier
+    from hf_api_governance._model.values import IntegrationState
+    from hf_api_governance.testing import make_integration
+
+    source = make_integration(state=IntegrationState.SUSPENDED)
+    copy = copier(type(source), ("state", "history"))
+    made = copy(source, IntegrationState.ACTIVE, source.history[:1])
+    assert made == attrs.evolve(source, state=IntegrationState.ACTIVE, history=source.history[:1])
+    assert made is not source
+    assert source.state is IntegrationState.SUSPENDED  # the source is untouched
+    with pytest.raises(ValueError, match="not fields of Integration"):
+        copier(type(source), ("colour",))
