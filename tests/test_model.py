@@ -537,3 +537,22 @@ def test_urls_that_http_clients_read_differently_are_refused(url: str) -> None:
                 "client_secret": "mc-secret",
             }
         )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sk-abc", "a sk-x", "h://x/sk-abc", "x AKIA1", "ghp_1", "-----BEGIN"],
+)
+def test_a_short_text_with_a_key_prefix_anywhere_still_looks_like_a_key(text: str) -> None:
+    """The short-text shortcut skips only texts no word of which could be judged a key."""
+    assert looks_like_secret(text)
+
+
+@given(st.text(max_size=19), st.text(max_size=19))
+def test_a_short_text_without_a_key_prefix_is_never_a_key(before: str, after: str) -> None:
+    """Short texts: a key prefix somewhere is necessary (the shortcut's claim) and tested."""
+    prefixes = ("eyJ", "sk_", "sk-", "ghp_", "gho_", "xox", "AKIA", "ASIA", "-----BEGIN")
+    text = (before + " " + after)[:19]
+    if not any(p in text for p in prefixes):
+        assert not looks_like_secret(text)
+    assert looks_like_secret("sk-" + after[:16])  # a prefix at the start always counts

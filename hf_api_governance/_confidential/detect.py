@@ -29,6 +29,8 @@ def looks_like_secret(text: str) -> bool:
     or an ISO 8601 instant is not taken for a key, but ``Bearer <key>`` or a
     key in a query string is.
     """
+    if len(text) < 20 and not _HAS_PREFIX(text):
+        return False  # every word (or URL part) of it is short, and none starts with a key prefix
     words = text.split()
     if len(words) != 1 or words[0] != text:  # whitespace in it: judge word by word
         return any(looks_like_secret(word) for word in words)
@@ -37,6 +39,7 @@ def looks_like_secret(text: str) -> bool:
     return _looks_like_secret_word(text)
 
 
+_HAS_PREFIX: Final = re.compile("|".join(re.escape(p) for p in _SECRET_PREFIXES)).search
 _URL_SPLIT: Final = re.compile(r"[/?&#;,<>'\"=]+")
 _BASE64ISH: Final = re.compile(r"[A-Za-z0-9+/=_-]{20,}")
 
