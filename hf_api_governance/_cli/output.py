@@ -224,26 +224,32 @@ def table(
     # Too little room for the last column: it goes under each row, indented.
     below = start + longest > WIDTH and WIDTH - start < _MIN_LAST_COLUMN
 
+    pattern = "".join(f"{{:<{w}}}  " for w in widths)  # the cells before the last, aligned
+    parts: list[str] = []  # written at once: one write instead of one per line
+    write = parts.append
+
     def line(cells: Sequence[str]) -> None:
-        head = "".join(f"{c:<{w}}  " for c, w in zip(cells[:-1], widths, strict=True))
+        head = pattern.format(*cells[:-1])
         last = cells[-1]
         if below:
-            out.write(head.rstrip() + "\n")
+            write(head.rstrip() + "\n")
             for more in _wrap(last, WIDTH, 4):
-                out.write(more + "\n")
+                write(more + "\n")
         elif start + len(last) <= WIDTH:
-            out.write(f"{head}{last}".rstrip() + "\n")
+            write(f"{head}{last}".rstrip() + "\n")
         else:
             wrapped = _wrap(last, WIDTH, start)
-            out.write(f"{head}{wrapped[0][start:]}".rstrip() + "\n")
+            write(f"{head}{wrapped[0][start:]}".rstrip() + "\n")
             for more in wrapped[1:]:
-                out.write(more + "\n")
+                write(more + "\n")
 
     line(headers)
+    extras = after or {}
     for index, row in enumerate(rows):
         line(row)
-        for extra in (after or {}).get(index, ()):
-            out.write(extra + "\n")
+        for extra in extras.get(index, ()):
+            write(extra + "\n")
+    out.write("".join(parts))
 
 
 def finding_lines(findings: Iterable[Finding], indent: int = 4) -> list[str]:
