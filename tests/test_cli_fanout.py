@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hf_api_governance import dump_inventory
+from hf_api_governance._cli.output import json_row
 from hf_api_governance._registry.inventory import INTEGRATION_HEADER, split_inventory_text
 from hf_api_governance.testing import make_integration, make_licence
 from tests.test_cli import ROOT, run
@@ -211,3 +212,33 @@ def _python(script: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+_TEXT = st.text(max_size=40)
+_FINDING = st.tuples(st.none() | _TEXT, _TEXT, _TEXT, _TEXT)
+
+
+@given(_TEXT, _TEXT, _TEXT, _TEXT, _TEXT, st.booleans(), st.lists(_FINDING, max_size=3))
+def test_a_json_row_is_the_text_json_dumps_writes(
+    ident: str,
+    name: str,
+    service: str,
+    kind: str,
+    state: str,
+    allowed: bool,
+    findings: list[tuple[str | None, str, str, str]],
+) -> None:
+    row = {
+        "id": ident,
+        "name": name,
+        "service": service,
+        "kind": kind,
+        "state": state,
+        "allowed": allowed,
+        "findings": [
+            {"clause": c, "code": code, "message": m, "severity": sev}
+            for c, code, m, sev in findings
+        ],
+    }
+    expected = "    " + json.dumps(row, indent=2, sort_keys=True).replace("\n", "\n    ")
+    assert json_row(ident, name, service, kind, state, allowed, findings) == expected
