@@ -25,6 +25,7 @@ from hf_api_governance import dump_inventory
 from hf_api_governance._cli.output import json_row
 from hf_api_governance._registry.inventory import INTEGRATION_HEADER, split_inventory_text
 from hf_api_governance.testing import make_integration, make_licence
+from tests.canary import assert_no_leak
 from tests.test_cli import ROOT, run
 
 AT = "2026-11-26"
@@ -242,3 +243,28 @@ def test_a_json_row_is_the_text_json_dumps_writes(
     }
     expected = "    " + json.dumps(row, indent=2, sort_keys=True).replace("\n", "\n    ")
     assert json_row(ident, name, service, kind, state, allowed, findings) == expected
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+@pytest.mark.parametrize("options", [[], ["--json"]])
+def test_a_key_pasted_into_names_and_licences_never_reaches_the_table_or_json(
+    tmp_path: Path, jobs: str, options: list[str]
+) -> None:
+    canary = "Q7zK4mN8pR2sT6vW9xY3bC5d"
+    items = [
+        make_integration(
+            id=f"svc-{k:03d}",
+            name=f"Service {canary}",
+            vendor="Okta",
+            licences=(make_licence(scope=f"API {canary}", reference=canary),),
+        )
+        for k in range(30)
+    ]
+    inventory = tmp_path / "inventory.toml"
+    dump_inventory(items, inventory)
+    assert canary in inventory.read_text(encoding="utf-8")
+    result = run("check", str(inventory), "--at", AT, "--jobs", jobs, *options)
+    assert result.returncode in (0, 1), result.stderr
+    assert_no_leak(result.stdout + result.stderr, canary)
+    if options:
+        assert "Service [redacted]" in result.stdout

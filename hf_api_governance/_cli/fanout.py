@@ -109,7 +109,7 @@ def check_in_parts(
             actor=actor,
             progress=None,
         )
-        return check_rows(redact_report(report, integrations=as_json), as_json=as_json)
+        return check_rows(redact_report(report, integrations=False), as_json=as_json)
 
     workers: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     try:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 from hf_api_governance._base.clock import utc_text
 from hf_api_governance._confidential.evidence import thaw
 from hf_api_governance._report import JSON_SCHEMA_ID
+from hf_api_governance._report.model import clean
 
 __all__ = [
     "CLI_HINTS",
@@ -289,14 +290,19 @@ _JSON_ROWS_PLACEHOLDER: Final = "\x00rows\x00"
 
 
 def check_rows(report: Report, *, as_json: bool) -> list[CheckRow]:
-    """Each decision of ``report`` (already redacted) as a :data:`CheckRow`, in report order."""
+    """Each decision of ``report`` as a :data:`CheckRow`, in report order.
+
+    The finding messages must already be clean (:func:`redact_report` with
+    ``integrations=False``); the one integration text the rows hold, its
+    name (JSON only), is cleaned here.
+    """
     rows: list[CheckRow] = []
     for integration, decision in zip(report.integrations, report.decisions, strict=True):
         payload: Any
         if as_json:
             payload = json_row(
                 integration.id,
-                integration.name,
+                clean(integration.name),  # the only free text of an integration JSON prints
                 integration.service.value,
                 integration.kind.value,
                 integration.state.value,
