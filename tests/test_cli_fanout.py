@@ -219,30 +219,21 @@ _TEXT = st.text(max_size=40)
 _FINDING = st.tuples(st.none() | _TEXT, _TEXT, _TEXT, _TEXT)
 
 
-@given(_TEXT, _TEXT, _TEXT, _TEXT, _TEXT, st.booleans(), st.lists(_FINDING, max_size=3))
+@given(st.tuples(_TEXT, _TEXT, _TEXT, _TEXT, _TEXT), st.booleans(), st.lists(_FINDING, max_size=3))
 def test_a_json_row_is_the_text_json_dumps_writes(
-    ident: str,
-    name: str,
-    service: str,
-    kind: str,
-    state: str,
+    texts: tuple[str, str, str, str, str],
     allowed: bool,
     findings: list[tuple[str | None, str, str, str]],
 ) -> None:
-    row = {
-        "id": ident,
-        "name": name,
-        "service": service,
-        "kind": kind,
-        "state": state,
-        "allowed": allowed,
-        "findings": [
-            {"clause": c, "code": code, "message": m, "severity": sev}
-            for c, code, m, sev in findings
-        ],
-    }
+    row: dict[str, object] = dict(
+        zip(("id", "name", "service", "kind", "state"), texts, strict=True)
+    )
+    row["allowed"] = allowed
+    row["findings"] = [
+        {"clause": c, "code": code, "message": m, "severity": sev} for c, code, m, sev in findings
+    ]
     expected = "    " + json.dumps(row, indent=2, sort_keys=True).replace("\n", "\n    ")
-    assert json_row(ident, name, service, kind, state, allowed, findings) == expected
+    assert json_row(*texts, allowed, findings) == expected
 
 
 @pytest.mark.parametrize("jobs", ["1", "3"])
