@@ -19,9 +19,8 @@ the one a single process gives, with the same line. Nothing is written by a
 worker; it only sends its rows.
 
 Workers are forked, so they share this process's loaded modules and the
-instant of the check. Where ``os.fork`` is missing (Windows), or another
-thread runs (forking a threaded process is unsafe), the whole file is
-checked in this process.
+instant of the check. Only on Linux, and only while no other thread runs
+(:func:`forking_is_safe`): elsewhere the whole file is checked in this process.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ import contextlib
 import marshal
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -61,8 +61,14 @@ def default_jobs() -> int:
 
 
 def forking_is_safe() -> bool:
-    """Whether workers can be forked here: ``os.fork`` exists and no other thread runs."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Whether workers can be forked here: on Linux, while no other thread runs.
+
+    Elsewhere ``os.fork`` is missing (Windows) or discouraged without an
+    ``exec`` (macOS: system frameworks loaded before the fork may not work
+    in the child), and a forked copy of a threaded process may hold another
+    thread's lock forever.
+    """
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def check_in_parts(
