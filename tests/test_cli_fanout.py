@@ -131,6 +131,29 @@ def test_a_worker_that_dies_leaves_the_check_to_one_process(inventory: Path) -> 
     assert result.stdout.strip() == "fallback", result.stderr
 
 
+def test_no_process_to_be_had_leaves_the_check_to_one_process(inventory: Path) -> None:
+    """os.fork failing (EAGAIN: a process limit) is not an error: one process checks."""
+    script = textwrap.dedent(
+        f"""
+        import errno, os
+        from datetime import UTC, datetime
+        from hf_api_governance._cli import fanout
+        from hf_api_governance._policy import Action
+        from hf_api_governance._registry.inventory import read_inventory_text
+        def refused():
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        os.fork = refused
+        where, text = read_inventory_text({str(inventory)!r})
+        now = datetime(2026, 11, 20, tzinfo=UTC)
+        rows = fanout.check_in_parts(where, text, jobs=3, at=None, now=now, action=Action.CALL,
+                                     actor="t", as_json=True)
+        print("fallback" if rows is None else "answered")
+        """
+    )
+    result = _python(script)
+    assert result.stdout.strip() == "fallback", result.stderr
+
+
 def _broken(tmp_path: Path, inventory: Path, where: str) -> Path:
     """The inventory with one mistake near its end or its start."""
     text = inventory.read_text(encoding="utf-8")

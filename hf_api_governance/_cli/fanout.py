@@ -120,7 +120,10 @@ def check_in_parts(
     workers: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     try:
         for piece in pieces[1:]:
-            workers.append(_fork(rows_of, piece))
+            try:
+                workers.append(_fork(rows_of, piece))
+            except OSError:  # no process or pipe to be had (EAGAIN, EMFILE): one process
+                return None
         try:
             parts = [rows_of(pieces[0])]
         except GovernanceError:
