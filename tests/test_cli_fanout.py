@@ -105,53 +105,56 @@ def test_parts_are_really_checked_by_workers(inventory: Path) -> None:
     assert result.stdout.strip() == "ok", result.stderr
 
 
-def test_a_worker_that_dies_leaves_the_check_to_one_process(inventory: Path) -> None:
-    script = textwrap.dedent(
-        f"""
-        import os, signal
+def _parts_answer(inventory: Path, sabotage: str, jobs: int) -> str:
+    """Run check_in_parts in a fresh interpreter after ``sabotage``: "fallback" or "answered"."""
+    script = (
+        textwrap.dedent(
+            """
+        import errno, os, signal
         from datetime import UTC, datetime
         from hf_api_governance._cli import fanout
         from hf_api_governance._policy import Action
         from hf_api_governance._registry.inventory import read_inventory_text
         parent = os.getpid()
+        """
+        )
+        + textwrap.dedent(sabotage)
+        + textwrap.dedent(
+            f"""
+        where, text = read_inventory_text({str(inventory)!r})
+        now = datetime(2026, 11, 20, tzinfo=UTC)
+        rows = fanout.check_in_parts(where, text, jobs={jobs}, at=None, now=now,
+                                     action=Action.CALL, actor="t", as_json=False)
+        print("fallback" if rows is None else "answered")
+        """
+        )
+    )
+    result = _python(script)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_worker_that_dies_leaves_the_check_to_one_process(inventory: Path) -> None:
+    dying = """
         real = fanout.load_inventory_text
         def dying(where, text, **kwargs):
             if os.getpid() != parent:
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(where, text, **kwargs)
         fanout.load_inventory_text = dying
-        where, text = read_inventory_text({str(inventory)!r})
-        now = datetime(2026, 11, 20, tzinfo=UTC)
-        rows = fanout.check_in_parts(where, text, jobs=2, at=None, now=now, action=Action.CALL,
-                                     actor="t", as_json=False)
-        print("fallback" if rows is None else "answered")
         """
-    )
-    result = _python(script)
-    assert result.stdout.strip() == "fallback", result.stderr
+    assert _parts_answer(inventory, dying, jobs=2) == "fallback"
+    assert _parts_answer(inventory, "", jobs=2) == "answered"  # the same run, unharmed
 
 
 def test_no_process_to_be_had_leaves_the_check_to_one_process(inventory: Path) -> None:
     """os.fork failing (EAGAIN: a process limit) is not an error: one process checks."""
-    script = textwrap.dedent(
-        f"""
-        import errno, os
-        from datetime import UTC, datetime
-        from hf_api_governance._cli import fanout
-        from hf_api_governance._policy import Action
-        from hf_api_governance._registry.inventory import read_inventory_text
+    refused = """
         def refused():
             raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
         os.fork = refused
-        where, text = read_inventory_text({str(inventory)!r})
-        now = datetime(2026, 11, 20, tzinfo=UTC)
-        rows = fanout.check_in_parts(where, text, jobs=3, at=None, now=now, action=Action.CALL,
-                                     actor="t", as_json=True)
-        print("fallback" if rows is None else "answered")
         """
-    )
-    result = _python(script)
-    assert result.stdout.strip() == "fallback", result.stderr
+    assert _parts_answer(inventory, refused, jobs=3) == "fallback"
 
 
 def _broken(tmp_path: Path, inventory: Path, where: str) -> Path:

@@ -60,7 +60,6 @@ __all__ = [
     "when",
     "write_check",
     "write_json",
-    "write_report",
 ]
 
 WIDTH: Final = 80
@@ -429,24 +428,6 @@ def write_check(
     if note:
         for line in _wrap(note, WIDTH, 0, first=0):
             out.write(line + "\n")
-
-
-def write_report(
-    report: Report, out: TextIO, *, as_json: bool, only_problems: bool, note: str | None = None
-) -> None:
-    """Write ``report`` as ``hf-gov check`` does: the JSON document or the table.
-
-    ``note`` (what the report did not look at) ends the table; JSON leaves it out.
-    """
-    write_check(
-        check_rows(report, as_json=as_json),
-        out,
-        at=report.at,
-        action=report.action.value,
-        as_json=as_json,
-        only_problems=only_problems,
-        note=note,
-    )
 
 
 # ------------------------------------------------------------------ sync, list, show
